@@ -1,0 +1,148 @@
+"""MATH backend: exact attention in plain PyTorch, processed in chunks of query rows.
+
+It never holds more than one chunk of the S_q x S_k score matrix (forward and backward:
+the backward recomputes each chunk from the saved log-sum-exp), so the fallback itself
+does not run out of memory at sequence lengths where a naive softmax(QK^T)V would.
+Half-precision inputs are computed in float32, float64 in float64.
+"""
+from __future__ import annotations
+
+import torch
+
+from ..inputs import AttentionCall
+from .support import BackendSupport, not_supported_reasons
+
+# Score elements per chunk (x4 bytes in fp32): bounds the working set of one step.
+CHUNK_ELEMENTS = 1 << 25
+
+SUPPORT = BackendSupport(
+    name="MATH",
+    devices=frozenset({"cpu", "cuda"}),
+    dtypes=frozenset({torch.float16, torch.bfloat16, torch.float32, torch.float64}),
+    max_head_dim=1 << 30,
+    mask_kinds=frozenset({"none", "bool", "float"}),
+    supports_mask_grad=True,
+    supports_dropout=True,
+)
+
+
+def compute_dtype(dtype: torch.dtype) -> torch.dtype:
+    return torch.float64 if dtype == torch.float64 else torch.float32
+
+
+def chunk_rows(call_shape: tuple[int, int, int, int]) -> int:
+    batch, heads, seq_q, seq_k = call_shape
+    return max(1, min(seq_q, CHUNK_ELEMENTS // max(1, batch * heads * seq_k)))
+
+
+def dropout_keep(seed: int, chunk_index: int, shape, device, p: float) -> torch.Tensor:
+    """The dropout keep-mask of one chunk, regenerated identically in the backward."""
+    generator = torch.Generator(device=device)
+    generator.manual_seed(seed + chunk_index)
+    return torch.rand(shape, generator=generator, device=device) >= p
+
+
+def _probabilities(q, k, mask, rows, scale, is_causal, causal_offset, groups):
+    """Softmax probabilities (pre-dropout) of query rows `rows`, and their log-sum-exp.
+
+    q: (B, H_KV, G, r, D) chunk in compute dtype; k: (B, H_KV, 1, S_k, D).
+    Returns p: (B, H_KV, G, r, S_k), lse: (B, H_KV, G, r).
+    """
+    s = torch.matmul(q, k.transpose(-1, -2)) * scale
+    if mask is not None:
+        m = mask[..., rows, :].unflatten(1, (-1, groups))
+        s = s.masked_fill(~m, float("-inf")) if m.dtype == torch.bool else s + m.to(s.dtype)
+    if is_causal:
+        cols = torch.arange(k.shape[-2], device=q.device)
+        hidden = cols[None, :] > (rows[:, None] + causal_offset)
+        s = s.masked_fill(hidden, float("-inf"))
+    # [Note] rows that see no key: max is -inf; a zero stand-in keeps exp() from NaN and
+    # the row sum 0 makes the output 0 and the log-sum-exp -inf, as in the flash kernel.
+    row_max = s.amax(dim=-1, keepdim=True)
+    row_max = torch.where(row_max == float("-inf"), torch.zeros_like(row_max), row_max)
+    p = torch.exp(s - row_max)
+    total = p.sum(dim=-1, keepdim=True)
+    lse = (row_max + torch.log(total)).squeeze(-1)
+    p = p / torch.where(total == 0, torch.ones_like(total), total)
+    return p, lse
+
+
+class _ReferenceAttention(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, q, k, v, mask, scale, is_causal, causal_offset, dropout_p, seed):
+        batch, heads_q, seq_q, _ = q.shape
+        heads_kv, seq_k = k.shape[1], k.shape[2]
+        groups = heads_q // heads_kv
+        dtype = compute_dtype(q.dtype)
+        kc = k.to(dtype).unsqueeze(2)   # (B, H_KV, 1, S_k, D)
+        vc = v.to(dtype).unsqueeze(2)
+        out = q.new_empty((batch, heads_q, seq_q, v.shape[-1]))
+        lse = torch.empty((batch, heads_q, seq_q), device=q.device, dtype=dtype)
+        step = chunk_rows((batch, heads_q, seq_q, seq_k))
+        if seq_k == 0:  # no keys: torch returns zeros
+            out.zero_()
+            lse.fill_(float("-inf"))
+        for index, start in enumerate(range(0, seq_q if seq_k else 0, step)):
+            rows = torch.arange(start, min(start + step, seq_q), device=q.device)
+            qc = q[:, :, start:start + step].to(dtype).unflatten(1, (heads_kv, groups))
+            p, lse_c = _probabilities(qc, kc, mask, rows, scale, is_causal, causal_offset, groups)
+            if dropout_p > 0:
+                p = p * dropout_keep(seed, index, p.shape, q.device, dropout_p) / (1 - dropout_p)
+            out[:, :, start:start + step] = torch.matmul(p, vc).flatten(1, 2).to(out.dtype)
+            lse[:, :, start:start + step] = lse_c.flatten(1, 2)
+        ctx.save_for_backward(q, k, v, mask, out, lse)
+        ctx.args = (scale, is_causal, causal_offset, dropout_p, seed, step)
+        ctx.mark_non_differentiable(lse)
+        return out, lse
+
+    @staticmethod
+    def backward(ctx, dout, _dlse):
+        q, k, v, mask, out, lse = ctx.saved_tensors
+        scale, is_causal, causal_offset, dropout_p, seed, step = ctx.args
+        heads_q, heads_kv, seq_q = q.shape[1], k.shape[1], q.shape[2]
+        groups = heads_q // heads_kv
+        dtype = compute_dtype(q.dtype)
+        kc = k.to(dtype).unsqueeze(2)
+        vc = v.to(dtype).unsqueeze(2)
+        dq = torch.zeros_like(q)
+        dk = torch.zeros(kc.shape, dtype=dtype, device=q.device)
+        dv = torch.zeros(vc.shape, dtype=dtype, device=q.device)
+        want_dmask = mask is not None and ctx.needs_input_grad[3]
+        dmask = torch.zeros(mask.shape, dtype=mask.dtype, device=q.device) if want_dmask else None
+        for index, start in enumerate(range(0, seq_q if k.shape[2] else 0, step)):
+            rows = torch.arange(start, min(start + step, seq_q), device=q.device)
+            qc = q[:, :, start:start + step].to(dtype).unflatten(1, (heads_kv, groups))
+            doc = dout[:, :, start:start + step].to(dtype).unflatten(1, (heads_kv, groups))
+            oc = out[:, :, start:start + step].to(dtype).unflatten(1, (heads_kv, groups))
+            p, _ = _probabilities(qc, kc, mask, rows, scale, is_causal, causal_offset, groups)
+            dp = torch.matmul(doc, vc.transpose(-1, -2))
+            attn = p
+            if dropout_p > 0:
+                keep = dropout_keep(seed, index, p.shape, q.device, dropout_p) / (1 - dropout_p)
+                attn = p * keep
+                dp = dp * keep
+            dv += torch.matmul(attn.transpose(-1, -2), doc).sum(dim=2, keepdim=True)
+            delta = (doc * oc).sum(dim=-1, keepdim=True)
+            ds = p * (dp - delta)
+            dq[:, :, start:start + step] = (torch.matmul(ds, kc) * scale).flatten(1, 2).to(dq.dtype)
+            dk += (torch.matmul(ds.transpose(-1, -2), qc) * scale).sum(dim=2, keepdim=True)
+            if want_dmask:
+                dmask[..., start:start + step, :] = ds.flatten(1, 2).to(dmask.dtype)
+        return (dq, dk.squeeze(2).to(k.dtype), dv.squeeze(2).to(v.dtype), dmask,
+                None, None, None, None, None)
+
+
+class ReferenceBackend:
+    name = "MATH"
+
+    def not_supported_reasons(self, call: AttentionCall) -> list[str]:
+        return not_supported_reasons(SUPPORT, call)
+
+    def run(self, q, k, v, mask, call: AttentionCall):
+        """q, k, v: (B, H, S, D) (k, v with H_KV heads); mask: (B, H, S_q, S_k) or None.
+        Returns (out, lse)."""
+        seed = 0
+        if call.dropout_p > 0:
+            seed = int(torch.randint(0, 2**62, (1,), device="cpu").item())
+        return _ReferenceAttention.apply(q, k, v, mask, call.scale, call.is_causal, call.causal_offset,
+                                         call.dropout_p, seed)  # (out, lse)

@@ -1,0 +1,50 @@
+"""What a backend supports, declared as data, and the sentences that explain a refusal."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..inputs import AttentionCall
+
+
+@dataclass(frozen=True)
+class BackendSupport:
+    name: str
+    devices: frozenset[str]
+    dtypes: frozenset[torch.dtype]
+    max_head_dim: int
+    mask_kinds: frozenset[str]
+    supports_mask_grad: bool
+    supports_dropout: bool
+    min_capability: tuple[int, int] | None = None  # CUDA devices only
+
+
+def _names(items) -> str:
+    return ", ".join(sorted(str(i).replace("torch.", "") for i in items))
+
+
+def not_supported_reasons(support: BackendSupport, call: AttentionCall) -> list[str]:
+    """Plain sentences, one per unmet requirement; empty when the backend can run the call."""
+    reasons = []
+    if call.device.type not in support.devices:
+        reasons.append(f"device {call.device.type} is not supported (supported: {_names(support.devices)})")
+    elif call.device.type == "cuda" and support.min_capability is not None:
+        capability = torch.cuda.get_device_capability(call.device)
+        if capability < support.min_capability:
+            reasons.append("GPU compute capability {}.{} is below the required {}.{}".format(
+                *capability, *support.min_capability))
+    if call.dtype not in support.dtypes:
+        reasons.append(f"dtype {str(call.dtype).replace('torch.', '')} is not supported "
+                       f"(supported: {_names(support.dtypes)})")
+    head_dim = max(call.head_dim_qk, call.head_dim_v)
+    if head_dim > support.max_head_dim:
+        reasons.append(f"head dim {head_dim} is above the maximum {support.max_head_dim}")
+    if call.mask_kind not in support.mask_kinds:
+        reasons.append(f"attn_mask of kind '{call.mask_kind}' is not supported "
+                       f"(supported: {_names(support.mask_kinds)})")
+    elif call.mask_requires_grad and not support.supports_mask_grad:
+        reasons.append("a gradient for attn_mask is not supported")
+    if call.dropout_p > 0 and not support.supports_dropout:
+        reasons.append(f"dropout (dropout_p={call.dropout_p}) is not supported")
+    return reasons

@@ -1,0 +1,98 @@
+"""Public attention functions: argument normalisation, then dispatch. Nothing else.
+
+Causal alignment, for S_q = 3 queries and S_k = 5 keys (x = attends):
+
+    is_causal=True in scaled_dot_product_attention   causal=True in flash_attn_func
+    (torch: top-left, row i sees keys j <= i)        (flash-attn: bottom-right,
+                                                      row i sees keys j <= i + S_k - S_q)
+        k0 k1 k2 k3 k4                                   k0 k1 k2 k3 k4
+    q0  x  .  .  .  .                                q0  x  x  x  .  .
+    q1  x  x  .  .  .                                q1  x  x  x  x  .
+    q2  x  x  x  .  .                                q2  x  x  x  x  x
+
+Bottom-right is what decoding with a KV cache needs: the last query sees every key.
+With S_q > S_k under bottom-right, the first S_q - S_k rows see no key; their output is 0.
+"""
+from __future__ import annotations
+
+import torch
+
+from . import dispatch
+from .inputs import as_4d, describe_call
+
+
+def _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, causal_alignment):
+    call = describe_call(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa,
+                         causal_alignment)
+    backend = dispatch.select(call)
+    q, k, v, mask = as_4d(call, query, key, value, attn_mask)
+    out, lse = backend.run(q, k, v, mask, call)
+    return out.reshape(call.output_shape), lse.reshape(call.output_shape[:-1])
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
+                                 scale=None, enable_gqa=False) -> torch.Tensor:
+    """softmax(query @ key^T * scale + mask) @ value, as torch.nn.functional.scaled_dot_product_attention.
+
+    query (..., H_q, S_q, D), key (..., H_kv, S_k, D), value (..., H_kv, S_k, D_v) -> (..., H_q, S_q, D_v).
+    scale defaults to 1/sqrt(D). is_causal masks keys j > i (top-left aligned, as torch).
+    enable_gqa lets H_q be a multiple of H_kv (each key/value head serves H_q/H_kv query heads).
+    Equivalent PyTorch (for one head, no mask or dropout):
+        torch.softmax(query @ key.transpose(-2, -1) * scale, dim=-1) @ value
+    Runs the fused flash kernel when it can (see why_not_flash), else the exact MATH path.
+    """
+    return _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, "top_left")[0]
+
+
+def _refuse_unsupported(window_size, softcap, alibi_slopes):
+    if tuple(window_size) != (-1, -1):
+        raise NotImplementedError(f"window_size must be (-1, -1) (no sliding window) in this version; "
+                                  f"got {tuple(window_size)}")
+    if softcap != 0.0:
+        raise NotImplementedError(f"softcap must be 0.0 in this version; got {softcap}")
+    if alibi_slopes is not None:
+        raise NotImplementedError("alibi_slopes must be None in this version")
+
+
+def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False, window_size=(-1, -1),
+                    softcap=0.0, alibi_slopes=None, deterministic=False, return_attn_probs=False,
+                    *, return_lse=False):
+    """flash-attn 2.x's function: q (B, S_q, H_q, D), k (B, S_k, H_kv, D), v (B, S_k, H_kv, D_v)
+    -> out (B, S_q, H_q, D_v). H_q must be a multiple of H_kv (MQA/GQA).
+
+    causal=True is aligned to the bottom-right (see this module's docstring), as flash-attn.
+    return_lse (or flash-attn's return_attn_probs) also returns the log-sum-exp, (B, H_q, S_q)
+    float32: (out, lse). Our backward is always deterministic, so `deterministic` changes nothing.
+    """
+    _refuse_unsupported(window_size, softcap, alibi_slopes)
+    for name, t in (("q", q), ("k", k), ("v", v)):
+        if not isinstance(t, torch.Tensor) or t.dim() != 4:
+            shape = tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
+            raise ValueError(f"{name} must be a 4D tensor (B, S, H, D); got {shape}")
+    out, lse = _attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), None, dropout_p,
+                          causal, softmax_scale, True, "bottom_right")
+    out = out.transpose(1, 2)
+    return (out, lse) if (return_lse or return_attn_probs) else out
+
+
+def flash_attn_qkvpacked_func(qkv, dropout_p=0.0, softmax_scale=None, causal=False, window_size=(-1, -1),
+                              softcap=0.0, alibi_slopes=None, deterministic=False, return_attn_probs=False,
+                              *, return_lse=False):
+    """flash-attn's packed form: qkv (B, S, 3, H, D)."""
+    if not isinstance(qkv, torch.Tensor) or qkv.dim() != 5 or qkv.shape[2] != 3:
+        shape = tuple(qkv.shape) if isinstance(qkv, torch.Tensor) else type(qkv).__name__
+        raise ValueError(f"qkv must be a 5D tensor (B, S, 3, H, D); got {shape}")
+    return flash_attn_func(qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2], dropout_p, softmax_scale, causal,
+                           window_size, softcap, alibi_slopes, deterministic, return_attn_probs,
+                           return_lse=return_lse)
+
+
+def flash_attn_kvpacked_func(q, kv, dropout_p=0.0, softmax_scale=None, causal=False, window_size=(-1, -1),
+                             softcap=0.0, alibi_slopes=None, deterministic=False, return_attn_probs=False,
+                             *, return_lse=False):
+    """flash-attn's packed form: q (B, S_q, H_q, D), kv (B, S_k, 2, H_kv, D)."""
+    if not isinstance(kv, torch.Tensor) or kv.dim() != 5 or kv.shape[2] != 2:
+        shape = tuple(kv.shape) if isinstance(kv, torch.Tensor) else type(kv).__name__
+        raise ValueError(f"kv must be a 5D tensor (B, S_k, 2, H_kv, D); got {shape}")
+    return flash_attn_func(q, kv[:, :, 0], kv[:, :, 1], dropout_p, softmax_scale, causal, window_size,
+                           softcap, alibi_slopes, deterministic, return_attn_probs, return_lse=return_lse)

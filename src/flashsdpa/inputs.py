@@ -1,0 +1,183 @@
+"""One description of an attention call: validated arguments, shapes and flags.
+
+Every entry point builds an `AttentionCall` first; dispatch and backends read only it.
+Errors name the argument, what was expected and what was given.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+CAUSAL_ALIGNMENTS = ("top_left", "bottom_right")
+
+
+@dataclass(frozen=True)
+class AttentionCall:
+    leading_shape: tuple[int, ...]  # broadcast dims before (S, D) of the output, heads last
+    heads_q: int
+    heads_kv: int
+    seq_q: int
+    seq_k: int
+    head_dim_qk: int
+    head_dim_v: int
+    dtype: torch.dtype
+    device: torch.device
+    mask_kind: str  # "none", "bool" or "float"
+    mask_requires_grad: bool
+    dropout_p: float
+    is_causal: bool
+    causal_alignment: str
+    scale: float
+    enable_gqa: bool
+    requires_grad: bool
+
+    @property
+    def batch(self) -> int:
+        """All leading dims but the heads, flattened."""
+        return math.prod(self.leading_shape[:-1]) if self.leading_shape else 1
+
+    @property
+    def is_empty(self) -> bool:
+        return self.batch * self.heads_q * self.seq_q * self.head_dim_v == 0 or self.seq_k == 0
+
+    @property
+    def causal_offset(self) -> int:
+        """Query row i sees key j iff j <= i + causal_offset."""
+        return self.seq_k - self.seq_q if self.causal_alignment == "bottom_right" else 0
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        return (*self.leading_shape, self.seq_q, self.head_dim_v)
+
+
+def _shape(t: torch.Tensor) -> str:
+    return "(" + ", ".join(str(s) for s in t.shape) + ")"
+
+
+def _broadcast(shapes: dict[str, tuple[int, ...]], what: str) -> tuple[int, ...]:
+    try:
+        return tuple(torch.broadcast_shapes(*shapes.values()))
+    except RuntimeError:
+        given = ", ".join(f"{name} {tuple(s)}" for name, s in shapes.items())
+        raise ValueError(f"{what} of query, key and value must be equal or broadcast; got {given}"
+                         " (for fewer key/value heads than query heads, pass enable_gqa=True)") from None
+
+
+def describe_call(
+    query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False,
+    causal_alignment="top_left",
+) -> AttentionCall:
+    """Validate the arguments of scaled_dot_product_attention and describe the call."""
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor; got {type(t).__name__}")
+        if t.dim() < 2:
+            raise ValueError(f"{name} must have at least 2 dims (..., S, D); got shape {_shape(t)}")
+        if t.dtype not in FLOAT_DTYPES:
+            raise TypeError(f"{name} must be float16, bfloat16, float32 or float64; got {t.dtype}")
+    if not (query.dtype == key.dtype == value.dtype):
+        raise TypeError("query, key and value must have the same dtype; got "
+                        f"query {query.dtype}, key {key.dtype}, value {value.dtype}")
+    if not (query.device == key.device == value.device):
+        raise ValueError("query, key and value must be on the same device; got "
+                         f"query {query.device}, key {key.device}, value {value.device}")
+    if query.shape[-1] != key.shape[-1]:
+        raise ValueError("query and key must have the same head dim (last dim); got "
+                         f"query {_shape(query)} and key {_shape(key)}")
+    if key.shape[-2] != value.shape[-2]:
+        raise ValueError("key and value must have the same sequence length (dim -2); got "
+                         f"key {_shape(key)} and value {_shape(value)}")
+
+    if enable_gqa:
+        for name, t in (("query", query), ("key", key), ("value", value)):
+            if t.dim() < 3:
+                raise ValueError(f"enable_gqa=True needs a heads dim: {name} must be (..., H, S, D); "
+                                 f"got shape {_shape(t)}")
+        heads_q, heads_kv = query.shape[-3], key.shape[-3]
+        if value.shape[-3] != heads_kv:
+            raise ValueError("key and value must have the same number of heads (dim -3); got "
+                             f"key {_shape(key)} and value {_shape(value)}")
+        if heads_kv == 0 or heads_q % heads_kv != 0:
+            raise ValueError("with enable_gqa=True the query heads must be a multiple of the key/value "
+                             f"heads (dim -3); got {heads_q} query heads and {heads_kv} key/value heads")
+        batch = _broadcast({"query": query.shape[:-3], "key": key.shape[:-3], "value": value.shape[:-3]},
+                           "the batch dims (before dim -3)")
+        leading = (*batch, heads_q)
+    else:
+        leading = _broadcast({"query": query.shape[:-2], "key": key.shape[:-2], "value": value.shape[:-2]},
+                             "the leading dims (batch..., heads) before dim -2")
+        heads_q = heads_kv = leading[-1] if leading else 1
+
+    seq_q, seq_k = query.shape[-2], key.shape[-2]
+    mask_kind = "none"
+    if attn_mask is not None:
+        if not isinstance(attn_mask, torch.Tensor):
+            raise TypeError(f"attn_mask must be a torch.Tensor or None; got {type(attn_mask).__name__}")
+        if attn_mask.dtype == torch.bool:
+            mask_kind = "bool"
+        elif attn_mask.dtype in FLOAT_DTYPES:
+            mask_kind = "float"
+        else:
+            raise TypeError(f"attn_mask must be bool (True = take part) or floating point (added to the "
+                            f"scores); got {attn_mask.dtype}")
+        if attn_mask.device != query.device:
+            raise ValueError(f"attn_mask must be on the device of query ({query.device}); got {attn_mask.device}")
+        target = (*leading, seq_q, seq_k)
+        try:
+            if torch.broadcast_shapes(attn_mask.shape, target) != torch.Size(target):
+                raise RuntimeError
+        except RuntimeError:
+            raise ValueError(f"attn_mask must broadcast to {target} (..., S_q, S_k); "
+                             f"got shape {_shape(attn_mask)}") from None
+
+    if isinstance(dropout_p, torch.Tensor) or not isinstance(dropout_p, (int, float)):
+        raise TypeError(f"dropout_p must be a float in [0, 1); got {type(dropout_p).__name__}")
+    if not 0.0 <= dropout_p < 1.0:
+        raise ValueError(f"dropout_p must be in [0, 1); got {dropout_p}")
+    if not isinstance(is_causal, bool):
+        raise TypeError(f"is_causal must be a bool; got {type(is_causal).__name__}")
+    if causal_alignment not in CAUSAL_ALIGNMENTS:
+        raise ValueError(f"causal alignment must be one of {CAUSAL_ALIGNMENTS}; got {causal_alignment!r}")
+    head_dim_qk = query.shape[-1]
+    if scale is None:
+        scale = 1.0 / math.sqrt(head_dim_qk) if head_dim_qk > 0 else 1.0
+    elif isinstance(scale, torch.Tensor) or not isinstance(scale, (int, float)) or not math.isfinite(scale):
+        raise ValueError(f"scale must be a finite float or None; got {scale!r}")
+
+    return AttentionCall(
+        leading_shape=tuple(leading), heads_q=heads_q, heads_kv=heads_kv, seq_q=seq_q, seq_k=seq_k,
+        head_dim_qk=head_dim_qk, head_dim_v=value.shape[-1], dtype=query.dtype, device=query.device,
+        mask_kind=mask_kind, mask_requires_grad=bool(attn_mask is not None and attn_mask.requires_grad),
+        dropout_p=float(dropout_p), is_causal=is_causal, causal_alignment=causal_alignment,
+        scale=float(scale), enable_gqa=bool(enable_gqa),
+        requires_grad=torch.is_grad_enabled() and any(t.requires_grad for t in (query, key, value)),
+    )
+
+
+def as_4d(call: AttentionCall, query, key, value, attn_mask):
+    """Broadcast to the call's leading shape (stride-0 views, no copies) and flatten to
+    (B, H, S, D), the layout the backends take. The mask becomes (B, H, S_q, S_k) or None."""
+    batch_shape = call.leading_shape[:-1]
+    if call.enable_gqa:
+        q = query.expand(*batch_shape, *query.shape[-3:])
+        k = key.expand(*batch_shape, *key.shape[-3:])
+        v = value.expand(*batch_shape, *value.shape[-3:])
+    else:
+        q = query.expand(*call.leading_shape, *query.shape[-2:])
+        k = key.expand(*call.leading_shape, *key.shape[-2:])
+        v = value.expand(*call.leading_shape, *value.shape[-2:])
+
+    def flat(t):  # (*batch, H, S, D) -> (B, H, S, D); a view unless dims cannot merge
+        if t.dim() == 2:
+            return t.unsqueeze(0).unsqueeze(0)
+        if t.dim() == 3:
+            return t.unsqueeze(0)
+        return t.reshape(-1, *t.shape[-3:]) if t.dim() > 4 else t
+
+    mask = None
+    if attn_mask is not None:
+        mask = flat(attn_mask.expand(*call.leading_shape, call.seq_q, call.seq_k))
+    return flat(q), flat(k), flat(v), mask

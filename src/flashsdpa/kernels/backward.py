@@ -1,0 +1,234 @@
+"""FlashAttention-2 backward kernels.
+
+Notation: see kernels/common.py. With P = softmax(S) recomputed from the saved
+log-sum-exp, and dS = P * (dO V^T - delta) where delta = rowsum(dO * O):
+    dV = P^T dO,   dK = scale * dS^T Q,   dQ = scale * dS K.
+Three launches, none of them atomic, so results are deterministic:
+  1. preprocess: delta per query row;
+  2. dK/dV: one program per key block of one key-value head; it loops over the GROUP
+     query heads that share that head (GQA without repeating K/V) and their query blocks;
+  3. dQ: one program per query block, looping over key blocks like the forward.
+"""
+import triton
+import triton.language as tl
+
+from .common import load_tile, matmul, row_block_and_head, store_tile, visible
+
+
+@triton.jit(do_not_specialize=["S_Q"])
+def attention_backward_preprocess_kernel(
+    Out, dOut, Delta,
+    stride_ob, stride_oh, stride_om, stride_od,
+    stride_dob, stride_doh, stride_dom, stride_dod,
+    H_Q, S_Q, D_V,
+    BLOCK_M: tl.constexpr, BLOCK_DV: tl.constexpr,
+):
+    block_m, bh = row_block_and_head(S_Q, BLOCK_M, False)
+    rows = block_m * BLOCK_M + tl.arange(0, BLOCK_M)
+    b = bh // H_Q
+    h = bh % H_Q
+    offs_d = tl.arange(0, BLOCK_DV)
+    o = load_tile(Out + b.to(tl.int64) * stride_ob + h.to(tl.int64) * stride_oh
+                  + rows[:, None].to(tl.int64) * stride_om + offs_d[None, :] * stride_od,
+                  rows, S_Q, offs_d, D_V, True, True)
+    do = load_tile(dOut + b.to(tl.int64) * stride_dob + h.to(tl.int64) * stride_doh
+                   + rows[:, None].to(tl.int64) * stride_dom + offs_d[None, :] * stride_dod,
+                   rows, S_Q, offs_d, D_V, True, True)
+    delta = tl.sum(o.to(tl.float32) * do.to(tl.float32), 1)
+    tl.store(Delta + bh.to(tl.int64) * S_Q + rows, delta, mask=rows < S_Q)
+
+
+@triton.jit
+def _load_row_stats(LSE, Delta, row_base, rows, S_Q, EVEN_M: tl.constexpr):
+    """Per-row log-sum-exp (log2 domain) and delta. Rows past S_Q and rows that saw no key
+    get lse = +inf, which makes their recomputed P exactly 0."""
+    if EVEN_M:
+        lse = tl.load(LSE + row_base + rows)
+        delta = tl.load(Delta + row_base + rows)
+    else:
+        lse = tl.load(LSE + row_base + rows, mask=rows < S_Q, other=float("inf"))
+        delta = tl.load(Delta + row_base + rows, mask=rows < S_Q, other=0.0)
+    lse = tl.where(lse == float("-inf"), float("inf"), lse) * 1.4426950408889634
+    return lse, delta
+
+
+@triton.jit
+def _dkdv_tiles(
+    dk, dv, k, v, q_ptrs, do_ptrs, LSE, Delta, row_base, stride_qm, stride_dom,
+    offs_m, cols, offs_dqk, offs_dv, start_m, end_m, S_Q, S_K, D_QK, D_V, causal_offset, qk_scale,
+    BLOCK_M: tl.constexpr, CAUSAL_EDGE: tl.constexpr, IS_CAUSAL: tl.constexpr, EVEN_M: tl.constexpr,
+    MASK_DQK: tl.constexpr, MASK_DV: tl.constexpr, PRECISION: tl.constexpr,
+):
+    q_ptrs += tl.cast(start_m, tl.int64) * stride_qm
+    do_ptrs += tl.cast(start_m, tl.int64) * stride_dom
+    for m0 in range(start_m, end_m, BLOCK_M):
+        rows = m0 + offs_m
+        q = load_tile(q_ptrs, rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)    # (BLOCK_M, BLOCK_DQK)
+        do = load_tile(do_ptrs, rows, S_Q, offs_dv, D_V, not EVEN_M, MASK_DV)     # (BLOCK_M, BLOCK_DV)
+        lse, delta = _load_row_stats(LSE, Delta, row_base, rows, S_Q, EVEN_M)
+        # Work with the transposed scores sT = K Q^T (BLOCK_N, BLOCK_M) so that dV and dK
+        # come out of plain (not transposed) products.
+        sT = matmul(k, tl.trans(q), PRECISION) * qk_scale
+        pT = tl.math.exp2(sT - lse[None, :])
+        if CAUSAL_EDGE:
+            pT = tl.where(tl.trans(visible(rows, cols, S_K, causal_offset, IS_CAUSAL)), pT, 0.0)
+        dv += matmul(pT.to(do.dtype), do, PRECISION)
+        dpT = matmul(v, tl.trans(do), PRECISION)
+        dsT = pT * (dpT - delta[None, :])
+        dk += matmul(dsT.to(q.dtype), q, PRECISION)
+        q_ptrs += BLOCK_M * stride_qm
+        do_ptrs += BLOCK_M * stride_dom
+    return dk, dv
+
+
+@triton.jit(do_not_specialize=["S_Q", "S_K", "causal_offset"])
+def attention_backward_dkdv_kernel(
+    Q, K, V, dOut, LSE, Delta, dK, dV,
+    stride_qb, stride_qh, stride_qm, stride_qd,
+    stride_kb, stride_kh, stride_kn, stride_kd,
+    stride_vb, stride_vh, stride_vn, stride_vd,
+    stride_dob, stride_doh, stride_dom, stride_dod,
+    stride_dkb, stride_dkh, stride_dkn, stride_dkd,
+    stride_dvb, stride_dvh, stride_dvn, stride_dvd,
+    H_Q, H_KV, GROUP, S_Q, S_K, D_QK, D_V, causal_offset, qk_scale, sm_scale,
+    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_DQK: tl.constexpr, BLOCK_DV: tl.constexpr,
+    IS_CAUSAL: tl.constexpr, EVEN_M: tl.constexpr, EVEN_N: tl.constexpr, PRECISION: tl.constexpr,
+):
+    MASK_DQK: tl.constexpr = BLOCK_DQK != D_QK
+    MASK_DV: tl.constexpr = BLOCK_DV != D_V
+    block_n, bh_kv = row_block_and_head(S_K, BLOCK_N, False)
+    start_n = block_n * BLOCK_N
+    b = bh_kv // H_KV
+    h_kv = bh_kv % H_KV
+    cols = start_n + tl.arange(0, BLOCK_N)
+    offs_m = tl.arange(0, BLOCK_M)
+    offs_dqk = tl.arange(0, BLOCK_DQK)
+    offs_dv = tl.arange(0, BLOCK_DV)
+
+    k = load_tile(K + b.to(tl.int64) * stride_kb + h_kv.to(tl.int64) * stride_kh
+                  + cols[:, None].to(tl.int64) * stride_kn + offs_dqk[None, :] * stride_kd,
+                  cols, S_K, offs_dqk, D_QK, not EVEN_N, MASK_DQK)                  # (BLOCK_N, BLOCK_DQK)
+    v = load_tile(V + b.to(tl.int64) * stride_vb + h_kv.to(tl.int64) * stride_vh
+                  + cols[:, None].to(tl.int64) * stride_vn + offs_dv[None, :] * stride_vd,
+                  cols, S_K, offs_dv, D_V, not EVEN_N, MASK_DV)                     # (BLOCK_N, BLOCK_DV)
+    dk = tl.zeros([BLOCK_N, BLOCK_DQK], dtype=tl.float32)
+    dv = tl.zeros([BLOCK_N, BLOCK_DV], dtype=tl.float32)
+
+    # Query rows [0, first) see none of these keys; rows in [first, interior) see some
+    # (the causal diagonal, masked); rows from `interior` on see all of them.
+    end_m = tl.cdiv(S_Q, BLOCK_M) * BLOCK_M
+    if IS_CAUSAL:
+        first = tl.minimum(tl.maximum(start_n - causal_offset, 0) // BLOCK_M * BLOCK_M, end_m)
+        interior = tl.minimum(tl.cdiv(tl.maximum(start_n + BLOCK_N - 1 - causal_offset, 0), BLOCK_M) * BLOCK_M, end_m)
+    else:
+        first = 0
+        interior = 0
+
+    for g in range(0, GROUP):
+        h = h_kv * GROUP + g
+        row_base = (b * H_Q + h).to(tl.int64) * S_Q
+        q_ptrs = (Q + b.to(tl.int64) * stride_qb + h.to(tl.int64) * stride_qh
+                  + offs_m[:, None] * stride_qm + offs_dqk[None, :] * stride_qd)
+        do_ptrs = (dOut + b.to(tl.int64) * stride_dob + h.to(tl.int64) * stride_doh
+                   + offs_m[:, None] * stride_dom + offs_dv[None, :] * stride_dod)
+        dk, dv = _dkdv_tiles(
+            dk, dv, k, v, q_ptrs, do_ptrs, LSE, Delta, row_base, stride_qm, stride_dom,
+            offs_m, cols, offs_dqk, offs_dv, first, interior, S_Q, S_K, D_QK, D_V, causal_offset, qk_scale,
+            BLOCK_M, True, IS_CAUSAL, EVEN_M, MASK_DQK, MASK_DV, PRECISION)
+        dk, dv = _dkdv_tiles(
+            dk, dv, k, v, q_ptrs, do_ptrs, LSE, Delta, row_base, stride_qm, stride_dom,
+            offs_m, cols, offs_dqk, offs_dv, interior, end_m, S_Q, S_K, D_QK, D_V, causal_offset, qk_scale,
+            BLOCK_M, False, IS_CAUSAL, EVEN_M, MASK_DQK, MASK_DV, PRECISION)
+
+    dk *= sm_scale
+    store_tile(dK + b.to(tl.int64) * stride_dkb + h_kv.to(tl.int64) * stride_dkh
+               + cols[:, None].to(tl.int64) * stride_dkn + offs_dqk[None, :] * stride_dkd,
+               dk.to(dK.dtype.element_ty), cols, S_K, offs_dqk, D_QK, not EVEN_N, MASK_DQK)
+    store_tile(dV + b.to(tl.int64) * stride_dvb + h_kv.to(tl.int64) * stride_dvh
+               + cols[:, None].to(tl.int64) * stride_dvn + offs_dv[None, :] * stride_dvd,
+               dv.to(dV.dtype.element_ty), cols, S_K, offs_dv, D_V, not EVEN_N, MASK_DV)
+
+
+@triton.jit
+def _dq_tiles(
+    dq, q, do, lse, delta, k_ptrs, v_ptrs, stride_kn, stride_vn,
+    rows, offs_n, offs_dqk, offs_dv, start_n, end_n, S_K, D_QK, D_V, causal_offset, qk_scale,
+    BLOCK_N: tl.constexpr, EDGE: tl.constexpr, IS_CAUSAL: tl.constexpr,
+    MASK_DQK: tl.constexpr, MASK_DV: tl.constexpr, PRECISION: tl.constexpr,
+):
+    k_ptrs += tl.cast(start_n, tl.int64) * stride_kn
+    v_ptrs += tl.cast(start_n, tl.int64) * stride_vn
+    for n0 in range(start_n, end_n, BLOCK_N):
+        cols = n0 + offs_n
+        kT = load_tile(k_ptrs, offs_dqk, D_QK, cols, S_K, MASK_DQK, EDGE)   # (BLOCK_DQK, BLOCK_N)
+        vT = load_tile(v_ptrs, offs_dv, D_V, cols, S_K, MASK_DV, EDGE)      # (BLOCK_DV, BLOCK_N)
+        s = matmul(q, kT, PRECISION) * qk_scale
+        p = tl.math.exp2(s - lse[:, None])
+        if EDGE:
+            p = tl.where(visible(rows, cols, S_K, causal_offset, IS_CAUSAL), p, 0.0)
+        dp = matmul(do, vT, PRECISION)
+        ds = p * (dp - delta[:, None])
+        dq += matmul(ds.to(kT.dtype), tl.trans(kT), PRECISION)
+        k_ptrs += BLOCK_N * stride_kn
+        v_ptrs += BLOCK_N * stride_vn
+    return dq
+
+
+@triton.jit(do_not_specialize=["S_Q", "S_K", "causal_offset"])
+def attention_backward_dq_kernel(
+    Q, K, V, dOut, LSE, Delta, dQ,
+    stride_qb, stride_qh, stride_qm, stride_qd,
+    stride_kb, stride_kh, stride_kn, stride_kd,
+    stride_vb, stride_vh, stride_vn, stride_vd,
+    stride_dob, stride_doh, stride_dom, stride_dod,
+    stride_dqb, stride_dqh, stride_dqm, stride_dqd,
+    H_Q, GROUP, S_Q, S_K, D_QK, D_V, causal_offset, qk_scale, sm_scale,
+    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_DQK: tl.constexpr, BLOCK_DV: tl.constexpr,
+    IS_CAUSAL: tl.constexpr, EVEN_M: tl.constexpr, EVEN_N: tl.constexpr,
+    PRECISION: tl.constexpr, REVERSE_GRID: tl.constexpr,
+):
+    MASK_DQK: tl.constexpr = BLOCK_DQK != D_QK
+    MASK_DV: tl.constexpr = BLOCK_DV != D_V
+    block_m, bh = row_block_and_head(S_Q, BLOCK_M, REVERSE_GRID)
+    b = bh // H_Q
+    h = bh % H_Q
+    h_kv = h // GROUP
+    start_m = block_m * BLOCK_M
+    rows = start_m + tl.arange(0, BLOCK_M)
+    offs_n = tl.arange(0, BLOCK_N)
+    offs_dqk = tl.arange(0, BLOCK_DQK)
+    offs_dv = tl.arange(0, BLOCK_DV)
+
+    q_off = b.to(tl.int64) * stride_qb + h.to(tl.int64) * stride_qh
+    q = load_tile(Q + q_off + rows[:, None].to(tl.int64) * stride_qm + offs_dqk[None, :] * stride_qd,
+                  rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)
+    do = load_tile(dOut + b.to(tl.int64) * stride_dob + h.to(tl.int64) * stride_doh
+                   + rows[:, None].to(tl.int64) * stride_dom + offs_dv[None, :] * stride_dod,
+                   rows, S_Q, offs_dv, D_V, not EVEN_M, MASK_DV)
+    lse, delta = _load_row_stats(LSE, Delta, bh.to(tl.int64) * S_Q, rows, S_Q, EVEN_M)
+    k_ptrs = (K + b.to(tl.int64) * stride_kb + h_kv.to(tl.int64) * stride_kh
+              + offs_dqk[:, None] * stride_kd + offs_n[None, :] * stride_kn)
+    v_ptrs = (V + b.to(tl.int64) * stride_vb + h_kv.to(tl.int64) * stride_vh
+              + offs_dv[:, None] * stride_vd + offs_n[None, :] * stride_vn)
+    dq = tl.zeros([BLOCK_M, BLOCK_DQK], dtype=tl.float32)
+
+    # Same key ranges as the forward: interior tiles unmasked, edge tiles masked.
+    if IS_CAUSAL:
+        end = tl.minimum(S_K, tl.maximum(start_m + BLOCK_M + causal_offset, 0))
+        interior_end = tl.minimum(end, tl.maximum(start_m + causal_offset + 1, 0))
+    else:
+        end = S_K
+        interior_end = S_K
+    interior_end = (interior_end // BLOCK_N) * BLOCK_N
+    if EVEN_N and not IS_CAUSAL:
+        interior_end = end
+    dq = _dq_tiles(dq, q, do, lse, delta, k_ptrs, v_ptrs, stride_kn, stride_vn,
+                   rows, offs_n, offs_dqk, offs_dv, 0, interior_end, S_K, D_QK, D_V, causal_offset, qk_scale,
+                   BLOCK_N, False, IS_CAUSAL, MASK_DQK, MASK_DV, PRECISION)
+    dq = _dq_tiles(dq, q, do, lse, delta, k_ptrs, v_ptrs, stride_kn, stride_vn,
+                   rows, offs_n, offs_dqk, offs_dv, interior_end, end, S_K, D_QK, D_V, causal_offset, qk_scale,
+                   BLOCK_N, True, IS_CAUSAL, MASK_DQK, MASK_DV, PRECISION)
+    dq *= sm_scale
+    store_tile(dQ + b.to(tl.int64) * stride_dqb + h.to(tl.int64) * stride_dqh
+               + rows[:, None].to(tl.int64) * stride_dqm + offs_dqk[None, :] * stride_dqd,
+               dq.to(dQ.dtype.element_ty), rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)

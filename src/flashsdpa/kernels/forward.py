@@ -1,0 +1,121 @@
+"""FlashAttention-2 forward kernel.
+
+Notation: see kernels/common.py. One program computes BLOCK_M query rows of one
+(batch, query head): it streams key/value tiles through on-chip memory with an online
+softmax and writes the output rows and their log-sum-exp (natural log, fp32).
+
+The key range of a row block splits into two stages (as in the Triton tutorial):
+  * interior tiles, where every score is visible: no masking at all;
+  * edge tiles (the causal diagonal and the ragged end of the keys): masked.
+Tiles that no row of the block can see (above the causal diagonal) are never visited.
+"""
+import triton
+import triton.language as tl
+
+from .common import load_tile, matmul, row_block_and_head, store_tile, visible
+
+
+@triton.jit
+def _attend_tiles(
+    acc, m_i, l_i, q, k_ptrs, v_ptrs, stride_kn, stride_vn,
+    rows, offs_n, offs_dqk, offs_dv, start_n, end_n, S_K, D_QK, D_V, causal_offset, qk_scale,
+    BLOCK_N: tl.constexpr, EDGE: tl.constexpr, IS_CAUSAL: tl.constexpr,
+    MASK_DQK: tl.constexpr, MASK_DV: tl.constexpr, PRECISION: tl.constexpr,
+):
+    k_ptrs += tl.cast(start_n, tl.int64) * stride_kn
+    v_ptrs += tl.cast(start_n, tl.int64) * stride_vn
+    for n0 in range(start_n, end_n, BLOCK_N):
+        cols = n0 + offs_n
+        kT = load_tile(k_ptrs, offs_dqk, D_QK, cols, S_K, MASK_DQK, EDGE)  # (BLOCK_DQK, BLOCK_N)
+        s = matmul(q, kT, PRECISION) * qk_scale                              # (BLOCK_M, BLOCK_N), log2 domain
+        if EDGE:
+            s = tl.where(visible(rows, cols, S_K, causal_offset, IS_CAUSAL), s, float("-inf"))
+        m_new = tl.maximum(m_i, tl.max(s, 1))
+        # [Note] fully masked rows: m_new stays -inf; subtracting a finite stand-in keeps
+        # exp2(-inf - -inf) = NaN out of the sums, so such rows end with l = 0 and acc = 0.
+        if EDGE:
+            m_sub = tl.where(m_new == float("-inf"), 0.0, m_new)
+        else:
+            m_sub = m_new
+        p = tl.math.exp2(s - m_sub[:, None])
+        alpha = tl.math.exp2(m_i - m_sub)
+        l_i = l_i * alpha + tl.sum(p, 1)
+        v = load_tile(v_ptrs, cols, S_K, offs_dv, D_V, EDGE, MASK_DV)       # (BLOCK_N, BLOCK_DV)
+        acc = acc * alpha[:, None] + matmul(p.to(v.dtype), v, PRECISION)
+        m_i = m_new
+        k_ptrs += BLOCK_N * stride_kn
+        v_ptrs += BLOCK_N * stride_vn
+    return acc, m_i, l_i
+
+
+@triton.jit(do_not_specialize=["S_Q", "S_K", "causal_offset"])
+def attention_forward_kernel(
+    Q, K, V, Out, LSE,
+    stride_qb, stride_qh, stride_qm, stride_qd,
+    stride_kb, stride_kh, stride_kn, stride_kd,
+    stride_vb, stride_vh, stride_vn, stride_vd,
+    stride_ob, stride_oh, stride_om, stride_od,
+    H_Q, GROUP, S_Q, S_K, D_QK, D_V, causal_offset, qk_scale,
+    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_DQK: tl.constexpr, BLOCK_DV: tl.constexpr,
+    IS_CAUSAL: tl.constexpr, EVEN_M: tl.constexpr, EVEN_N: tl.constexpr,
+    PRECISION: tl.constexpr, REVERSE_GRID: tl.constexpr,
+):
+    MASK_DQK: tl.constexpr = BLOCK_DQK != D_QK
+    MASK_DV: tl.constexpr = BLOCK_DV != D_V
+    block_m, bh = row_block_and_head(S_Q, BLOCK_M, REVERSE_GRID)
+    b = bh // H_Q
+    h = bh % H_Q
+    h_kv = h // GROUP
+    # 64-bit base offsets: B*H*S*D may exceed 2**31 elements.
+    q_base = Q + b.to(tl.int64) * stride_qb + h.to(tl.int64) * stride_qh
+    k_base = K + b.to(tl.int64) * stride_kb + h_kv.to(tl.int64) * stride_kh
+    v_base = V + b.to(tl.int64) * stride_vb + h_kv.to(tl.int64) * stride_vh
+    o_base = Out + b.to(tl.int64) * stride_ob + h.to(tl.int64) * stride_oh
+
+    start_m = block_m * BLOCK_M
+    rows = start_m + tl.arange(0, BLOCK_M)
+    offs_n = tl.arange(0, BLOCK_N)
+    offs_dqk = tl.arange(0, BLOCK_DQK)
+    offs_dv = tl.arange(0, BLOCK_DV)
+
+    q_ptrs = q_base + rows[:, None].to(tl.int64) * stride_qm + offs_dqk[None, :] * stride_qd
+    q = load_tile(q_ptrs, rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)
+    k_ptrs = k_base + offs_dqk[:, None] * stride_kd + offs_n[None, :] * stride_kn
+    v_ptrs = v_base + offs_n[:, None] * stride_vn + offs_dv[None, :] * stride_vd
+
+    m_i = tl.full([BLOCK_M], float("-inf"), dtype=tl.float32)
+    l_i = tl.zeros([BLOCK_M], dtype=tl.float32)
+    acc = tl.zeros([BLOCK_M, BLOCK_DV], dtype=tl.float32)
+
+    # Keys [0, interior_end) are visible to every row of this block; [interior_end, end)
+    # need the mask; keys past `end` are invisible to all rows.
+    if IS_CAUSAL:
+        end = tl.minimum(S_K, tl.maximum(start_m + BLOCK_M + causal_offset, 0))
+        interior_end = tl.minimum(end, tl.maximum(start_m + causal_offset + 1, 0))
+    else:
+        end = S_K
+        interior_end = S_K
+    interior_end = (interior_end // BLOCK_N) * BLOCK_N
+    if EVEN_N and not IS_CAUSAL:
+        interior_end = end
+    acc, m_i, l_i = _attend_tiles(
+        acc, m_i, l_i, q, k_ptrs, v_ptrs, stride_kn, stride_vn,
+        rows, offs_n, offs_dqk, offs_dv, 0, interior_end, S_K, D_QK, D_V, causal_offset, qk_scale,
+        BLOCK_N, False, IS_CAUSAL, MASK_DQK, MASK_DV, PRECISION)
+    acc, m_i, l_i = _attend_tiles(
+        acc, m_i, l_i, q, k_ptrs, v_ptrs, stride_kn, stride_vn,
+        rows, offs_n, offs_dqk, offs_dv, interior_end, end, S_K, D_QK, D_V, causal_offset, qk_scale,
+        BLOCK_N, True, IS_CAUSAL, MASK_DQK, MASK_DV, PRECISION)
+
+    # [Note] a row that sees no key has l = 0: its output is 0 and its log-sum-exp -inf,
+    # deliberately (torch's math path would give NaN there).
+    l_safe = tl.where(l_i == 0.0, 1.0, l_i)
+    out = acc / l_safe[:, None]
+    lse = (m_i + tl.math.log2(l_i)) * 0.6931471805599453  # back to natural log
+    o_ptrs = o_base + rows[:, None].to(tl.int64) * stride_om + offs_dv[None, :] * stride_od
+    store_tile(o_ptrs, out.to(Out.dtype.element_ty), rows, S_Q, offs_dv, D_V, not EVEN_M, MASK_DV)
+    lse_ptrs = LSE + bh.to(tl.int64) * S_Q + rows
+    if EVEN_M:
+        tl.store(lse_ptrs, lse)
+    else:
+        tl.store(lse_ptrs, lse, mask=rows < S_Q)
