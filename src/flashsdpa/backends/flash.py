@@ -73,7 +73,7 @@ def _strides(t: torch.Tensor):
     return t.stride(0), t.stride(1), t.stride(2), t.stride(3)
 
 
-def flash_forward(q, k, v, scale: float, is_causal: bool, causal_offset: int):
+def flash_forward(q, k, v, scale: float, is_causal: bool, causal_offset: int, config=None):
     """q: (B, H_Q, S_Q, D_QK); k: (B, H_KV, S_K, D_QK); v: (B, H_KV, S_K, D_V); any strides.
     Returns out (B, H_Q, S_Q, D_V) in q's memory order and lse (B, H_Q, S_Q) fp32 (natural log)."""
     batch, heads_q, seq_q, d_qk = q.shape
@@ -84,12 +84,12 @@ def flash_forward(q, k, v, scale: float, is_causal: bool, causal_offset: int):
         out.zero_()
         lse.fill_(float("-inf"))
         return out, lse
-    cfg = configs.forward_config(_capability(q.device), q.element_size(), d_qk, d_v)
+    cfg = config or configs.forward_config(_capability(q.device), q.element_size(), d_qk, d_v)
     grid = (triton.cdiv(seq_q, cfg.block_m) * batch * heads_q,)
     attention_forward_kernel[grid](
         q, k, v, out, lse, *_strides(q), *_strides(k), *_strides(v), *_strides(out),
-        heads_q, heads_q // heads_kv, seq_q, seq_k, d_qk, d_v, causal_offset, scale * LOG2_E,
-        BLOCK_M=cfg.block_m, BLOCK_N=cfg.block_n,
+        heads_q, heads_q // heads_kv, seq_q, seq_k, causal_offset, scale * LOG2_E,
+        D_QK=d_qk, D_V=d_v, BLOCK_M=cfg.block_m, BLOCK_N=cfg.block_n,
         BLOCK_DQK=configs.padded_head_dim(d_qk), BLOCK_DV=configs.padded_head_dim(d_v),
         IS_CAUSAL=is_causal, EVEN_M=seq_q % cfg.block_m == 0, EVEN_N=seq_k % cfg.block_n == 0,
         PRECISION=_precision(q.dtype), REVERSE_GRID=is_causal,
@@ -98,28 +98,29 @@ def flash_forward(q, k, v, scale: float, is_causal: bool, causal_offset: int):
     return out, lse
 
 
-def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causal_offset: int):
-    """Gradients (dq, dk, dv) of flash_forward, each in the memory order of its input."""
+def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causal_offset: int, config=None):
+    """Gradients (dq, dk, dv) of flash_forward, each in the memory order of its input.
+    `config` (a configs.BackwardConfig) overrides the tuning table, for tuning runs."""
     batch, heads_q, seq_q, d_qk = q.shape
     heads_kv, seq_k, d_v = k.shape[1], k.shape[2], v.shape[3]
     dq, dk, dv = empty_like_layout(q, d_qk), empty_like_layout(k, d_qk), empty_like_layout(v, d_v)
     if dq.numel() == 0 or dk.numel() == 0:
         return dq.zero_(), dk.zero_(), dv.zero_()
-    cfg = configs.backward_config(_capability(q.device), q.element_size(), d_qk, d_v)
+    cfg = config or configs.backward_config(_capability(q.device), q.element_size(), d_qk, d_v)
     block_dqk, block_dv = configs.padded_head_dim(d_qk), configs.padded_head_dim(d_v)
     precision = _precision(q.dtype)
     delta = torch.empty_like(lse)
     pre_block = 64
     attention_backward_preprocess_kernel[(triton.cdiv(seq_q, pre_block) * batch * heads_q,)](
-        out, dout, delta, *_strides(out), *_strides(dout), heads_q, seq_q, d_v,
-        BLOCK_M=pre_block, BLOCK_DV=block_dv,
+        out, dout, delta, *_strides(out), *_strides(dout), heads_q, seq_q,
+        D_V=d_v, BLOCK_M=pre_block, BLOCK_DV=block_dv,
     )
-    common = dict(BLOCK_DQK=block_dqk, BLOCK_DV=block_dv, IS_CAUSAL=is_causal, PRECISION=precision)
+    common = dict(D_QK=d_qk, D_V=d_v, BLOCK_DQK=block_dqk, BLOCK_DV=block_dv, IS_CAUSAL=is_causal, PRECISION=precision)
     c = cfg.dkdv
     attention_backward_dkdv_kernel[(triton.cdiv(seq_k, c.block_n) * batch * heads_kv,)](
         q, k, v, dout, lse, delta, dk, dv,
         *_strides(q), *_strides(k), *_strides(v), *_strides(dout), *_strides(dk), *_strides(dv),
-        heads_q, heads_kv, heads_q // heads_kv, seq_q, seq_k, d_qk, d_v, causal_offset, scale * LOG2_E, scale,
+        heads_q, heads_kv, heads_q // heads_kv, seq_q, seq_k, causal_offset, scale * LOG2_E, scale,
         BLOCK_M=c.block_m, BLOCK_N=c.block_n, EVEN_M=seq_q % c.block_m == 0, EVEN_N=seq_k % c.block_n == 0,
         num_warps=c.num_warps, num_stages=c.num_stages, **common,
     )
@@ -127,7 +128,7 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
     attention_backward_dq_kernel[(triton.cdiv(seq_q, c.block_m) * batch * heads_q,)](
         q, k, v, dout, lse, delta, dq,
         *_strides(q), *_strides(k), *_strides(v), *_strides(dout), *_strides(dq),
-        heads_q, heads_q // heads_kv, seq_q, seq_k, d_qk, d_v, causal_offset, scale * LOG2_E, scale,
+        heads_q, heads_q // heads_kv, seq_q, seq_k, causal_offset, scale * LOG2_E, scale,
         BLOCK_M=c.block_m, BLOCK_N=c.block_n, EVEN_M=seq_q % c.block_m == 0, EVEN_N=seq_k % c.block_n == 0,
         REVERSE_GRID=is_causal, num_warps=c.num_warps, num_stages=c.num_stages, **common,
     )

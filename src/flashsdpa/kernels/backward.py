@@ -20,8 +20,8 @@ def attention_backward_preprocess_kernel(
     Out, dOut, Delta,
     stride_ob, stride_oh, stride_om, stride_od,
     stride_dob, stride_doh, stride_dom, stride_dod,
-    H_Q, S_Q, D_V,
-    BLOCK_M: tl.constexpr, BLOCK_DV: tl.constexpr,
+    H_Q, S_Q,
+    D_V: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_DV: tl.constexpr,
 ):
     block_m, bh = row_block_and_head(S_Q, BLOCK_M, False)
     rows = block_m * BLOCK_M + tl.arange(0, BLOCK_M)
@@ -54,17 +54,17 @@ def _load_row_stats(LSE, Delta, row_base, rows, S_Q, EVEN_M: tl.constexpr):
 
 @triton.jit
 def _dkdv_tiles(
-    dk, dv, k, v, q_ptrs, do_ptrs, LSE, Delta, row_base, stride_qm, stride_dom,
+    dk, dv, k, v, q_ptr, do_ptr, q_offs, do_offs, LSE, Delta, row_base, stride_qm, stride_dom,
     offs_m, cols, offs_dqk, offs_dv, start_m, end_m, S_Q, S_K, D_QK, D_V, causal_offset, qk_scale,
     BLOCK_M: tl.constexpr, CAUSAL_EDGE: tl.constexpr, IS_CAUSAL: tl.constexpr, EVEN_M: tl.constexpr,
     MASK_DQK: tl.constexpr, MASK_DV: tl.constexpr, PRECISION: tl.constexpr,
 ):
-    q_ptrs += tl.cast(start_m, tl.int64) * stride_qm
-    do_ptrs += tl.cast(start_m, tl.int64) * stride_dom
+    q_ptr += tl.cast(start_m, tl.int64) * stride_qm
+    do_ptr += tl.cast(start_m, tl.int64) * stride_dom
     for m0 in range(start_m, end_m, BLOCK_M):
         rows = m0 + offs_m
-        q = load_tile(q_ptrs, rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)    # (BLOCK_M, BLOCK_DQK)
-        do = load_tile(do_ptrs, rows, S_Q, offs_dv, D_V, not EVEN_M, MASK_DV)     # (BLOCK_M, BLOCK_DV)
+        q = load_tile(q_ptr + q_offs, rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)    # (BLOCK_M, BLOCK_DQK)
+        do = load_tile(do_ptr + do_offs, rows, S_Q, offs_dv, D_V, not EVEN_M, MASK_DV)  # (BLOCK_M, BLOCK_DV)
         lse, delta = _load_row_stats(LSE, Delta, row_base, rows, S_Q, EVEN_M)
         # Work with the transposed scores sT = K Q^T (BLOCK_N, BLOCK_M) so that dV and dK
         # come out of plain (not transposed) products.
@@ -76,8 +76,8 @@ def _dkdv_tiles(
         dpT = matmul(v, tl.trans(do), PRECISION)
         dsT = pT * (dpT - delta[None, :])
         dk += matmul(dsT.to(q.dtype), q, PRECISION)
-        q_ptrs += BLOCK_M * stride_qm
-        do_ptrs += BLOCK_M * stride_dom
+        q_ptr += BLOCK_M * stride_qm
+        do_ptr += BLOCK_M * stride_dom
     return dk, dv
 
 
@@ -90,8 +90,8 @@ def attention_backward_dkdv_kernel(
     stride_dob, stride_doh, stride_dom, stride_dod,
     stride_dkb, stride_dkh, stride_dkn, stride_dkd,
     stride_dvb, stride_dvh, stride_dvn, stride_dvd,
-    H_Q, H_KV, GROUP, S_Q, S_K, D_QK, D_V, causal_offset, qk_scale, sm_scale,
-    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_DQK: tl.constexpr, BLOCK_DV: tl.constexpr,
+    H_Q, H_KV, GROUP, S_Q, S_K, causal_offset, qk_scale, sm_scale,
+    D_QK: tl.constexpr, D_V: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_DQK: tl.constexpr, BLOCK_DV: tl.constexpr,
     IS_CAUSAL: tl.constexpr, EVEN_M: tl.constexpr, EVEN_N: tl.constexpr, PRECISION: tl.constexpr,
 ):
     MASK_DQK: tl.constexpr = BLOCK_DQK != D_QK
@@ -124,19 +124,19 @@ def attention_backward_dkdv_kernel(
         first = 0
         interior = 0
 
+    q_offs = offs_m[:, None] * stride_qm + offs_dqk[None, :] * stride_qd
+    do_offs = offs_m[:, None] * stride_dom + offs_dv[None, :] * stride_dod
     for g in range(0, GROUP):
         h = h_kv * GROUP + g
         row_base = (b * H_Q + h).to(tl.int64) * S_Q
-        q_ptrs = (Q + b.to(tl.int64) * stride_qb + h.to(tl.int64) * stride_qh
-                  + offs_m[:, None] * stride_qm + offs_dqk[None, :] * stride_qd)
-        do_ptrs = (dOut + b.to(tl.int64) * stride_dob + h.to(tl.int64) * stride_doh
-                   + offs_m[:, None] * stride_dom + offs_dv[None, :] * stride_dod)
+        q_ptr = Q + b.to(tl.int64) * stride_qb + h.to(tl.int64) * stride_qh
+        do_ptr = dOut + b.to(tl.int64) * stride_dob + h.to(tl.int64) * stride_doh
         dk, dv = _dkdv_tiles(
-            dk, dv, k, v, q_ptrs, do_ptrs, LSE, Delta, row_base, stride_qm, stride_dom,
+            dk, dv, k, v, q_ptr, do_ptr, q_offs, do_offs, LSE, Delta, row_base, stride_qm, stride_dom,
             offs_m, cols, offs_dqk, offs_dv, first, interior, S_Q, S_K, D_QK, D_V, causal_offset, qk_scale,
             BLOCK_M, True, IS_CAUSAL, EVEN_M, MASK_DQK, MASK_DV, PRECISION)
         dk, dv = _dkdv_tiles(
-            dk, dv, k, v, q_ptrs, do_ptrs, LSE, Delta, row_base, stride_qm, stride_dom,
+            dk, dv, k, v, q_ptr, do_ptr, q_offs, do_offs, LSE, Delta, row_base, stride_qm, stride_dom,
             offs_m, cols, offs_dqk, offs_dv, interior, end_m, S_Q, S_K, D_QK, D_V, causal_offset, qk_scale,
             BLOCK_M, False, IS_CAUSAL, EVEN_M, MASK_DQK, MASK_DV, PRECISION)
 
@@ -151,17 +151,17 @@ def attention_backward_dkdv_kernel(
 
 @triton.jit
 def _dq_tiles(
-    dq, q, do, lse, delta, k_ptrs, v_ptrs, stride_kn, stride_vn,
+    dq, q, do, lse, delta, k_ptr, v_ptr, k_offs, v_offs, stride_kn, stride_vn,
     rows, offs_n, offs_dqk, offs_dv, start_n, end_n, S_K, D_QK, D_V, causal_offset, qk_scale,
     BLOCK_N: tl.constexpr, EDGE: tl.constexpr, IS_CAUSAL: tl.constexpr,
     MASK_DQK: tl.constexpr, MASK_DV: tl.constexpr, PRECISION: tl.constexpr,
 ):
-    k_ptrs += tl.cast(start_n, tl.int64) * stride_kn
-    v_ptrs += tl.cast(start_n, tl.int64) * stride_vn
+    k_ptr += tl.cast(start_n, tl.int64) * stride_kn
+    v_ptr += tl.cast(start_n, tl.int64) * stride_vn
     for n0 in range(start_n, end_n, BLOCK_N):
         cols = n0 + offs_n
-        kT = load_tile(k_ptrs, offs_dqk, D_QK, cols, S_K, MASK_DQK, EDGE)   # (BLOCK_DQK, BLOCK_N)
-        vT = load_tile(v_ptrs, offs_dv, D_V, cols, S_K, MASK_DV, EDGE)      # (BLOCK_DV, BLOCK_N)
+        kT = load_tile(k_ptr + k_offs, offs_dqk, D_QK, cols, S_K, MASK_DQK, EDGE)   # (BLOCK_DQK, BLOCK_N)
+        vT = load_tile(v_ptr + v_offs, offs_dv, D_V, cols, S_K, MASK_DV, EDGE)      # (BLOCK_DV, BLOCK_N)
         s = matmul(q, kT, PRECISION) * qk_scale
         p = tl.math.exp2(s - lse[:, None])
         if EDGE:
@@ -169,8 +169,8 @@ def _dq_tiles(
         dp = matmul(do, vT, PRECISION)
         ds = p * (dp - delta[:, None])
         dq += matmul(ds.to(kT.dtype), tl.trans(kT), PRECISION)
-        k_ptrs += BLOCK_N * stride_kn
-        v_ptrs += BLOCK_N * stride_vn
+        k_ptr += BLOCK_N * stride_kn
+        v_ptr += BLOCK_N * stride_vn
     return dq
 
 
@@ -182,8 +182,8 @@ def attention_backward_dq_kernel(
     stride_vb, stride_vh, stride_vn, stride_vd,
     stride_dob, stride_doh, stride_dom, stride_dod,
     stride_dqb, stride_dqh, stride_dqm, stride_dqd,
-    H_Q, GROUP, S_Q, S_K, D_QK, D_V, causal_offset, qk_scale, sm_scale,
-    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_DQK: tl.constexpr, BLOCK_DV: tl.constexpr,
+    H_Q, GROUP, S_Q, S_K, causal_offset, qk_scale, sm_scale,
+    D_QK: tl.constexpr, D_V: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_DQK: tl.constexpr, BLOCK_DV: tl.constexpr,
     IS_CAUSAL: tl.constexpr, EVEN_M: tl.constexpr, EVEN_N: tl.constexpr,
     PRECISION: tl.constexpr, REVERSE_GRID: tl.constexpr,
 ):
@@ -206,10 +206,10 @@ def attention_backward_dq_kernel(
                    + rows[:, None].to(tl.int64) * stride_dom + offs_dv[None, :] * stride_dod,
                    rows, S_Q, offs_dv, D_V, not EVEN_M, MASK_DV)
     lse, delta = _load_row_stats(LSE, Delta, bh.to(tl.int64) * S_Q, rows, S_Q, EVEN_M)
-    k_ptrs = (K + b.to(tl.int64) * stride_kb + h_kv.to(tl.int64) * stride_kh
-              + offs_dqk[:, None] * stride_kd + offs_n[None, :] * stride_kn)
-    v_ptrs = (V + b.to(tl.int64) * stride_vb + h_kv.to(tl.int64) * stride_vh
-              + offs_dv[:, None] * stride_vd + offs_n[None, :] * stride_vn)
+    k_ptr = K + b.to(tl.int64) * stride_kb + h_kv.to(tl.int64) * stride_kh
+    v_ptr = V + b.to(tl.int64) * stride_vb + h_kv.to(tl.int64) * stride_vh
+    k_offs = offs_dqk[:, None] * stride_kd + offs_n[None, :] * stride_kn
+    v_offs = offs_dv[:, None] * stride_vd + offs_n[None, :] * stride_vn
     dq = tl.zeros([BLOCK_M, BLOCK_DQK], dtype=tl.float32)
 
     # Same key ranges as the forward: interior tiles unmasked, edge tiles masked.
@@ -222,10 +222,10 @@ def attention_backward_dq_kernel(
     interior_end = (interior_end // BLOCK_N) * BLOCK_N
     if EVEN_N and not IS_CAUSAL:
         interior_end = end
-    dq = _dq_tiles(dq, q, do, lse, delta, k_ptrs, v_ptrs, stride_kn, stride_vn,
+    dq = _dq_tiles(dq, q, do, lse, delta, k_ptr, v_ptr, k_offs, v_offs, stride_kn, stride_vn,
                    rows, offs_n, offs_dqk, offs_dv, 0, interior_end, S_K, D_QK, D_V, causal_offset, qk_scale,
                    BLOCK_N, False, IS_CAUSAL, MASK_DQK, MASK_DV, PRECISION)
-    dq = _dq_tiles(dq, q, do, lse, delta, k_ptrs, v_ptrs, stride_kn, stride_vn,
+    dq = _dq_tiles(dq, q, do, lse, delta, k_ptr, v_ptr, k_offs, v_offs, stride_kn, stride_vn,
                    rows, offs_n, offs_dqk, offs_dv, interior_end, end, S_K, D_QK, D_V, causal_offset, qk_scale,
                    BLOCK_N, True, IS_CAUSAL, MASK_DQK, MASK_DV, PRECISION)
     dq *= sm_scale

@@ -17,17 +17,19 @@ from .common import load_tile, matmul, row_block_and_head, store_tile, visible
 
 @triton.jit
 def _attend_tiles(
-    acc, m_i, l_i, q, k_ptrs, v_ptrs, stride_kn, stride_vn,
+    acc, m_i, l_i, q, k_base, v_base, k_offs, v_offs, stride_kn, stride_vn,
     rows, offs_n, offs_dqk, offs_dv, start_n, end_n, S_K, D_QK, D_V, causal_offset, qk_scale,
     BLOCK_N: tl.constexpr, EDGE: tl.constexpr, IS_CAUSAL: tl.constexpr,
     MASK_DQK: tl.constexpr, MASK_DV: tl.constexpr, PRECISION: tl.constexpr,
 ):
-    k_ptrs += tl.cast(start_n, tl.int64) * stride_kn
-    v_ptrs += tl.cast(start_n, tl.int64) * stride_vn
+    # Scalar base pointers advance per tile; the in-tile offsets stay loop-invariant int32
+    # (a tensor of 64-bit pointers would cost two registers per element).
+    k_ptr = k_base + tl.cast(start_n, tl.int64) * stride_kn
+    v_ptr = v_base + tl.cast(start_n, tl.int64) * stride_vn
     for n0 in range(start_n, end_n, BLOCK_N):
         cols = n0 + offs_n
-        kT = load_tile(k_ptrs, offs_dqk, D_QK, cols, S_K, MASK_DQK, EDGE)  # (BLOCK_DQK, BLOCK_N)
-        s = matmul(q, kT, PRECISION) * qk_scale                              # (BLOCK_M, BLOCK_N), log2 domain
+        kT = load_tile(k_ptr + k_offs, offs_dqk, D_QK, cols, S_K, MASK_DQK, EDGE)  # (BLOCK_DQK, BLOCK_N)
+        s = matmul(q, kT, PRECISION) * qk_scale                                    # (BLOCK_M, BLOCK_N), log2 domain
         if EDGE:
             s = tl.where(visible(rows, cols, S_K, causal_offset, IS_CAUSAL), s, float("-inf"))
         m_new = tl.maximum(m_i, tl.max(s, 1))
@@ -40,11 +42,11 @@ def _attend_tiles(
         p = tl.math.exp2(s - m_sub[:, None])
         alpha = tl.math.exp2(m_i - m_sub)
         l_i = l_i * alpha + tl.sum(p, 1)
-        v = load_tile(v_ptrs, cols, S_K, offs_dv, D_V, EDGE, MASK_DV)       # (BLOCK_N, BLOCK_DV)
+        v = load_tile(v_ptr + v_offs, cols, S_K, offs_dv, D_V, EDGE, MASK_DV)      # (BLOCK_N, BLOCK_DV)
         acc = acc * alpha[:, None] + matmul(p.to(v.dtype), v, PRECISION)
         m_i = m_new
-        k_ptrs += BLOCK_N * stride_kn
-        v_ptrs += BLOCK_N * stride_vn
+        k_ptr += BLOCK_N * stride_kn
+        v_ptr += BLOCK_N * stride_vn
     return acc, m_i, l_i
 
 
@@ -55,8 +57,8 @@ def attention_forward_kernel(
     stride_kb, stride_kh, stride_kn, stride_kd,
     stride_vb, stride_vh, stride_vn, stride_vd,
     stride_ob, stride_oh, stride_om, stride_od,
-    H_Q, GROUP, S_Q, S_K, D_QK, D_V, causal_offset, qk_scale,
-    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_DQK: tl.constexpr, BLOCK_DV: tl.constexpr,
+    H_Q, GROUP, S_Q, S_K, causal_offset, qk_scale,
+    D_QK: tl.constexpr, D_V: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_DQK: tl.constexpr, BLOCK_DV: tl.constexpr,
     IS_CAUSAL: tl.constexpr, EVEN_M: tl.constexpr, EVEN_N: tl.constexpr,
     PRECISION: tl.constexpr, REVERSE_GRID: tl.constexpr,
 ):
@@ -80,8 +82,8 @@ def attention_forward_kernel(
 
     q_ptrs = q_base + rows[:, None].to(tl.int64) * stride_qm + offs_dqk[None, :] * stride_qd
     q = load_tile(q_ptrs, rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)
-    k_ptrs = k_base + offs_dqk[:, None] * stride_kd + offs_n[None, :] * stride_kn
-    v_ptrs = v_base + offs_n[:, None] * stride_vn + offs_dv[None, :] * stride_vd
+    k_offs = offs_dqk[:, None] * stride_kd + offs_n[None, :] * stride_kn
+    v_offs = offs_n[:, None] * stride_vn + offs_dv[None, :] * stride_vd
 
     m_i = tl.full([BLOCK_M], float("-inf"), dtype=tl.float32)
     l_i = tl.zeros([BLOCK_M], dtype=tl.float32)
@@ -99,11 +101,11 @@ def attention_forward_kernel(
     if EVEN_N and not IS_CAUSAL:
         interior_end = end
     acc, m_i, l_i = _attend_tiles(
-        acc, m_i, l_i, q, k_ptrs, v_ptrs, stride_kn, stride_vn,
+        acc, m_i, l_i, q, k_base, v_base, k_offs, v_offs, stride_kn, stride_vn,
         rows, offs_n, offs_dqk, offs_dv, 0, interior_end, S_K, D_QK, D_V, causal_offset, qk_scale,
         BLOCK_N, False, IS_CAUSAL, MASK_DQK, MASK_DV, PRECISION)
     acc, m_i, l_i = _attend_tiles(
-        acc, m_i, l_i, q, k_ptrs, v_ptrs, stride_kn, stride_vn,
+        acc, m_i, l_i, q, k_base, v_base, k_offs, v_offs, stride_kn, stride_vn,
         rows, offs_n, offs_dqk, offs_dv, interior_end, end, S_K, D_QK, D_V, causal_offset, qk_scale,
         BLOCK_N, True, IS_CAUSAL, MASK_DQK, MASK_DV, PRECISION)
 
