@@ -6,7 +6,7 @@ Three layers, as in FlashAttention: `flash_forward` / `flash_backward` launch ke
 """
 from __future__ import annotations
 
-import math
+import importlib.util
 import os
 
 import torch
@@ -14,19 +14,21 @@ import torch
 from ..inputs import AttentionCall
 from .support import BackendSupport, not_supported_reasons
 
-try:
-    import triton
+from ..kernels import configs
 
-    from ..kernels import configs
-    from ..kernels.backward import (
-        attention_backward_dkdv_kernel,
-        attention_backward_dq_kernel,
-        attention_backward_preprocess_kernel,
-    )
-    from ..kernels.forward import attention_forward_kernel
-    TRITON_IMPORT_ERROR = None
-except ImportError as error:  # the MATH backend still works without Triton
-    TRITON_IMPORT_ERROR = error
+# Triton is imported only when a kernel first runs: TRITON_INTERPRET is read at `import triton`,
+# so a program (or the CLI, on a machine without a GPU) can still set it after importing us.
+TRITON_AVAILABLE = importlib.util.find_spec("triton") is not None
+
+
+def _kernels():
+    from ..kernels import backward, forward
+    return forward, backward
+
+
+def _cdiv(a: int, b: int) -> int:
+    return -(-a // b)
+
 
 LOG2_E = 1.4426950408889634
 MAX_HEAD_DIM = 512
@@ -84,9 +86,10 @@ def flash_forward(q, k, v, scale: float, is_causal: bool, causal_offset: int, co
         out.zero_()
         lse.fill_(float("-inf"))
         return out, lse
-    cfg = config or configs.forward_config(_capability(q.device), q.element_size(), d_qk, d_v)
-    grid = (triton.cdiv(seq_q, cfg.block_m) * batch * heads_q,)
-    attention_forward_kernel[grid](
+    cfg = config or configs.forward_config(_capability(q.device), q.element_size(), d_qk, d_v, is_causal, seq_k)
+    grid = (_cdiv(seq_q, cfg.block_m) * batch * heads_q,)
+    forward_kernels, _ = _kernels()
+    forward_kernels.attention_forward_kernel[grid](
         q, k, v, out, lse, *_strides(q), *_strides(k), *_strides(v), *_strides(out),
         heads_q, heads_q // heads_kv, seq_q, seq_k, causal_offset, scale * LOG2_E,
         D_QK=d_qk, D_V=d_v, BLOCK_M=cfg.block_m, BLOCK_N=cfg.block_n,
@@ -106,18 +109,19 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
     dq, dk, dv = empty_like_layout(q, d_qk), empty_like_layout(k, d_qk), empty_like_layout(v, d_v)
     if dq.numel() == 0 or dk.numel() == 0:
         return dq.zero_(), dk.zero_(), dv.zero_()
-    cfg = config or configs.backward_config(_capability(q.device), q.element_size(), d_qk, d_v)
+    cfg = config or configs.backward_config(_capability(q.device), q.element_size(), d_qk, d_v, is_causal, seq_k)
     block_dqk, block_dv = configs.padded_head_dim(d_qk), configs.padded_head_dim(d_v)
     precision = _precision(q.dtype)
     delta = torch.empty_like(lse)
     pre_block = 64
-    attention_backward_preprocess_kernel[(triton.cdiv(seq_q, pre_block) * batch * heads_q,)](
+    _, kernels = _kernels()
+    kernels.attention_backward_preprocess_kernel[(_cdiv(seq_q, pre_block) * batch * heads_q,)](
         out, dout, delta, *_strides(out), *_strides(dout), heads_q, seq_q,
         D_V=d_v, BLOCK_M=pre_block, BLOCK_DV=block_dv,
     )
     common = dict(D_QK=d_qk, D_V=d_v, BLOCK_DQK=block_dqk, BLOCK_DV=block_dv, IS_CAUSAL=is_causal, PRECISION=precision)
     c = cfg.dkdv
-    attention_backward_dkdv_kernel[(triton.cdiv(seq_k, c.block_n) * batch * heads_kv,)](
+    kernels.attention_backward_dkdv_kernel[(_cdiv(seq_k, c.block_n) * batch * heads_kv,)](
         q, k, v, dout, lse, delta, dk, dv,
         *_strides(q), *_strides(k), *_strides(v), *_strides(dout), *_strides(dk), *_strides(dv),
         heads_q, heads_kv, heads_q // heads_kv, seq_q, seq_k, causal_offset, scale * LOG2_E, scale,
@@ -125,7 +129,7 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
         num_warps=c.num_warps, num_stages=c.num_stages, **common,
     )
     c = cfg.dq
-    attention_backward_dq_kernel[(triton.cdiv(seq_q, c.block_m) * batch * heads_q,)](
+    kernels.attention_backward_dq_kernel[(_cdiv(seq_q, c.block_m) * batch * heads_q,)](
         q, k, v, dout, lse, delta, dq,
         *_strides(q), *_strides(k), *_strides(v), *_strides(dout), *_strides(dq),
         heads_q, heads_q // heads_kv, seq_q, seq_k, causal_offset, scale * LOG2_E, scale,
@@ -160,8 +164,8 @@ class FlashBackend:
     name = "FLASH"
 
     def not_supported_reasons(self, call: AttentionCall) -> list[str]:
-        if TRITON_IMPORT_ERROR is not None:
-            return [f"Triton is not importable ({TRITON_IMPORT_ERROR})"]
+        if not TRITON_AVAILABLE:
+            return ["Triton is not installed (pip install triton)"]
         return not_supported_reasons(support(), call)
 
     def run(self, q, k, v, mask, call: AttentionCall):

@@ -29,22 +29,28 @@ class BackwardConfig:
 INTERPRETER_FORWARD = TileConfig(16, 16, 1, 1)
 INTERPRETER_BACKWARD = BackwardConfig(TileConfig(16, 16, 1, 1), TileConfig(16, 16, 1, 1))
 
-# Hopper (sm_90), 16-bit inputs. Keyed by padded head dim (max of qk and v).
+# Hopper (sm_90), 16-bit inputs, keyed by (padded head dim, causal, long keys: S_k > 4096).
+# Measured on an H100 80GB HBM3 (torch 2.11, Triton 3.6), bf16, 16k tokens per batch:
+# benchmarks/tune.py, results in benchmarks/NOTES.md. Dims 16/32 reuse the 64 entries;
+# 256 and 512 are chosen to fit registers and shared memory, not yet swept.
+_H64_FWD_SHORT, _H64_FWD_LONG = TileConfig(64, 64, 4, 3), TileConfig(128, 64, 8, 3)
+_H128_FWD_SHORT, _H128_FWD_LONG = TileConfig(64, 64, 4, 3), TileConfig(128, 128, 8, 3)
+_H_BWD_64 = BackwardConfig(TileConfig(32, 64, 4, 3), TileConfig(128, 64, 8, 3))
+_H_BWD_64_CAUSAL = BackwardConfig(TileConfig(32, 64, 4, 3), TileConfig(64, 64, 4, 3))
+_H_BWD_128 = BackwardConfig(TileConfig(32, 64, 4, 3), TileConfig(128, 64, 8, 3))
 HOPPER_FORWARD_16BIT = {
-    16: TileConfig(128, 64, 4, 3),
-    32: TileConfig(128, 64, 4, 3),
-    64: TileConfig(128, 64, 4, 3),
-    128: TileConfig(128, 64, 8, 3),
-    256: TileConfig(64, 32, 4, 2),
-    512: TileConfig(32, 16, 4, 1),
+    (64, False, False): _H64_FWD_SHORT, (64, False, True): _H64_FWD_LONG,
+    (64, True, False): _H64_FWD_SHORT, (64, True, True): TileConfig(128, 64, 4, 4),
+    (128, False, False): _H128_FWD_SHORT, (128, False, True): _H128_FWD_LONG,
+    (128, True, False): _H128_FWD_SHORT, (128, True, True): _H128_FWD_LONG,
+    (256, None, None): TileConfig(64, 32, 4, 2),
+    (512, None, None): TileConfig(32, 16, 4, 1),
 }
 HOPPER_BACKWARD_16BIT = {
-    16: BackwardConfig(TileConfig(32, 128, 4, 3), TileConfig(128, 32, 4, 3)),
-    32: BackwardConfig(TileConfig(32, 128, 4, 3), TileConfig(128, 32, 4, 3)),
-    64: BackwardConfig(TileConfig(32, 128, 4, 3), TileConfig(128, 32, 4, 3)),
-    128: BackwardConfig(TileConfig(32, 128, 8, 2), TileConfig(128, 32, 8, 2)),
-    256: BackwardConfig(TileConfig(16, 64, 4, 1), TileConfig(64, 16, 4, 1)),
-    512: BackwardConfig(TileConfig(16, 32, 4, 1), TileConfig(32, 16, 4, 1)),
+    (64, False, None): _H_BWD_64, (64, True, None): _H_BWD_64_CAUSAL,
+    (128, None, None): _H_BWD_128,
+    (256, None, None): BackwardConfig(TileConfig(16, 64, 4, 1), TileConfig(64, 16, 4, 1)),
+    (512, None, None): BackwardConfig(TileConfig(16, 32, 4, 1), TileConfig(32, 16, 4, 1)),
 }
 
 # Other GPUs (Ampere, Ada, Blackwell through the portable path), and fp32 everywhere:
@@ -80,21 +86,37 @@ def _family(capability: tuple[int, int] | None, element_size: int) -> str:
     return "generic"
 
 
-def forward_config(capability, element_size: int, d_qk: int, d_v: int) -> TileConfig:
+def _bucket(d_qk: int, d_v: int, element_size: int) -> int:
+    d = padded_head_dim(max(d_qk, d_v))
+    # fp32 tiles take twice the bytes: use the entry of the next larger head dim.
+    return min(512, 2 * d) if element_size == 4 else d
+
+
+def _lookup(table: dict, d: int, causal: bool, long_keys: bool):
+    d = max(d, 64)  # 16- and 32-wide heads use the 64 entries
+    for key in ((d, causal, long_keys), (d, causal, None), (d, None, None)):
+        if key in table:
+            return table[key]
+    raise KeyError(f"no tile config for head dim bucket {d}")
+
+
+def forward_config(capability, element_size: int, d_qk: int, d_v: int, causal: bool = False,
+                   seq_k: int = 0) -> TileConfig:
     family = _family(capability, element_size)
     if family == "interpreter":
         return INTERPRETER_FORWARD
-    d = padded_head_dim(max(d_qk, d_v))
-    if element_size == 4:
-        d = min(512, 2 * d)
-    return (HOPPER_FORWARD_16BIT if family == "hopper16" else GENERIC_FORWARD)[d]
+    d = _bucket(d_qk, d_v, element_size)
+    if family == "hopper16":
+        return _lookup(HOPPER_FORWARD_16BIT, d, causal, seq_k > 4096)
+    return GENERIC_FORWARD[d]
 
 
-def backward_config(capability, element_size: int, d_qk: int, d_v: int) -> BackwardConfig:
+def backward_config(capability, element_size: int, d_qk: int, d_v: int, causal: bool = False,
+                    seq_k: int = 0) -> BackwardConfig:
     family = _family(capability, element_size)
     if family == "interpreter":
         return INTERPRETER_BACKWARD
-    d = padded_head_dim(max(d_qk, d_v))
-    if element_size == 4:
-        d = min(512, 2 * d)
-    return (HOPPER_BACKWARD_16BIT if family == "hopper16" else GENERIC_BACKWARD)[d]
+    d = _bucket(d_qk, d_v, element_size)
+    if family == "hopper16":
+        return _lookup(HOPPER_BACKWARD_16BIT, d, causal, seq_k > 4096)
+    return GENERIC_BACKWARD[d]
