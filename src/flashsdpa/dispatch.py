@@ -103,7 +103,8 @@ def select(call: AttentionCall):
     reasons = reasons_for(call)
     for backend in PRIORITY:
         if not reasons[backend]:
-            if backend is not PRIORITY[0] and call.device.type == "cuda":
+            # Only an implicit fallback warns: inside sdpa_kernel([MATH]) nobody asked for FLASH.
+            if backend is not PRIORITY[0] and PRIORITY[0] in _state.enabled and call.device.type == "cuda":
                 _warn_fallback(reasons[PRIORITY[0]])
             return IMPLEMENTATIONS[backend]
     lines = [f"  {b.name}: " + "; ".join(reasons[b]) for b in PRIORITY]

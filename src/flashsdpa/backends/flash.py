@@ -82,7 +82,7 @@ def flash_forward(q, k, v, scale: float, is_causal: bool, causal_offset: int, co
     heads_kv, seq_k, d_v = k.shape[1], k.shape[2], v.shape[3]
     out = empty_like_layout(q, d_v)
     lse = torch.empty((batch, heads_q, seq_q), device=q.device, dtype=torch.float32)
-    if out.numel() == 0 or seq_k == 0:
+    if batch * heads_q * seq_q == 0 or seq_k == 0:  # D_V = 0 still runs: lse is defined
         out.zero_()
         lse.fill_(float("-inf"))
         return out, lse
@@ -107,7 +107,7 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
     batch, heads_q, seq_q, d_qk = q.shape
     heads_kv, seq_k, d_v = k.shape[1], k.shape[2], v.shape[3]
     dq, dk, dv = empty_like_layout(q, d_qk), empty_like_layout(k, d_qk), empty_like_layout(v, d_v)
-    if dq.numel() == 0 or dk.numel() == 0:
+    if batch * heads_q * seq_q == 0 or seq_k == 0:  # a zero head dim still runs: dv is defined
         return dq.zero_(), dk.zero_(), dv.zero_()
     cfg = config or configs.backward_config(_capability(q.device), q.element_size(), d_qk, d_v, is_causal, seq_k)
     block_dqk, block_dv = configs.padded_head_dim(d_qk), configs.padded_head_dim(d_v)

@@ -72,7 +72,7 @@ class _ReferenceAttention(torch.autograd.Function):
     def forward(ctx, q, k, v, mask, scale, is_causal, causal_offset, dropout_p, seed):
         batch, heads_q, seq_q, _ = q.shape
         heads_kv, seq_k = k.shape[1], k.shape[2]
-        groups = heads_q // heads_kv
+        groups = heads_q // heads_kv if heads_kv else 1
         dtype = compute_dtype(q.dtype)
         kc = k.to(dtype).unsqueeze(2)   # (B, H_KV, 1, S_k, D)
         vc = v.to(dtype).unsqueeze(2)
@@ -90,17 +90,17 @@ class _ReferenceAttention(torch.autograd.Function):
                 p = p * dropout_keep(seed, index, p.shape, q.device, dropout_p) / (1 - dropout_p)
             out[:, :, start:start + step] = torch.matmul(p, vc).flatten(1, 2).to(out.dtype)
             lse[:, :, start:start + step] = lse_c.flatten(1, 2)
-        ctx.save_for_backward(q, k, v, mask, out, lse)
+        ctx.save_for_backward(q, k, v, mask)
         ctx.args = (scale, is_causal, causal_offset, dropout_p, seed, step)
         ctx.mark_non_differentiable(lse)
         return out, lse
 
     @staticmethod
     def backward(ctx, dout, _dlse):
-        q, k, v, mask, out, lse = ctx.saved_tensors
+        q, k, v, mask = ctx.saved_tensors
         scale, is_causal, causal_offset, dropout_p, seed, step = ctx.args
         heads_q, heads_kv, seq_q = q.shape[1], k.shape[1], q.shape[2]
-        groups = heads_q // heads_kv
+        groups = heads_q // heads_kv if heads_kv else 1
         dtype = compute_dtype(q.dtype)
         kc = k.to(dtype).unsqueeze(2)
         vc = v.to(dtype).unsqueeze(2)
@@ -113,7 +113,6 @@ class _ReferenceAttention(torch.autograd.Function):
             rows = torch.arange(start, min(start + step, seq_q), device=q.device)
             qc = q[:, :, start:start + step].to(dtype).unflatten(1, (heads_kv, groups))
             doc = dout[:, :, start:start + step].to(dtype).unflatten(1, (heads_kv, groups))
-            oc = out[:, :, start:start + step].to(dtype).unflatten(1, (heads_kv, groups))
             p, _ = _probabilities(qc, kc, mask, rows, scale, is_causal, causal_offset, groups)
             dp = torch.matmul(doc, vc.transpose(-1, -2))
             attn = p
@@ -122,7 +121,9 @@ class _ReferenceAttention(torch.autograd.Function):
                 attn = p * keep
                 dp = dp * keep
             dv += torch.matmul(attn.transpose(-1, -2), doc).sum(dim=2, keepdim=True)
-            delta = (doc * oc).sum(dim=-1, keepdim=True)
+            # delta = rowsum(dO * O) taken from the compute-dtype P and dP, not from the output
+            # as returned (rounded to the input dtype), whose rounding dq and dk would inherit.
+            delta = (p * dp).sum(dim=-1, keepdim=True)
             ds = p * (dp - delta)
             dq[:, :, start:start + step] = (torch.matmul(ds, kc) * scale).flatten(1, 2).to(dq.dtype)
             dk += (torch.matmul(ds.transpose(-1, -2), qc) * scale).sum(dim=2, keepdim=True)

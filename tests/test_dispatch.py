@@ -1,0 +1,300 @@
+"""The dispatcher: why_not_flash, sdpa_kernel / sdp_kernel, forced-backend errors, the
+fallback warning."""
+from __future__ import annotations
+
+import dataclasses
+import threading
+import warnings
+
+import pytest
+import torch
+from torch.nn.attention import SDPBackend
+
+import flashsdpa
+from flashsdpa import Backend, NoBackendAvailableError, dispatch
+from flashsdpa.inputs import describe_call
+from helpers import randn
+
+ALL = frozenset(Backend)
+
+
+def qkv(gen, device, dtype=torch.float16, d=16, d_v=None):
+    return (randn((1, 2, 9, d), dtype, device, gen), randn((1, 2, 11, d), dtype, device, gen),
+            randn((1, 2, 11, d_v or d), dtype, device, gen))
+
+
+# ----------------------------------------------------------------------------- why_not_flash
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float32])
+def test_why_not_flash_empty_for_supported_call(dtype, device, gen):
+    q, k, v = qkv(gen, device, dtype)
+    assert flashsdpa.why_not_flash(q, k, v) == []
+    assert flashsdpa.why_not_flash(q, k, v, is_causal=True, scale=0.3) == []
+    q4 = randn((1, 4, 9, 16), dtype, device, gen)
+    assert flashsdpa.why_not_flash(q4, k, v, enable_gqa=True) == []
+
+
+def _reasons(gen, device, **overrides):
+    q, k, v = qkv(gen, device, overrides.pop("dtype", torch.float16), overrides.pop("d", 16))
+    return flashsdpa.why_not_flash(q, k, v, **overrides)
+
+
+def test_why_not_flash_dropout(device, gen):
+    reasons = _reasons(gen, device, dropout_p=0.1)
+    assert len(reasons) == 1 and "dropout" in reasons[0] and "0.1" in reasons[0]
+
+
+@pytest.mark.parametrize("mask_dtype,kind", [(torch.bool, "bool"), (torch.float16, "float")])
+def test_why_not_flash_mask(mask_dtype, kind, device, gen):
+    mask = torch.ones(9, 11, dtype=mask_dtype, device=device)
+    reasons = _reasons(gen, device, attn_mask=mask)
+    assert len(reasons) == 1 and "attn_mask" in reasons[0] and kind in reasons[0]
+
+
+def test_why_not_flash_float64(device, gen):
+    reasons = _reasons(gen, device, dtype=torch.float64)
+    assert len(reasons) == 1 and "float64" in reasons[0] and "dtype" in reasons[0]
+
+
+def test_why_not_flash_head_dim(device, gen):
+    reasons = _reasons(gen, device, d=600)
+    assert len(reasons) == 1 and "head dim" in reasons[0] and "600" in reasons[0] and "512" in reasons[0]
+    assert _reasons(gen, device, d=512) == []
+
+
+def test_why_not_flash_value_head_dim(device, gen):
+    q, k, v = qkv(gen, device, torch.float16, 16, d_v=520)
+    reasons = flashsdpa.why_not_flash(q, k, v)
+    assert len(reasons) == 1 and "520" in reasons[0]
+
+
+def test_why_not_flash_disabled(device, gen):
+    with flashsdpa.sdpa_kernel(Backend.MATH):
+        reasons = _reasons(gen, device)
+    assert len(reasons) == 1 and "disabled" in reasons[0]
+
+
+def test_why_not_flash_lists_every_reason(device, gen):
+    q, k, v = qkv(gen, device, torch.float64, 600)
+    with flashsdpa.sdpa_kernel(Backend.MATH):
+        reasons = flashsdpa.why_not_flash(q, k, v, attn_mask=torch.ones(9, 11, dtype=torch.bool, device=device),
+                                          dropout_p=0.5)
+    text = " | ".join(reasons)
+    assert len(reasons) == 5
+    for word in ("disabled", "float64", "600", "attn_mask", "dropout"):
+        assert word in text
+
+
+def test_why_not_flash_validates_arguments(device, gen):
+    q, k, v = qkv(gen, device)
+    with pytest.raises(ValueError, match="dropout_p"):
+        flashsdpa.why_not_flash(q, k, v, dropout_p=2.0)
+
+
+def test_automatic_choice_runs_flash_when_it_can(monkeypatch, device, gen):
+    """No context: FLASH runs the supported call, MATH the one with a mask."""
+    ran = []
+
+    def recording(backend, original):
+        def run(*args):
+            ran.append(backend)
+            return original(*args)
+        return run
+
+    for backend, impl in dispatch.IMPLEMENTATIONS.items():
+        monkeypatch.setattr(impl, "run", recording(backend, impl.run))
+    q, k, v = qkv(gen, device)
+    flashsdpa.scaled_dot_product_attention(q, k, v)
+    flashsdpa.scaled_dot_product_attention(q, k, v, attn_mask=torch.ones(9, 11, dtype=torch.bool, device=device))
+    flashsdpa.scaled_dot_product_attention(q.double(), k.double(), v.double())
+    assert ran == [Backend.FLASH, Backend.MATH, Backend.MATH]
+
+
+# ----------------------------------------------------------------------------- forcing
+
+
+def test_forcing_flash_for_unsupported_call_lists_both_backends(device, gen):
+    q, k, v = qkv(gen, device)
+    with flashsdpa.sdpa_kernel(Backend.FLASH):
+        with pytest.raises(NoBackendAvailableError) as info:
+            flashsdpa.scaled_dot_product_attention(q, k, v, dropout_p=0.2)
+    message = str(info.value)
+    assert "FLASH:" in message and "MATH:" in message
+    flash_line = next(line for line in message.splitlines() if "FLASH:" in line)
+    math_line = next(line for line in message.splitlines() if "MATH:" in line)
+    assert "dropout" in flash_line and "0.2" in flash_line
+    assert "disabled" in math_line
+    assert isinstance(info.value, RuntimeError)
+
+
+def test_forcing_flash_with_several_reasons(device, gen):
+    q, k, v = qkv(gen, device, torch.float64)
+    mask = torch.zeros(9, 11, dtype=torch.float64, device=device)
+    with flashsdpa.sdpa_kernel([Backend.FLASH]), pytest.raises(NoBackendAvailableError) as info:
+        flashsdpa.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    flash_line = next(line for line in str(info.value).splitlines() if "FLASH:" in line)
+    assert "float64" in flash_line and "attn_mask" in flash_line
+
+
+def test_forcing_math_runs_math(device, gen):
+    q, k, v = qkv(gen, device, torch.float64)
+    with flashsdpa.sdpa_kernel(Backend.MATH):
+        out = flashsdpa.scaled_dot_product_attention(q, k, v)
+    assert out.dtype == torch.float64
+
+
+# ----------------------------------------------------------------------------- sdpa_kernel
+
+
+def test_sdpa_kernel_restores_state():
+    assert dispatch.enabled_backends() == ALL
+    with flashsdpa.sdpa_kernel(Backend.MATH):
+        assert dispatch.enabled_backends() == {Backend.MATH}
+    assert dispatch.enabled_backends() == ALL
+
+
+def test_sdpa_kernel_restores_state_after_exception():
+    with pytest.raises(KeyError):
+        with flashsdpa.sdpa_kernel([Backend.FLASH]):
+            raise KeyError("boom")
+    assert dispatch.enabled_backends() == ALL
+
+
+def test_sdpa_kernel_nests():
+    with flashsdpa.sdpa_kernel([Backend.FLASH, Backend.MATH]):
+        with flashsdpa.sdpa_kernel(Backend.MATH):
+            assert dispatch.enabled_backends() == {Backend.MATH}
+            with flashsdpa.sdpa_kernel((Backend.FLASH,)):
+                assert dispatch.enabled_backends() == {Backend.FLASH}
+            assert dispatch.enabled_backends() == {Backend.MATH}
+        assert dispatch.enabled_backends() == ALL
+    assert dispatch.enabled_backends() == ALL
+
+
+def test_sdpa_kernel_is_thread_local(device, gen):
+    q, k, v = qkv(gen, device)
+    inside, outside_done = threading.Event(), threading.Event()
+    seen = {}
+
+    def other_thread():
+        inside.wait(10)
+        seen["enabled"] = dispatch.enabled_backends()
+        seen["why"] = flashsdpa.why_not_flash(q, k, v)
+        with flashsdpa.sdpa_kernel(Backend.FLASH):
+            seen["own"] = dispatch.enabled_backends()
+        outside_done.set()
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    with flashsdpa.sdpa_kernel(Backend.MATH):
+        inside.set()
+        assert outside_done.wait(10)
+        assert dispatch.enabled_backends() == {Backend.MATH}  # the other thread's context did not leak in
+    thread.join()
+    assert seen["enabled"] == ALL
+    assert seen["why"] == []
+    assert seen["own"] == {Backend.FLASH}
+
+
+def test_sdp_kernel_boolean_form(device, gen):
+    q, k, v = qkv(gen, device)
+    with flashsdpa.sdp_kernel(enable_flash=False, enable_math=True):
+        assert dispatch.enabled_backends() == {Backend.MATH}
+        assert any("disabled" in r for r in flashsdpa.why_not_flash(q, k, v))
+    with flashsdpa.sdp_kernel(enable_flash=True, enable_math=False, enable_mem_efficient=False, enable_cudnn=False):
+        assert dispatch.enabled_backends() == {Backend.FLASH}
+    assert dispatch.enabled_backends() == ALL
+    with pytest.raises(ValueError, match="enable_flash"):
+        flashsdpa.sdp_kernel(enable_flash=False, enable_math=False)
+
+
+def test_sdpa_kernel_accepts_torch_backends():
+    with flashsdpa.sdpa_kernel(SDPBackend.MATH):
+        assert dispatch.enabled_backends() == {Backend.MATH}
+    with flashsdpa.sdpa_kernel([SDPBackend.FLASH_ATTENTION]):
+        assert dispatch.enabled_backends() == {Backend.FLASH}
+    with flashsdpa.sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.MATH]):
+        assert dispatch.enabled_backends() == ALL
+
+
+@pytest.mark.parametrize("bad", [SDPBackend.EFFICIENT_ATTENTION, SDPBackend.CUDNN_ATTENTION, "flash", 0])
+def test_sdpa_kernel_rejects_other_backends(bad):
+    with pytest.raises(ValueError, match="backends must be") as info:
+        with flashsdpa.sdpa_kernel([Backend.MATH, bad]):
+            pass
+    assert repr(bad) in str(info.value)
+    assert dispatch.enabled_backends() == ALL
+
+
+def test_sdpa_kernel_rejects_empty_list():
+    with pytest.raises(ValueError, match="at least one"):
+        with flashsdpa.sdpa_kernel([]):
+            pass
+
+
+# ----------------------------------------------------------------------------- fallback warning
+
+
+def test_no_fallback_warning_off_cuda(device, gen):
+    """MATH chosen implicitly (dropout) warns only on CUDA devices."""
+    if device == "cuda":
+        pytest.skip("on CUDA the fallback warns; see test_fallback_warning_once_per_reason")
+    q, k, v = qkv(gen, device)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        flashsdpa.scaled_dot_product_attention(q, k, v, dropout_p=0.3)
+        flashsdpa.scaled_dot_product_attention(q, k, v, attn_mask=torch.ones(9, 11, dtype=torch.bool, device=device))
+
+
+def test_no_warning_when_math_is_forced(monkeypatch, gen):
+    """Inside sdpa_kernel(MATH) nothing falls back, so nothing warns, even on CUDA."""
+    monkeypatch.setattr(dispatch, "_warned", set())
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (9, 0))
+    q, k, v = qkv(gen, "cpu")
+    call = dataclasses.replace(describe_call(q, k, v), device=torch.device("cuda"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with flashsdpa.sdpa_kernel(Backend.MATH):
+            assert dispatch.select(call) is dispatch.IMPLEMENTATIONS[Backend.MATH]
+
+
+def test_fallback_warning_once_per_reason(monkeypatch, gen):
+    """A call described as on a CUDA device (of capability 9.0) falls back to MATH because of
+    dropout: it warns once per distinct reason string."""
+    monkeypatch.setattr(dispatch, "_warned", set())
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (9, 0))
+    q, k, v = qkv(gen, "cpu")
+
+    def cuda_call(**kwargs):
+        return dataclasses.replace(describe_call(q, k, v, **kwargs), device=torch.device("cuda"))
+
+    with pytest.warns(UserWarning, match="dropout") as record:
+        assert dispatch.select(cuda_call(dropout_p=0.1)) is dispatch.IMPLEMENTATIONS[Backend.MATH]
+    assert len(record) == 1 and "MATH" in str(record[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dispatch.select(cuda_call(dropout_p=0.1))  # same reason: silent
+        assert dispatch.select(cuda_call()) is dispatch.IMPLEMENTATIONS[Backend.FLASH]  # no fallback: silent
+    with pytest.warns(UserWarning, match="0.2"):
+        dispatch.select(cuda_call(dropout_p=0.2))  # another reason string
+
+
+def test_fallback_warning_below_capability(monkeypatch, gen):
+    monkeypatch.setattr(dispatch, "_warned", set())
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 5))
+    q, k, v = qkv(gen, "cpu")
+    call = dataclasses.replace(describe_call(q, k, v), device=torch.device("cuda"))
+    with pytest.warns(UserWarning, match="capability 7.5"):
+        assert dispatch.select(call) is dispatch.IMPLEMENTATIONS[Backend.MATH]
+
+
+def test_warn_fallback_directly(monkeypatch):
+    monkeypatch.setattr(dispatch, "_warned", set())
+    with pytest.warns(UserWarning, match="reason a"):
+        dispatch._warn_fallback(["reason a"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dispatch._warn_fallback(["reason a"])
+    with pytest.warns(UserWarning, match="reason a; reason b"):
+        dispatch._warn_fallback(["reason a", "reason b"])

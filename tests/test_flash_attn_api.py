@@ -1,0 +1,152 @@
+"""flash-attn 2.x compatible functions: (B, S, H, D) layout, bottom-right causal, lse, packed forms."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+import flashsdpa
+from flashsdpa import Backend
+from helpers import (
+    BOTH_BACKENDS,
+    check_accuracy,
+    output_transposed,
+    randn,
+    ref_sdpa,
+    reference_attention,
+    torch_sdpa,
+    with_views,
+)
+
+backends = pytest.mark.parametrize("backend", BOTH_BACKENDS, ids=lambda b: b.name)
+dtypes = pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=lambda d: str(d).replace("torch.", ""))
+
+
+def forced(backend, fn, *args, **kwargs):
+    with flashsdpa.sdpa_kernel(backend):
+        return fn(*args, **kwargs)
+
+
+def bhsd(*ts):
+    return tuple(t.transpose(1, 2) for t in ts)
+
+
+@backends
+@dtypes
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("s_q,s_k,h_q,h_kv", [(17, 47, 4, 2), (47, 17, 4, 1), (33, 33, 3, 3), (1, 40, 2, 2)])
+def test_flash_attn_func_accuracy(backend, dtype, causal, s_q, s_k, h_q, h_kv, device, gen):
+    """Output (B, S_q, H, D_v), bottom-right causal, GQA, against the float64 reference."""
+    tensors = [randn(s, dtype, device, gen) for s in ((2, s_q, h_q, 40), (2, s_k, h_kv, 40), (2, s_k, h_kv, 24))]
+    align = "bottom_right" if causal else None
+
+    def ours(q, k, v):
+        return forced(backend, flashsdpa.flash_attn_func, q, k, v, causal=causal)
+
+    theirs = output_transposed(with_views(torch_sdpa(align, enable_gqa=True), bhsd))
+    ref = output_transposed(with_views(ref_sdpa(align, enable_gqa=True), bhsd))
+    out, *_ = check_accuracy(ours, theirs, ref, tensors, dtype, gen, context=f"{backend.name} flash_attn_func")
+    assert out.shape == (2, s_q, h_q, 24)
+
+
+@backends
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("s_q,s_k", [(17, 47), (47, 17), (33, 33)])
+def test_return_lse(backend, causal, s_q, s_k, device, gen):
+    q = randn((2, s_q, 4, 32), torch.float16, device, gen)
+    k = randn((2, s_k, 2, 32), torch.float16, device, gen)
+    v = randn((2, s_k, 2, 16), torch.float16, device, gen)
+    out, lse = forced(backend, flashsdpa.flash_attn_func, q, k, v, softmax_scale=0.2, causal=causal, return_lse=True)
+    plain = forced(backend, flashsdpa.flash_attn_func, q, k, v, softmax_scale=0.2, causal=causal)
+    assert torch.equal(out, plain)
+    assert lse.shape == (2, 4, s_q) and lse.dtype == torch.float32
+    scores = torch.matmul(q.double().transpose(1, 2), k.double().transpose(1, 2).repeat_interleave(2, 1).transpose(-1, -2))
+    scores = scores * 0.2
+    if causal:
+        i = torch.arange(s_q, device=device)[:, None]
+        j = torch.arange(s_k, device=device)[None, :]
+        scores = scores.masked_fill(j > i + s_k - s_q, float("-inf"))
+    ref = torch.logsumexp(scores, dim=-1)
+    torch.testing.assert_close(lse.double(), ref, rtol=0, atol=1e-5)  # fp32 sums of fp16 products
+    # return_attn_probs (flash-attn's flag) returns the same pair
+    out2, lse2 = forced(backend, flashsdpa.flash_attn_func, q, k, v, softmax_scale=0.2, causal=causal,
+                        return_attn_probs=True)
+    assert torch.equal(out2, out) and torch.equal(lse2, lse)
+
+
+@backends
+def test_lse_rows_without_keys_are_minus_inf(backend, device, gen):
+    q = randn((1, 20, 2, 16), torch.float32, device, gen)
+    k = randn((1, 6, 2, 16), torch.float32, device, gen)
+    out, lse = forced(backend, flashsdpa.flash_attn_func, q, k, k, causal=True, return_lse=True)
+    assert (lse[:, :, :14] == float("-inf")).all() and torch.isfinite(lse[:, :, 14:]).all()
+    assert (out[:, :14] == 0).all()
+
+
+@backends
+@pytest.mark.parametrize("causal", [False, True])
+def test_packed_variants_equal_unpacked(backend, causal, device, gen):
+    qkv = randn((2, 33, 3, 4, 24), torch.float16, device, gen)
+    dout = randn((2, 33, 4, 24), torch.float16, device, gen)
+
+    def grads(fn, *tensors):
+        leaves = [t.clone().requires_grad_() for t in tensors]
+        out, lse = forced(backend, fn, *leaves, causal=causal, return_lse=True)
+        out.backward(dout)
+        return [out, lse, *(leaf.grad for leaf in leaves)]
+
+    packed = grads(flashsdpa.flash_attn_qkvpacked_func, qkv)
+    unpacked = grads(flashsdpa.flash_attn_func, qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2])
+    for a, b in zip(packed[:2], unpacked[:2]):
+        assert torch.equal(a, b)
+    assert torch.equal(packed[2], torch.stack(unpacked[2:], dim=2))
+
+    q, kv = qkv[:, :, 0], qkv[:, :, 1:]  # kv (B, S, 2, H, D)
+    kvpacked = grads(flashsdpa.flash_attn_kvpacked_func, q, kv)
+    for a, b in zip(kvpacked[:3], unpacked[:3]):
+        assert torch.equal(a, b)
+    assert torch.equal(kvpacked[3], torch.stack(unpacked[3:], dim=2))
+
+
+@backends
+def test_kvpacked_with_gqa_and_other_length(backend, device, gen):
+    q = randn((2, 17, 4, 32), torch.float16, device, gen)
+    kv = randn((2, 29, 2, 2, 32), torch.float16, device, gen)
+    a = forced(backend, flashsdpa.flash_attn_kvpacked_func, q, kv, causal=True)
+    b = forced(backend, flashsdpa.flash_attn_func, q, kv[:, :, 0], kv[:, :, 1], causal=True)
+    assert torch.equal(a, b) and a.shape == (2, 17, 4, 32)
+
+
+@backends
+def test_softmax_scale_and_deterministic(backend, device, gen):
+    q, k, v = (randn((1, 19, 2, 16), torch.float32, device, gen) for _ in range(3))
+    out = forced(backend, flashsdpa.flash_attn_func, q, k, v, softmax_scale=0.7, deterministic=True)
+    ref, _ = reference_attention(*bhsd(q, k, v), scale=0.7)
+    torch.testing.assert_close(out.double(), ref.transpose(1, 2), rtol=1e-5, atol=1e-5)
+    again = forced(backend, flashsdpa.flash_attn_func, q, k, v, softmax_scale=0.7)
+    assert torch.equal(out, again)
+
+
+def test_backward_is_deterministic(device, gen):
+    """FLASH's backward uses no atomics: two runs give bit-identical gradients."""
+    q = randn((2, 40, 4, 24), torch.float16, device, gen)
+    k = randn((2, 33, 2, 24), torch.float16, device, gen)
+    dout = randn((2, 40, 4, 24), torch.float16, device, gen)
+    results = []
+    for _ in range(2):
+        leaves = [t.clone().requires_grad_() for t in (q, k, k)]
+        forced(Backend.FLASH, flashsdpa.flash_attn_func, *leaves, causal=True).backward(dout)
+        results.append([leaf.grad for leaf in leaves])
+    for a, b in zip(*results):
+        assert torch.equal(a, b)
+
+
+def test_dropout_runs_on_math(device, gen):
+    """flash_attn_func with dropout_p > 0 runs (on MATH, since FLASH has no dropout)."""
+    q, k, v = (randn((1, 19, 2, 16), torch.float32, device, gen) for _ in range(3))
+    torch.manual_seed(3)
+    a = flashsdpa.flash_attn_func(q, k, v, dropout_p=0.5)
+    torch.manual_seed(3)
+    b = flashsdpa.flash_attn_func(q, k, v, dropout_p=0.5)
+    assert torch.equal(a, b) and a.shape == q.shape
+    with flashsdpa.sdpa_kernel(Backend.FLASH), pytest.raises(flashsdpa.NoBackendAvailableError, match="dropout"):
+        flashsdpa.flash_attn_func(q, k, v, dropout_p=0.5)

@@ -1,0 +1,193 @@
+"""Large shapes on a CUDA GPU (run with `pytest -m gpu`; skipped without CUDA).
+
+The accuracy rule of helpers.py, now against torch's own SDPA in the same dtype on the GPU
+(its flash / efficient / cuDNN kernels, or its math path where those do not apply).
+"""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import flashsdpa
+from flashsdpa import Backend
+from flashsdpa.backends import flash
+from helpers import (
+    accuracy_failure,
+    check_accuracy,
+    delta_rounding_shift,
+    generator_from_seed,
+    make_leaves,
+    max_abs_score,
+    ours_sdpa,
+    randn,
+    recompute_tiny,
+    ref_sdpa,
+    reference_attention,
+    torch_sdpa,
+    with_views,
+)
+
+pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")]
+
+DEVICE = "cuda"
+LOWP = [torch.bfloat16, torch.float16]
+lowp = pytest.mark.parametrize("dtype", LOWP, ids=lambda d: str(d).replace("torch.", ""))
+
+
+def _tensors(gen, dtype, b, h_q, h_kv, s_q, s_k, d, d_v, layout="bhsd"):
+    shapes = [(b, h_q, s_q, d), (b, h_kv, s_k, d), (b, h_kv, s_k, d_v)]
+    if layout == "bshd":  # projections (B, S, H, D) viewed as (B, H, S, D)
+        tensors = [randn((s[0], s[2], s[1], s[3]), dtype, DEVICE, gen) for s in shapes]
+        return tensors, (lambda *ts: tuple(t.transpose(1, 2) for t in ts))
+    return [randn(s, dtype, DEVICE, gen) for s in shapes], (lambda *ts: ts)
+
+
+def _check(gen, dtype, b, h_q, h_kv, s_q, s_k, d, d_v, causal, layout="bhsd", scale=None):
+    tensors, view = _tensors(gen, dtype, b, h_q, h_kv, s_q, s_k, d, d_v, layout)
+    fns = [with_views(f, view) for f in (ours_sdpa(Backend.FLASH, causal, scale, True),
+                                         torch_sdpa(causal, scale, True), ref_sdpa(causal, scale, True))]
+    q, k, _ = view(*tensors)
+    tiny = recompute_tiny(dtype, max_abs_score(q, k, scale, True))
+    check_accuracy(*fns, tensors, dtype, gen, tiny=tiny,
+                   context=f"b{b} h{h_q}/{h_kv} s{s_q}x{s_k} d{d}/{d_v} causal={causal} {layout}")
+
+
+CONFIGS = [  # (B, H_q, H_kv, S_q, S_k, D, D_v, causal)
+    (2, 8, 8, 1000, 1000, 64, 64, "top_left"),
+    (1, 8, 8, 4096, 4096, 128, 128, "top_left"),
+    (1, 4, 4, 4096, 4096, 64, 64, None),
+    (2, 4, 4, 257, 257, 96, 96, None),
+    (1, 4, 4, 1000, 1000, 256, 256, "bottom_right"),
+    (2, 4, 2, 257, 1000, 40, 40, "bottom_right"),
+    (2, 4, 4, 1000, 257, 200, 200, "top_left"),
+    (1, 2, 2, 257, 257, 512, 512, None),
+    (1, 2, 2, 1, 257, 512, 512, "bottom_right"),
+    (1, 32, 8, 1000, 1000, 128, 128, "top_left"),
+    (1, 32, 8, 257, 4096, 128, 128, "bottom_right"),
+    (4, 8, 8, 1, 4096, 128, 128, None),
+    (4, 8, 2, 1, 1000, 64, 64, "bottom_right"),
+    (2, 8, 8, 4096, 1, 64, 64, None),
+    (1, 4, 4, 1000, 4096, 64, 32, "bottom_right"),
+    (1, 4, 4, 4096, 1000, 128, 64, "bottom_right"),   # S_q > S_k: first rows see nothing
+    (2, 4, 4, 1, 1, 128, 128, "top_left"),
+]
+
+
+@lowp
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: "b{}h{}-{}s{}x{}d{}-{}c{}".format(*c))
+def test_accuracy_large(dtype, config, gen):
+    _check(gen, dtype, *config)
+
+
+@lowp
+@pytest.mark.parametrize("causal", [None, "top_left", "bottom_right"])
+def test_strided_bshd_inputs(dtype, causal, gen):
+    _check(gen, dtype, 2, 16, 4, 1000, 1537, 128, 128, causal, layout="bshd")
+
+
+@lowp
+def test_slices_of_bigger_tensors(dtype, gen):
+    tensors = [randn(s, dtype, DEVICE, gen) for s in ((3, 1100, 10, 160), (2, 1300, 4, 136), (2, 1300, 4, 136))]
+
+    def view(q, k, v):
+        return (q[1:3, 50:1050, 1:9, 10:138].transpose(1, 2), k[:, 7:1207, :2, :128].transpose(1, 2),
+                v[:, 7:1207, 2:, 8:72].transpose(1, 2))
+    fns = [with_views(f, view) for f in (ours_sdpa(Backend.FLASH, "top_left", None, True),
+                                         torch_sdpa("top_left", None, True), ref_sdpa("top_left", None, True))]
+    check_accuracy(*fns, tensors, dtype, gen, context="slices")
+
+
+def test_fp32_ieee_is_near_fp32_precision(monkeypatch, gen):
+    monkeypatch.setattr(torch.backends.cuda.matmul, "allow_tf32", False)
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
+    _check(gen, torch.float32, 2, 8, 4, 1000, 777, 64, 64, "top_left")
+    _check(gen, torch.float32, 1, 4, 4, 513, 513, 128, 96, None)
+    # and in absolute terms: fp32 level, far below tf32's ~1e-3
+    q, k, v = (randn(s, torch.float32, DEVICE, gen) for s in ((1, 4, 1000, 128), (1, 4, 1000, 128), (1, 4, 1000, 128)))
+    with flashsdpa.sdpa_kernel(Backend.FLASH):
+        out = flashsdpa.scaled_dot_product_attention(q, k, v, is_causal=True)
+    ref, _ = reference_attention(q, k, v, causal="top_left")
+    assert ((out.double() - ref).norm() / ref.norm()).item() < 1e-5
+
+
+def test_forward_memory_is_output_plus_lse(gen):
+    b, h, s, d = 1, 16, 8192, 128
+    q, k, v = (randn((b, h, s, d), torch.bfloat16, DEVICE, gen) for _ in range(3))
+    with torch.no_grad(), flashsdpa.sdpa_kernel(Backend.FLASH):
+        flashsdpa.scaled_dot_product_attention(q, k, v, is_causal=True)  # compile, warm caches
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        before = torch.cuda.memory_allocated()
+        out = flashsdpa.scaled_dot_product_attention(q, k, v, is_causal=True)
+        torch.cuda.synchronize()
+        extra = torch.cuda.max_memory_allocated() - before
+    out_bytes = out.numel() * out.element_size()
+    lse_bytes = b * h * s * 4
+    assert extra <= out_bytes + lse_bytes + (1 << 20), (extra, out_bytes, lse_bytes)
+
+
+def test_64_bit_offsets(gen):
+    """B*H*S*D > 2**31 elements per tensor (4.3 GB each in bf16): the last rows of the last
+    head sit past element 2**31 of q, k, v, out, dq, dk, dv. Causal top-left, so the last 16
+    keys are seen only by the last 16 queries: their output, dq, dk and dv equal those of the
+    small sub-problem (last 16 queries of the last head, all its keys, bottom-right), which
+    the float64 reference and torch can run."""
+    b, h, s, d, last = 1, 128, 2**17 + 1, 128, 16
+    assert b * h * s * d > 2**31
+    free, _ = torch.cuda.mem_get_info()
+    need = 8 * b * h * s * d * 2 + (4 << 30)
+    if free < need:
+        pytest.skip(f"needs {need / 2**30:.0f} GiB of free GPU memory, {free / 2**30:.0f} GiB free")
+    dtype = torch.bfloat16
+    q, k, v, dout = (torch.randn((b, h, s, d), generator=gen, device=DEVICE, dtype=dtype) for _ in range(4))
+    leaves = [t.requires_grad_() for t in (q, k, v)]
+    with flashsdpa.sdpa_kernel(Backend.FLASH):
+        out = flashsdpa.scaled_dot_product_attention(*leaves, is_causal=True)
+    out.backward(dout)
+    got = [out[:, -1:, -last:], q.grad[:, -1:, -last:], k.grad[:, -1:, -last:], v.grad[:, -1:, -last:]]
+    del out
+    q_s, k_s, v_s = q[:, -1:, -last:].detach(), k[:, -1:].detach(), v[:, -1:].detach()
+    d_s = dout[:, -1:, -last:]
+    ref_leaves = make_leaves([q_s.double(), k_s.double(), v_s.double()])
+    ref_out, ref_lse = reference_attention(*ref_leaves, causal="bottom_right")
+    ref_grads = torch.autograd.grad(ref_out, ref_leaves, d_s.double(), retain_graph=True)
+    shift = delta_rounding_shift(ref_lse, ref_leaves, d_s, got[0], ref_out)
+    th_leaves = make_leaves([q_s, k_s, v_s])
+    th_out = torch_sdpa("bottom_right")(*th_leaves)
+    th_out.backward(d_s)
+    ref = [ref_out, ref_grads[0], ref_grads[1][:, :, -last:], ref_grads[2][:, :, -last:]]
+    theirs = [th_out, th_leaves[0].grad, th_leaves[1].grad[:, :, -last:], th_leaves[2].grad[:, :, -last:]]
+    shift = [shift[0], shift[1][:, :, -last:], shift[2][:, :, -last:]]
+    allow = [0.0] + [(sh.norm() / r.norm()).item() for sh, r in zip(shift, ref[1:])]
+    problems = [accuracy_failure(name, o, r, t, dtype, allowance=a)
+                for name, o, r, t, a in zip(("out", "dq", "dk", "dv"), got, ref, theirs, allow)]
+    assert not any(problems), problems
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch=st.integers(1, 3), heads_kv=st.integers(1, 4), group=st.sampled_from([1, 2, 4]),
+       s_q=st.integers(1, 2100), s_k=st.integers(1, 2100),
+       d_qk=st.sampled_from([16, 32, 40, 64, 72, 96, 128, 160, 200, 256]),
+       d_v=st.sampled_from([16, 32, 40, 64, 72, 96, 128, 160, 200, 256]),
+       causal=st.sampled_from([None, "top_left", "bottom_right"]), dtype=st.sampled_from(LOWP),
+       layout=st.sampled_from(["bhsd", "bshd"]), seed=st.integers(0, 2**63 - 1))
+def test_accuracy_property(batch, heads_kv, group, s_q, s_k, d_qk, d_v, causal, dtype, layout, seed):
+    gen = generator_from_seed(DEVICE, seed)
+    _check(gen, dtype, batch, heads_kv * group, heads_kv, s_q, s_k, d_qk, d_v, causal, layout)
+
+
+@lowp
+def test_flash_writes_every_output_element_gpu(dtype, gen):
+    from helpers import nan_filled_allocations
+
+    q, k, v = (randn(s, dtype, DEVICE, gen) for s in ((2, 8, 1001, 96), (2, 4, 777, 96), (2, 4, 777, 72)))
+    with nan_filled_allocations():
+        out, lse = flash.flash_forward(q, k, v, 1 / math.sqrt(96), True, 777 - 1001)
+        dq, dk, dv = flash.flash_backward(torch.randn_like(out), q, k, v, out, lse, 1 / math.sqrt(96), True, 777 - 1001)
+    for name, t in (("out", out), ("dq", dq), ("dk", dk), ("dv", dv)):
+        assert torch.isfinite(t).all(), name
+    assert (lse[:, :, :224] == float("-inf")).all() and torch.isfinite(lse[:, :, 224:]).all()
