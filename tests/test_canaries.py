@@ -103,7 +103,7 @@ def test_flash_writes_every_output_element(dtype, bshd, causal, offset_kind, s_q
         assert torch.isnan(probe).all(), "NaN-filled allocations are not active"
         out, lse = flash.flash_forward(q, k, v, scale, causal, offset)
         dout = randn(out.shape, dtype, device, gen)
-        dq, dk, dv = flash.flash_backward(dout, q, k, v, out, lse, scale, causal, offset)
+        dq, dk, dv, _ = flash.flash_backward(dout, q, k, v, out, lse, scale, causal, offset)
     assert out.shape == (b, h_q, s_q, d_v) and lse.shape == (b, h_q, s_q) and lse.dtype == torch.float32
     if bshd:  # the output follows q's memory order
         assert out.transpose(1, 2).is_contiguous()

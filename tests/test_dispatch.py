@@ -40,16 +40,23 @@ def _reasons(gen, device, **overrides):
     return flashsdpa.why_not_flash(q, k, v, **overrides)
 
 
-def test_why_not_flash_dropout(device, gen):
-    reasons = _reasons(gen, device, dropout_p=0.1)
-    assert len(reasons) == 1 and "dropout" in reasons[0] and "0.1" in reasons[0]
-
-
-@pytest.mark.parametrize("mask_dtype,kind", [(torch.bool, "bool"), (torch.float16, "float")])
-def test_why_not_flash_mask(mask_dtype, kind, device, gen):
-    mask = torch.ones(9, 11, dtype=mask_dtype, device=device)
-    reasons = _reasons(gen, device, attn_mask=mask)
-    assert len(reasons) == 1 and "attn_mask" in reasons[0] and kind in reasons[0]
+@pytest.mark.parametrize("feature", ["dropout", "bool mask", "float mask", "float mask with grad", "window",
+                                     "alibi", "softcap", "all"])
+def test_why_not_flash_has_nothing_to_say_about_features(feature, device, gen):
+    """Masks (with gradient), dropout, windows, ALiBi and softcap all run in the flash kernel."""
+    bool_mask = torch.rand(1, 1, 1, 11, device=device) > 0.5
+    float_mask = torch.randn(9, 11, dtype=torch.float16, device=device)
+    options = {"dropout": dict(dropout_p=0.1), "bool mask": dict(attn_mask=bool_mask),
+               "float mask": dict(attn_mask=float_mask),
+               "float mask with grad": dict(attn_mask=float_mask.requires_grad_()),
+               "window": dict(window_size=(3, 0)), "alibi": dict(alibi_slopes=torch.rand(2, device=device)),
+               "softcap": dict(softcap=20.0)}
+    if feature == "all":
+        kwargs = {**options["dropout"], **options["float mask with grad"], **options["window"],
+                  **options["alibi"], **options["softcap"], "is_causal": True}
+    else:
+        kwargs = options[feature]
+    assert _reasons(gen, device, **kwargs) == []
 
 
 def test_why_not_flash_float64(device, gen):
@@ -81,8 +88,8 @@ def test_why_not_flash_lists_every_reason(device, gen):
         reasons = flashsdpa.why_not_flash(q, k, v, attn_mask=torch.ones(9, 11, dtype=torch.bool, device=device),
                                           dropout_p=0.5)
     text = " | ".join(reasons)
-    assert len(reasons) == 5
-    for word in ("disabled", "float64", "600", "attn_mask", "dropout"):
+    assert len(reasons) == 3
+    for word in ("disabled", "float64", "600"):
         assert word in text
 
 
@@ -93,7 +100,7 @@ def test_why_not_flash_validates_arguments(device, gen):
 
 
 def test_automatic_choice_runs_flash_when_it_can(monkeypatch, device, gen):
-    """No context: FLASH runs the supported call, MATH the one with a mask."""
+    """No context: FLASH runs the supported calls (with a mask too), MATH the float64 one."""
     ran = []
 
     def recording(backend, original):
@@ -108,7 +115,7 @@ def test_automatic_choice_runs_flash_when_it_can(monkeypatch, device, gen):
     flashsdpa.scaled_dot_product_attention(q, k, v)
     flashsdpa.scaled_dot_product_attention(q, k, v, attn_mask=torch.ones(9, 11, dtype=torch.bool, device=device))
     flashsdpa.scaled_dot_product_attention(q.double(), k.double(), v.double())
-    assert ran == [Backend.FLASH, Backend.MATH, Backend.MATH]
+    assert ran == [Backend.FLASH, Backend.FLASH, Backend.MATH]
 
 
 # ----------------------------------------------------------------------------- forcing
@@ -118,23 +125,23 @@ def test_forcing_flash_for_unsupported_call_lists_both_backends(device, gen):
     q, k, v = qkv(gen, device)
     with flashsdpa.sdpa_kernel(Backend.FLASH):
         with pytest.raises(NoBackendAvailableError) as info:
-            flashsdpa.scaled_dot_product_attention(q, k, v, dropout_p=0.2)
+            flashsdpa.scaled_dot_product_attention(q.double(), k.double(), v.double(), dropout_p=0.2)
     message = str(info.value)
     assert "FLASH:" in message and "MATH:" in message
     flash_line = next(line for line in message.splitlines() if "FLASH:" in line)
     math_line = next(line for line in message.splitlines() if "MATH:" in line)
-    assert "dropout" in flash_line and "0.2" in flash_line
+    assert "float64" in flash_line and "dropout" not in flash_line
     assert "disabled" in math_line
     assert isinstance(info.value, RuntimeError)
 
 
 def test_forcing_flash_with_several_reasons(device, gen):
-    q, k, v = qkv(gen, device, torch.float64)
+    q, k, v = qkv(gen, device, torch.float64, 600)
     mask = torch.zeros(9, 11, dtype=torch.float64, device=device)
     with flashsdpa.sdpa_kernel([Backend.FLASH]), pytest.raises(NoBackendAvailableError) as info:
         flashsdpa.scaled_dot_product_attention(q, k, v, attn_mask=mask)
     flash_line = next(line for line in str(info.value).splitlines() if "FLASH:" in line)
-    assert "float64" in flash_line and "attn_mask" in flash_line
+    assert "float64" in flash_line and "600" in flash_line
 
 
 def test_forcing_math_runs_math(device, gen):
@@ -237,14 +244,13 @@ def test_sdpa_kernel_rejects_empty_list():
 
 
 def test_no_fallback_warning_off_cuda(device, gen):
-    """MATH chosen implicitly (dropout) warns only on CUDA devices."""
+    """MATH chosen implicitly (float64, head dim 600) warns only on CUDA devices."""
     if device == "cuda":
         pytest.skip("on CUDA the fallback warns; see test_fallback_warning_once_per_reason")
-    q, k, v = qkv(gen, device)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        flashsdpa.scaled_dot_product_attention(q, k, v, dropout_p=0.3)
-        flashsdpa.scaled_dot_product_attention(q, k, v, attn_mask=torch.ones(9, 11, dtype=torch.bool, device=device))
+        flashsdpa.scaled_dot_product_attention(*qkv(gen, device, torch.float64))
+        flashsdpa.scaled_dot_product_attention(*qkv(gen, device, torch.float32, 600))
 
 
 def test_no_warning_when_math_is_forced(monkeypatch, gen):
@@ -261,23 +267,22 @@ def test_no_warning_when_math_is_forced(monkeypatch, gen):
 
 def test_fallback_warning_once_per_reason(monkeypatch, gen):
     """A call described as on a CUDA device (of capability 9.0) falls back to MATH because of
-    dropout: it warns once per distinct reason string."""
+    its head dim: it warns once per distinct reason string."""
     monkeypatch.setattr(dispatch, "_warned", set())
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (9, 0))
-    q, k, v = qkv(gen, "cpu")
 
-    def cuda_call(**kwargs):
-        return dataclasses.replace(describe_call(q, k, v, **kwargs), device=torch.device("cuda"))
+    def cuda_call(d=16):
+        return dataclasses.replace(describe_call(*qkv(gen, "cpu", d=d)), device=torch.device("cuda"))
 
-    with pytest.warns(UserWarning, match="dropout") as record:
-        assert dispatch.select(cuda_call(dropout_p=0.1)) is dispatch.IMPLEMENTATIONS[Backend.MATH]
+    with pytest.warns(UserWarning, match="head dim 600") as record:
+        assert dispatch.select(cuda_call(600)) is dispatch.IMPLEMENTATIONS[Backend.MATH]
     assert len(record) == 1 and "MATH" in str(record[0].message)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        dispatch.select(cuda_call(dropout_p=0.1))  # same reason: silent
+        dispatch.select(cuda_call(600))  # same reason: silent
         assert dispatch.select(cuda_call()) is dispatch.IMPLEMENTATIONS[Backend.FLASH]  # no fallback: silent
-    with pytest.warns(UserWarning, match="0.2"):
-        dispatch.select(cuda_call(dropout_p=0.2))  # another reason string
+    with pytest.warns(UserWarning, match="700"):
+        dispatch.select(cuda_call(700))  # another reason string
 
 
 def test_fallback_warning_below_capability(monkeypatch, gen):

@@ -122,7 +122,8 @@ def _warn_fallback(flash_reasons: list[str]) -> None:
 
 
 def why_not_flash(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
-                  enable_gqa=False) -> list[str]:
+                  enable_gqa=False, *, window_size=(-1, -1), alibi_slopes=None, softcap=0.0) -> list[str]:
     """Why the flash kernel will not run this call, as plain sentences; [] when it will."""
-    call = describe_call(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa)
+    call = describe_call(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, "top_left",
+                         window_size, alibi_slopes, softcap)
     return reasons_for(call)[Backend.FLASH]

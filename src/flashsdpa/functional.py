@@ -21,37 +21,37 @@ from . import dispatch
 from .inputs import as_4d, describe_call
 
 
-def _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, causal_alignment):
+def _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, causal_alignment,
+               window_size=(-1, -1), alibi_slopes=None, softcap=0.0):
     call = describe_call(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa,
-                         causal_alignment)
+                         causal_alignment, window_size, alibi_slopes, softcap)
     backend = dispatch.select(call)
-    q, k, v, mask = as_4d(call, query, key, value, attn_mask)
-    out, lse = backend.run(q, k, v, mask, call)
+    q, k, v, mask, slopes = as_4d(call, query, key, value, attn_mask, alibi_slopes)
+    out, lse = backend.run(q, k, v, mask, slopes, call)
     return out.reshape(call.output_shape), lse.reshape(call.output_shape[:-1])
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
-                                 scale=None, enable_gqa=False) -> torch.Tensor:
+                                 scale=None, enable_gqa=False, *, window_size=(-1, -1), alibi_slopes=None,
+                                 softcap=0.0) -> torch.Tensor:
     """softmax(query @ key^T * scale + mask) @ value, as torch.nn.functional.scaled_dot_product_attention.
 
     query (..., H_q, S_q, D), key (..., H_kv, S_k, D), value (..., H_kv, S_k, D_v) -> (..., H_q, S_q, D_v).
     scale defaults to 1/sqrt(D). is_causal masks keys j > i (top-left aligned, as torch).
     enable_gqa lets H_q be a multiple of H_kv (each key/value head serves H_q/H_kv query heads).
+    attn_mask: bool (True = take part) or float (added to the scores; gets a gradient when it
+    requires one), broadcastable to (..., H_q, S_q, S_k); combined with is_causal if both given.
     Equivalent PyTorch (for one head, no mask or dropout):
         torch.softmax(query @ key.transpose(-2, -1) * scale, dim=-1) @ value
+
+    Keyword-only extensions (as flash_attn_func, aligned top-left like is_causal here):
+    window_size=(left, right) keeps keys i - left <= j <= i + right (-1: unbounded);
+    alibi_slopes (H_q,) or (..., H_q) adds -slope * |i - j| to the scores; softcap > 0 turns
+    scores s = q.k * scale into softcap * tanh(s / softcap) before the mask is added.
     Runs the fused flash kernel when it can (see why_not_flash), else the exact MATH path.
     """
-    return _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, "top_left")[0]
-
-
-def _refuse_unsupported(window_size, softcap, alibi_slopes):
-    if tuple(window_size) != (-1, -1):
-        raise NotImplementedError(f"window_size must be (-1, -1) (no sliding window) in this version; "
-                                  f"got {tuple(window_size)}")
-    if softcap != 0.0:
-        raise NotImplementedError(f"softcap must be 0.0 in this version; got {softcap}")
-    if alibi_slopes is not None:
-        raise NotImplementedError("alibi_slopes must be None in this version")
+    return _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, "top_left",
+                      window_size, alibi_slopes, softcap)[0]
 
 
 def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False, window_size=(-1, -1),
@@ -60,17 +60,19 @@ def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False, wi
     """flash-attn 2.x's function: q (B, S_q, H_q, D), k (B, S_k, H_kv, D), v (B, S_k, H_kv, D_v)
     -> out (B, S_q, H_q, D_v). H_q must be a multiple of H_kv (MQA/GQA).
 
-    causal=True is aligned to the bottom-right (see this module's docstring), as flash-attn.
+    causal=True is aligned to the bottom-right (see this module's docstring), as flash-attn; so
+    are window_size=(left, right) (query i sees keys i + S_k - S_q - left ... i + S_k - S_q + right,
+    -1: unbounded) and alibi_slopes ((H_q,) or (B, H_q): -slope * |i + S_k - S_q - j| is added to
+    the scores). softcap > 0: scores become softcap * tanh(scores / softcap) (Gemma 2).
     return_lse (or flash-attn's return_attn_probs) also returns the log-sum-exp, (B, H_q, S_q)
     float32: (out, lse). Our backward is always deterministic, so `deterministic` changes nothing.
     """
-    _refuse_unsupported(window_size, softcap, alibi_slopes)
     for name, t in (("q", q), ("k", k), ("v", v)):
         if not isinstance(t, torch.Tensor) or t.dim() != 4:
             shape = tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
             raise ValueError(f"{name} must be a 4D tensor (B, S, H, D); got {shape}")
     out, lse = _attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), None, dropout_p,
-                          causal, softmax_scale, True, "bottom_right")
+                          causal, softmax_scale, True, "bottom_right", window_size, alibi_slopes, softcap)
     out = out.transpose(1, 2)
     return (out, lse) if (return_lse or return_attn_probs) else out
 

@@ -33,6 +33,10 @@ class AttentionCall:
     scale: float
     enable_gqa: bool
     requires_grad: bool
+    window_left: int = -1   # -1: unbounded; else query i sees keys j >= i + causal_offset - left
+    window_right: int = -1  # -1: unbounded; else query i sees keys j <= i + causal_offset + right
+    alibi_kind: str = "none"  # "none", "heads" (H_q,) or "batch_heads" (..., H_q) slopes
+    softcap: float = 0.0      # > 0: scores become softcap * tanh(scores / softcap)
 
     @property
     def batch(self) -> int:
@@ -45,8 +49,20 @@ class AttentionCall:
 
     @property
     def causal_offset(self) -> int:
-        """Query row i sees key j iff j <= i + causal_offset."""
+        """The diagonal: query row i is aligned with key i + causal_offset (causal masks, windows
+        and ALiBi distances are measured from it)."""
         return self.seq_k - self.seq_q if self.causal_alignment == "bottom_right" else 0
+
+    @property
+    def visible_hi(self) -> int | None:
+        """Query i sees keys j <= i + visible_hi (None: no upper bound)."""
+        bounds = ([0] if self.is_causal else []) + ([self.window_right] if self.window_right >= 0 else [])
+        return self.causal_offset + min(bounds) if bounds else None
+
+    @property
+    def visible_lo(self) -> int | None:
+        """Query i sees keys j >= i + visible_lo (None: no lower bound)."""
+        return self.causal_offset - self.window_left if self.window_left >= 0 else None
 
     @property
     def output_shape(self) -> tuple[int, ...]:
@@ -66,9 +82,46 @@ def _broadcast(shapes: dict[str, tuple[int, ...]], what: str) -> tuple[int, ...]
                          " (for fewer key/value heads than query heads, pass enable_gqa=True)") from None
 
 
+def _check_window(window_size) -> tuple[int, int]:
+    try:
+        left, right = window_size
+        ok = all(isinstance(w, int) and not isinstance(w, bool) and w >= -1 for w in (left, right))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError("window_size must be a pair (left, right) of ints >= 0, or -1 for no bound; "
+                         f"got {window_size!r}")
+    return left, right
+
+
+def _check_softcap(softcap) -> float:
+    if isinstance(softcap, (bool, torch.Tensor)) or not isinstance(softcap, (int, float)) \
+            or not math.isfinite(softcap) or softcap < 0:
+        raise ValueError(f"softcap must be a finite float >= 0 (0: off); got {softcap!r}")
+    return float(softcap)
+
+
+def _alibi_kind(alibi_slopes, leading: tuple[int, ...], device) -> str:
+    if alibi_slopes is None:
+        return "none"
+    heads = leading[-1] if leading else 1
+    if not isinstance(alibi_slopes, torch.Tensor) or not alibi_slopes.is_floating_point():
+        given = alibi_slopes.dtype if isinstance(alibi_slopes, torch.Tensor) else type(alibi_slopes).__name__
+        raise TypeError(f"alibi_slopes must be a floating point tensor; got {given}")
+    if alibi_slopes.device != device:
+        raise ValueError(f"alibi_slopes must be on the device of query ({device}); got {alibi_slopes.device}")
+    if tuple(alibi_slopes.shape) == (heads,):
+        return "heads"
+    if tuple(alibi_slopes.shape) == tuple(leading):
+        return "batch_heads"
+    batch = leading[:-1]
+    raise ValueError(f"alibi_slopes must have shape ({heads},) (one slope per query head) or "
+                     f"{(*batch, heads)} (per batch and head); got {_shape(alibi_slopes)}")
+
+
 def describe_call(
     query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False,
-    causal_alignment="top_left",
+    causal_alignment="top_left", window_size=(-1, -1), alibi_slopes=None, softcap=0.0,
 ) -> AttentionCall:
     """Validate the arguments of scaled_dot_product_attention and describe the call."""
     for name, t in (("query", query), ("key", key), ("value", value)):
@@ -147,6 +200,10 @@ def describe_call(
     elif isinstance(scale, torch.Tensor) or not isinstance(scale, (int, float)) or not math.isfinite(scale):
         raise ValueError(f"scale must be a finite float or None; got {scale!r}")
 
+    window_left, window_right = _check_window(window_size)
+    softcap = _check_softcap(softcap)
+    alibi_kind = _alibi_kind(alibi_slopes, tuple(leading), query.device)
+
     return AttentionCall(
         leading_shape=tuple(leading), heads_q=heads_q, heads_kv=heads_kv, seq_q=seq_q, seq_k=seq_k,
         head_dim_qk=head_dim_qk, head_dim_v=value.shape[-1], dtype=query.dtype, device=query.device,
@@ -154,12 +211,14 @@ def describe_call(
         dropout_p=float(dropout_p), is_causal=is_causal, causal_alignment=causal_alignment,
         scale=float(scale), enable_gqa=bool(enable_gqa),
         requires_grad=torch.is_grad_enabled() and any(t.requires_grad for t in (query, key, value)),
+        window_left=window_left, window_right=window_right, alibi_kind=alibi_kind, softcap=softcap,
     )
 
 
-def as_4d(call: AttentionCall, query, key, value, attn_mask):
+def as_4d(call: AttentionCall, query, key, value, attn_mask, alibi_slopes=None):
     """Broadcast to the call's leading shape (stride-0 views, no copies) and flatten to
-    (B, H, S, D), the layout the backends take. The mask becomes (B, H, S_q, S_k) or None."""
+    (B, H, S, D), the layout the backends take. The mask becomes (B, H, S_q, S_k) or None,
+    the ALiBi slopes (B, H) float32 or None."""
     batch_shape = call.leading_shape[:-1]
     if call.enable_gqa:
         q = query.expand(*batch_shape, *query.shape[-3:])
@@ -180,4 +239,7 @@ def as_4d(call: AttentionCall, query, key, value, attn_mask):
     mask = None
     if attn_mask is not None:
         mask = flat(attn_mask.expand(*call.leading_shape, call.seq_q, call.seq_k))
-    return flat(q), flat(k), flat(v), mask
+    slopes = None
+    if alibi_slopes is not None:
+        slopes = alibi_slopes.float().expand(call.leading_shape).reshape(-1, call.heads_q)
+    return flat(q), flat(k), flat(v), mask, slopes

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from dataclasses import dataclass
 
 import torch
 
@@ -45,9 +46,12 @@ def support() -> BackendSupport:
         devices=frozenset({"cuda", "cpu"} if interpreter_active() else {"cuda"}),
         dtypes=frozenset({torch.float16, torch.bfloat16, torch.float32}),
         max_head_dim=MAX_HEAD_DIM,
-        mask_kinds=frozenset({"none"}),
-        supports_mask_grad=False,
-        supports_dropout=False,
+        mask_kinds=frozenset({"none", "bool", "float"}),
+        supports_mask_grad=True,
+        supports_dropout=True,
+        supports_window=True,
+        supports_alibi=True,
+        supports_softcap=True,
         min_capability=(8, 0),
     )
 
@@ -75,9 +79,64 @@ def _strides(t: torch.Tensor):
     return t.stride(0), t.stride(1), t.stride(2), t.stride(3)
 
 
-def flash_forward(q, k, v, scale: float, is_causal: bool, causal_offset: int, config=None):
+@dataclass(frozen=True)
+class ScoreOptions:
+    """What shapes the scores besides q and k (see kernels/common.py for the order applied).
+    diag_off aligns query i with key i + diag_off (0: top-left, S_k - S_q: bottom-right)."""
+    scale: float
+    is_causal: bool = False
+    diag_off: int = 0
+    window: tuple[int, int] = (-1, -1)
+    softcap: float = 0.0
+    dropout_p: float = 0.0
+    seed: int = 0
+
+    @classmethod
+    def of_call(cls, call: AttentionCall, seed: int = 0) -> "ScoreOptions":
+        return cls(call.scale, call.is_causal, call.causal_offset, (call.window_left, call.window_right),
+                   call.softcap, call.dropout_p, seed)
+
+
+def draw_dropout_seed() -> int:
+    """The Philox seed of one call with dropout, from torch's default (CPU) generator, so that
+    torch.manual_seed makes runs reproducible."""
+    return int(torch.randint(0, 2**31 - 1, (1,), device="cpu").item())
+
+
+def _feature_args(q, mask, slopes, opts: ScoreOptions, mask_grad: bool = False) -> dict:
+    """Keyword arguments shared by the forward, dK/dV and dQ kernels: the attn_mask, ALiBi
+    slopes, window bounds, softcap and dropout, as runtime values and compile-time flags."""
+    left, right = opts.window
+    upper = ([0] if opts.is_causal else []) + ([right] if right >= 0 else [])
+    mask_kind = 0 if mask is None else (1 if mask.dtype == torch.bool else 2)
+    mask_strides = (0, 0, 0, 0) if mask is None else _strides(mask)
+    reach = 0 if mask is None else (mask.shape[2] + 256) * abs(mask_strides[2]) + (mask.shape[3] + 256) * abs(mask_strides[3])
+    args = dict(
+        Mask=q if mask is None else (mask.view(torch.uint8) if mask_kind == 1 else mask),
+        Slopes=q if slopes is None else slopes,
+        stride_mb=mask_strides[0], stride_mh=mask_strides[1], stride_mm=mask_strides[2], stride_mn=mask_strides[3],
+        stride_sb=0 if slopes is None else slopes.stride(0), stride_sh=0 if slopes is None else slopes.stride(1),
+        diag_off=opts.diag_off, hi_off=opts.diag_off + min(upper) if upper else 0,
+        lo_off=opts.diag_off - left if left >= 0 else 0,
+        qk_scale=opts.scale * LOG2_E,
+        softcap_scale=opts.scale / opts.softcap if opts.softcap > 0 else 0.0,
+        softcap_log2=opts.softcap * LOG2_E,
+        dropout_p=opts.dropout_p, seed=opts.seed,
+        HAS_LO=left >= 0, HAS_HI=bool(upper), MASK_KIND=mask_kind, MASK_INT64=reach >= 2**31,
+        HAS_ALIBI=slopes is not None, HAS_SOFTCAP=opts.softcap > 0, HAS_DROPOUT=opts.dropout_p > 0,
+    )
+    if mask_grad:
+        args["MASK_GRAD"] = True
+    return args
+
+
+def flash_forward(q, k, v, scale: float, is_causal: bool, causal_offset: int, config=None, *,
+                  mask=None, slopes=None, opts: ScoreOptions | None = None):
     """q: (B, H_Q, S_Q, D_QK); k: (B, H_KV, S_K, D_QK); v: (B, H_KV, S_K, D_V); any strides.
+    mask: (B, H_Q, S_Q, S_K) bool or float (stride 0 on broadcast dims), slopes: (B, H_Q) fp32;
+    opts (ScoreOptions) overrides scale / is_causal / causal_offset and adds the other options.
     Returns out (B, H_Q, S_Q, D_V) in q's memory order and lse (B, H_Q, S_Q) fp32 (natural log)."""
+    opts = opts or ScoreOptions(scale, is_causal, causal_offset)
     batch, heads_q, seq_q, d_qk = q.shape
     heads_kv, seq_k, d_v = k.shape[1], k.shape[2], v.shape[3]
     out = empty_like_layout(q, d_v)
@@ -86,32 +145,37 @@ def flash_forward(q, k, v, scale: float, is_causal: bool, causal_offset: int, co
         out.zero_()
         lse.fill_(float("-inf"))
         return out, lse
-    cfg = config or configs.forward_config(_capability(q.device), q.element_size(), d_qk, d_v, is_causal, seq_k)
+    cfg = config or configs.forward_config(_capability(q.device), q.element_size(), d_qk, d_v, opts.is_causal, seq_k)
     grid = (_cdiv(seq_q, cfg.block_m) * batch * heads_q,)
     forward_kernels, _ = _kernels()
     forward_kernels.attention_forward_kernel[grid](
         q, k, v, out, lse, *_strides(q), *_strides(k), *_strides(v), *_strides(out),
-        heads_q, heads_q // heads_kv, seq_q, seq_k, causal_offset, scale * LOG2_E,
+        H_Q=heads_q, GROUP=heads_q // heads_kv, S_Q=seq_q, S_K=seq_k,
         D_QK=d_qk, D_V=d_v, BLOCK_M=cfg.block_m, BLOCK_N=cfg.block_n,
         BLOCK_DQK=configs.padded_head_dim(d_qk), BLOCK_DV=configs.padded_head_dim(d_v),
-        IS_CAUSAL=is_causal, EVEN_M=seq_q % cfg.block_m == 0, EVEN_N=seq_k % cfg.block_n == 0,
-        PRECISION=_precision(q.dtype), REVERSE_GRID=is_causal,
-        num_warps=cfg.num_warps, num_stages=cfg.num_stages,
+        EVEN_M=seq_q % cfg.block_m == 0, EVEN_N=seq_k % cfg.block_n == 0,
+        PRECISION=_precision(q.dtype), REVERSE_GRID=opts.is_causal,
+        num_warps=cfg.num_warps, num_stages=cfg.num_stages, **_feature_args(q, mask, slopes, opts),
     )
     return out, lse
 
 
-def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causal_offset: int, config=None):
-    """Gradients (dq, dk, dv) of flash_forward, each in the memory order of its input.
+def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causal_offset: int, config=None, *,
+                   mask=None, slopes=None, opts: ScoreOptions | None = None, mask_grad: bool = False):
+    """Gradients (dq, dk, dv, dmask) of flash_forward, dq/dk/dv each in the memory order of its
+    input; dmask (B, H_Q, S_Q, S_K) dense in the mask's dtype when mask_grad, else None.
     `config` (a configs.BackwardConfig) overrides the tuning table, for tuning runs."""
+    opts = opts or ScoreOptions(scale, is_causal, causal_offset)
     batch, heads_q, seq_q, d_qk = q.shape
     heads_kv, seq_k, d_v = k.shape[1], k.shape[2], v.shape[3]
     dq, dk, dv = empty_like_layout(q, d_qk), empty_like_layout(k, d_qk), empty_like_layout(v, d_v)
+    dmask = None
+    if mask_grad:  # zeros: tiles the kernels skip (outside the window or causal range) get none
+        dmask = torch.zeros((batch, heads_q, seq_q, seq_k), device=q.device, dtype=mask.dtype)
     if batch * heads_q * seq_q == 0 or seq_k == 0:  # a zero head dim still runs: dv is defined
-        return dq.zero_(), dk.zero_(), dv.zero_()
-    cfg = config or configs.backward_config(_capability(q.device), q.element_size(), d_qk, d_v, is_causal, seq_k)
+        return dq.zero_(), dk.zero_(), dv.zero_(), dmask
+    cfg = config or configs.backward_config(_capability(q.device), q.element_size(), d_qk, d_v, opts.is_causal, seq_k)
     block_dqk, block_dv = configs.padded_head_dim(d_qk), configs.padded_head_dim(d_v)
-    precision = _precision(q.dtype)
     delta = torch.empty_like(lse)
     pre_block = 64
     _, kernels = _kernels()
@@ -119,45 +183,63 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
         out, dout, delta, *_strides(out), *_strides(dout), heads_q, seq_q,
         D_V=d_v, BLOCK_M=pre_block, BLOCK_DV=block_dv,
     )
-    common = dict(D_QK=d_qk, D_V=d_v, BLOCK_DQK=block_dqk, BLOCK_DV=block_dv, IS_CAUSAL=is_causal, PRECISION=precision)
+    features = _feature_args(q, mask, slopes, opts)
+    common = dict(D_QK=d_qk, D_V=d_v, BLOCK_DQK=block_dqk, BLOCK_DV=block_dv, PRECISION=_precision(q.dtype),
+                  H_Q=heads_q, GROUP=heads_q // heads_kv, S_Q=seq_q, S_K=seq_k, sm_scale=opts.scale, **features)
     c = cfg.dkdv
     kernels.attention_backward_dkdv_kernel[(_cdiv(seq_k, c.block_n) * batch * heads_kv,)](
         q, k, v, dout, lse, delta, dk, dv,
         *_strides(q), *_strides(k), *_strides(v), *_strides(dout), *_strides(dk), *_strides(dv),
-        heads_q, heads_kv, heads_q // heads_kv, seq_q, seq_k, causal_offset, scale * LOG2_E, scale,
-        BLOCK_M=c.block_m, BLOCK_N=c.block_n, EVEN_M=seq_q % c.block_m == 0, EVEN_N=seq_k % c.block_n == 0,
-        num_warps=c.num_warps, num_stages=c.num_stages, **common,
+        H_KV=heads_kv, BLOCK_M=c.block_m, BLOCK_N=c.block_n, EVEN_M=seq_q % c.block_m == 0,
+        EVEN_N=seq_k % c.block_n == 0, num_warps=c.num_warps, num_stages=c.num_stages, **common,
     )
     c = cfg.dq
     kernels.attention_backward_dq_kernel[(_cdiv(seq_q, c.block_m) * batch * heads_q,)](
-        q, k, v, dout, lse, delta, dq,
-        *_strides(q), *_strides(k), *_strides(v), *_strides(dout), *_strides(dq),
-        heads_q, heads_q // heads_kv, seq_q, seq_k, causal_offset, scale * LOG2_E, scale,
+        q, k, v, dout, lse, delta, dq, *_strides(q), *_strides(k), *_strides(v), *_strides(dout), *_strides(dq),
+        dMask=q if dmask is None else dmask,
         BLOCK_M=c.block_m, BLOCK_N=c.block_n, EVEN_M=seq_q % c.block_m == 0, EVEN_N=seq_k % c.block_n == 0,
-        REVERSE_GRID=is_causal, num_warps=c.num_warps, num_stages=c.num_stages, **common,
+        MASK_GRAD=mask_grad, REVERSE_GRID=opts.is_causal, num_warps=c.num_warps, num_stages=c.num_stages, **common,
     )
-    return dq, dk, dv
+    return dq, dk, dv, dmask
+
+
+def dropout_keep_mask(seed: int, batch: int, heads_q: int, seq_q: int, seq_k: int, p: float, device) -> torch.Tensor:
+    """The exact dropout keep-mask (B, H_Q, S_Q, S_K) bool that a flash call with this seed
+    used (see draw_dropout_seed): for tests and for anyone who needs to audit a run."""
+    from ..kernels import dropout
+    keep = torch.empty((batch, heads_q, seq_q, seq_k), device=device, dtype=torch.uint8)
+    if keep.numel():
+        block = 32
+        dropout.dropout_mask_kernel[(_cdiv(seq_q, block), _cdiv(seq_k, block), batch * heads_q)](
+            keep, seq_q, seq_k, p, seed, BLOCK=block)
+    return keep.bool()
 
 
 class FlashAttentionFunction(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, q, k, v, scale, is_causal, causal_offset):
-        out, lse = flash_forward(q, k, v, scale, is_causal, causal_offset)
-        ctx.save_for_backward(q, k, v, out, lse)
-        ctx.args = (scale, is_causal, causal_offset)
+    def forward(ctx, q, k, v, mask, slopes, opts: ScoreOptions):
+        out, lse = flash_forward(q, k, v, opts.scale, opts.is_causal, opts.diag_off, mask=mask, slopes=slopes,
+                                 opts=opts)
+        ctx.save_for_backward(q, k, v, out, lse, mask, slopes)
+        ctx.opts = opts
         ctx.mark_non_differentiable(lse)
         return out, lse
 
     @staticmethod
     def backward(ctx, dout, _dlse):
-        q, k, v, out, lse = ctx.saved_tensors
-        dq, dk, dv = flash_backward(dout, q, k, v, out, lse, *ctx.args)
-        return dq, dk, dv, None, None, None
+        q, k, v, out, lse, mask, slopes = ctx.saved_tensors
+        opts = ctx.opts
+        dq, dk, dv, dmask = flash_backward(dout, q, k, v, out, lse, opts.scale, opts.is_causal, opts.diag_off,
+                                           mask=mask, slopes=slopes, opts=opts,
+                                           mask_grad=mask is not None and ctx.needs_input_grad[3])
+        return dq, dk, dv, dmask, None, None
 
 
-def flash_attention(q, k, v, scale: float, is_causal: bool, causal_offset: int = 0):
-    """(out, lse) with autograd through out; (B, H, S, D) tensors of any strides."""
-    return FlashAttentionFunction.apply(q, k, v, scale, is_causal, causal_offset)
+def flash_attention(q, k, v, scale: float, is_causal: bool = False, causal_offset: int = 0, *,
+                    mask=None, slopes=None, opts: ScoreOptions | None = None):
+    """(out, lse) with autograd through out (and a float mask); (B, H, S, D) tensors of any strides."""
+    opts = opts or ScoreOptions(scale, is_causal, causal_offset)
+    return FlashAttentionFunction.apply(q, k, v, mask, slopes, opts)
 
 
 class FlashBackend:
@@ -168,6 +250,7 @@ class FlashBackend:
             return ["Triton is not installed (pip install triton)"]
         return not_supported_reasons(support(), call)
 
-    def run(self, q, k, v, mask, call: AttentionCall):
+    def run(self, q, k, v, mask, slopes, call: AttentionCall):
         """Returns (out, lse); see flash_forward."""
-        return flash_attention(q, k, v, call.scale, call.is_causal, call.causal_offset)
+        seed = draw_dropout_seed() if call.dropout_p > 0 else 0
+        return flash_attention(q, k, v, call.scale, mask=mask, slopes=slopes, opts=ScoreOptions.of_call(call, seed))

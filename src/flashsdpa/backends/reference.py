@@ -23,6 +23,9 @@ SUPPORT = BackendSupport(
     mask_kinds=frozenset({"none", "bool", "float"}),
     supports_mask_grad=True,
     supports_dropout=True,
+    supports_window=True,
+    supports_alibi=True,
+    supports_softcap=True,
 )
 
 
@@ -42,20 +45,30 @@ def dropout_keep(seed: int, chunk_index: int, shape, device, p: float) -> torch.
     return torch.rand(shape, generator=generator, device=device) >= p
 
 
-def _probabilities(q, k, mask, rows, scale, is_causal, causal_offset, groups):
-    """Softmax probabilities (pre-dropout) of query rows `rows`, and their log-sum-exp.
+def _probabilities(q, k, mask, slopes, rows, call: AttentionCall, groups):
+    """Softmax probabilities (pre-dropout) of query rows `rows`, their log-sum-exp, and
+    tanh(s / softcap) (the softcap's derivative needs it; None without softcap).
 
-    q: (B, H_KV, G, r, D) chunk in compute dtype; k: (B, H_KV, 1, S_k, D).
+    q: (B, H_KV, G, r, D) chunk in compute dtype; k: (B, H_KV, 1, S_k, D); slopes (B, H_Q).
     Returns p: (B, H_KV, G, r, S_k), lse: (B, H_KV, G, r).
     """
-    s = torch.matmul(q, k.transpose(-1, -2)) * scale
+    s = torch.matmul(q, k.transpose(-1, -2)) * call.scale
+    capped = None
+    if call.softcap > 0:
+        capped = torch.tanh(s / call.softcap)
+        s = capped * call.softcap
+    cols = torch.arange(k.shape[-2], device=q.device)
+    diagonal = rows[:, None] + call.causal_offset   # key aligned with each query row
+    if slopes is not None:
+        distance = (diagonal - cols[None, :]).abs().to(s.dtype)
+        s = s - slopes.to(s.dtype).unflatten(1, (-1, groups))[..., None, None] * distance
     if mask is not None:
         m = mask[..., rows, :].unflatten(1, (-1, groups))
         s = s.masked_fill(~m, float("-inf")) if m.dtype == torch.bool else s + m.to(s.dtype)
-    if is_causal:
-        cols = torch.arange(k.shape[-2], device=q.device)
-        hidden = cols[None, :] > (rows[:, None] + causal_offset)
-        s = s.masked_fill(hidden, float("-inf"))
+    if call.visible_hi is not None:
+        s = s.masked_fill(cols[None, :] > rows[:, None] + call.visible_hi, float("-inf"))
+    if call.visible_lo is not None:
+        s = s.masked_fill(cols[None, :] < rows[:, None] + call.visible_lo, float("-inf"))
     # [Note] rows that see no key: max is -inf; a zero stand-in keeps exp() from NaN and
     # the row sum 0 makes the output 0 and the log-sum-exp -inf, as in the flash kernel.
     row_max = s.amax(dim=-1, keepdim=True)
@@ -64,12 +77,12 @@ def _probabilities(q, k, mask, rows, scale, is_causal, causal_offset, groups):
     total = p.sum(dim=-1, keepdim=True)
     lse = (row_max + torch.log(total)).squeeze(-1)
     p = p / torch.where(total == 0, torch.ones_like(total), total)
-    return p, lse
+    return p, lse, capped
 
 
 class _ReferenceAttention(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, q, k, v, mask, scale, is_causal, causal_offset, dropout_p, seed):
+    def forward(ctx, q, k, v, mask, slopes, call, seed):
         batch, heads_q, seq_q, _ = q.shape
         heads_kv, seq_k = k.shape[1], k.shape[2]
         groups = heads_q // heads_kv if heads_kv else 1
@@ -85,20 +98,20 @@ class _ReferenceAttention(torch.autograd.Function):
         for index, start in enumerate(range(0, seq_q if seq_k else 0, step)):
             rows = torch.arange(start, min(start + step, seq_q), device=q.device)
             qc = q[:, :, start:start + step].to(dtype).unflatten(1, (heads_kv, groups))
-            p, lse_c = _probabilities(qc, kc, mask, rows, scale, is_causal, causal_offset, groups)
-            if dropout_p > 0:
-                p = p * dropout_keep(seed, index, p.shape, q.device, dropout_p) / (1 - dropout_p)
+            p, lse_c, _ = _probabilities(qc, kc, mask, slopes, rows, call, groups)
+            if call.dropout_p > 0:
+                p = p * dropout_keep(seed, index, p.shape, q.device, call.dropout_p) / (1 - call.dropout_p)
             out[:, :, start:start + step] = torch.matmul(p, vc).flatten(1, 2).to(out.dtype)
             lse[:, :, start:start + step] = lse_c.flatten(1, 2)
-        ctx.save_for_backward(q, k, v, mask)
-        ctx.args = (scale, is_causal, causal_offset, dropout_p, seed, step)
+        ctx.save_for_backward(q, k, v, mask, slopes)
+        ctx.args = (call, seed, step)
         ctx.mark_non_differentiable(lse)
         return out, lse
 
     @staticmethod
     def backward(ctx, dout, _dlse):
-        q, k, v, mask = ctx.saved_tensors
-        scale, is_causal, causal_offset, dropout_p, seed, step = ctx.args
+        q, k, v, mask, slopes = ctx.saved_tensors
+        call, seed, step = ctx.args
         heads_q, heads_kv, seq_q = q.shape[1], k.shape[1], q.shape[2]
         groups = heads_q // heads_kv if heads_kv else 1
         dtype = compute_dtype(q.dtype)
@@ -113,24 +126,25 @@ class _ReferenceAttention(torch.autograd.Function):
             rows = torch.arange(start, min(start + step, seq_q), device=q.device)
             qc = q[:, :, start:start + step].to(dtype).unflatten(1, (heads_kv, groups))
             doc = dout[:, :, start:start + step].to(dtype).unflatten(1, (heads_kv, groups))
-            p, _ = _probabilities(qc, kc, mask, rows, scale, is_causal, causal_offset, groups)
+            p, _, capped = _probabilities(qc, kc, mask, slopes, rows, call, groups)
             dp = torch.matmul(doc, vc.transpose(-1, -2))
             attn = p
-            if dropout_p > 0:
-                keep = dropout_keep(seed, index, p.shape, q.device, dropout_p) / (1 - dropout_p)
+            if call.dropout_p > 0:
+                keep = dropout_keep(seed, index, p.shape, q.device, call.dropout_p) / (1 - call.dropout_p)
                 attn = p * keep
                 dp = dp * keep
             dv += torch.matmul(attn.transpose(-1, -2), doc).sum(dim=2, keepdim=True)
             # delta = rowsum(dO * O) taken from the compute-dtype P and dP, not from the output
             # as returned (rounded to the input dtype), whose rounding dq and dk would inherit.
             delta = (p * dp).sum(dim=-1, keepdim=True)
-            ds = p * (dp - delta)
-            dq[:, :, start:start + step] = (torch.matmul(ds, kc) * scale).flatten(1, 2).to(dq.dtype)
-            dk += (torch.matmul(ds.transpose(-1, -2), qc) * scale).sum(dim=2, keepdim=True)
+            ds = p * (dp - delta)       # d loss / d (scores after softcap, with bias)
             if want_dmask:
                 dmask[..., start:start + step, :] = ds.flatten(1, 2).to(dmask.dtype)
-        return (dq, dk.squeeze(2).to(k.dtype), dv.squeeze(2).to(v.dtype), dmask,
-                None, None, None, None, None)
+            if capped is not None:
+                ds = ds * (1 - capped * capped)   # d softcap * tanh(s / softcap) / ds
+            dq[:, :, start:start + step] = (torch.matmul(ds, kc) * call.scale).flatten(1, 2).to(dq.dtype)
+            dk += (torch.matmul(ds.transpose(-1, -2), qc) * call.scale).sum(dim=2, keepdim=True)
+        return dq, dk.squeeze(2).to(k.dtype), dv.squeeze(2).to(v.dtype), dmask, None, None, None
 
 
 class ReferenceBackend:
@@ -139,11 +153,10 @@ class ReferenceBackend:
     def not_supported_reasons(self, call: AttentionCall) -> list[str]:
         return not_supported_reasons(SUPPORT, call)
 
-    def run(self, q, k, v, mask, call: AttentionCall):
-        """q, k, v: (B, H, S, D) (k, v with H_KV heads); mask: (B, H, S_q, S_k) or None.
-        Returns (out, lse)."""
+    def run(self, q, k, v, mask, slopes, call: AttentionCall):
+        """q, k, v: (B, H, S, D) (k, v with H_KV heads); mask: (B, H, S_q, S_k) or None;
+        slopes: (B, H_Q) float32 or None. Returns (out, lse)."""
         seed = 0
         if call.dropout_p > 0:
             seed = int(torch.randint(0, 2**62, (1,), device="cpu").item())
-        return _ReferenceAttention.apply(q, k, v, mask, call.scale, call.is_causal, call.causal_offset,
-                                         call.dropout_p, seed)  # (out, lse)
+        return _ReferenceAttention.apply(q, k, v, mask, slopes, call, seed)  # (out, lse)

@@ -17,6 +17,9 @@ class BackendSupport:
     mask_kinds: frozenset[str]
     supports_mask_grad: bool
     supports_dropout: bool
+    supports_window: bool
+    supports_alibi: bool
+    supports_softcap: bool
     min_capability: tuple[int, int] | None = None  # CUDA devices only
 
 
@@ -47,4 +50,10 @@ def not_supported_reasons(support: BackendSupport, call: AttentionCall) -> list[
         reasons.append("a gradient for attn_mask is not supported")
     if call.dropout_p > 0 and not support.supports_dropout:
         reasons.append(f"dropout (dropout_p={call.dropout_p}) is not supported")
+    if (call.window_left, call.window_right) != (-1, -1) and not support.supports_window:
+        reasons.append(f"window_size={(call.window_left, call.window_right)} is not supported")
+    if call.alibi_kind != "none" and not support.supports_alibi:
+        reasons.append("alibi_slopes are not supported")
+    if call.softcap > 0 and not support.supports_softcap:
+        reasons.append(f"softcap={call.softcap} is not supported")
     return reasons

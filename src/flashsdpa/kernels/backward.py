@@ -1,18 +1,20 @@
 """FlashAttention-2 backward kernels.
 
 Notation: see kernels/common.py. With P = softmax(S) recomputed from the saved
-log-sum-exp, and dS = P * (dO V^T - delta) where delta = rowsum(dO * O):
-    dV = P^T dO,   dK = scale * dS^T Q,   dQ = scale * dS K.
+log-sum-exp, Z the dropout keep-mask (all ones without dropout) and r = 1 / (1 - dropout_p),
+dS = P * (r Z * (dO V^T) - delta) where delta = rowsum(dO * O):
+    dV = (r Z * P)^T dO,   dK = scale * dS'^T Q,   dQ = scale * dS' K,   d attn_mask = dS,
+with dS' = dS * (1 - tanh^2) under softcap, else dS.
 Three launches, none of them atomic, so results are deterministic:
   1. preprocess: delta per query row;
   2. dK/dV: one program per key block of one key-value head; it loops over the GROUP
      query heads that share that head (GQA without repeating K/V) and their query blocks;
-  3. dQ: one program per query block, looping over key blocks like the forward.
+  3. dQ (and d attn_mask): one program per query block, looping over key blocks like the forward.
 """
 import triton
 import triton.language as tl
 
-from .common import load_tile, matmul, row_block_and_head, store_tile, visible
+from .common import dropout_keep, feature_bases, key_range, load_tile, matmul, row_block_and_head, store_tile, tile_scores
 
 
 @triton.jit(do_not_specialize=["S_Q"])
@@ -55,8 +57,12 @@ def _load_row_stats(LSE, Delta, row_base, rows, S_Q, EVEN_M: tl.constexpr):
 @triton.jit
 def _dkdv_tiles(
     dk, dv, k, v, q_ptr, do_ptr, q_offs, do_offs, LSE, Delta, row_base, stride_qm, stride_dom,
-    offs_m, cols, offs_dqk, offs_dv, start_m, end_m, S_Q, S_K, D_QK, D_V, causal_offset, qk_scale,
-    BLOCK_M: tl.constexpr, CAUSAL_EDGE: tl.constexpr, IS_CAUSAL: tl.constexpr, EVEN_M: tl.constexpr,
+    mask_base, stride_mm, stride_mn, slope, bh, seed, dropout_p,
+    offs_m, cols, offs_dqk, offs_dv, start_m, end_m, S_Q, S_K, D_QK, D_V,
+    diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
+    BLOCK_M: tl.constexpr, EDGE: tl.constexpr, EVEN_M: tl.constexpr, EVEN_N: tl.constexpr,
+    HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
+    HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr,
     MASK_DQK: tl.constexpr, MASK_DV: tl.constexpr, PRECISION: tl.constexpr,
 ):
     q_ptr += tl.cast(start_m, tl.int64) * stride_qm
@@ -68,20 +74,29 @@ def _dkdv_tiles(
         lse, delta = _load_row_stats(LSE, Delta, row_base, rows, S_Q, EVEN_M)
         # Work with the transposed scores sT = K Q^T (BLOCK_N, BLOCK_M) so that dV and dK
         # come out of plain (not transposed) products.
-        sT = matmul(k, tl.trans(q), PRECISION) * qk_scale
+        sT, tT = tile_scores(matmul(k, tl.trans(q), PRECISION), rows[None, :], cols[:, None], mask_base,
+                             stride_mm, stride_mn, S_Q, S_K, slope, diag_off, lo_off, hi_off, qk_scale,
+                             softcap_scale, softcap_log2, MASK_KIND, MASK_INT64, HAS_ALIBI, HAS_SOFTCAP,
+                             HAS_LO, HAS_HI, EDGE, not (EVEN_M and EVEN_N))
         pT = tl.math.exp2(sT - lse[None, :])
-        if CAUSAL_EDGE:
-            pT = tl.where(tl.trans(visible(rows, cols, S_K, causal_offset, IS_CAUSAL)), pT, 0.0)
-        dv += matmul(pT.to(do.dtype), do, PRECISION)
         dpT = matmul(v, tl.trans(do), PRECISION)
+        if HAS_DROPOUT:
+            keep = dropout_keep(seed, bh, rows[None, :], cols[:, None], dropout_p)
+            scale_kept = 1.0 / (1.0 - dropout_p)
+            dv += matmul(tl.where(keep, pT * scale_kept, 0.0).to(do.dtype), do, PRECISION)
+            dpT = tl.where(keep, dpT * scale_kept, 0.0)
+        else:
+            dv += matmul(pT.to(do.dtype), do, PRECISION)
         dsT = pT * (dpT - delta[None, :])
+        if HAS_SOFTCAP:
+            dsT = dsT * (1.0 - tT * tT)
         dk += matmul(dsT.to(q.dtype), q, PRECISION)
         q_ptr += BLOCK_M * stride_qm
         do_ptr += BLOCK_M * stride_dom
     return dk, dv
 
 
-@triton.jit(do_not_specialize=["S_Q", "S_K", "causal_offset"])
+@triton.jit(do_not_specialize=["S_Q", "S_K", "diag_off", "lo_off", "hi_off", "seed"])
 def attention_backward_dkdv_kernel(
     Q, K, V, dOut, LSE, Delta, dK, dV,
     stride_qb, stride_qh, stride_qm, stride_qd,
@@ -90,9 +105,15 @@ def attention_backward_dkdv_kernel(
     stride_dob, stride_doh, stride_dom, stride_dod,
     stride_dkb, stride_dkh, stride_dkn, stride_dkd,
     stride_dvb, stride_dvh, stride_dvn, stride_dvd,
-    H_Q, H_KV, GROUP, S_Q, S_K, causal_offset, qk_scale, sm_scale,
-    D_QK: tl.constexpr, D_V: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_DQK: tl.constexpr, BLOCK_DV: tl.constexpr,
-    IS_CAUSAL: tl.constexpr, EVEN_M: tl.constexpr, EVEN_N: tl.constexpr, PRECISION: tl.constexpr,
+    Mask, Slopes, stride_mb, stride_mh, stride_mm, stride_mn,
+    stride_sb, stride_sh,
+    H_Q, H_KV, GROUP, S_Q, S_K, diag_off, lo_off, hi_off, qk_scale, sm_scale, softcap_scale, softcap_log2,
+    dropout_p, seed,
+    D_QK: tl.constexpr, D_V: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
+    BLOCK_DQK: tl.constexpr, BLOCK_DV: tl.constexpr,
+    HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
+    HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr,
+    EVEN_M: tl.constexpr, EVEN_N: tl.constexpr, PRECISION: tl.constexpr,
 ):
     MASK_DQK: tl.constexpr = BLOCK_DQK != D_QK
     MASK_DV: tl.constexpr = BLOCK_DV != D_V
@@ -114,31 +135,47 @@ def attention_backward_dkdv_kernel(
     dk = tl.zeros([BLOCK_N, BLOCK_DQK], dtype=tl.float32)
     dv = tl.zeros([BLOCK_N, BLOCK_DV], dtype=tl.float32)
 
-    # Query rows [0, first) see none of these keys; rows in [first, interior) see some
-    # (the causal diagonal, masked); rows from `interior` on see all of them.
+    # Query rows that see any of these keys: i + lo_off <= last col and i + hi_off >= start_n;
+    # those that see all of them (no geometric masking): i + lo_off <= start_n and
+    # i + hi_off >= last col. Rows past S_Q get P = 0 from their lse (see _load_row_stats).
     end_m = tl.cdiv(S_Q, BLOCK_M) * BLOCK_M
-    if IS_CAUSAL:
-        first = tl.minimum(tl.maximum(start_n - causal_offset, 0) // BLOCK_M * BLOCK_M, end_m)
-        interior = tl.minimum(tl.cdiv(tl.maximum(start_n + BLOCK_N - 1 - causal_offset, 0), BLOCK_M) * BLOCK_M, end_m)
-    else:
-        first = 0
-        interior = 0
+    first = 0
+    last = end_m
+    full_lo = 0
+    full_hi = end_m
+    if HAS_HI:
+        first = tl.minimum(tl.maximum(start_n - hi_off, 0) // BLOCK_M * BLOCK_M, end_m)
+        full_lo = tl.minimum(tl.cdiv(tl.maximum(start_n + BLOCK_N - 1 - hi_off, 0), BLOCK_M) * BLOCK_M, end_m)
+    if HAS_LO:
+        last = tl.minimum(tl.cdiv(tl.maximum(start_n + BLOCK_N - lo_off, 0), BLOCK_M) * BLOCK_M, end_m)
+        full_hi = tl.maximum(start_n - lo_off + 1, 0) // BLOCK_M * BLOCK_M
+    last = tl.maximum(last, first)
+    full_lo = tl.minimum(tl.maximum(full_lo, first), last)
+    full_hi = tl.maximum(tl.minimum(full_hi, last), full_lo)
 
     q_offs = offs_m[:, None] * stride_qm + offs_dqk[None, :] * stride_qd
     do_offs = offs_m[:, None] * stride_dom + offs_dv[None, :] * stride_dod
     for g in range(0, GROUP):
         h = h_kv * GROUP + g
-        row_base = (b * H_Q + h).to(tl.int64) * S_Q
+        bh = b * H_Q + h
+        row_base = bh.to(tl.int64) * S_Q
         q_ptr = Q + b.to(tl.int64) * stride_qb + h.to(tl.int64) * stride_qh
         do_ptr = dOut + b.to(tl.int64) * stride_dob + h.to(tl.int64) * stride_doh
-        dk, dv = _dkdv_tiles(
-            dk, dv, k, v, q_ptr, do_ptr, q_offs, do_offs, LSE, Delta, row_base, stride_qm, stride_dom,
-            offs_m, cols, offs_dqk, offs_dv, first, interior, S_Q, S_K, D_QK, D_V, causal_offset, qk_scale,
-            BLOCK_M, True, IS_CAUSAL, EVEN_M, MASK_DQK, MASK_DV, PRECISION)
-        dk, dv = _dkdv_tiles(
-            dk, dv, k, v, q_ptr, do_ptr, q_offs, do_offs, LSE, Delta, row_base, stride_qm, stride_dom,
-            offs_m, cols, offs_dqk, offs_dv, interior, end_m, S_Q, S_K, D_QK, D_V, causal_offset, qk_scale,
-            BLOCK_M, False, IS_CAUSAL, EVEN_M, MASK_DQK, MASK_DV, PRECISION)
+        mask_base, slope = feature_bases(Mask, Slopes, b, h, stride_mb, stride_mh, stride_sb, stride_sh, HAS_ALIBI)
+        for stage in tl.static_range(3):  # edge rows, rows that see the whole key block, edge rows
+            if stage == 0:
+                lo, hi = first, full_lo
+            elif stage == 1:
+                lo, hi = full_lo, full_hi
+            else:
+                lo, hi = full_hi, last
+            dk, dv = _dkdv_tiles(
+                dk, dv, k, v, q_ptr, do_ptr, q_offs, do_offs, LSE, Delta, row_base, stride_qm, stride_dom,
+                mask_base, stride_mm, stride_mn, slope, bh, seed, dropout_p,
+                offs_m, cols, offs_dqk, offs_dv, lo, hi, S_Q, S_K, D_QK, D_V,
+                diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
+                BLOCK_M, stage != 1, EVEN_M, EVEN_N, HAS_LO, HAS_HI, MASK_KIND, MASK_INT64,
+                HAS_ALIBI, HAS_SOFTCAP, HAS_DROPOUT, MASK_DQK, MASK_DV, PRECISION)
 
     dk *= sm_scale
     store_tile(dK + b.to(tl.int64) * stride_dkb + h_kv.to(tl.int64) * stride_dkh
@@ -152,8 +189,12 @@ def attention_backward_dkdv_kernel(
 @triton.jit
 def _dq_tiles(
     dq, q, do, lse, delta, k_ptr, v_ptr, k_offs, v_offs, stride_kn, stride_vn,
-    rows, offs_n, offs_dqk, offs_dv, start_n, end_n, S_K, D_QK, D_V, causal_offset, qk_scale,
-    BLOCK_N: tl.constexpr, EDGE: tl.constexpr, IS_CAUSAL: tl.constexpr,
+    mask_base, stride_mm, stride_mn, dmask_ptr, stride_dmm, slope, bh, seed, dropout_p,
+    rows, offs_n, offs_dqk, offs_dv, start_n, end_n, S_Q, S_K, D_QK, D_V,
+    diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
+    BLOCK_N: tl.constexpr, EDGE: tl.constexpr, EVEN_M: tl.constexpr,
+    HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
+    HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr, MASK_GRAD: tl.constexpr,
     MASK_DQK: tl.constexpr, MASK_DV: tl.constexpr, PRECISION: tl.constexpr,
 ):
     k_ptr += tl.cast(start_n, tl.int64) * stride_kn
@@ -162,19 +203,28 @@ def _dq_tiles(
         cols = n0 + offs_n
         kT = load_tile(k_ptr + k_offs, offs_dqk, D_QK, cols, S_K, MASK_DQK, EDGE)   # (BLOCK_DQK, BLOCK_N)
         vT = load_tile(v_ptr + v_offs, offs_dv, D_V, cols, S_K, MASK_DV, EDGE)      # (BLOCK_DV, BLOCK_N)
-        s = matmul(q, kT, PRECISION) * qk_scale
+        s, t = tile_scores(matmul(q, kT, PRECISION), rows[:, None], cols[None, :], mask_base, stride_mm,
+                           stride_mn, S_Q, S_K, slope, diag_off, lo_off, hi_off, qk_scale, softcap_scale,
+                           softcap_log2, MASK_KIND, MASK_INT64, HAS_ALIBI, HAS_SOFTCAP, HAS_LO, HAS_HI,
+                           EDGE, EDGE or not EVEN_M)
         p = tl.math.exp2(s - lse[:, None])
-        if EDGE:
-            p = tl.where(visible(rows, cols, S_K, causal_offset, IS_CAUSAL), p, 0.0)
         dp = matmul(do, vT, PRECISION)
+        if HAS_DROPOUT:
+            keep = dropout_keep(seed, bh, rows[:, None], cols[None, :], dropout_p)
+            dp = tl.where(keep, dp * (1.0 / (1.0 - dropout_p)), 0.0)
         ds = p * (dp - delta[:, None])
+        if MASK_GRAD:  # d attn_mask = dS, a dense (B, H, S_Q, S_K) tensor
+            ptrs = dmask_ptr + rows[:, None].to(tl.int64) * stride_dmm + cols[None, :]
+            tl.store(ptrs, ds.to(dmask_ptr.dtype.element_ty), mask=(rows[:, None] < S_Q) & (cols[None, :] < S_K))
+        if HAS_SOFTCAP:
+            ds = ds * (1.0 - t * t)
         dq += matmul(ds.to(kT.dtype), tl.trans(kT), PRECISION)
         k_ptr += BLOCK_N * stride_kn
         v_ptr += BLOCK_N * stride_vn
     return dq
 
 
-@triton.jit(do_not_specialize=["S_Q", "S_K", "causal_offset"])
+@triton.jit(do_not_specialize=["S_Q", "S_K", "diag_off", "lo_off", "hi_off", "seed"])
 def attention_backward_dq_kernel(
     Q, K, V, dOut, LSE, Delta, dQ,
     stride_qb, stride_qh, stride_qm, stride_qd,
@@ -182,10 +232,15 @@ def attention_backward_dq_kernel(
     stride_vb, stride_vh, stride_vn, stride_vd,
     stride_dob, stride_doh, stride_dom, stride_dod,
     stride_dqb, stride_dqh, stride_dqm, stride_dqd,
-    H_Q, GROUP, S_Q, S_K, causal_offset, qk_scale, sm_scale,
-    D_QK: tl.constexpr, D_V: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_DQK: tl.constexpr, BLOCK_DV: tl.constexpr,
-    IS_CAUSAL: tl.constexpr, EVEN_M: tl.constexpr, EVEN_N: tl.constexpr,
-    PRECISION: tl.constexpr, REVERSE_GRID: tl.constexpr,
+    Mask, Slopes, dMask, stride_mb, stride_mh, stride_mm, stride_mn,
+    stride_sb, stride_sh,
+    H_Q, GROUP, S_Q, S_K, diag_off, lo_off, hi_off, qk_scale, sm_scale, softcap_scale, softcap_log2,
+    dropout_p, seed,
+    D_QK: tl.constexpr, D_V: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
+    BLOCK_DQK: tl.constexpr, BLOCK_DV: tl.constexpr,
+    HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
+    HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr, MASK_GRAD: tl.constexpr,
+    EVEN_M: tl.constexpr, EVEN_N: tl.constexpr, PRECISION: tl.constexpr, REVERSE_GRID: tl.constexpr,
 ):
     MASK_DQK: tl.constexpr = BLOCK_DQK != D_QK
     MASK_DV: tl.constexpr = BLOCK_DV != D_V
@@ -210,24 +265,24 @@ def attention_backward_dq_kernel(
     v_ptr = V + b.to(tl.int64) * stride_vb + h_kv.to(tl.int64) * stride_vh
     k_offs = offs_dqk[:, None] * stride_kd + offs_n[None, :] * stride_kn
     v_offs = offs_dv[:, None] * stride_vd + offs_n[None, :] * stride_vn
+    mask_base, slope = feature_bases(Mask, Slopes, b, h, stride_mb, stride_mh, stride_sb, stride_sh, HAS_ALIBI)
+    dmask_ptr = dMask + bh.to(tl.int64) * S_Q * S_K   # dense (B, H, S_Q, S_K)
     dq = tl.zeros([BLOCK_M, BLOCK_DQK], dtype=tl.float32)
 
-    # Same key ranges as the forward: interior tiles unmasked, edge tiles masked.
-    if IS_CAUSAL:
-        end = tl.minimum(S_K, tl.maximum(start_m + BLOCK_M + causal_offset, 0))
-        interior_end = tl.minimum(end, tl.maximum(start_m + causal_offset + 1, 0))
-    else:
-        end = S_K
-        interior_end = S_K
-    interior_end = (interior_end // BLOCK_N) * BLOCK_N
-    if EVEN_N and not IS_CAUSAL:
-        interior_end = end
-    dq = _dq_tiles(dq, q, do, lse, delta, k_ptr, v_ptr, k_offs, v_offs, stride_kn, stride_vn,
-                   rows, offs_n, offs_dqk, offs_dv, 0, interior_end, S_K, D_QK, D_V, causal_offset, qk_scale,
-                   BLOCK_N, False, IS_CAUSAL, MASK_DQK, MASK_DV, PRECISION)
-    dq = _dq_tiles(dq, q, do, lse, delta, k_ptr, v_ptr, k_offs, v_offs, stride_kn, stride_vn,
-                   rows, offs_n, offs_dqk, offs_dv, interior_end, end, S_K, D_QK, D_V, causal_offset, qk_scale,
-                   BLOCK_N, True, IS_CAUSAL, MASK_DQK, MASK_DV, PRECISION)
+    start, full_lo, full_hi, end = key_range(start_m, S_K, lo_off, hi_off, BLOCK_M, BLOCK_N, HAS_LO, HAS_HI, EVEN_N)
+    for stage in tl.static_range(3):  # same key ranges as the forward
+        if stage == 0:
+            lo, hi = start, full_lo
+        elif stage == 1:
+            lo, hi = full_lo, full_hi
+        else:
+            lo, hi = full_hi, end
+        dq = _dq_tiles(dq, q, do, lse, delta, k_ptr, v_ptr, k_offs, v_offs, stride_kn, stride_vn,
+                       mask_base, stride_mm, stride_mn, dmask_ptr, S_K, slope, bh, seed, dropout_p,
+                       rows, offs_n, offs_dqk, offs_dv, lo, hi, S_Q, S_K, D_QK, D_V,
+                       diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
+                       BLOCK_N, stage != 1, EVEN_M, HAS_LO, HAS_HI, MASK_KIND, MASK_INT64,
+                       HAS_ALIBI, HAS_SOFTCAP, HAS_DROPOUT, MASK_GRAD, MASK_DQK, MASK_DV, PRECISION)
     dq *= sm_scale
     store_tile(dQ + b.to(tl.int64) * stride_dqb + h.to(tl.int64) * stride_dqh
                + rows[:, None].to(tl.int64) * stride_dqm + offs_dqk[None, :] * stride_dqd,

@@ -5,9 +5,18 @@ Sub notation used in every kernel of this package:
     GROUP   H_Q // H_KV, the query heads that share one key-value head (GQA/MQA)
     S_Q     query length, S_K key length, D_QK / D_V head dims of q,k and of v
     BLOCK_* tile sizes; BLOCK_DQK / BLOCK_DV are D_QK / D_V rounded up to a power of two
-    CAUSAL_OFFSET  query row i may see key j iff j <= i + CAUSAL_OFFSET
-                   (0: torch's top-left alignment, S_K - S_Q: flash-attn's bottom-right)
+    diag_off       query row i is aligned with key i + diag_off (0: torch's top-left
+                   alignment, S_K - S_Q: flash-attn's bottom-right); ALiBi measures from it
+    HAS_HI, hi_off query i sees keys j <= i + hi_off (causal and/or a right window)
+    HAS_LO, lo_off query i sees keys j >= i + lo_off (a left window)
+    MASK_KIND      0: no attn_mask, 1: boolean (read as uint8, nonzero = take part), 2: float bias
+    r2, c2         query rows and key columns of a tile, as 2D index tensors broadcast against
+                   each other ((M, 1) and (1, N), or transposed in the dK/dV kernel)
 Scores live in the base-2 domain: s2 = q.k * scale * log2(e), so softmax uses exp2.
+
+The score of (i, j), in the order applied (as flash-attn; torch's attn_mask comes last):
+    s = q_i . k_j * scale;  s = softcap * tanh(s / softcap);  s -= slope * |i + diag_off - j|;
+    s += bias_ij  or  s = -inf where the boolean mask is False;  -inf outside [lo, hi].
 """
 import triton
 import triton.language as tl
@@ -41,14 +50,107 @@ def store_tile(ptrs, value, rows, n_rows, cols, n_cols, MASK_ROWS: tl.constexpr,
         tl.store(ptrs, value)
 
 
+LOG2_E: tl.constexpr = 1.4426950408889634
+
+
 @triton.jit
-def visible(rows, cols, n_cols, causal_offset, IS_CAUSAL: tl.constexpr):
-    """Which (row, col) score entries take part: inside the key length and, if causal, on or
-    below the (shifted) diagonal."""
-    keep = cols[None, :] < n_cols
-    if IS_CAUSAL:
-        keep = keep & (cols[None, :] <= rows[:, None] + causal_offset)
-    return keep
+def tanh(x):
+    """tanh from exp2 (the interpreter has no tanh), accurate near 0 through its series."""
+    a = tl.abs(x)
+    e = tl.math.exp2(a * -2.8853900817779268)  # exp(-2|x|)
+    far = (1.0 - e) / (1.0 + e)
+    x2 = a * a
+    near = a * (1.0 + x2 * (-0.3333333333333333 + x2 * (0.13333333333333333 + x2 * (
+        -0.05396825396825397 + x2 * 0.021869488536155203))))
+    t = tl.where(a < 0.25, near, far)
+    return tl.where(x < 0, -t, t)
+
+
+@triton.jit
+def dropout_keep(seed, bh, r2, c2, dropout_p):
+    """The dropout keep-mask of a tile: Philox keyed by the call's seed, counters (column,
+    row, batch*head), so forward and backward regenerate it in any tile order."""
+    zero = (r2 * 0 + c2 * 0).to(tl.uint32)
+    bits, _, _, _ = tl.philox(seed, (c2 + zero).to(tl.uint32), (r2 + zero).to(tl.uint32),
+                              zero + bh.to(tl.uint32), zero)
+    return tl.uint_to_uniform_float(bits) >= dropout_p
+
+
+@triton.jit
+def tile_scores(
+    qk, r2, c2, mask_ptr, stride_mm, stride_mn, S_Q, S_K, slope, diag_off, lo_off, hi_off,
+    qk_scale, softcap_scale, softcap_log2,
+    MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr, HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr,
+    HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, GEOMETRY: tl.constexpr, BOUNDS: tl.constexpr,
+):
+    """Base-2 scores of a tile from the raw products qk = q . k, and tanh(s / softcap) (the
+    softcap's derivative needs it; qk itself without softcap). GEOMETRY: the tile may hold
+    entries outside [lo, hi] or past S_K, which get -inf. BOUNDS: the tile may reach past
+    S_Q or S_K, so the mask is read under bounds. slope is in base 2 (slope * log2(e))."""
+    if HAS_SOFTCAP:
+        t = tanh(qk * softcap_scale)
+        s = t * softcap_log2
+    else:
+        t = qk
+        s = qk * qk_scale
+    if HAS_ALIBI:
+        s -= slope * tl.abs(r2 + diag_off - c2).to(tl.float32)
+    if MASK_KIND != 0:
+        if MASK_INT64:
+            ptrs = mask_ptr + r2.to(tl.int64) * stride_mm + c2.to(tl.int64) * stride_mn
+        else:
+            ptrs = mask_ptr + r2 * stride_mm + c2 * stride_mn
+        if BOUNDS:
+            m = tl.load(ptrs, mask=(r2 < S_Q) & (c2 < S_K), other=0)
+        else:
+            m = tl.load(ptrs)
+        if MASK_KIND == 1:
+            s = tl.where(m != 0, s, float("-inf"))
+        else:
+            s += m.to(tl.float32) * LOG2_E
+    if GEOMETRY:
+        keep = c2 < S_K
+        if HAS_HI:
+            keep = keep & (c2 <= r2 + hi_off)
+        if HAS_LO:
+            keep = keep & (c2 >= r2 + lo_off)
+        s = tl.where(keep, s, float("-inf"))
+    return s, t
+
+
+@triton.jit
+def feature_bases(Mask, Slopes, b, h, stride_mb, stride_mh, stride_sb, stride_sh, HAS_ALIBI: tl.constexpr):
+    """The attn_mask base pointer and the base-2 ALiBi slope of one (batch, query head)."""
+    mask_base = Mask + b.to(tl.int64) * stride_mb + h.to(tl.int64) * stride_mh
+    slope = 0.0
+    if HAS_ALIBI:
+        slope = tl.load(Slopes + b * stride_sb + h * stride_sh).to(tl.float32) * 1.4426950408889634
+    return mask_base, slope
+
+
+@triton.jit
+def key_range(start_m, S_K, lo_off, hi_off, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
+              HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, EVEN_N: tl.constexpr):
+    """For query rows [start_m, start_m + BLOCK_M): the key tiles [start, end) that any row
+    sees, and within them [full_lo, full_hi), the tiles every row sees whole (no masking)."""
+    start = 0
+    end = S_K
+    full_lo = 0
+    full_hi = S_K
+    if HAS_LO:
+        start = tl.maximum(start_m + lo_off, 0) // BLOCK_N * BLOCK_N
+        full_lo = tl.cdiv(tl.maximum(start_m + BLOCK_M - 1 + lo_off, 0), BLOCK_N) * BLOCK_N
+    if HAS_HI:
+        end = tl.minimum(S_K, tl.maximum(start_m + BLOCK_M + hi_off, 0))
+        full_hi = tl.maximum(start_m + hi_off + 1, 0)
+    start = tl.minimum(start, end)
+    full_lo = tl.minimum(tl.maximum(full_lo, start), end)
+    if EVEN_N and not HAS_HI:
+        full_hi = end
+    else:
+        full_hi = tl.minimum(full_hi, end) // BLOCK_N * BLOCK_N
+    full_hi = tl.maximum(full_hi, full_lo)
+    return start, full_lo, full_hi, end
 
 
 @triton.jit

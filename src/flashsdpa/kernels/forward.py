@@ -4,44 +4,56 @@ Notation: see kernels/common.py. One program computes BLOCK_M query rows of one
 (batch, query head): it streams key/value tiles through on-chip memory with an online
 softmax and writes the output rows and their log-sum-exp (natural log, fp32).
 
-The key range of a row block splits into two stages (as in the Triton tutorial):
-  * interior tiles, where every score is visible: no masking at all;
-  * edge tiles (the causal diagonal and the ragged end of the keys): masked.
-Tiles that no row of the block can see (above the causal diagonal) are never visited.
+The key range of a row block splits into three stages (the Triton tutorial's split,
+extended to windows):
+  * tiles that every row sees whole: no geometric masking at all;
+  * edge tiles before and after them (the causal diagonal, a window's edges, the ragged
+    end of the keys): masked.
+Tiles that no row of the block can see (above the causal diagonal, outside the window) are
+never visited. attn_mask, ALiBi and softcap are compile-time features of every tile.
 """
 import triton
 import triton.language as tl
 
-from .common import load_tile, matmul, row_block_and_head, store_tile, visible
+from .common import dropout_keep, feature_bases, key_range, load_tile, matmul, row_block_and_head, store_tile, tile_scores
 
 
 @triton.jit
 def _attend_tiles(
     acc, m_i, l_i, q, k_base, v_base, k_offs, v_offs, stride_kn, stride_vn,
-    rows, offs_n, offs_dqk, offs_dv, start_n, end_n, S_K, D_QK, D_V, causal_offset, qk_scale,
-    BLOCK_N: tl.constexpr, EDGE: tl.constexpr, IS_CAUSAL: tl.constexpr,
+    mask_base, stride_mm, stride_mn, slope, bh, seed, dropout_p,
+    rows, offs_n, offs_dqk, offs_dv, start_n, end_n, S_Q, S_K, D_QK, D_V,
+    diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
+    BLOCK_N: tl.constexpr, EDGE: tl.constexpr, EVEN_M: tl.constexpr,
+    HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
+    HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr,
     MASK_DQK: tl.constexpr, MASK_DV: tl.constexpr, PRECISION: tl.constexpr,
 ):
     # Scalar base pointers advance per tile; the in-tile offsets stay loop-invariant int32
     # (a tensor of 64-bit pointers would cost two registers per element).
     k_ptr = k_base + tl.cast(start_n, tl.int64) * stride_kn
     v_ptr = v_base + tl.cast(start_n, tl.int64) * stride_vn
+    # [Note] a row can lose every key of a tile (edges, masks): its max stays -inf, and a
+    # finite stand-in keeps exp2(-inf - -inf) = NaN out of the sums; such rows end with
+    # l = 0 and acc = 0.
+    GUARD: tl.constexpr = EDGE or MASK_KIND != 0
     for n0 in range(start_n, end_n, BLOCK_N):
         cols = n0 + offs_n
         kT = load_tile(k_ptr + k_offs, offs_dqk, D_QK, cols, S_K, MASK_DQK, EDGE)  # (BLOCK_DQK, BLOCK_N)
-        s = matmul(q, kT, PRECISION) * qk_scale                                    # (BLOCK_M, BLOCK_N), log2 domain
-        if EDGE:
-            s = tl.where(visible(rows, cols, S_K, causal_offset, IS_CAUSAL), s, float("-inf"))
+        s, _ = tile_scores(matmul(q, kT, PRECISION), rows[:, None], cols[None, :], mask_base, stride_mm,
+                           stride_mn, S_Q, S_K, slope, diag_off, lo_off, hi_off, qk_scale, softcap_scale,
+                           softcap_log2, MASK_KIND, MASK_INT64, HAS_ALIBI, HAS_SOFTCAP, HAS_LO, HAS_HI,
+                           EDGE, EDGE or not EVEN_M)                         # (BLOCK_M, BLOCK_N), log2 domain
         m_new = tl.maximum(m_i, tl.max(s, 1))
-        # [Note] fully masked rows: m_new stays -inf; subtracting a finite stand-in keeps
-        # exp2(-inf - -inf) = NaN out of the sums, so such rows end with l = 0 and acc = 0.
-        if EDGE:
+        if GUARD:
             m_sub = tl.where(m_new == float("-inf"), 0.0, m_new)
         else:
             m_sub = m_new
         p = tl.math.exp2(s - m_sub[:, None])
         alpha = tl.math.exp2(m_i - m_sub)
         l_i = l_i * alpha + tl.sum(p, 1)
+        if HAS_DROPOUT:  # the normaliser counts every key; only the output sees the dropout
+            p = tl.where(dropout_keep(seed, bh, rows[:, None], cols[None, :], dropout_p), p, 0.0)
         v = load_tile(v_ptr + v_offs, cols, S_K, offs_dv, D_V, EDGE, MASK_DV)      # (BLOCK_N, BLOCK_DV)
         acc = acc * alpha[:, None] + matmul(p.to(v.dtype), v, PRECISION)
         m_i = m_new
@@ -50,17 +62,21 @@ def _attend_tiles(
     return acc, m_i, l_i
 
 
-@triton.jit(do_not_specialize=["S_Q", "S_K", "causal_offset"])
+@triton.jit(do_not_specialize=["S_Q", "S_K", "diag_off", "lo_off", "hi_off", "seed"])
 def attention_forward_kernel(
     Q, K, V, Out, LSE,
     stride_qb, stride_qh, stride_qm, stride_qd,
     stride_kb, stride_kh, stride_kn, stride_kd,
     stride_vb, stride_vh, stride_vn, stride_vd,
     stride_ob, stride_oh, stride_om, stride_od,
-    H_Q, GROUP, S_Q, S_K, causal_offset, qk_scale,
-    D_QK: tl.constexpr, D_V: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_DQK: tl.constexpr, BLOCK_DV: tl.constexpr,
-    IS_CAUSAL: tl.constexpr, EVEN_M: tl.constexpr, EVEN_N: tl.constexpr,
-    PRECISION: tl.constexpr, REVERSE_GRID: tl.constexpr,
+    Mask, Slopes, stride_mb, stride_mh, stride_mm, stride_mn,
+    stride_sb, stride_sh,
+    H_Q, GROUP, S_Q, S_K, diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2, dropout_p, seed,
+    D_QK: tl.constexpr, D_V: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
+    BLOCK_DQK: tl.constexpr, BLOCK_DV: tl.constexpr,
+    HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
+    HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr,
+    EVEN_M: tl.constexpr, EVEN_N: tl.constexpr, PRECISION: tl.constexpr, REVERSE_GRID: tl.constexpr,
 ):
     MASK_DQK: tl.constexpr = BLOCK_DQK != D_QK
     MASK_DV: tl.constexpr = BLOCK_DV != D_V
@@ -73,6 +89,7 @@ def attention_forward_kernel(
     k_base = K + b.to(tl.int64) * stride_kb + h_kv.to(tl.int64) * stride_kh
     v_base = V + b.to(tl.int64) * stride_vb + h_kv.to(tl.int64) * stride_vh
     o_base = Out + b.to(tl.int64) * stride_ob + h.to(tl.int64) * stride_oh
+    mask_base, slope = feature_bases(Mask, Slopes, b, h, stride_mb, stride_mh, stride_sb, stride_sh, HAS_ALIBI)
 
     start_m = block_m * BLOCK_M
     rows = start_m + tl.arange(0, BLOCK_M)
@@ -89,29 +106,27 @@ def attention_forward_kernel(
     l_i = tl.zeros([BLOCK_M], dtype=tl.float32)
     acc = tl.zeros([BLOCK_M, BLOCK_DV], dtype=tl.float32)
 
-    # Keys [0, interior_end) are visible to every row of this block; [interior_end, end)
-    # need the mask; keys past `end` are invisible to all rows.
-    if IS_CAUSAL:
-        end = tl.minimum(S_K, tl.maximum(start_m + BLOCK_M + causal_offset, 0))
-        interior_end = tl.minimum(end, tl.maximum(start_m + causal_offset + 1, 0))
-    else:
-        end = S_K
-        interior_end = S_K
-    interior_end = (interior_end // BLOCK_N) * BLOCK_N
-    if EVEN_N and not IS_CAUSAL:
-        interior_end = end
-    acc, m_i, l_i = _attend_tiles(
-        acc, m_i, l_i, q, k_base, v_base, k_offs, v_offs, stride_kn, stride_vn,
-        rows, offs_n, offs_dqk, offs_dv, 0, interior_end, S_K, D_QK, D_V, causal_offset, qk_scale,
-        BLOCK_N, False, IS_CAUSAL, MASK_DQK, MASK_DV, PRECISION)
-    acc, m_i, l_i = _attend_tiles(
-        acc, m_i, l_i, q, k_base, v_base, k_offs, v_offs, stride_kn, stride_vn,
-        rows, offs_n, offs_dqk, offs_dv, interior_end, end, S_K, D_QK, D_V, causal_offset, qk_scale,
-        BLOCK_N, True, IS_CAUSAL, MASK_DQK, MASK_DV, PRECISION)
+    start, full_lo, full_hi, end = key_range(start_m, S_K, lo_off, hi_off, BLOCK_M, BLOCK_N, HAS_LO, HAS_HI, EVEN_N)
+    for stage in tl.static_range(3):  # edge tiles, whole tiles, edge tiles
+        if stage == 0:
+            lo, hi = start, full_lo
+        elif stage == 1:
+            lo, hi = full_lo, full_hi
+        else:
+            lo, hi = full_hi, end
+        acc, m_i, l_i = _attend_tiles(
+            acc, m_i, l_i, q, k_base, v_base, k_offs, v_offs, stride_kn, stride_vn,
+            mask_base, stride_mm, stride_mn, slope, bh, seed, dropout_p,
+            rows, offs_n, offs_dqk, offs_dv, lo, hi, S_Q, S_K, D_QK, D_V,
+            diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
+            BLOCK_N, stage != 1, EVEN_M, HAS_LO, HAS_HI, MASK_KIND, MASK_INT64,
+            HAS_ALIBI, HAS_SOFTCAP, HAS_DROPOUT, MASK_DQK, MASK_DV, PRECISION)
 
     # [Note] a row that sees no key has l = 0: its output is 0 and its log-sum-exp -inf,
     # deliberately (torch's math path would give NaN there).
     l_safe = tl.where(l_i == 0.0, 1.0, l_i)
+    if HAS_DROPOUT:
+        l_safe = l_safe * (1.0 - dropout_p)
     out = acc / l_safe[:, None]
     lse = (m_i + tl.math.log2(l_i)) * 0.6931471805599453  # back to natural log
     o_ptrs = o_base + rows[:, None].to(tl.int64) * stride_om + offs_dv[None, :] * stride_od
