@@ -17,8 +17,8 @@ def rel(a, b):
 
 
 def run(backend, tensors, kwargs, dtype=None):
-    leaves = [t.detach().to(dtype or t.dtype).requires_grad_(t.is_floating_point() and t.requires_grad)
-              for t in tensors]
+    leaves = [None if t is None else t.detach().to(dtype if dtype and t.is_floating_point() else t.dtype)
+              .requires_grad_(t.is_floating_point() and t.requires_grad) for t in tensors]
     q, k, v, mask = leaves
     with flashsdpa.sdpa_kernel(backend):
         out = flashsdpa.scaled_dot_product_attention(q, k, v, attn_mask=mask, **kwargs)

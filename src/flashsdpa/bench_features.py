@@ -105,7 +105,8 @@ def measure(case: Case, provider: str, direction: str) -> dict:
                 ms = triton.testing.do_bench(lambda: _call(case, provider, q, k, v, mask), return_mode="median")
         else:
             out = _call(case, provider, q, k, v, mask)
-            leaves = [t for t in (q, k, v, mask) if t is not None and t.requires_grad]
+            used = (q, k, v) if provider == "ours_unmasked" else (q, k, v, mask)
+            leaves = [t for t in used if t is not None and t.requires_grad]
             grad = torch.randn_like(out)
             ms = triton.testing.do_bench(lambda: torch.autograd.grad(out, leaves, grad, retain_graph=True),
                                          return_mode="median")

@@ -123,6 +123,7 @@ def _feature_args(q, mask, slopes, opts: ScoreOptions, mask_grad: bool = False) 
         softcap_log2=opts.softcap * LOG2_E,
         dropout_p=opts.dropout_p, seed=opts.seed,
         HAS_LO=left >= 0, HAS_HI=bool(upper), MASK_KIND=mask_kind, MASK_INT64=reach >= 2**31,
+        MASK_ROW_BCAST=mask is not None and (mask_strides[2] == 0 or mask.shape[2] == 1),
         HAS_ALIBI=slopes is not None, HAS_SOFTCAP=opts.softcap > 0, HAS_DROPOUT=opts.dropout_p > 0,
     )
     if mask_grad:
@@ -146,6 +147,9 @@ def flash_forward(q, k, v, scale: float, is_causal: bool, causal_offset: int, co
         lse.fill_(float("-inf"))
         return out, lse
     cfg = config or configs.forward_config(_capability(q.device), q.element_size(), d_qk, d_v, opts.is_causal, seq_k)
+    features = _feature_args(q, mask, slopes, opts)
+    if config is None and features["MASK_KIND"] and not features["MASK_ROW_BCAST"]:
+        cfg = configs.for_mask_tiles(cfg)
     grid = (_cdiv(seq_q, cfg.block_m) * batch * heads_q,)
     forward_kernels, _ = _kernels()
     forward_kernels.attention_forward_kernel[grid](
@@ -155,7 +159,7 @@ def flash_forward(q, k, v, scale: float, is_causal: bool, causal_offset: int, co
         BLOCK_DQK=configs.padded_head_dim(d_qk), BLOCK_DV=configs.padded_head_dim(d_v),
         EVEN_M=seq_q % cfg.block_m == 0, EVEN_N=seq_k % cfg.block_n == 0,
         PRECISION=_precision(q.dtype), REVERSE_GRID=opts.is_causal,
-        num_warps=cfg.num_warps, num_stages=cfg.num_stages, **_feature_args(q, mask, slopes, opts),
+        num_warps=cfg.num_warps, num_stages=cfg.num_stages, **features,
     )
     return out, lse
 
@@ -175,6 +179,9 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
     if batch * heads_q * seq_q == 0 or seq_k == 0:  # a zero head dim still runs: dv is defined
         return dq.zero_(), dk.zero_(), dv.zero_(), dmask
     cfg = config or configs.backward_config(_capability(q.device), q.element_size(), d_qk, d_v, opts.is_causal, seq_k)
+    features = _feature_args(q, mask, slopes, opts)
+    if config is None and features["MASK_KIND"] and not features["MASK_ROW_BCAST"]:
+        cfg = configs.for_mask_tiles(cfg)
     block_dqk, block_dv = configs.padded_head_dim(d_qk), configs.padded_head_dim(d_v)
     delta = torch.empty_like(lse)
     pre_block = 64
@@ -183,7 +190,6 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
         out, dout, delta, *_strides(out), *_strides(dout), heads_q, seq_q,
         D_V=d_v, BLOCK_M=pre_block, BLOCK_DV=block_dv,
     )
-    features = _feature_args(q, mask, slopes, opts)
     common = dict(D_QK=d_qk, D_V=d_v, BLOCK_DQK=block_dqk, BLOCK_DV=block_dv, PRECISION=_precision(q.dtype),
                   H_Q=heads_q, GROUP=heads_q // heads_kv, S_Q=seq_q, S_K=seq_k, sm_scale=opts.scale, **features)
     c = cfg.dkdv

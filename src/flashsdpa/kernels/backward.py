@@ -58,11 +58,11 @@ def _load_row_stats(LSE, Delta, row_base, rows, S_Q, EVEN_M: tl.constexpr):
 def _dkdv_tiles(
     dk, dv, k, v, q_ptr, do_ptr, q_offs, do_offs, LSE, Delta, row_base, stride_qm, stride_dom,
     mask_base, stride_mm, stride_mn, slope, bh, seed, dropout_p,
-    offs_m, cols, offs_dqk, offs_dv, start_m, end_m, S_Q, S_K, D_QK, D_V,
+    offs_m, cols, start_n, offs_dqk, offs_dv, start_m, end_m, S_Q, S_K, D_QK, D_V,
     diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
-    BLOCK_M: tl.constexpr, EDGE: tl.constexpr, EVEN_M: tl.constexpr, EVEN_N: tl.constexpr,
+    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, EDGE: tl.constexpr, EVEN_M: tl.constexpr, EVEN_N: tl.constexpr,
     HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
-    HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr,
+    MASK_ROW_BCAST: tl.constexpr, HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr,
     MASK_DQK: tl.constexpr, MASK_DV: tl.constexpr, PRECISION: tl.constexpr,
 ):
     q_ptr += tl.cast(start_m, tl.int64) * stride_qm
@@ -76,12 +76,12 @@ def _dkdv_tiles(
         # come out of plain (not transposed) products.
         sT, tT = tile_scores(matmul(k, tl.trans(q), PRECISION), rows[None, :], cols[:, None], mask_base,
                              stride_mm, stride_mn, S_Q, S_K, slope, diag_off, lo_off, hi_off, qk_scale,
-                             softcap_scale, softcap_log2, MASK_KIND, MASK_INT64, HAS_ALIBI, HAS_SOFTCAP,
+                             softcap_scale, softcap_log2, MASK_KIND, MASK_INT64, MASK_ROW_BCAST, HAS_ALIBI, HAS_SOFTCAP,
                              HAS_LO, HAS_HI, EDGE, not (EVEN_M and EVEN_N))
         pT = tl.math.exp2(sT - lse[None, :])
         dpT = matmul(v, tl.trans(do), PRECISION)
         if HAS_DROPOUT:
-            keep = dropout_keep(seed, bh, rows[None, :], cols[:, None], dropout_p)
+            keep = tl.trans(dropout_keep(seed, bh, rows, start_n, dropout_p, BLOCK_M, BLOCK_N))
             scale_kept = 1.0 / (1.0 - dropout_p)
             dv += matmul(tl.where(keep, pT * scale_kept, 0.0).to(do.dtype), do, PRECISION)
             dpT = tl.where(keep, dpT * scale_kept, 0.0)
@@ -112,7 +112,7 @@ def attention_backward_dkdv_kernel(
     D_QK: tl.constexpr, D_V: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
     BLOCK_DQK: tl.constexpr, BLOCK_DV: tl.constexpr,
     HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
-    HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr,
+    MASK_ROW_BCAST: tl.constexpr, HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr,
     EVEN_M: tl.constexpr, EVEN_N: tl.constexpr, PRECISION: tl.constexpr,
 ):
     MASK_DQK: tl.constexpr = BLOCK_DQK != D_QK
@@ -162,20 +162,16 @@ def attention_backward_dkdv_kernel(
         q_ptr = Q + b.to(tl.int64) * stride_qb + h.to(tl.int64) * stride_qh
         do_ptr = dOut + b.to(tl.int64) * stride_dob + h.to(tl.int64) * stride_doh
         mask_base, slope = feature_bases(Mask, Slopes, b, h, stride_mb, stride_mh, stride_sb, stride_sh, HAS_ALIBI)
+        bounds = (first, full_lo, full_hi, last)
         for stage in tl.static_range(3):  # edge rows, rows that see the whole key block, edge rows
-            if stage == 0:
-                lo, hi = first, full_lo
-            elif stage == 1:
-                lo, hi = full_lo, full_hi
-            else:
-                lo, hi = full_hi, last
-            dk, dv = _dkdv_tiles(
-                dk, dv, k, v, q_ptr, do_ptr, q_offs, do_offs, LSE, Delta, row_base, stride_qm, stride_dom,
-                mask_base, stride_mm, stride_mn, slope, bh, seed, dropout_p,
-                offs_m, cols, offs_dqk, offs_dv, lo, hi, S_Q, S_K, D_QK, D_V,
-                diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
-                BLOCK_M, stage != 1, EVEN_M, EVEN_N, HAS_LO, HAS_HI, MASK_KIND, MASK_INT64,
-                HAS_ALIBI, HAS_SOFTCAP, HAS_DROPOUT, MASK_DQK, MASK_DV, PRECISION)
+            if stage == 1 or (stage == 0 and HAS_HI) or (stage == 2 and HAS_LO):
+                dk, dv = _dkdv_tiles(
+                    dk, dv, k, v, q_ptr, do_ptr, q_offs, do_offs, LSE, Delta, row_base, stride_qm, stride_dom,
+                    mask_base, stride_mm, stride_mn, slope, bh, seed, dropout_p,
+                    offs_m, cols, start_n, offs_dqk, offs_dv, bounds[stage], bounds[stage + 1], S_Q, S_K, D_QK, D_V,
+                    diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
+                    BLOCK_M, BLOCK_N, stage != 1, EVEN_M, EVEN_N, HAS_LO, HAS_HI, MASK_KIND, MASK_INT64,
+                    MASK_ROW_BCAST, HAS_ALIBI, HAS_SOFTCAP, HAS_DROPOUT, MASK_DQK, MASK_DV, PRECISION)
 
     dk *= sm_scale
     store_tile(dK + b.to(tl.int64) * stride_dkb + h_kv.to(tl.int64) * stride_dkh
@@ -192,9 +188,9 @@ def _dq_tiles(
     mask_base, stride_mm, stride_mn, dmask_ptr, stride_dmm, slope, bh, seed, dropout_p,
     rows, offs_n, offs_dqk, offs_dv, start_n, end_n, S_Q, S_K, D_QK, D_V,
     diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
-    BLOCK_N: tl.constexpr, EDGE: tl.constexpr, EVEN_M: tl.constexpr,
+    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, EDGE: tl.constexpr, EVEN_M: tl.constexpr,
     HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
-    HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr, MASK_GRAD: tl.constexpr,
+    MASK_ROW_BCAST: tl.constexpr, HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr, MASK_GRAD: tl.constexpr,
     MASK_DQK: tl.constexpr, MASK_DV: tl.constexpr, PRECISION: tl.constexpr,
 ):
     k_ptr += tl.cast(start_n, tl.int64) * stride_kn
@@ -205,12 +201,12 @@ def _dq_tiles(
         vT = load_tile(v_ptr + v_offs, offs_dv, D_V, cols, S_K, MASK_DV, EDGE)      # (BLOCK_DV, BLOCK_N)
         s, t = tile_scores(matmul(q, kT, PRECISION), rows[:, None], cols[None, :], mask_base, stride_mm,
                            stride_mn, S_Q, S_K, slope, diag_off, lo_off, hi_off, qk_scale, softcap_scale,
-                           softcap_log2, MASK_KIND, MASK_INT64, HAS_ALIBI, HAS_SOFTCAP, HAS_LO, HAS_HI,
+                           softcap_log2, MASK_KIND, MASK_INT64, MASK_ROW_BCAST, HAS_ALIBI, HAS_SOFTCAP, HAS_LO, HAS_HI,
                            EDGE, EDGE or not EVEN_M)
         p = tl.math.exp2(s - lse[:, None])
         dp = matmul(do, vT, PRECISION)
         if HAS_DROPOUT:
-            keep = dropout_keep(seed, bh, rows[:, None], cols[None, :], dropout_p)
+            keep = dropout_keep(seed, bh, rows, n0, dropout_p, BLOCK_M, BLOCK_N)
             dp = tl.where(keep, dp * (1.0 / (1.0 - dropout_p)), 0.0)
         ds = p * (dp - delta[:, None])
         if MASK_GRAD:  # d attn_mask = dS, a dense (B, H, S_Q, S_K) tensor
@@ -239,7 +235,7 @@ def attention_backward_dq_kernel(
     D_QK: tl.constexpr, D_V: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
     BLOCK_DQK: tl.constexpr, BLOCK_DV: tl.constexpr,
     HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
-    HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr, MASK_GRAD: tl.constexpr,
+    MASK_ROW_BCAST: tl.constexpr, HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr, MASK_GRAD: tl.constexpr,
     EVEN_M: tl.constexpr, EVEN_N: tl.constexpr, PRECISION: tl.constexpr, REVERSE_GRID: tl.constexpr,
 ):
     MASK_DQK: tl.constexpr = BLOCK_DQK != D_QK
@@ -270,19 +266,16 @@ def attention_backward_dq_kernel(
     dq = tl.zeros([BLOCK_M, BLOCK_DQK], dtype=tl.float32)
 
     start, full_lo, full_hi, end = key_range(start_m, S_K, lo_off, hi_off, BLOCK_M, BLOCK_N, HAS_LO, HAS_HI, EVEN_N)
+    bounds = (start, full_lo, full_hi, end)
     for stage in tl.static_range(3):  # same key ranges as the forward
-        if stage == 0:
-            lo, hi = start, full_lo
-        elif stage == 1:
-            lo, hi = full_lo, full_hi
-        else:
-            lo, hi = full_hi, end
-        dq = _dq_tiles(dq, q, do, lse, delta, k_ptr, v_ptr, k_offs, v_offs, stride_kn, stride_vn,
-                       mask_base, stride_mm, stride_mn, dmask_ptr, S_K, slope, bh, seed, dropout_p,
-                       rows, offs_n, offs_dqk, offs_dv, lo, hi, S_Q, S_K, D_QK, D_V,
-                       diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
-                       BLOCK_N, stage != 1, EVEN_M, HAS_LO, HAS_HI, MASK_KIND, MASK_INT64,
-                       HAS_ALIBI, HAS_SOFTCAP, HAS_DROPOUT, MASK_GRAD, MASK_DQK, MASK_DV, PRECISION)
+        if stage == 1 or (stage == 0 and HAS_LO) or (stage == 2 and (HAS_HI or not EVEN_N)):
+            dq = _dq_tiles(dq, q, do, lse, delta, k_ptr, v_ptr, k_offs, v_offs, stride_kn, stride_vn,
+                           mask_base, stride_mm, stride_mn, dmask_ptr, S_K, slope, bh, seed, dropout_p,
+                           rows, offs_n, offs_dqk, offs_dv, bounds[stage], bounds[stage + 1], S_Q, S_K, D_QK, D_V,
+                           diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
+                           BLOCK_M, BLOCK_N, stage != 1, EVEN_M, HAS_LO, HAS_HI, MASK_KIND, MASK_INT64,
+                           MASK_ROW_BCAST, HAS_ALIBI, HAS_SOFTCAP, HAS_DROPOUT, MASK_GRAD, MASK_DQK, MASK_DV,
+                           PRECISION)
     dq *= sm_scale
     store_tile(dQ + b.to(tl.int64) * stride_dqb + h.to(tl.int64) * stride_dqh
                + rows[:, None].to(tl.int64) * stride_dqm + offs_dqk[None, :] * stride_dqd,

@@ -10,6 +10,7 @@ Sub notation used in every kernel of this package:
     HAS_HI, hi_off query i sees keys j <= i + hi_off (causal and/or a right window)
     HAS_LO, lo_off query i sees keys j >= i + lo_off (a left window)
     MASK_KIND      0: no attn_mask, 1: boolean (read as uint8, nonzero = take part), 2: float bias
+    MASK_ROW_BCAST the mask has one row for every query (stride 0 along S_Q: key padding)
     r2, c2         query rows and key columns of a tile, as 2D index tensors broadcast against
                    each other ((M, 1) and (1, N), or transposed in the dK/dV kernel)
 Scores live in the base-2 domain: s2 = q.k * scale * log2(e), so softmax uses exp2.
@@ -50,7 +51,7 @@ def store_tile(ptrs, value, rows, n_rows, cols, n_cols, MASK_ROWS: tl.constexpr,
         tl.store(ptrs, value)
 
 
-LOG2_E: tl.constexpr = 1.4426950408889634
+LOG2_E = tl.constexpr(1.4426950408889634)
 
 
 @triton.jit
@@ -67,12 +68,17 @@ def tanh(x):
 
 
 @triton.jit
-def dropout_keep(seed, bh, r2, c2, dropout_p):
-    """The dropout keep-mask of a tile: Philox keyed by the call's seed, counters (column,
-    row, batch*head), so forward and backward regenerate it in any tile order."""
-    zero = (r2 * 0 + c2 * 0).to(tl.uint32)
-    bits, _, _, _ = tl.philox(seed, (c2 + zero).to(tl.uint32), (r2 + zero).to(tl.uint32),
-                              zero + bh.to(tl.uint32), zero)
+def dropout_keep(seed, bh, rows, start_col, dropout_p, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
+    """The (BLOCK_M, BLOCK_N) dropout keep-mask of query rows `rows` (1D) and key columns
+    [start_col, start_col + BLOCK_N), start_col a multiple of 4. Philox keyed by the call's
+    seed, one counter (column group of 4, row, batch*head) giving the 4 scores of a group,
+    so that forward, backward and dropout_keep_mask regenerate the same mask in any order."""
+    groups = start_col // 4 + tl.arange(0, BLOCK_N // 4)
+    c0 = (groups[None, :] + rows[:, None] * 0).to(tl.uint32)      # (BLOCK_M, BLOCK_N // 4)
+    c1 = (rows[:, None] + groups[None, :] * 0).to(tl.uint32)
+    zero = c0 * 0
+    r0, r1, r2, r3 = tl.philox(seed, c0, c1, zero + bh.to(tl.uint32), zero)
+    bits = tl.reshape(tl.join(tl.join(r0, r1), tl.join(r2, r3)), [BLOCK_M, BLOCK_N])  # columns 4g + (0, 2, 1, 3)
     return tl.uint_to_uniform_float(bits) >= dropout_p
 
 
@@ -80,7 +86,8 @@ def dropout_keep(seed, bh, r2, c2, dropout_p):
 def tile_scores(
     qk, r2, c2, mask_ptr, stride_mm, stride_mn, S_Q, S_K, slope, diag_off, lo_off, hi_off,
     qk_scale, softcap_scale, softcap_log2,
-    MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr, HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr,
+    MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr, MASK_ROW_BCAST: tl.constexpr,
+    HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr,
     HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, GEOMETRY: tl.constexpr, BOUNDS: tl.constexpr,
 ):
     """Base-2 scores of a tile from the raw products qk = q . k, and tanh(s / softcap) (the
@@ -95,7 +102,12 @@ def tile_scores(
         s = qk * qk_scale
     if HAS_ALIBI:
         s -= slope * tl.abs(r2 + diag_off - c2).to(tl.float32)
-    if MASK_KIND != 0:
+    if MASK_KIND != 0 and MASK_ROW_BCAST:  # one row for all queries (key padding): a 1D load
+        if BOUNDS:
+            m = tl.load(mask_ptr + c2 * stride_mn, mask=c2 < S_K, other=0)
+        else:
+            m = tl.load(mask_ptr + c2 * stride_mn)
+    elif MASK_KIND != 0:
         if MASK_INT64:
             ptrs = mask_ptr + r2.to(tl.int64) * stride_mm + c2.to(tl.int64) * stride_mn
         else:
@@ -104,6 +116,7 @@ def tile_scores(
             m = tl.load(ptrs, mask=(r2 < S_Q) & (c2 < S_K), other=0)
         else:
             m = tl.load(ptrs)
+    if MASK_KIND != 0:
         if MASK_KIND == 1:
             s = tl.where(m != 0, s, float("-inf"))
         else:

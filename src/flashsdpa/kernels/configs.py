@@ -7,7 +7,7 @@ the shared memory and registers of sm_80 and later.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -120,3 +120,11 @@ def backward_config(capability, element_size: int, d_qk: int, d_v: int, causal: 
     if family == "hopper16":
         return _lookup(HOPPER_BACKWARD_16BIT, d, causal, seq_k > 4096)
     return GENERIC_BACKWARD[d]
+
+
+def for_mask_tiles(config):
+    """A config that also streams a 2D attn_mask tile per step: at most 2 pipeline stages, so
+    the extra tiles fit the shared memory that 3 stages of K and V already fill."""
+    if isinstance(config, BackwardConfig):
+        return BackwardConfig(for_mask_tiles(config.dkdv), for_mask_tiles(config.dq))
+    return replace(config, num_stages=min(config.num_stages, 2))

@@ -24,9 +24,9 @@ def _attend_tiles(
     mask_base, stride_mm, stride_mn, slope, bh, seed, dropout_p,
     rows, offs_n, offs_dqk, offs_dv, start_n, end_n, S_Q, S_K, D_QK, D_V,
     diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
-    BLOCK_N: tl.constexpr, EDGE: tl.constexpr, EVEN_M: tl.constexpr,
+    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, EDGE: tl.constexpr, EVEN_M: tl.constexpr,
     HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
-    HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr,
+    MASK_ROW_BCAST: tl.constexpr, HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr,
     MASK_DQK: tl.constexpr, MASK_DV: tl.constexpr, PRECISION: tl.constexpr,
 ):
     # Scalar base pointers advance per tile; the in-tile offsets stay loop-invariant int32
@@ -42,7 +42,7 @@ def _attend_tiles(
         kT = load_tile(k_ptr + k_offs, offs_dqk, D_QK, cols, S_K, MASK_DQK, EDGE)  # (BLOCK_DQK, BLOCK_N)
         s, _ = tile_scores(matmul(q, kT, PRECISION), rows[:, None], cols[None, :], mask_base, stride_mm,
                            stride_mn, S_Q, S_K, slope, diag_off, lo_off, hi_off, qk_scale, softcap_scale,
-                           softcap_log2, MASK_KIND, MASK_INT64, HAS_ALIBI, HAS_SOFTCAP, HAS_LO, HAS_HI,
+                           softcap_log2, MASK_KIND, MASK_INT64, MASK_ROW_BCAST, HAS_ALIBI, HAS_SOFTCAP, HAS_LO, HAS_HI,
                            EDGE, EDGE or not EVEN_M)                         # (BLOCK_M, BLOCK_N), log2 domain
         m_new = tl.maximum(m_i, tl.max(s, 1))
         if GUARD:
@@ -53,7 +53,7 @@ def _attend_tiles(
         alpha = tl.math.exp2(m_i - m_sub)
         l_i = l_i * alpha + tl.sum(p, 1)
         if HAS_DROPOUT:  # the normaliser counts every key; only the output sees the dropout
-            p = tl.where(dropout_keep(seed, bh, rows[:, None], cols[None, :], dropout_p), p, 0.0)
+            p = tl.where(dropout_keep(seed, bh, rows, n0, dropout_p, BLOCK_M, BLOCK_N), p, 0.0)
         v = load_tile(v_ptr + v_offs, cols, S_K, offs_dv, D_V, EDGE, MASK_DV)      # (BLOCK_N, BLOCK_DV)
         acc = acc * alpha[:, None] + matmul(p.to(v.dtype), v, PRECISION)
         m_i = m_new
@@ -75,7 +75,7 @@ def attention_forward_kernel(
     D_QK: tl.constexpr, D_V: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
     BLOCK_DQK: tl.constexpr, BLOCK_DV: tl.constexpr,
     HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
-    HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr,
+    MASK_ROW_BCAST: tl.constexpr, HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr,
     EVEN_M: tl.constexpr, EVEN_N: tl.constexpr, PRECISION: tl.constexpr, REVERSE_GRID: tl.constexpr,
 ):
     MASK_DQK: tl.constexpr = BLOCK_DQK != D_QK
@@ -107,20 +107,16 @@ def attention_forward_kernel(
     acc = tl.zeros([BLOCK_M, BLOCK_DV], dtype=tl.float32)
 
     start, full_lo, full_hi, end = key_range(start_m, S_K, lo_off, hi_off, BLOCK_M, BLOCK_N, HAS_LO, HAS_HI, EVEN_N)
-    for stage in tl.static_range(3):  # edge tiles, whole tiles, edge tiles
-        if stage == 0:
-            lo, hi = start, full_lo
-        elif stage == 1:
-            lo, hi = full_lo, full_hi
-        else:
-            lo, hi = full_hi, end
-        acc, m_i, l_i = _attend_tiles(
-            acc, m_i, l_i, q, k_base, v_base, k_offs, v_offs, stride_kn, stride_vn,
-            mask_base, stride_mm, stride_mn, slope, bh, seed, dropout_p,
-            rows, offs_n, offs_dqk, offs_dv, lo, hi, S_Q, S_K, D_QK, D_V,
-            diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
-            BLOCK_N, stage != 1, EVEN_M, HAS_LO, HAS_HI, MASK_KIND, MASK_INT64,
-            HAS_ALIBI, HAS_SOFTCAP, HAS_DROPOUT, MASK_DQK, MASK_DV, PRECISION)
+    bounds = (start, full_lo, full_hi, end)
+    for stage in tl.static_range(3):  # edge tiles, whole tiles, edge tiles; compiled only where they can occur
+        if stage == 1 or (stage == 0 and HAS_LO) or (stage == 2 and (HAS_HI or not EVEN_N)):
+            acc, m_i, l_i = _attend_tiles(
+                acc, m_i, l_i, q, k_base, v_base, k_offs, v_offs, stride_kn, stride_vn,
+                mask_base, stride_mm, stride_mn, slope, bh, seed, dropout_p,
+                rows, offs_n, offs_dqk, offs_dv, bounds[stage], bounds[stage + 1], S_Q, S_K, D_QK, D_V,
+                diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
+                BLOCK_M, BLOCK_N, stage != 1, EVEN_M, HAS_LO, HAS_HI, MASK_KIND, MASK_INT64, MASK_ROW_BCAST,
+                HAS_ALIBI, HAS_SOFTCAP, HAS_DROPOUT, MASK_DQK, MASK_DV, PRECISION)
 
     # [Note] a row that sees no key has l = 0: its output is 0 and its log-sum-exp -inf,
     # deliberately (torch's math path would give NaN there).
