@@ -14,7 +14,7 @@ Three launches, none of them atomic, so results are deterministic:
 import triton
 import triton.language as tl
 
-from .common import dropout_keep, feature_bases, key_range, load_tile, matmul, row_block_and_head, store_tile, tile_scores
+from .common import dropout_keep, feature_bases, key_range, visible_key_span, load_tile, matmul, row_block_and_head, store_tile, tile_scores
 
 
 @triton.jit(do_not_specialize=["S_Q"])
@@ -163,6 +163,10 @@ def attention_backward_dkdv_kernel(
         do_ptr = dOut + b.to(tl.int64) * stride_dob + h.to(tl.int64) * stride_doh
         mask_base, slope = feature_bases(Mask, Slopes, b, h, stride_mb, stride_mh, stride_sb, stride_sh, HAS_ALIBI)
         bounds = (first, full_lo, full_hi, last)
+        if MASK_KIND == 1 and MASK_ROW_BCAST:  # a key block that key padding removes: no rows at all
+            keep = tl.load(mask_base + cols.to(tl.int64) * stride_mn, mask=cols < S_K, other=0)
+            stop = tl.where(tl.max(keep.to(tl.int32)) == 0, first, last)
+            bounds = (first, tl.minimum(full_lo, stop), tl.minimum(full_hi, stop), stop)
         for stage in tl.static_range(3):  # edge rows, rows that see the whole key block, edge rows
             if stage == 1 or (stage == 0 and HAS_HI) or (stage == 2 and HAS_LO):
                 dk, dv = _dkdv_tiles(
@@ -265,7 +269,12 @@ def attention_backward_dq_kernel(
     dmask_ptr = dMask + bh.to(tl.int64) * S_Q * S_K   # dense (B, H, S_Q, S_K)
     dq = tl.zeros([BLOCK_M, BLOCK_DQK], dtype=tl.float32)
 
-    start, full_lo, full_hi, end = key_range(start_m, S_K, lo_off, hi_off, BLOCK_M, BLOCK_N, HAS_LO, HAS_HI, EVEN_N)
+    key_lo = 0
+    key_hi = S_K
+    if MASK_KIND == 1 and MASK_ROW_BCAST:  # skip the tiles that key padding removes
+        key_lo, key_hi = visible_key_span(mask_base, stride_mn, S_K, BLOCK_N)
+    start, full_lo, full_hi, end = key_range(start_m, S_K, lo_off, hi_off, key_lo, key_hi, BLOCK_M, BLOCK_N,
+                                             HAS_LO, HAS_HI, EVEN_N)
     bounds = (start, full_lo, full_hi, end)
     for stage in tl.static_range(3):  # same key ranges as the forward
         if stage == 1 or (stage == 0 and HAS_LO) or (stage == 2 and (HAS_HI or not EVEN_N)):

@@ -142,10 +142,26 @@ def feature_bases(Mask, Slopes, b, h, stride_mb, stride_mh, stride_sb, stride_sh
 
 
 @triton.jit
-def key_range(start_m, S_K, lo_off, hi_off, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
+def visible_key_span(mask_base, stride_mn, S_K, BLOCK_N: tl.constexpr):
+    """[first, last) of the key columns that a one-row boolean mask (key padding) keeps;
+    (S_K, 0) when it keeps none. Lets a program skip the padded tiles instead of masking them."""
+    offs = tl.arange(0, BLOCK_N)
+    first = S_K
+    last = 0
+    for n0 in range(0, S_K, BLOCK_N):
+        cols = n0 + offs
+        keep = tl.load(mask_base + cols.to(tl.int64) * stride_mn, mask=cols < S_K, other=0) != 0
+        first = tl.minimum(first, tl.min(tl.where(keep, cols, S_K)))
+        last = tl.maximum(last, tl.max(tl.where(keep, cols + 1, 0)))
+    return first, last
+
+
+@triton.jit
+def key_range(start_m, S_K, lo_off, hi_off, key_lo, key_hi, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
               HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, EVEN_N: tl.constexpr):
     """For query rows [start_m, start_m + BLOCK_M): the key tiles [start, end) that any row
-    sees, and within them [full_lo, full_hi), the tiles every row sees whole (no masking)."""
+    sees, and within them [full_lo, full_hi), the tiles every row sees whole (no geometric
+    masking). Keys outside [key_lo, key_hi) are masked out for every row (key padding)."""
     start = 0
     end = S_K
     full_lo = 0
@@ -156,6 +172,8 @@ def key_range(start_m, S_K, lo_off, hi_off, BLOCK_M: tl.constexpr, BLOCK_N: tl.c
     if HAS_HI:
         end = tl.minimum(S_K, tl.maximum(start_m + BLOCK_M + hi_off, 0))
         full_hi = tl.maximum(start_m + hi_off + 1, 0)
+    start = tl.maximum(start, key_lo // BLOCK_N * BLOCK_N)
+    end = tl.minimum(end, key_hi)
     start = tl.minimum(start, end)
     full_lo = tl.minimum(tl.maximum(full_lo, start), end)
     if EVEN_N and not HAS_HI:

@@ -15,7 +15,7 @@ never visited. attn_mask, ALiBi and softcap are compile-time features of every t
 import triton
 import triton.language as tl
 
-from .common import dropout_keep, feature_bases, key_range, load_tile, matmul, row_block_and_head, store_tile, tile_scores
+from .common import dropout_keep, feature_bases, key_range, visible_key_span, load_tile, matmul, row_block_and_head, store_tile, tile_scores
 
 
 @triton.jit
@@ -106,7 +106,12 @@ def attention_forward_kernel(
     l_i = tl.zeros([BLOCK_M], dtype=tl.float32)
     acc = tl.zeros([BLOCK_M, BLOCK_DV], dtype=tl.float32)
 
-    start, full_lo, full_hi, end = key_range(start_m, S_K, lo_off, hi_off, BLOCK_M, BLOCK_N, HAS_LO, HAS_HI, EVEN_N)
+    key_lo = 0
+    key_hi = S_K
+    if MASK_KIND == 1 and MASK_ROW_BCAST:  # skip the tiles that key padding removes
+        key_lo, key_hi = visible_key_span(mask_base, stride_mn, S_K, BLOCK_N)
+    start, full_lo, full_hi, end = key_range(start_m, S_K, lo_off, hi_off, key_lo, key_hi, BLOCK_M, BLOCK_N,
+                                             HAS_LO, HAS_HI, EVEN_N)
     bounds = (start, full_lo, full_hi, end)
     for stage in tl.static_range(3):  # edge tiles, whole tiles, edge tiles; compiled only where they can occur
         if stage == 1 or (stage == 0 and HAS_LO) or (stage == 2 and (HAS_HI or not EVEN_N)):
