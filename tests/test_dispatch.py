@@ -12,6 +12,7 @@ from torch.nn.attention import SDPBackend
 
 import flashsdpa
 from flashsdpa import Backend, NoBackendAvailableError, dispatch
+from flashsdpa.backends import support as support_module
 from flashsdpa.inputs import describe_call
 from helpers import randn
 
@@ -256,7 +257,7 @@ def test_no_fallback_warning_off_cuda(device, gen):
 def test_no_warning_when_math_is_forced(monkeypatch, gen):
     """Inside sdpa_kernel(MATH) nothing falls back, so nothing warns, even on CUDA."""
     monkeypatch.setattr(dispatch, "_warned", set())
-    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (9, 0))
+    monkeypatch.setattr(support_module, "cuda_capability", lambda index=None: (9, 0))
     q, k, v = qkv(gen, "cpu")
     call = dataclasses.replace(describe_call(q, k, v), device=torch.device("cuda"))
     with warnings.catch_warnings():
@@ -269,7 +270,7 @@ def test_fallback_warning_once_per_reason(monkeypatch, gen):
     """A call described as on a CUDA device (of capability 9.0) falls back to MATH because of
     its head dim: it warns once per distinct reason string."""
     monkeypatch.setattr(dispatch, "_warned", set())
-    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (9, 0))
+    monkeypatch.setattr(support_module, "cuda_capability", lambda index=None: (9, 0))
 
     def cuda_call(d=16):
         return dataclasses.replace(describe_call(*qkv(gen, "cpu", d=d)), device=torch.device("cuda"))
@@ -287,7 +288,7 @@ def test_fallback_warning_once_per_reason(monkeypatch, gen):
 
 def test_fallback_warning_below_capability(monkeypatch, gen):
     monkeypatch.setattr(dispatch, "_warned", set())
-    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 5))
+    monkeypatch.setattr(support_module, "cuda_capability", lambda index=None: (7, 5))
     q, k, v = qkv(gen, "cpu")
     call = dataclasses.replace(describe_call(q, k, v), device=torch.device("cuda"))
     with pytest.warns(UserWarning, match="capability 7.5"):

@@ -100,6 +100,9 @@ def reasons_for(call: AttentionCall) -> dict[Backend, list[str]]:
 
 def select(call: AttentionCall):
     """The implementation that runs `call`, or NoBackendAvailableError listing every reason."""
+    first = PRIORITY[0]
+    if first in _state.enabled and not IMPLEMENTATIONS[first].not_supported_reasons(call):
+        return IMPLEMENTATIONS[first]  # the common case, without asking every backend
     reasons = reasons_for(call)
     for backend in PRIORITY:
         if not reasons[backend]:

@@ -74,6 +74,9 @@ def _shape(t: torch.Tensor) -> str:
 
 
 def _broadcast(shapes: dict[str, tuple[int, ...]], what: str) -> tuple[int, ...]:
+    first, *others = shapes.values()
+    if all(other == first for other in others):  # the common case, without torch's slower general path
+        return tuple(first)
     try:
         return tuple(torch.broadcast_shapes(*shapes.values()))
     except RuntimeError:
@@ -180,7 +183,7 @@ def describe_call(
             raise ValueError(f"attn_mask must be on the device of query ({query.device}); got {attn_mask.device}")
         target = (*leading, seq_q, seq_k)
         try:
-            if torch.broadcast_shapes(attn_mask.shape, target) != torch.Size(target):
+            if attn_mask.shape != target and torch.broadcast_shapes(attn_mask.shape, target) != torch.Size(target):
                 raise RuntimeError
         except RuntimeError:
             raise ValueError(f"attn_mask must broadcast to {target} (..., S_q, S_k); "

@@ -6,6 +6,7 @@ Three layers, as in FlashAttention: `flash_forward` / `flash_backward` launch ke
 """
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from ..inputs import AttentionCall
-from .support import BackendSupport, not_supported_reasons
+from .support import BackendSupport, cuda_capability, not_supported_reasons
 
 from ..kernels import configs
 
@@ -41,9 +42,14 @@ def interpreter_active() -> bool:
 
 def support() -> BackendSupport:
     """What the flash kernels run, for the environment as it is now."""
+    return _support(interpreter_active())
+
+
+@functools.lru_cache(maxsize=None)
+def _support(interpreted: bool) -> BackendSupport:
     return BackendSupport(
         name="FLASH",
-        devices=frozenset({"cuda", "cpu"} if interpreter_active() else {"cuda"}),
+        devices=frozenset({"cuda", "cpu"} if interpreted else {"cuda"}),
         dtypes=frozenset({torch.float16, torch.bfloat16, torch.float32}),
         max_head_dim=MAX_HEAD_DIM,
         mask_kinds=frozenset({"none", "bool", "float"}),
@@ -57,7 +63,7 @@ def support() -> BackendSupport:
 
 
 def _capability(device: torch.device):
-    return None if device.type != "cuda" else torch.cuda.get_device_capability(device)
+    return None if device.type != "cuda" else cuda_capability(device.index)
 
 
 def _precision(dtype: torch.dtype) -> str:
@@ -131,6 +137,12 @@ def _feature_args(q, mask, slopes, opts: ScoreOptions, mask_grad: bool = False) 
     return args
 
 
+def _needs_smaller_pipeline(features: dict) -> bool:
+    """2D attn_mask tiles and dropout (whose random bits change layout through shared memory)
+    take shared memory that 3 pipeline stages of K and V leave no room for on sm_90."""
+    return bool(features["MASK_KIND"] and not features["MASK_ROW_BCAST"]) or features["HAS_DROPOUT"]
+
+
 def flash_forward(q, k, v, scale: float, is_causal: bool, causal_offset: int, config=None, *,
                   mask=None, slopes=None, opts: ScoreOptions | None = None):
     """q: (B, H_Q, S_Q, D_QK); k: (B, H_KV, S_K, D_QK); v: (B, H_KV, S_K, D_V); any strides.
@@ -148,7 +160,7 @@ def flash_forward(q, k, v, scale: float, is_causal: bool, causal_offset: int, co
         return out, lse
     cfg = config or configs.forward_config(_capability(q.device), q.element_size(), d_qk, d_v, opts.is_causal, seq_k)
     features = _feature_args(q, mask, slopes, opts)
-    if config is None and features["MASK_KIND"] and not features["MASK_ROW_BCAST"]:
+    if config is None and _needs_smaller_pipeline(features):
         cfg = configs.for_mask_tiles(cfg)
     grid = (_cdiv(seq_q, cfg.block_m) * batch * heads_q,)
     forward_kernels, _ = _kernels()
@@ -180,7 +192,7 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
         return dq.zero_(), dk.zero_(), dv.zero_(), dmask
     cfg = config or configs.backward_config(_capability(q.device), q.element_size(), d_qk, d_v, opts.is_causal, seq_k)
     features = _feature_args(q, mask, slopes, opts)
-    if config is None and features["MASK_KIND"] and not features["MASK_ROW_BCAST"]:
+    if config is None and _needs_smaller_pipeline(features):
         cfg = configs.for_mask_tiles(cfg)
     block_dqk, block_dv = configs.padded_head_dim(d_qk), configs.padded_head_dim(d_v)
     delta = torch.empty_like(lse)

@@ -1,11 +1,18 @@
 """What a backend supports, declared as data, and the sentences that explain a refusal."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
 
 from ..inputs import AttentionCall
+
+
+@functools.lru_cache(maxsize=None)
+def cuda_capability(index: int | None) -> tuple[int, int]:
+    """The compute capability of a CUDA device (asked once per device)."""
+    return torch.cuda.get_device_capability(index)
 
 
 @dataclass(frozen=True)
@@ -33,7 +40,7 @@ def not_supported_reasons(support: BackendSupport, call: AttentionCall) -> list[
     if call.device.type not in support.devices:
         reasons.append(f"device {call.device.type} is not supported (supported: {_names(support.devices)})")
     elif call.device.type == "cuda" and support.min_capability is not None:
-        capability = torch.cuda.get_device_capability(call.device)
+        capability = cuda_capability(call.device.index)
         if capability < support.min_capability:
             reasons.append("GPU compute capability {}.{} is below the required {}.{}".format(
                 *capability, *support.min_capability))
