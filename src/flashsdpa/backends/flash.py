@@ -137,10 +137,14 @@ def _feature_args(q, mask, slopes, opts: ScoreOptions, mask_grad: bool = False) 
     return args
 
 
+def _has_2d_mask(features: dict) -> bool:
+    return bool(features["MASK_KIND"]) and not features["MASK_ROW_BCAST"]
+
+
 def _needs_smaller_pipeline(features: dict) -> bool:
     """2D attn_mask tiles and dropout (whose random bits change layout through shared memory)
     take shared memory that 3 pipeline stages of K and V leave no room for on sm_90."""
-    return bool(features["MASK_KIND"] and not features["MASK_ROW_BCAST"]) or features["HAS_DROPOUT"]
+    return _has_2d_mask(features) or features["HAS_DROPOUT"]
 
 
 def flash_forward(q, k, v, scale: float, is_causal: bool, causal_offset: int, config=None, *,
@@ -161,7 +165,7 @@ def flash_forward(q, k, v, scale: float, is_causal: bool, causal_offset: int, co
     cfg = config or configs.forward_config(_capability(q.device), q.element_size(), d_qk, d_v, opts.is_causal, seq_k)
     features = _feature_args(q, mask, slopes, opts)
     if config is None and _needs_smaller_pipeline(features):
-        cfg = configs.for_mask_tiles(cfg)
+        cfg = configs.for_mask_tiles(cfg, _has_2d_mask(features))
     grid = (_cdiv(seq_q, cfg.block_m) * batch * heads_q,)
     forward_kernels, _ = _kernels()
     forward_kernels.attention_forward_kernel[grid](
@@ -193,7 +197,7 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
     cfg = config or configs.backward_config(_capability(q.device), q.element_size(), d_qk, d_v, opts.is_causal, seq_k)
     features = _feature_args(q, mask, slopes, opts)
     if config is None and _needs_smaller_pipeline(features):
-        cfg = configs.for_mask_tiles(cfg)
+        cfg = configs.for_mask_tiles(cfg, _has_2d_mask(features))
     block_dqk, block_dv = configs.padded_head_dim(d_qk), configs.padded_head_dim(d_v)
     delta = torch.empty_like(lse)
     pre_block = 64

@@ -122,9 +122,14 @@ def backward_config(capability, element_size: int, d_qk: int, d_v: int, causal: 
     return GENERIC_BACKWARD[d]
 
 
-def for_mask_tiles(config):
-    """A config that also streams a 2D attn_mask tile per step: at most 2 pipeline stages, so
-    the extra tiles fit the shared memory that 3 stages of K and V already fill."""
+def for_mask_tiles(config, mask_2d: bool = True):
+    """A config that also streams a 2D attn_mask tile per step, or dropout's random bits: at
+    most 2 pipeline stages, so the extra tiles fit the shared memory that 3 stages of K and V
+    fill; a 2D mask also gets 32-wide key tiles (H100/H200 sweep, D = 128, S = 2048: 64x32
+    read the bias 1.4x faster than 64x64; benchmarks/experiment_masks.py)."""
     if isinstance(config, BackwardConfig):
-        return BackwardConfig(for_mask_tiles(config.dkdv), for_mask_tiles(config.dq))
-    return replace(config, num_stages=min(config.num_stages, 2))
+        return BackwardConfig(for_mask_tiles(config.dkdv, mask_2d), for_mask_tiles(config.dq, mask_2d))
+    config = replace(config, num_stages=min(config.num_stages, 2))
+    if mask_2d:
+        config = replace(config, block_m=min(config.block_m, 64), block_n=min(config.block_n, 32))
+    return config

@@ -1,0 +1,106 @@
+"""Masks, bias gradients, dropout, windows, ALiBi and softcap in the flash kernel, at large
+shapes on a CUDA GPU (run with `pytest -m gpu`; skipped without CUDA).
+
+Reference: the MATH backend run on float64 inputs (exact semantics, every feature). Bar: the
+error of the MATH backend run in the same low dtype (it computes in float32 and rounds the
+results), times FACTOR of helpers.py. That bar is stricter than torch's own GPU kernels,
+which round P to the input dtype as we do; it is also the only one torch offers for softcap,
+which torch's SDPA cannot express.
+"""
+from __future__ import annotations
+
+import pytest
+import torch
+
+import flashsdpa
+from flashsdpa import Backend
+from flashsdpa.backends.flash import draw_dropout_seed, dropout_keep_mask
+from helpers import FACTOR, TINY, accuracy_failure, randn, reference_attention
+
+pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")]
+
+DEVICE = "cuda"
+LOWP = [torch.bfloat16, torch.float16]
+B, H, S_Q, S_K, D, D_V = 2, 8, 1000, 1537, 96, 64
+
+
+def _run(backend, q, k, v, mask, dtype, dout, **kwargs):
+    """out and the gradients of every floating point input that requires one."""
+    leaves = [None if t is None else t.detach().to(dtype if t.is_floating_point() else t.dtype)
+              .requires_grad_(t.is_floating_point()) for t in (q, k, v, mask)]
+    with flashsdpa.sdpa_kernel(backend):
+        out = flashsdpa.scaled_dot_product_attention(*leaves[:3], attn_mask=leaves[3], **kwargs)
+    out.backward(dout.to(out.dtype))
+    return [out.detach()] + [t.grad for t in leaves if t is not None and t.requires_grad]
+
+
+def _mask(kind, dtype, gen):
+    if kind == "none":
+        return None
+    if kind == "key_padding":
+        return randn((B, 1, 1, S_K), torch.float32, DEVICE, gen) > -0.5
+    if kind == "bool_2d":
+        return randn((S_Q, S_K), torch.float32, DEVICE, gen) > 0.0
+    if kind == "bias_heads":
+        return randn((1, H, S_Q, S_K), dtype, DEVICE, gen)
+    return randn((B, H, S_Q, S_K), dtype, DEVICE, gen)  # "bias_full"
+
+
+CASES = {
+    "key_padding": ("key_padding", {}),
+    "bool_2d+causal": ("bool_2d", {"is_causal": True}),
+    "bias_heads(grad)": ("bias_heads", {}),
+    "bias_full(grad)+causal": ("bias_full", {"is_causal": True}),
+    "window(100,20)": ("none", {"window_size": (100, 20)}),
+    "window(256,0)+causal": ("none", {"window_size": (256, -1), "is_causal": True}),
+    "alibi(H)+causal": ("none", {"alibi": (H,), "is_causal": True}),
+    "alibi(B,H)": ("none", {"alibi": (B, H)}),
+    "softcap": ("none", {"softcap": 2.0}),
+    "everything": ("bias_full", {"window_size": (300, 50), "alibi": (H,), "softcap": 5.0}),
+}
+
+
+@pytest.mark.parametrize("dtype", LOWP, ids=lambda d: str(d)[6:])
+@pytest.mark.parametrize("case", list(CASES))
+def test_features_large(case, dtype, gen):
+    mask_kind, kwargs = CASES[case]
+    kwargs = dict(kwargs)
+    if "alibi" in kwargs:
+        kwargs["alibi_slopes"] = torch.rand(kwargs.pop("alibi"), generator=gen, device=DEVICE)
+    scale_up = 4.0 if "softcap" in kwargs else 1.0  # large scores, so that tanh saturates
+    q = randn((B, H, S_Q, D), dtype, DEVICE, gen) * scale_up
+    k, v = randn((B, H, S_K, D), dtype, DEVICE, gen), randn((B, H, S_K, D_V), dtype, DEVICE, gen)
+    mask = _mask(mask_kind, dtype, gen)
+    dout = randn((B, H, S_Q, D_V), torch.float32, DEVICE, gen)
+    ours = _run(Backend.FLASH, q, k, v, mask, dtype, dout, **kwargs)
+    ref = _run(Backend.MATH, q, k, v, mask, torch.float64, dout, **kwargs)
+    low = _run(Backend.MATH, q, k, v, mask, dtype, dout, **kwargs)
+    names = ["out", "dq", "dk", "dv", "dmask"]
+    problems = [accuracy_failure(n, o, r, t, dtype) for n, o, r, t in zip(names, ours, ref, low)]
+    assert not any(problems), f"{case} {dtype}: " + "; ".join(p for p in problems if p)
+
+
+@pytest.mark.parametrize("dtype", LOWP, ids=lambda d: str(d)[6:])
+def test_dropout_large_matches_reference_with_the_same_mask(dtype, gen):
+    p = 0.1
+    q, k = randn((B, H, S_Q, D), dtype, DEVICE, gen), randn((B, H, S_K, D), dtype, DEVICE, gen)
+    v = randn((B, H, S_K, D_V), dtype, DEVICE, gen)
+    dout = randn((B, H, S_Q, D_V), torch.float32, DEVICE, gen)
+    seed = int(torch.randint(0, 2**31 - 1, (1,), generator=torch.Generator().manual_seed(gen.initial_seed() % 2**31)))
+    torch.manual_seed(seed)
+    ours = _run(Backend.FLASH, q, k, v, None, dtype, dout, dropout_p=p, is_causal=True)
+    torch.manual_seed(seed)
+    keep = dropout_keep_mask(draw_dropout_seed(), B, H, S_Q, S_K, p, DEVICE)
+    assert abs(keep.float().mean().item() - (1 - p)) < 1e-3
+    leaves = [t.double().requires_grad_() for t in (q, k, v)]
+    ref_out, _ = reference_attention(*leaves, causal="top_left", keep=keep, dropout_p=p)
+    ref_out.backward(dout.double())
+    ref = [ref_out.detach()] + [t.grad for t in leaves]
+    # The bar: the MATH backend's error in this dtype on the same call without dropout (dropout
+    # only rescales kept probabilities by 1 / (1 - p); a wrong mask gives errors of order 1).
+    plain_ref = _run(Backend.MATH, q, k, v, None, torch.float64, dout, is_causal=True)
+    plain_low = _run(Backend.MATH, q, k, v, None, dtype, dout, is_causal=True)
+    for name, o, r, pr, pl in zip(["out", "dq", "dk", "dv"], ours, ref, plain_ref, plain_low):
+        err = ((o.double() - r).norm() / r.norm()).item()
+        bar = FACTOR * ((pl.double() - pr).norm() / pr.norm()).item() + TINY[dtype]
+        assert err <= bar, f"{name}: {err:.3e} > {bar:.3e}"
