@@ -125,8 +125,8 @@ def backward_config(capability, element_size: int, d_qk: int, d_v: int, causal: 
 def for_mask_tiles(config, mask_2d: bool = True):
     """A config that also streams a 2D attn_mask tile per step, or dropout's random bits: at
     most 2 pipeline stages, so the extra tiles fit the shared memory that 3 stages of K and V
-    fill; a 2D mask also gets 32-wide key tiles (H100/H200 sweep, D = 128, S = 2048: 64x32
-    read the bias 1.4x faster than 64x64; benchmarks/experiment_masks.py)."""
+    fill. In the forward a 2D mask also gets 32-wide key tiles (H200 sweep, D = 128, S = 2048:
+    64x32 read the bias 1.4x faster than 64x64; benchmarks/experiment_masks.py)."""
     if isinstance(config, BackwardConfig):  # narrower tiles measured slower here (bias bwd 79 vs 160 TFLOP/s)
         return BackwardConfig(for_mask_tiles(config.dkdv, False), for_mask_tiles(config.dq, False))
     config = replace(config, num_stages=min(config.num_stages, 2))
