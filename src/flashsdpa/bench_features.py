@@ -70,8 +70,9 @@ def _inputs(case: Case, requires_grad: bool):
     q, k, v = (torch.randn(shape, device="cuda", dtype=torch.bfloat16, generator=gen).requires_grad_(requires_grad)
                for _ in range(3))
     mask = None
-    if case.mask == "key_padding":  # each sequence keeps a random length in [S/2, S]
-        lengths = torch.randint(case.seq // 2, case.seq + 1, (case.batch,), device="cuda", generator=gen)
+    if case.mask == "key_padding":  # each sequence keeps a length in [S/2, S], the same for every provider
+        fixed = torch.Generator().manual_seed(case.seq)
+        lengths = torch.randint(case.seq // 2, case.seq + 1, (case.batch,), generator=fixed).to("cuda")
         mask = (torch.arange(case.seq, device="cuda")[None, :] < lengths[:, None])[:, None, None, :]
     elif case.mask == "bias":
         mask = torch.randn((case.batch, HEADS, case.seq, case.seq), device="cuda", dtype=torch.bfloat16,
