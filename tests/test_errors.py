@@ -203,24 +203,51 @@ def test_flash_attn_func_non_tensor(device, gen):
         flashsdpa.flash_attn_func(q, [1.0], q)
 
 
-@pytest.mark.parametrize("window", [(0, 0), (4, -1), (-1, 0), [128, 128]])
-def test_flash_attn_func_window_size(window, device, gen):
+@pytest.mark.parametrize("window", [(0, 0), (4, -1), (-1, 0), [128, 128], [-1, -1]])
+def test_flash_attn_func_window_size_is_accepted(window, device, gen):
     q = randn((2, 9, 4, 16), torch.float16, device, gen)
-    with raises(NotImplementedError, "window_size", str(tuple(window))):
+    assert flashsdpa.flash_attn_func(q, q, q, window_size=window).shape == q.shape
+
+
+@pytest.mark.parametrize("window", [(-2, 0), (0, -5), (1,), (1, 2, 3), (1.5, 0), ("a", 0), (True, 0), 7, None])
+def test_window_size_must_be_a_pair_of_ints_from_minus_one(window, qkv, device, gen):
+    q = randn((2, 9, 4, 16), torch.float16, device, gen)
+    with raises(ValueError, "window_size", "(left, right)", repr(window)):
         flashsdpa.flash_attn_func(q, q, q, window_size=window)
+    with raises(ValueError, "window_size", repr(window)):
+        sdpa(*qkv, window_size=window)
 
 
-def test_flash_attn_func_window_default_list_is_fine(device, gen):
+@pytest.mark.parametrize("softcap", [-1.0, float("nan"), float("inf"), "3"])
+def test_softcap_must_be_finite_and_non_negative(softcap, qkv):
+    with raises(ValueError, "softcap", ">= 0", repr(softcap)):
+        sdpa(*qkv, softcap=softcap)
+
+
+def test_softcap_and_alibi_are_accepted(device, gen):
     q = randn((2, 9, 4, 16), torch.float16, device, gen)
-    assert flashsdpa.flash_attn_func(q, q, q, window_size=[-1, -1]).shape == q.shape
+    assert flashsdpa.flash_attn_func(q, q, q, softcap=30.0).shape == q.shape
+    assert flashsdpa.flash_attn_func(q, q, q, alibi_slopes=torch.ones(4, device=device)).shape == q.shape
+    assert flashsdpa.flash_attn_func(q, q, q, alibi_slopes=torch.ones(2, 4, device=device)).shape == q.shape
 
 
-def test_flash_attn_func_softcap_and_alibi(device, gen):
-    q = randn((2, 9, 4, 16), torch.float16, device, gen)
-    with raises(NotImplementedError, "softcap", "30.0"):
-        flashsdpa.flash_attn_func(q, q, q, softcap=30.0)
-    with raises(NotImplementedError, "alibi_slopes"):
-        flashsdpa.flash_attn_func(q, q, q, alibi_slopes=torch.ones(4, device=device))
+@pytest.mark.parametrize("shape", [(3,), (4, 1), (3, 4), (2, 4, 1)])
+def test_alibi_slopes_shape(shape, qkv, device):
+    with raises(ValueError, "alibi_slopes", "(4,)", "(2, 4)", str(shape).replace(",)", ")")):
+        sdpa(*qkv, alibi_slopes=torch.ones(shape, device=device))
+
+
+def test_alibi_slopes_dtype_and_type(qkv, device):
+    with raises(TypeError, "alibi_slopes", "floating point", "torch.int64"):
+        sdpa(*qkv, alibi_slopes=torch.ones(4, dtype=torch.int64, device=device))
+    with raises(TypeError, "alibi_slopes", "list"):
+        sdpa(*qkv, alibi_slopes=[1.0, 1.0, 1.0, 1.0])
+
+
+def test_alibi_slopes_device(qkv):
+    q, k, v = (t.to("meta") for t in qkv)
+    with raises(ValueError, "alibi_slopes", "device", "meta", "cpu"):
+        flashsdpa.why_not_flash(q, k, v, alibi_slopes=torch.ones(4))
 
 
 def test_flash_attn_func_gqa_heads_do_not_divide(device, gen):
