@@ -69,6 +69,11 @@ class AttentionCall:
         return (*self.leading_shape, self.seq_q, self.head_dim_v)
 
 
+def _finite(x: float) -> bool:
+    """math.isfinite without the math call, which torch.compile cannot trace on a float input."""
+    return x == x and abs(x) != float("inf")
+
+
 def _shape(t: torch.Tensor) -> str:
     return "(" + ", ".join(str(s) for s in t.shape) + ")"
 
@@ -99,7 +104,7 @@ def _check_window(window_size) -> tuple[int, int]:
 
 def _check_softcap(softcap) -> float:
     if isinstance(softcap, (bool, torch.Tensor)) or not isinstance(softcap, (int, float)) \
-            or not math.isfinite(softcap) or softcap < 0:
+            or not _finite(softcap) or softcap < 0:
         raise ValueError(f"softcap must be a finite float >= 0 (0: off); got {softcap!r}")
     return float(softcap)
 
@@ -200,7 +205,7 @@ def describe_call(
     head_dim_qk = query.shape[-1]
     if scale is None:
         scale = 1.0 / math.sqrt(head_dim_qk) if head_dim_qk > 0 else 1.0
-    elif isinstance(scale, torch.Tensor) or not isinstance(scale, (int, float)) or not math.isfinite(scale):
+    elif isinstance(scale, torch.Tensor) or not isinstance(scale, (int, float)) or not _finite(scale):
         raise ValueError(f"scale must be a finite float or None; got {scale!r}")
 
     window_left, window_right = _check_window(window_size)

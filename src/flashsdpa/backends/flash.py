@@ -103,10 +103,15 @@ class ScoreOptions:
                    call.softcap, call.dropout_p, seed)
 
 
+def dropout_seed_tensor() -> torch.Tensor:
+    """The Philox seed of one call with dropout, drawn from torch's default (CPU) generator so
+    that torch.manual_seed makes runs reproducible; a 0-dim CPU int64 tensor (traceable)."""
+    return torch.randint(0, 2**31 - 1, (), device="cpu")
+
+
 def draw_dropout_seed() -> int:
-    """The Philox seed of one call with dropout, from torch's default (CPU) generator, so that
-    torch.manual_seed makes runs reproducible."""
-    return int(torch.randint(0, 2**31 - 1, (1,), device="cpu").item())
+    """The seed a call with dropout draws now (replay torch's RNG state to learn a past call's)."""
+    return int(dropout_seed_tensor().item())
 
 
 def _feature_args(q, mask, slopes, opts: ScoreOptions, mask_grad: bool = False) -> dict:
@@ -237,31 +242,75 @@ def dropout_keep_mask(seed: int, batch: int, heads_q: int, seq_q: int, seq_k: in
     return keep.bool()
 
 
-class FlashAttentionFunction(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, q, k, v, mask, slopes, opts: ScoreOptions):
-        out, lse = flash_forward(q, k, v, opts.scale, opts.is_causal, opts.diag_off, mask=mask, slopes=slopes,
-                                 opts=opts)
-        ctx.save_for_backward(q, k, v, out, lse, mask, slopes)
-        ctx.opts = opts
-        ctx.mark_non_differentiable(lse)
-        return out, lse
+# torch.library ops around the launches: torch.compile sees two opaque ops with fake (meta)
+# implementations instead of tracing Triton launches, so models compile with fullgraph=True.
+# The seed travels as a CPU tensor so that drawing it needs no .item() in a traced graph.
+def _opts(scale, is_causal, diag_off, window_left, window_right, softcap, dropout_p, seed) -> ScoreOptions:
+    return ScoreOptions(scale, is_causal, diag_off, (window_left, window_right), softcap, dropout_p,
+                        int(seed.item()) if dropout_p > 0 else 0)
 
-    @staticmethod
-    def backward(ctx, dout, _dlse):
-        q, k, v, out, lse, mask, slopes = ctx.saved_tensors
-        opts = ctx.opts
-        dq, dk, dv, dmask = flash_backward(dout, q, k, v, out, lse, opts.scale, opts.is_causal, opts.diag_off,
-                                           mask=mask, slopes=slopes, opts=opts,
-                                           mask_grad=mask is not None and ctx.needs_input_grad[3])
-        return dq, dk, dv, dmask, None, None
+
+@torch.library.custom_op("flashsdpa::flash_forward", mutates_args=())
+def _forward_op(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None,
+                slopes: torch.Tensor | None, scale: float, is_causal: bool, diag_off: int, window_left: int,
+                window_right: int, softcap: float, dropout_p: float, seed: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    opts = _opts(scale, is_causal, diag_off, window_left, window_right, softcap, dropout_p, seed)
+    return flash_forward(q, k, v, scale, is_causal, diag_off, mask=mask, slopes=slopes, opts=opts)
+
+
+@_forward_op.register_fake
+def _(q, k, v, mask, slopes, scale, is_causal, diag_off, window_left, window_right, softcap, dropout_p, seed):
+    out = empty_like_layout(q, v.shape[3])
+    return out, q.new_empty(q.shape[:3], dtype=torch.float32)
+
+
+@torch.library.custom_op("flashsdpa::flash_backward", mutates_args=())
+def _backward_op(dout: torch.Tensor, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, out: torch.Tensor,
+                 lse: torch.Tensor, mask: torch.Tensor | None, slopes: torch.Tensor | None, scale: float,
+                 is_causal: bool, diag_off: int, window_left: int, window_right: int, softcap: float,
+                 dropout_p: float, seed: torch.Tensor, mask_grad: bool) -> list[torch.Tensor]:
+    """[dq, dk, dv] and, when mask_grad, d mask (B, H, S_q, S_k)."""
+    opts = _opts(scale, is_causal, diag_off, window_left, window_right, softcap, dropout_p, seed)
+    grads = flash_backward(dout, q, k, v, out, lse, scale, is_causal, diag_off, mask=mask, slopes=slopes,
+                           opts=opts, mask_grad=mask_grad)
+    return list(grads[:3]) + ([grads[3]] if mask_grad else [])
+
+
+@_backward_op.register_fake
+def _(dout, q, k, v, out, lse, mask, slopes, scale, is_causal, diag_off, window_left, window_right, softcap,
+      dropout_p, seed, mask_grad):
+    grads = [empty_like_layout(q, q.shape[3]), empty_like_layout(k, k.shape[3]), empty_like_layout(v, v.shape[3])]
+    if mask_grad:
+        grads.append(q.new_empty((q.shape[0], q.shape[1], q.shape[2], k.shape[2]), dtype=mask.dtype))
+    return grads
+
+
+def _setup_context(ctx, inputs, output):
+    q, k, v, mask, slopes, *options = inputs
+    ctx.save_for_backward(q, k, v, *output, mask, slopes, options[-1])
+    ctx.options = options[:-1]
+    ctx.mark_non_differentiable(output[1])
+
+
+def _backward(ctx, dout, _dlse):
+    q, k, v, out, lse, mask, slopes, seed = ctx.saved_tensors
+    mask_grad = mask is not None and ctx.needs_input_grad[3]
+    grads = _backward_op(dout, q, k, v, out, lse, mask, slopes, *ctx.options, seed, mask_grad)
+    return grads[0], grads[1], grads[2], grads[3] if mask_grad else None, *([None] * (len(ctx.options) + 2))
+
+
+_forward_op.register_autograd(_backward, setup_context=_setup_context)
 
 
 def flash_attention(q, k, v, scale: float, is_causal: bool = False, causal_offset: int = 0, *,
-                    mask=None, slopes=None, opts: ScoreOptions | None = None):
-    """(out, lse) with autograd through out (and a float mask); (B, H, S, D) tensors of any strides."""
+                    mask=None, slopes=None, opts: ScoreOptions | None = None, seed: torch.Tensor | None = None):
+    """(out, lse) with autograd through out (and a float mask); (B, H, S, D) tensors of any strides.
+    seed: a CPU int64 tensor holding the dropout seed (default: opts.seed)."""
     opts = opts or ScoreOptions(scale, is_causal, causal_offset)
-    return FlashAttentionFunction.apply(q, k, v, mask, slopes, opts)
+    if seed is None:
+        seed = torch.tensor(opts.seed, dtype=torch.int64)
+    return _forward_op(q, k, v, mask, slopes, opts.scale, opts.is_causal, opts.diag_off, opts.window[0],
+                       opts.window[1], opts.softcap, opts.dropout_p, seed)
 
 
 class FlashBackend:
@@ -274,5 +323,6 @@ class FlashBackend:
 
     def run(self, q, k, v, mask, slopes, call: AttentionCall):
         """Returns (out, lse); see flash_forward."""
-        seed = draw_dropout_seed() if call.dropout_p > 0 else 0
-        return flash_attention(q, k, v, call.scale, mask=mask, slopes=slopes, opts=ScoreOptions.of_call(call, seed))
+        seed = dropout_seed_tensor() if call.dropout_p > 0 else torch.zeros((), dtype=torch.int64)
+        return flash_attention(q, k, v, call.scale, mask=mask, slopes=slopes, opts=ScoreOptions.of_call(call),
+                               seed=seed)
