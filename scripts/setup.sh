@@ -26,7 +26,9 @@ if not torch.cuda.is_available():
 PY
 for extra in "$@"; do
     case "$extra" in
-        test) python -c "import pytest, hypothesis" 2>/dev/null || need+=("pytest>=8" "hypothesis>=6.100") ;;
+        test) python -c "import pytest, hypothesis" 2>/dev/null || need+=("pytest>=8" "hypothesis>=6.100")
+              # optional dependency of the library; its integration tests need it
+              python -c "import transformers" 2>/dev/null || need+=("transformers==5.24.0") ;;
     esac
 done
 if [ ${#need[@]} -gt 0 ]; then pip_install "${need[@]}"; fi
