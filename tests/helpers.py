@@ -135,13 +135,58 @@ def every_row_sees_at_most_one_key(s_q: int, s_k: int, causal) -> bool:
 # ----------------------------------------------------------------------------- reference
 
 
+def resolve_alignment(causal=None, alignment=None) -> str:
+    """The diagonal that causal masks, windows and ALiBi distances are measured from:
+    `causal` ("top_left"/"bottom_right") names it when given, else `alignment`, else top-left
+    (the SDPA call's). Both given and different is a mistake in the test."""
+    if causal is not None and alignment is not None and causal != alignment:
+        raise ValueError(f"causal={causal!r} and alignment={alignment!r} disagree")
+    return causal or alignment or "top_left"
+
+
+def visible_keys(s_q: int, s_k: int, causal=None, window_size=(-1, -1), alignment=None, device="cpu"):
+    """Bool (S_q, S_k) of the keys that causal and window_size leave visible (None: all).
+    With off = 0 (top-left) or S_k - S_q (bottom-right): causal keeps j <= i + off; a window
+    (left, right) keeps i + off - left <= j <= i + off + right (-1: unbounded side)."""
+    left, right = window_size
+    if causal is None and left < 0 and right < 0:
+        return None
+    align = resolve_alignment(causal, alignment)
+    offset = 0 if align == "top_left" else s_k - s_q
+    i = torch.arange(s_q, device=device)[:, None] + offset
+    j = torch.arange(s_k, device=device)[None, :]
+    visible = torch.ones(s_q, s_k, dtype=torch.bool, device=device)
+    if causal is not None:
+        visible &= j <= i
+    if right >= 0:
+        visible &= j <= i + right
+    if left >= 0:
+        visible &= j >= i - left
+    return visible
+
+
+def alibi_bias(slopes, s_q: int, s_k: int, alignment="top_left", dtype=torch.float64):
+    """-slope * |i + off - j|, shaped to broadcast against (..., H, S_q, S_k) scores: slopes
+    (H,) or (..., H). Computed in float64, then rounded once to `dtype`."""
+    offset = 0 if alignment == "top_left" else s_k - s_q
+    i = torch.arange(s_q, device=slopes.device, dtype=torch.float64)[:, None] + offset
+    j = torch.arange(s_k, device=slopes.device, dtype=torch.float64)[None, :]
+    return (-slopes.double()[..., None, None] * (i - j).abs()).to(dtype)
+
+
 def reference_attention(q, k, v, attn_mask=None, causal=None, scale=None, enable_gqa=False,
-                        keep=None, dropout_p=0.0):
+                        keep=None, dropout_p=0.0, *, window_size=(-1, -1), alibi_slopes=None, softcap=0.0,
+                        alignment=None):
     """float64 softmax(q k^T * scale + mask) v, differentiable, with its log-sum-exp.
 
     causal: None, "top_left" or "bottom_right". Rows that see no key give output 0, lse
     -inf and zero gradients. keep: a dropout keep-mask broadcastable to the scores.
     Inputs are upcast with .double() (a no-op on float64 leaves, so autograd reaches them).
+    The scores, in the order applied (the library's): s = q.k * scale; softcap > 0:
+    s = softcap * tanh(s / softcap); ALiBi: s -= slope * |i + off - j|; then attn_mask
+    (bool: False -> -inf; float: added, and differentiable); then causal and window_size
+    (see visible_keys). alignment ("top_left", the default, or "bottom_right") sets off
+    when causal is None (windows and ALiBi without causal masking).
     """
     q, k, v = q.double(), k.double(), v.double()
     if scale is None:
@@ -151,13 +196,19 @@ def reference_attention(q, k, v, attn_mask=None, causal=None, scale=None, enable
         k = k.repeat_interleave(group, dim=-3)
         v = v.repeat_interleave(group, dim=-3)
     s = torch.matmul(q, k.transpose(-1, -2)) * scale
+    if softcap > 0:
+        s = softcap * torch.tanh(s / softcap)
+    align = resolve_alignment(causal, alignment)
+    if alibi_slopes is not None:
+        s = s + alibi_bias(alibi_slopes, s.shape[-2], s.shape[-1], align)
     if attn_mask is not None:
         if attn_mask.dtype == torch.bool:
             s = s.masked_fill(~attn_mask, float("-inf"))
         else:
             s = s + attn_mask.double()
-    if causal is not None:
-        s = s.masked_fill(~causal_visible(s.shape[-2], s.shape[-1], causal, s.device), float("-inf"))
+    visible = visible_keys(s.shape[-2], s.shape[-1], causal, window_size, align, s.device)
+    if visible is not None:
+        s = s.masked_fill(~visible, float("-inf"))
     m = s.amax(dim=-1, keepdim=True).detach()
     m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
     e = torch.exp(s - m)
@@ -172,28 +223,95 @@ def reference_attention(q, k, v, attn_mask=None, causal=None, scale=None, enable
     return torch.matmul(p, v), lse
 
 
-def ref_sdpa(causal=None, scale=None, enable_gqa=False):
-    """fn(q, k, v[, mask]) -> float64 reference (out, lse); lse has out's shape minus the last dim."""
+def ref_sdpa(causal=None, scale=None, enable_gqa=False, *, window_size=(-1, -1), alibi_slopes=None, softcap=0.0,
+             alignment=None, keep=None, dropout_p=0.0):
+    """fn(q, k, v[, mask]) -> float64 reference (out, lse); lse has out's shape minus the last dim.
+    The keyword options are reference_attention's (keep: a dropout keep-mask)."""
     def fn(q, k, v, mask=None):
-        return reference_attention(q, k, v, mask, causal, scale, enable_gqa)
+        return reference_attention(q, k, v, mask, causal, scale, enable_gqa, keep, dropout_p,
+                                   window_size=window_size, alibi_slopes=alibi_slopes, softcap=softcap,
+                                   alignment=alignment)
     return fn
 
 
-def torch_sdpa(causal=None, scale=None, enable_gqa=False):
+def plain_attention(q, k, v, attn_mask=None, causal=None, scale=None, enable_gqa=False, keep=None, dropout_p=0.0,
+                    *, window_size=(-1, -1), alibi_slopes=None, softcap=0.0, alignment=None):
+    """Attention in plain PyTorch for an input dtype, computed as torch's own fused CPU/GPU
+    SDPA kernels (and ours) do it, so that its error is the typical error of a good
+    implementation in that dtype: the scores from the inputs with float32 accumulation (no
+    rounding of q.k to the input dtype), softcap, ALiBi, mask and softmax in float32, the
+    probabilities (times the dropout keep-mask / (1 - p)) rounded to the input dtype for
+    P @ V, the output in the input dtype. (torch's math path, since 2.5, keeps P in float32;
+    a bar built on that would charge us for the P rounding that every flash kernel, torch's
+    included, performs.) Differentiable, also in a float mask; autograd's backward rounds dP
+    to the input dtype, which only loosens the bar for gradients. Rows that see no key give 0."""
+    dtype = q.dtype
+    if scale is None:
+        scale = 1.0 / math.sqrt(q.shape[-1])
+    if enable_gqa:
+        group = q.shape[-3] // k.shape[-3]
+        k = k.repeat_interleave(group, dim=-3)
+        v = v.repeat_interleave(group, dim=-3)
+    s = torch.matmul(q.float(), k.float().transpose(-1, -2)) * scale
+    if softcap > 0:
+        s = softcap * torch.tanh(s / softcap)
+    align = resolve_alignment(causal, alignment)
+    if alibi_slopes is not None:
+        s = s + alibi_bias(alibi_slopes, s.shape[-2], s.shape[-1], align, torch.float32)
+    if attn_mask is not None:
+        s = s.masked_fill(~attn_mask, float("-inf")) if attn_mask.dtype == torch.bool else s + attn_mask.float()
+    visible = visible_keys(s.shape[-2], s.shape[-1], causal, window_size, align, s.device)
+    if visible is not None:
+        s = s.masked_fill(~visible, float("-inf"))
+    p = torch.softmax(s, dim=-1)
+    p = torch.where(torch.isnan(p), torch.zeros_like(p), p)
+    if keep is not None:
+        p = p * keep.float() / (1.0 - dropout_p)
+    return torch.matmul(p.to(dtype), v)
+
+
+def torch_sdpa(causal=None, scale=None, enable_gqa=False, *, window_size=(-1, -1), alibi_slopes=None, softcap=0.0,
+               alignment=None, keep=None, dropout_p=0.0):
     """fn(q, k, v[, mask]) -> torch's own SDPA (in the inputs' dtype). torch's is_causal is
-    top-left and excludes attn_mask, so other combinations become an explicit mask."""
+    top-left and excludes attn_mask, so other combinations become an explicit mask.
+
+    Features torch's SDPA lacks are expressed through its attn_mask, in the input dtype:
+    causal and window_size as a bool mask (exact), ALiBi as a float bias -slope * |i + off - j|
+    rounded to the input dtype (exact when slope * distance is representable there, e.g. for
+    power-of-two slopes: see helpers.alibi_slopes), combined with the caller's mask (bool:
+    the bias where True, -inf where False; float: added, in the input dtype, which rounds the
+    sum once more; gradients reach the caller's float mask through the addition).
+    softcap and a given dropout keep-mask cannot be expressed through torch's SDPA: then the
+    comparator is plain_attention (see there), in the input dtype."""
+    if softcap > 0 or keep is not None:
+        def plain(q, k, v, mask=None):
+            return plain_attention(q, k, v, mask, causal, scale, enable_gqa, keep, dropout_p,
+                                   window_size=window_size, alibi_slopes=alibi_slopes, softcap=softcap,
+                                   alignment=alignment)
+        return plain
+
     def fn(q, k, v, mask=None):
         is_causal = False
-        if causal == "top_left" and mask is None:
+        align = resolve_alignment(causal, alignment)
+        if causal == "top_left" and mask is None and tuple(window_size) == (-1, -1) and alibi_slopes is None:
             is_causal = True
-        elif causal is not None:
-            visible = causal_visible(q.shape[-2], k.shape[-2], causal, q.device)
-            if mask is None:
-                mask = visible
-            elif mask.dtype == torch.bool:
-                mask = mask & visible
-            else:
-                mask = mask.masked_fill(~visible, float("-inf"))
+        else:
+            visible = visible_keys(q.shape[-2], k.shape[-2], causal, window_size, align, q.device)
+            if visible is not None:
+                if mask is None:
+                    mask = visible
+                elif mask.dtype == torch.bool:
+                    mask = mask & visible
+                else:
+                    mask = mask.masked_fill(~visible, float("-inf"))
+            if alibi_slopes is not None:
+                bias = alibi_bias(alibi_slopes, q.shape[-2], k.shape[-2], align, q.dtype)
+                if mask is None:
+                    mask = bias
+                elif mask.dtype == torch.bool:
+                    mask = bias.masked_fill(~mask, float("-inf"))
+                else:
+                    mask = mask + bias
         return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=is_causal, scale=scale,
                                               enable_gqa=enable_gqa)
     return fn
@@ -217,22 +335,37 @@ def output_transposed(fn, dim0=1, dim1=2):
     return wrapped
 
 
-def ours_sdpa(backend, causal=None, scale=None, enable_gqa=False):
+def ours_sdpa(backend, causal=None, scale=None, enable_gqa=False, *, window_size=(-1, -1), alibi_slopes=None,
+              softcap=0.0, alignment=None, dropout_p=0.0):
     """fn(q, k, v[, mask]) -> flashsdpa.scaled_dot_product_attention with only `backend` enabled
-    (so a silent fallback is an error). causal="bottom_right" goes through flash_attn_func's
-    alignment, i.e. the internal entry point with that alignment."""
+    (so a silent fallback is an error). The bottom-right alignment (causal="bottom_right" or
+    alignment="bottom_right") goes through flash_attn_func for 4D inputs without a mask,
+    else through the internal entry point with that alignment."""
+    features = dict(window_size=window_size, alibi_slopes=alibi_slopes, softcap=softcap)
+
     def fn(q, k, v, mask=None):
         with flashsdpa.sdpa_kernel(backend):
-            if causal == "bottom_right":
+            if resolve_alignment(causal, alignment) == "bottom_right":
                 if q.dim() == 4 and mask is None:  # the public API: (B, S, H, D) layout
                     out = flashsdpa.flash_attn_func(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2),
-                                                    softmax_scale=scale, causal=True)
+                                                    dropout_p=dropout_p, softmax_scale=scale,
+                                                    causal=causal is not None, **features)
                     return out.transpose(1, 2)
                 from flashsdpa.functional import _attention
-                return _attention(q, k, v, mask, 0.0, True, scale, enable_gqa, "bottom_right")[0]
-            return flashsdpa.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal == "top_left",
-                                                          scale=scale, enable_gqa=enable_gqa)
+                return _attention(q, k, v, mask, dropout_p, causal is not None, scale, enable_gqa, "bottom_right",
+                                  window_size, alibi_slopes, softcap)[0]
+            return flashsdpa.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p,
+                                                          is_causal=causal == "top_left", scale=scale,
+                                                          enable_gqa=enable_gqa, **features)
     return fn
+
+
+def alibi_slopes(shape, device, gen, low=0, high=5) -> torch.Tensor:
+    """float32 ALiBi slopes 2**-e, e uniform in [low, high]: distinct per head (likely), and
+    slope * distance is exact in fp16 for distances < 2048, so torch's comparator (the bias
+    as an attn_mask in the input dtype) carries no rounding of the bias itself."""
+    e = torch.randint(low, high + 1, tuple(shape), generator=gen, device=device)
+    return torch.pow(2.0, -e.float())
 
 
 # ----------------------------------------------------------------------------- running
