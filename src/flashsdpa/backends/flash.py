@@ -114,7 +114,7 @@ def draw_dropout_seed() -> int:
     return int(dropout_seed_tensor().item())
 
 
-def _feature_args(q, mask, slopes, opts: ScoreOptions, mask_grad: bool = False) -> dict:
+def _feature_args(q, mask, slopes, opts: ScoreOptions) -> dict:
     """Keyword arguments shared by the forward, dK/dV and dQ kernels: the attn_mask, ALiBi
     slopes, window bounds, softcap and dropout, as runtime values and compile-time flags."""
     left, right = opts.window
@@ -122,7 +122,7 @@ def _feature_args(q, mask, slopes, opts: ScoreOptions, mask_grad: bool = False) 
     mask_kind = 0 if mask is None else (1 if mask.dtype == torch.bool else 2)
     mask_strides = (0, 0, 0, 0) if mask is None else _strides(mask)
     reach = 0 if mask is None else (mask.shape[2] + 256) * abs(mask_strides[2]) + (mask.shape[3] + 256) * abs(mask_strides[3])
-    args = dict(
+    return dict(
         Mask=q if mask is None else (mask.view(torch.uint8) if mask_kind == 1 else mask),
         Slopes=q if slopes is None else slopes,
         stride_mb=mask_strides[0], stride_mh=mask_strides[1], stride_mm=mask_strides[2], stride_mn=mask_strides[3],
@@ -137,9 +137,6 @@ def _feature_args(q, mask, slopes, opts: ScoreOptions, mask_grad: bool = False) 
         MASK_ROW_BCAST=mask is not None and (mask_strides[2] == 0 or mask.shape[2] == 1),
         HAS_ALIBI=slopes is not None, HAS_SOFTCAP=opts.softcap > 0, HAS_DROPOUT=opts.dropout_p > 0,
     )
-    if mask_grad:
-        args["MASK_GRAD"] = True
-    return args
 
 
 def _has_2d_mask(features: dict) -> bool:
