@@ -279,18 +279,22 @@ def torch_sdpa(causal=None, scale=None, enable_gqa=False, *, window_size=(-1, -1
     causal and window_size as a bool mask (exact), ALiBi as a float bias -slope * |i + off - j|
     rounded to the input dtype (exact when slope * distance is representable there, e.g. for
     power-of-two slopes: see helpers.alibi_slopes), combined with the caller's mask (bool:
-    the bias where True, -inf where False; float: added, in the input dtype, which rounds the
-    sum once more; gradients reach the caller's float mask through the addition).
-    softcap and a given dropout keep-mask cannot be expressed through torch's SDPA: then the
-    comparator is plain_attention (see there), in the input dtype."""
+    the bias where True, -inf where False).
+    softcap and a given dropout keep-mask cannot be expressed through torch's SDPA, and ALiBi
+    with a float mask only by adding the two in the input dtype (a rounding of the caller's
+    mask at the bias' scale, which would loosen the bar): then the comparator is
+    plain_attention (see there), in the input dtype."""
+    def plain(q, k, v, mask=None):
+        return plain_attention(q, k, v, mask, causal, scale, enable_gqa, keep, dropout_p,
+                               window_size=window_size, alibi_slopes=alibi_slopes, softcap=softcap,
+                               alignment=alignment)
+
     if softcap > 0 or keep is not None:
-        def plain(q, k, v, mask=None):
-            return plain_attention(q, k, v, mask, causal, scale, enable_gqa, keep, dropout_p,
-                                   window_size=window_size, alibi_slopes=alibi_slopes, softcap=softcap,
-                                   alignment=alignment)
         return plain
 
     def fn(q, k, v, mask=None):
+        if alibi_slopes is not None and mask is not None and mask.is_floating_point():
+            return plain(q, k, v, mask)
         is_causal = False
         align = resolve_alignment(causal, alignment)
         if causal == "top_left" and mask is None and tuple(window_size) == (-1, -1) and alibi_slopes is None:
@@ -302,14 +306,14 @@ def torch_sdpa(causal=None, scale=None, enable_gqa=False, *, window_size=(-1, -1
                     mask = visible
                 elif mask.dtype == torch.bool:
                     mask = mask & visible
-                else:
-                    mask = mask.masked_fill(~visible, float("-inf"))
+                else:  # torch.where, not masked_fill: the result takes the broadcast shape of both
+                    mask = torch.where(visible, mask, float("-inf"))
             if alibi_slopes is not None:
                 bias = alibi_bias(alibi_slopes, q.shape[-2], k.shape[-2], align, q.dtype)
                 if mask is None:
                     mask = bias
                 elif mask.dtype == torch.bool:
-                    mask = bias.masked_fill(~mask, float("-inf"))
+                    mask = torch.where(mask, bias, float("-inf"))
                 else:
                     mask = mask + bias
         return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=is_causal, scale=scale,
@@ -361,10 +365,14 @@ def ours_sdpa(backend, causal=None, scale=None, enable_gqa=False, *, window_size
 
 
 def alibi_slopes(shape, device, gen, low=0, high=5) -> torch.Tensor:
-    """float32 ALiBi slopes 2**-e, e uniform in [low, high]: distinct per head (likely), and
-    slope * distance is exact in fp16 for distances < 2048, so torch's comparator (the bias
-    as an attn_mask in the input dtype) carries no rounding of the bias itself."""
-    e = torch.randint(low, high + 1, tuple(shape), generator=gen, device=device)
+    """float32 ALiBi slopes 2**-e with distinct exponents e (a random permutation of
+    low, low + 1, ..., at least high and as many as the slopes), so that a slope taken from
+    the wrong head or batch always shows. slope * distance is exact in fp16 (for distances
+    < 2048), so torch's comparator (the bias as an attn_mask in the input dtype) carries no
+    rounding of the bias itself."""
+    n = math.prod(shape)
+    levels = max(high - low + 1, n)
+    e = torch.randperm(levels, generator=gen, device=device)[:n].reshape(tuple(shape)) + low
     return torch.pow(2.0, -e.float())
 
 

@@ -124,7 +124,7 @@ def test_gqa_needs_heads_dim(device, gen):
         sdpa(q, q, q, enable_gqa=True)
 
 
-@pytest.mark.parametrize("dtype", [torch.int64, torch.uint8])
+@pytest.mark.parametrize("dtype", [torch.int64, torch.int32, torch.uint8, torch.complex64])
 def test_mask_of_wrong_dtype(qkv, dtype, device):
     mask = torch.ones(9, 11, dtype=dtype, device=device)
     with raises(TypeError, "attn_mask", str(dtype)):
@@ -218,10 +218,14 @@ def test_window_size_must_be_a_pair_of_ints_from_minus_one(window, qkv, device, 
         sdpa(*qkv, window_size=window)
 
 
-@pytest.mark.parametrize("softcap", [-1.0, float("nan"), float("inf"), "3"])
-def test_softcap_must_be_finite_and_non_negative(softcap, qkv):
+@pytest.mark.parametrize("softcap", [-1.0, -1e-30, float("nan"), float("inf"), -float("inf"), "3", True, None,
+                                     torch.tensor(3.0)])
+def test_softcap_must_be_finite_and_non_negative(softcap, qkv, device, gen):
     with raises(ValueError, "softcap", ">= 0", repr(softcap)):
         sdpa(*qkv, softcap=softcap)
+    q = randn((2, 9, 4, 16), torch.float16, device, gen)
+    with raises(ValueError, "softcap", ">= 0", repr(softcap)):
+        flashsdpa.flash_attn_func(q, q, q, softcap=softcap)
 
 
 def test_softcap_and_alibi_are_accepted(device, gen):
@@ -237,6 +241,33 @@ def test_alibi_slopes_shape(shape, qkv, device):
         sdpa(*qkv, alibi_slopes=torch.ones(shape, device=device))
 
 
+@pytest.mark.parametrize("shape", [(), (2,), (4, 2), (1, 4), (2, 4, 1)])
+def test_flash_attn_func_alibi_slopes_shape(shape, device, gen):
+    """flash_attn_func's slopes are (H_q,) or (B, H_q) of q (B, S, H_q, D); H_kv does not count."""
+    q = randn((2, 9, 4, 16), torch.float16, device, gen)
+    k = randn((2, 11, 2, 16), torch.float16, device, gen)
+    shown = "(" + ", ".join(map(str, shape)) + ")"
+    with raises(ValueError, "alibi_slopes", "(4,)", "(2, 4)", shown):
+        flashsdpa.flash_attn_func(q, k, k, alibi_slopes=torch.ones(shape, device=device))
+
+
+def test_alibi_slopes_shape_with_more_batch_dims(device, gen):
+    """(..., H, S, D) inputs: per-batch slopes have all the leading dims, (B1, B2, H)."""
+    q = randn((2, 3, 4, 9, 16), torch.float16, device, gen)
+    with raises(ValueError, "alibi_slopes", "(4,)", "(2, 3, 4)", "(2, 4)"):
+        sdpa(q, q, q, alibi_slopes=torch.ones(2, 4, device=device))
+    assert sdpa(q, q, q, alibi_slopes=torch.ones(2, 3, 4, device=device)).shape == q.shape
+
+
+@pytest.mark.parametrize("dtype", [torch.int64, torch.int32, torch.bool, torch.complex64])
+def test_alibi_slopes_non_float_dtype(dtype, qkv, device, gen):
+    with raises(TypeError, "alibi_slopes", "floating point", str(dtype)):
+        sdpa(*qkv, alibi_slopes=torch.ones(4, dtype=dtype, device=device))
+    q = randn((2, 9, 4, 16), torch.float16, device, gen)
+    with raises(TypeError, "alibi_slopes", "floating point", str(dtype)):
+        flashsdpa.flash_attn_func(q, q, q, alibi_slopes=torch.ones(4, dtype=dtype, device=device))
+
+
 def test_alibi_slopes_dtype_and_type(qkv, device):
     with raises(TypeError, "alibi_slopes", "floating point", "torch.int64"):
         sdpa(*qkv, alibi_slopes=torch.ones(4, dtype=torch.int64, device=device))
@@ -248,6 +279,33 @@ def test_alibi_slopes_device(qkv):
     q, k, v = (t.to("meta") for t in qkv)
     with raises(ValueError, "alibi_slopes", "device", "meta", "cpu"):
         flashsdpa.why_not_flash(q, k, v, alibi_slopes=torch.ones(4))
+
+
+def test_alibi_slopes_on_another_device(qkv):
+    """The slopes on the meta device, the inputs on this one: the message names both."""
+    with raises(ValueError, "alibi_slopes", "device", "meta", str(qkv[0].device)):
+        sdpa(*qkv, alibi_slopes=torch.ones(4, device="meta"))
+    q = qkv[0].transpose(1, 2)
+    with raises(ValueError, "alibi_slopes", "device", "meta"):
+        flashsdpa.flash_attn_func(q, q, q, alibi_slopes=torch.ones(4, device="meta"))
+
+
+@pytest.mark.parametrize("backend", [flashsdpa.Backend.FLASH, flashsdpa.Backend.MATH], ids=lambda b: b.name)
+def test_feature_arguments_accepted_in_every_valid_form(backend, qkv, device, gen):
+    """Valid edge values run on both backends and give the output shape: windows as tuples or
+    lists with 0 and -1 sides, larger than the sequence; softcap 0 (off), an int, a large
+    float; slopes (H,) and (B, H) in float16, float32 and float64."""
+    q = randn((2, 9, 4, 16), torch.float16, device, gen)
+    k = randn((2, 11, 2, 16), torch.float16, device, gen)
+    calls = [dict(window_size=(0, 0)), dict(window_size=[3, -1]), dict(window_size=(-1, 0)),
+             dict(window_size=(100, 100)), dict(softcap=0.0), dict(softcap=30), dict(softcap=1e6),
+             dict(alibi_slopes=torch.ones(4, dtype=torch.float16, device=device)),
+             dict(alibi_slopes=torch.rand(2, 4, dtype=torch.float64, device=device)),
+             dict(window_size=(2, 1), softcap=5.0, alibi_slopes=torch.rand(4, device=device))]
+    with flashsdpa.sdpa_kernel(backend):
+        for kwargs in calls:
+            assert flashsdpa.flash_attn_func(q, k, k, causal=True, **kwargs).shape == q.shape, kwargs
+            assert sdpa(*qkv, is_causal=True, **kwargs).shape == (2, 4, 9, 8), kwargs
 
 
 def test_flash_attn_func_gqa_heads_do_not_divide(device, gen):
