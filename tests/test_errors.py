@@ -323,3 +323,25 @@ def test_packed_forms_check_their_shape(device, gen):
         flashsdpa.flash_attn_kvpacked_func(q, randn((2, 9, 3, 4, 16), torch.float16, device, gen))
     with raises(ValueError, "kv must be a 5D tensor", "(2, 9, 4, 16)"):
         flashsdpa.flash_attn_kvpacked_func(q, q)
+
+
+def test_bools_are_not_numbers_here(qkv):
+    with raises(TypeError, "dropout_p", "bool"):
+        sdpa(*qkv, dropout_p=True)
+    with raises(ValueError, "scale", "True"):
+        sdpa(*qkv, scale=True)
+
+
+def test_alibi_slopes_that_require_grad_are_refused(qkv, device):
+    slopes = torch.ones(4, device=device, requires_grad=True)
+    with raises(NotImplementedError, "alibi_slopes", "no gradient", "detach"):
+        sdpa(*qkv, alibi_slopes=slopes)
+    assert sdpa(*qkv, alibi_slopes=slopes.detach()).shape == (2, 4, 9, 8)
+    with torch.no_grad():
+        assert sdpa(*qkv, alibi_slopes=slopes).shape == (2, 4, 9, 8)
+
+
+def test_alibi_with_a_two_dim_query(device, gen):
+    q = randn((9, 16), torch.float32, device, gen)
+    out = flashsdpa.scaled_dot_product_attention(q, q, q, alibi_slopes=torch.ones(1, device=device))
+    assert out.shape == (9, 16) and torch.isfinite(out).all()

@@ -118,6 +118,9 @@ def _alibi_kind(alibi_slopes, leading: tuple[int, ...], device) -> str:
         raise TypeError(f"alibi_slopes must be a floating point tensor; got {given}")
     if alibi_slopes.device != device:
         raise ValueError(f"alibi_slopes must be on the device of query ({device}); got {alibi_slopes.device}")
+    if alibi_slopes.requires_grad and torch.is_grad_enabled():
+        raise NotImplementedError("alibi_slopes get no gradient (as in flash-attn); pass alibi_slopes.detach(), or "
+                                  "learn a bias through a float attn_mask, which does get one")
     if tuple(alibi_slopes.shape) == (heads,):
         return "heads"
     if tuple(alibi_slopes.shape) == tuple(leading):
@@ -194,7 +197,7 @@ def describe_call(
             raise ValueError(f"attn_mask must broadcast to {target} (..., S_q, S_k); "
                              f"got shape {_shape(attn_mask)}") from None
 
-    if isinstance(dropout_p, torch.Tensor) or not isinstance(dropout_p, (int, float)):
+    if isinstance(dropout_p, (bool, torch.Tensor)) or not isinstance(dropout_p, (int, float)):
         raise TypeError(f"dropout_p must be a float in [0, 1); got {type(dropout_p).__name__}")
     if not 0.0 <= dropout_p < 1.0:
         raise ValueError(f"dropout_p must be in [0, 1); got {dropout_p}")
@@ -205,7 +208,7 @@ def describe_call(
     head_dim_qk = query.shape[-1]
     if scale is None:
         scale = 1.0 / math.sqrt(head_dim_qk) if head_dim_qk > 0 else 1.0
-    elif isinstance(scale, torch.Tensor) or not isinstance(scale, (int, float)) or not _finite(scale):
+    elif isinstance(scale, (bool, torch.Tensor)) or not isinstance(scale, (int, float)) or not _finite(scale):
         raise ValueError(f"scale must be a finite float or None; got {scale!r}")
 
     window_left, window_right = _check_window(window_size)
@@ -249,5 +252,6 @@ def as_4d(call: AttentionCall, query, key, value, attn_mask, alibi_slopes=None):
         mask = flat(attn_mask.expand(*call.leading_shape, call.seq_q, call.seq_k))
     slopes = None
     if alibi_slopes is not None:
-        slopes = alibi_slopes.float().expand(call.leading_shape).reshape(-1, call.heads_q)
+        dtype = torch.float64 if call.dtype == torch.float64 else torch.float32  # exact on the float64 path
+        slopes = alibi_slopes.to(dtype).expand(call.leading_shape or (1,)).reshape(-1, call.heads_q)
     return flat(q), flat(k), flat(v), mask, slopes
