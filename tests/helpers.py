@@ -174,6 +174,31 @@ def alibi_bias(slopes, s_q: int, s_k: int, alignment="top_left", dtype=torch.flo
     return (-slopes.double()[..., None, None] * (i - j).abs()).to(dtype)
 
 
+def scores(q, k, v, attn_mask, causal, scale, enable_gqa, window_size, alibi_slopes, softcap, alignment, dtype):
+    """The scores of reference_attention and plain_attention, computed in `dtype` (see
+    reference_attention for the order), with -inf where masked; and v with its heads
+    repeated for GQA, in `dtype`."""
+    q, k, v = q.to(dtype), k.to(dtype), v.to(dtype)
+    if scale is None:
+        scale = 1.0 / math.sqrt(q.shape[-1])
+    if enable_gqa:
+        group = q.shape[-3] // k.shape[-3]
+        k = k.repeat_interleave(group, dim=-3)
+        v = v.repeat_interleave(group, dim=-3)
+    s = torch.matmul(q, k.transpose(-1, -2)) * scale
+    if softcap > 0:
+        s = softcap * torch.tanh(s / softcap)
+    align = resolve_alignment(causal, alignment)
+    if alibi_slopes is not None:
+        s = s + alibi_bias(alibi_slopes, s.shape[-2], s.shape[-1], align, dtype)
+    if attn_mask is not None:
+        s = s.masked_fill(~attn_mask, float("-inf")) if attn_mask.dtype == torch.bool else s + attn_mask.to(dtype)
+    visible = visible_keys(s.shape[-2], s.shape[-1], causal, window_size, align, s.device)
+    if visible is not None:
+        s = s.masked_fill(~visible, float("-inf"))
+    return s, v
+
+
 def reference_attention(q, k, v, attn_mask=None, causal=None, scale=None, enable_gqa=False,
                         keep=None, dropout_p=0.0, *, window_size=(-1, -1), alibi_slopes=None, softcap=0.0,
                         alignment=None):
@@ -188,27 +213,8 @@ def reference_attention(q, k, v, attn_mask=None, causal=None, scale=None, enable
     (see visible_keys). alignment ("top_left", the default, or "bottom_right") sets off
     when causal is None (windows and ALiBi without causal masking).
     """
-    q, k, v = q.double(), k.double(), v.double()
-    if scale is None:
-        scale = 1.0 / math.sqrt(q.shape[-1])
-    if enable_gqa:
-        group = q.shape[-3] // k.shape[-3]
-        k = k.repeat_interleave(group, dim=-3)
-        v = v.repeat_interleave(group, dim=-3)
-    s = torch.matmul(q, k.transpose(-1, -2)) * scale
-    if softcap > 0:
-        s = softcap * torch.tanh(s / softcap)
-    align = resolve_alignment(causal, alignment)
-    if alibi_slopes is not None:
-        s = s + alibi_bias(alibi_slopes, s.shape[-2], s.shape[-1], align)
-    if attn_mask is not None:
-        if attn_mask.dtype == torch.bool:
-            s = s.masked_fill(~attn_mask, float("-inf"))
-        else:
-            s = s + attn_mask.double()
-    visible = visible_keys(s.shape[-2], s.shape[-1], causal, window_size, align, s.device)
-    if visible is not None:
-        s = s.masked_fill(~visible, float("-inf"))
+    s, v = scores(q, k, v, attn_mask, causal, scale, enable_gqa, window_size, alibi_slopes, softcap, alignment,
+                  torch.float64)
     m = s.amax(dim=-1, keepdim=True).detach()
     m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
     e = torch.exp(s - m)
@@ -246,23 +252,10 @@ def plain_attention(q, k, v, attn_mask=None, causal=None, scale=None, enable_gqa
     included, performs.) Differentiable, also in a float mask; autograd's backward rounds dP
     to the input dtype, which only loosens the bar for gradients. Rows that see no key give 0."""
     dtype = q.dtype
-    if scale is None:
-        scale = 1.0 / math.sqrt(q.shape[-1])
+    s, _ = scores(q, k, v, attn_mask, causal, scale, enable_gqa, window_size, alibi_slopes, softcap, alignment,
+                  torch.float32)
     if enable_gqa:
-        group = q.shape[-3] // k.shape[-3]
-        k = k.repeat_interleave(group, dim=-3)
-        v = v.repeat_interleave(group, dim=-3)
-    s = torch.matmul(q.float(), k.float().transpose(-1, -2)) * scale
-    if softcap > 0:
-        s = softcap * torch.tanh(s / softcap)
-    align = resolve_alignment(causal, alignment)
-    if alibi_slopes is not None:
-        s = s + alibi_bias(alibi_slopes, s.shape[-2], s.shape[-1], align, torch.float32)
-    if attn_mask is not None:
-        s = s.masked_fill(~attn_mask, float("-inf")) if attn_mask.dtype == torch.bool else s + attn_mask.float()
-    visible = visible_keys(s.shape[-2], s.shape[-1], causal, window_size, align, s.device)
-    if visible is not None:
-        s = s.masked_fill(~visible, float("-inf"))
+        v = v.repeat_interleave(q.shape[-3] // v.shape[-3], dim=-3)
     p = torch.softmax(s, dim=-1)
     p = torch.where(torch.isnan(p), torch.zeros_like(p), p)
     if keep is not None:
