@@ -60,14 +60,21 @@ def _compute_dtype(t: torch.Tensor) -> torch.dtype:
     return torch.float64 if t.dtype == torch.float64 else torch.float32
 
 
-def _block_forward(q, k, v, scale, causal, use_flash):
-    if use_flash:
-        return flash.flash_forward(q, k, v, scale, causal, 0)
+def _math_scores(q, k, v, scale, causal):
+    """Block scores in the compute dtype (-inf above a top-left diagonal), with k and v's heads
+    repeated for GQA: the plain PyTorch path of a block."""
     group, ct = q.shape[1] // k.shape[1], _compute_dtype(q)
     k, v = k.repeat_interleave(group, 1).to(ct), v.repeat_interleave(group, 1).to(ct)
     s = q.to(ct) @ k.transpose(-1, -2) * scale
     if causal:
         s = s.masked_fill(torch.ones(s.shape[-2:], dtype=torch.bool, device=s.device).triu(1), float("-inf"))
+    return s, k, v
+
+
+def _block_forward(q, k, v, scale, causal, use_flash):
+    if use_flash:
+        return flash.flash_forward(q, k, v, scale, causal, 0)
+    s, _, v = _math_scores(q, k, v, scale, causal)
     lse = torch.logsumexp(s, dim=-1)
     return (torch.exp(s - lse[..., None]) @ v).to(q.dtype), lse
 
@@ -76,10 +83,7 @@ def _block_backward(dout, q, k, v, out, lse, scale, causal, use_flash):
     if use_flash:  # the kernels index lse and delta as dense (B, H, S_q)
         return flash.flash_backward(dout, q, k, v, out, lse.contiguous(), scale, causal, 0)[:3]
     heads_kv, group, ct = k.shape[1], q.shape[1] // k.shape[1], _compute_dtype(q)
-    kf, vf = k.repeat_interleave(group, 1).to(ct), v.repeat_interleave(group, 1).to(ct)
-    s = q.to(ct) @ kf.transpose(-1, -2) * scale
-    if causal:
-        s = s.masked_fill(torch.ones(s.shape[-2:], dtype=torch.bool, device=s.device).triu(1), float("-inf"))
+    s, kf, vf = _math_scores(q, k, v, scale, causal)
     p = torch.exp(s - lse[..., None].to(ct))
     do = dout.to(ct)
     delta = (do * out.to(ct)).sum(-1, keepdim=True)

@@ -98,9 +98,10 @@ class ScoreOptions:
     seed: int = 0
 
     @classmethod
-    def of_call(cls, call: AttentionCall, seed: int = 0) -> "ScoreOptions":
+    def of_call(cls, call: AttentionCall) -> "ScoreOptions":
+        """The call's options; its dropout seed travels separately, as a tensor (see flash_attention)."""
         return cls(call.scale, call.is_causal, call.causal_offset, (call.window_left, call.window_right),
-                   call.softcap, call.dropout_p, seed)
+                   call.softcap, call.dropout_p)
 
 
 def dropout_seed_tensor() -> torch.Tensor:
