@@ -23,13 +23,17 @@ def _shard(x, world, rank, causal):
     return shard_zigzag(x, world, rank) if causal else x.chunk(world, dim=-2)[rank]
 
 
-def _check_rank(world, rank, causal, backend, heads_kv, seed):
+def _check_rank(world, rank, causal, backend, heads_kv, seed, device="cpu", dtype=torch.float32,
+                size=(1, 4, 8, 16)):
+    """size: (B, H, S per rank, D) of the test."""
     from helpers import accuracy_failure, reference_attention
 
-    gen = torch.Generator().manual_seed(seed)  # the same full tensors on every rank
-    b, h, s, d = 1, 4, 8 * world, 16
-    q, k, v = (torch.randn(shape, generator=gen) for shape in ((b, h, s, d), (b, heads_kv, s, d), (b, heads_kv, s, d)))
-    dout = torch.randn((b, h, s, d), generator=gen)
+    gen = torch.Generator(device).manual_seed(seed)  # the same full tensors on every rank
+    b, h, s_local, d = size
+    s = s_local * world
+    q, k, v = (torch.randn(shape, generator=gen, device=device).to(dtype)
+               for shape in ((b, h, s, d), (b, heads_kv, s, d), (b, heads_kv, s, d)))
+    dout = torch.randn((b, h, s, d), generator=gen, device=device).to(dtype)
     leaves = [_shard(t, world, rank, causal).clone().requires_grad_() for t in (q, k, v)]
     with flashsdpa.sdpa_kernel(backend):
         out = context_parallel_attention(*leaves, is_causal=causal)
@@ -45,9 +49,10 @@ def _check_rank(world, rank, causal, backend, heads_kv, seed):
     for name, ours, r, t in zip(("out", "dq", "dk", "dv"), [out] + [x.grad for x in leaves],
                                 [ref] + [x.grad for x in ref_leaves], [theirs] + [x.grad for x in th_leaves]):
         problems.append(accuracy_failure(name, ours.detach(), _shard(r.detach(), world, rank, causal),
-                                         _shard(t.detach(), world, rank, causal), torch.float32))
+                                         _shard(t.detach(), world, rank, causal), dtype))
     problems = [p for p in problems if p]
-    assert not problems, f"world={world} rank={rank} causal={causal} {backend.name} H_kv={heads_kv}: {problems}"
+    assert not problems, (f"world={world} rank={rank} causal={causal} {backend.name} H_kv={heads_kv} {dtype} "
+                          f"seed={seed}: {problems}")
 
 
 def _worker(rank, world, init_file, seed):
@@ -80,6 +85,32 @@ def _worker(rank, world, init_file, seed):
 def test_ring_attention_matches_single_process(world, gen):
     with tempfile.TemporaryDirectory() as folder:
         mp.spawn(_worker, args=(world, os.path.join(folder, "init"), gen.initial_seed() % 2**31), nprocs=world)
+
+
+def _nccl_worker(rank, world, init_file, seed):
+    for name, value in (("NCCL_NVLS_ENABLE", "0"), ("TORCH_SYMM_MEM_DISABLE_MULTICAST", "1"),
+                        ("NVSHMEM_DISABLE_NVLS", "1")):
+        os.environ[name] = value
+    torch.cuda.set_device(rank)
+    dist.init_process_group("nccl", init_method=f"file://{init_file}", rank=rank, world_size=world)
+    try:
+        for dtype in (torch.bfloat16, torch.float16):
+            for causal in (False, True):
+                for heads_kv in (8, 2):
+                    _check_rank(world, rank, causal, Backend.FLASH, heads_kv, seed, device=f"cuda:{rank}",
+                                dtype=dtype, size=(2, 8, 1024, 128))
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.mark.gpu
+def test_ring_attention_nccl_matches_single_gpu(gen):
+    """Every GPU of the machine in one ring (NCCL), bf16 and fp16, D = 128, 1024 tokens a rank."""
+    world = torch.cuda.device_count()
+    if world < 2:
+        pytest.skip(f"needs at least 2 GPUs; this machine has {world}")
+    with tempfile.TemporaryDirectory() as folder:
+        mp.spawn(_nccl_worker, args=(world, os.path.join(folder, "init"), gen.initial_seed() % 2**31), nprocs=world)
 
 
 def test_zigzag_shards_round_trip(gen):
