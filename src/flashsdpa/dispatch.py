@@ -13,7 +13,7 @@ import enum
 import threading
 import warnings
 
-from .backends.flash import FlashBackend
+from .backends.flash import FlashBackend, interpreter_active
 from .backends.reference import ReferenceBackend
 from .inputs import AttentionCall, describe_call
 
@@ -85,6 +85,12 @@ def sdp_kernel(enable_flash: bool = True, enable_math: bool = True, enable_mem_e
     if not chosen:
         raise ValueError("sdp_kernel needs enable_flash=True or enable_math=True; got both False")
     return sdpa_kernel(chosen)
+
+
+def environment() -> tuple:
+    """What decides support besides the call and the enabled backends: whether the kernels run
+    under Triton's interpreter (read from the environment at each call)."""
+    return (interpreter_active(),)
 
 
 def reasons_for(call: AttentionCall) -> dict[Backend, list[str]]:

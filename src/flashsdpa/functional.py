@@ -21,14 +21,56 @@ from . import dispatch
 from .inputs import as_4d, describe_call
 
 
+# Calls described and dispatched before, by signature: a model repeats the same few calls,
+# and checking them again costs more host time than a small attention call takes on the GPU.
+_PREPARED: dict = {}
+_MAX_PREPARED = 4096
+
+
+def _tensor_signature(t):
+    return None if t is None else (t.shape, t.dtype, t.device, t.requires_grad)
+
+
+def _signature(args):
+    """Everything describe_call and dispatch read of a call, or None when an argument is not
+    of a plain kind (then the full checks run, and raise their errors)."""
+    query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, alignment, window, slopes, softcap = args
+    if not (isinstance(query, torch.Tensor) and isinstance(key, torch.Tensor) and isinstance(value, torch.Tensor)
+            and isinstance(attn_mask, (torch.Tensor, type(None))) and isinstance(slopes, (torch.Tensor, type(None)))
+            and type(window) is tuple):
+        return None
+    scalars = tuple((type(x), x) for x in (dropout_p, is_causal, scale, enable_gqa, softcap))
+    return (_tensor_signature(query), _tensor_signature(key), _tensor_signature(value),
+            _tensor_signature(attn_mask), _tensor_signature(slopes), scalars, alignment, window, tuple(map(type, window)),
+            torch.is_grad_enabled(), dispatch.enabled_backends(), dispatch.environment())
+
+
+def _prepare(*args):
+    """(AttentionCall, backend) for these arguments: validated, described and dispatched."""
+    signature = None if torch.compiler.is_compiling() else _signature(args)
+    try:
+        prepared = _PREPARED.get(signature) if signature is not None else None
+    except TypeError:  # an unhashable argument: the checks below name it
+        signature = prepared = None
+    if prepared is None:
+        call = describe_call(*args)
+        prepared = call, dispatch.select(call)
+        if signature is not None:
+            if len(_PREPARED) >= _MAX_PREPARED:
+                _PREPARED.clear()
+            _PREPARED[signature] = prepared
+    return prepared
+
+
 def _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, causal_alignment,
                window_size=(-1, -1), alibi_slopes=None, softcap=0.0):
-    call = describe_call(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa,
-                         causal_alignment, window_size, alibi_slopes, softcap)
-    backend = dispatch.select(call)
+    call, backend = _prepare(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa,
+                             causal_alignment, window_size, alibi_slopes, softcap)
     q, k, v, mask, slopes = as_4d(call, query, key, value, attn_mask, alibi_slopes)
     out, lse = backend.run(q, k, v, mask, slopes, call)
-    return out.reshape(call.output_shape), lse.reshape(call.output_shape[:-1])
+    if out.dim() != len(call.output_shape):  # 4D in and out needs no reshape (the hot path)
+        out, lse = out.reshape(call.output_shape), lse.reshape(call.output_shape[:-1])
+    return out, lse
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,

@@ -230,15 +230,12 @@ def as_4d(call: AttentionCall, query, key, value, attn_mask, alibi_slopes=None):
     """Broadcast to the call's leading shape (stride-0 views, no copies) and flatten to
     (B, H, S, D), the layout the backends take. The mask becomes (B, H, S_q, S_k) or None,
     the ALiBi slopes (B, H) float32 or None."""
-    batch_shape = call.leading_shape[:-1]
-    if call.enable_gqa:
-        q = query.expand(*batch_shape, *query.shape[-3:])
-        k = key.expand(*batch_shape, *key.shape[-3:])
-        v = value.expand(*batch_shape, *value.shape[-3:])
-    else:
-        q = query.expand(*call.leading_shape, *query.shape[-2:])
-        k = key.expand(*call.leading_shape, *key.shape[-2:])
-        v = value.expand(*call.leading_shape, *value.shape[-2:])
+    lead = call.leading_shape[:-1] if call.enable_gqa else call.leading_shape
+    tail = 3 if call.enable_gqa else 2
+
+    def expand(t):  # skipped when there is nothing to broadcast: a few µs a call on the hot path
+        return t if t.shape[:-tail] == lead else t.expand(*lead, *t.shape[-tail:])
+    q, k, v = expand(query), expand(key), expand(value)
 
     def flat(t):  # (*batch, H, S, D) -> (B, H, S, D); a view unless dims cannot merge
         if t.dim() == 2:

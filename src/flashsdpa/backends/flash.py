@@ -6,6 +6,7 @@ Three layers, as in FlashAttention: `flash_forward` / `flash_backward` launch ke
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.util
 import os
@@ -23,9 +24,16 @@ from ..kernels import configs
 TRITON_AVAILABLE = importlib.util.find_spec("triton") is not None
 
 
-def _kernels():
+@functools.lru_cache(maxsize=None)
+def _launchers():
+    """The four kernels, each behind a launcher that caches its compiled binaries per argument
+    signature (kernels/launch.py): host time per call matters as much as GPU time at small S."""
     from ..kernels import backward, forward
-    return forward, backward
+    from ..kernels.launch import FastLauncher
+    return (FastLauncher(forward.attention_forward_kernel),
+            FastLauncher(backward.attention_backward_preprocess_kernel),
+            FastLauncher(backward.attention_backward_dkdv_kernel),
+            FastLauncher(backward.attention_backward_dq_kernel))
 
 
 def _cdiv(a: int, b: int) -> int:
@@ -97,6 +105,11 @@ class ScoreOptions:
     dropout_p: float = 0.0
     seed: int = 0
 
+    @property
+    def plan_key(self) -> tuple:
+        """Everything but the seed, which changes every call and not the launch."""
+        return self.scale, self.is_causal, self.diag_off, self.window, self.softcap, self.dropout_p
+
     @classmethod
     def of_call(cls, call: AttentionCall) -> "ScoreOptions":
         """The call's options; its dropout seed travels separately, as a tensor (see flash_attention)."""
@@ -124,7 +137,7 @@ def _feature_args(q, mask, slopes, opts: ScoreOptions) -> dict:
     mask_strides = (0, 0, 0, 0) if mask is None else _strides(mask)
     reach = 0 if mask is None else (mask.shape[2] + 256) * abs(mask_strides[2]) + (mask.shape[3] + 256) * abs(mask_strides[3])
     return dict(
-        Mask=q if mask is None else (mask.view(torch.uint8) if mask_kind == 1 else mask),
+        Mask=_mask_arg(q, mask),
         Slopes=q if slopes is None else slopes,
         stride_mb=mask_strides[0], stride_mh=mask_strides[1], stride_mm=mask_strides[2], stride_mn=mask_strides[3],
         stride_sb=0 if slopes is None else slopes.stride(0), stride_sh=0 if slopes is None else slopes.stride(1),
@@ -150,6 +163,50 @@ def _needs_smaller_pipeline(features: dict) -> bool:
     return _has_2d_mask(features) or features["HAS_DROPOUT"]
 
 
+# Launch plans: everything a launch needs but its tensors and seed, kept per signature (shapes,
+# strides, dtypes, pointer alignment, options), so that a repeated call spends a few µs of host
+# time instead of re-deriving tile configs, feature flags and Triton's specialization.
+_PLANS: dict = {}
+_MAX_PLANS = 4096  # a generation loop with a growing KV cache makes one plan per length
+
+
+def _layout(t):
+    return None if t is None else (t.shape, t.stride(), t.dtype, t.data_ptr() % 16 == 0)
+
+
+def _tf32(q) -> bool:
+    """The one global setting a plan reads (through _precision)."""
+    return q.dtype == torch.float32 and torch.backends.cuda.matmul.allow_tf32
+
+
+def _plan(key, build):
+    plan = _PLANS.get(key)
+    if plan is None:
+        if len(_PLANS) >= _MAX_PLANS:
+            _PLANS.clear()
+        plan = _PLANS[key] = build()
+    return plan
+
+
+def _mask_arg(q, mask):
+    """The Mask pointer argument: bool masks are read as bytes; q stands in for no mask."""
+    return q if mask is None else (mask.view(torch.uint8) if mask.dtype == torch.bool else mask)
+
+
+def _on_device(fn):
+    """Run on the tensors' GPU: Triton launches on the current device, which a caller's tensors
+    need not be on."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        device = args[0].device
+        if device.type == "cuda" and device.index != torch._C._cuda_getDevice():
+            with torch.cuda.device(device):
+                return fn(*args, **kwargs)
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+@_on_device
 def flash_forward(q, k, v, scale: float, is_causal: bool, causal_offset: int, config=None, *,
                   mask=None, slopes=None, opts: ScoreOptions | None = None):
     """q: (B, H_Q, S_Q, D_QK); k: (B, H_KV, S_K, D_QK); v: (B, H_KV, S_K, D_V); any strides.
@@ -157,22 +214,33 @@ def flash_forward(q, k, v, scale: float, is_causal: bool, causal_offset: int, co
     opts (ScoreOptions) overrides scale / is_causal / causal_offset and adds the other options.
     Returns out (B, H_Q, S_Q, D_V) in q's memory order and lse (B, H_Q, S_Q) fp32 (natural log)."""
     opts = opts or ScoreOptions(scale, is_causal, causal_offset)
-    batch, heads_q, seq_q, d_qk = q.shape
-    heads_kv, seq_k, d_v = k.shape[1], k.shape[2], v.shape[3]
-    out = empty_like_layout(q, d_v)
+    batch, heads_q, seq_q, _ = q.shape
+    out = empty_like_layout(q, v.shape[3])
     lse = torch.empty((batch, heads_q, seq_q), device=q.device, dtype=torch.float32)
-    if batch * heads_q * seq_q == 0 or seq_k == 0:  # D_V = 0 still runs: lse is defined
+    if batch * heads_q * seq_q == 0 or k.shape[2] == 0:  # D_V = 0 still runs: lse is defined
         out.zero_()
         lse.fill_(float("-inf"))
         return out, lse
+    key = ("forward", q.device, _tf32(q), _layout(q), _layout(k), _layout(v), _layout(mask), _layout(slopes), opts.plan_key,
+           config)
+    launch = _plan(key, lambda: _forward_plan(q, k, v, out, lse, mask, slopes, opts, config))
+    launch(q, k, v, out, lse, _mask_arg(q, mask), q if slopes is None else slopes, opts.seed)
+    return out, lse
+
+
+_FORWARD_PER_CALL = ("Q", "K", "V", "Out", "LSE", "Mask", "Slopes", "seed")
+
+
+def _forward_plan(q, k, v, out, lse, mask, slopes, opts, config):
+    batch, heads_q, seq_q, d_qk = q.shape
+    heads_kv, seq_k, d_v = k.shape[1], k.shape[2], v.shape[3]
     cfg = config or configs.forward_config(_capability(q.device), q.element_size(), d_qk, d_v, opts.is_causal, seq_k)
     features = _feature_args(q, mask, slopes, opts)
     if config is None and _needs_smaller_pipeline(features):
         cfg = configs.for_mask_tiles(cfg, _has_2d_mask(features))
     grid = (_cdiv(seq_q, cfg.block_m) * batch * heads_q,)
-    forward_kernels, _ = _kernels()
-    forward_kernels.attention_forward_kernel[grid](
-        q, k, v, out, lse, *_strides(q), *_strides(k), *_strides(v), *_strides(out),
+    return _launchers()[0].bind(
+        grid, _FORWARD_PER_CALL, q, k, v, out, lse, *_strides(q), *_strides(k), *_strides(v), *_strides(out),
         H_Q=heads_q, GROUP=heads_q // heads_kv, S_Q=seq_q, S_K=seq_k,
         D_QK=d_qk, D_V=d_v, BLOCK_M=cfg.block_m, BLOCK_N=cfg.block_n,
         BLOCK_DQK=configs.padded_head_dim(d_qk), BLOCK_DV=configs.padded_head_dim(d_v),
@@ -180,9 +248,9 @@ def flash_forward(q, k, v, scale: float, is_causal: bool, causal_offset: int, co
         PRECISION=_precision(q.dtype), REVERSE_GRID=opts.is_causal,
         num_warps=cfg.num_warps, num_stages=cfg.num_stages, **features,
     )
-    return out, lse
 
 
+@_on_device
 def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causal_offset: int, config=None, *,
                    mask=None, slopes=None, opts: ScoreOptions | None = None, mask_grad: bool = False):
     """Gradients (dq, dk, dv, dmask) of flash_forward, dq/dk/dv each in the memory order of its
@@ -190,42 +258,61 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
     `config` (a configs.BackwardConfig) overrides the tuning table, for tuning runs."""
     opts = opts or ScoreOptions(scale, is_causal, causal_offset)
     batch, heads_q, seq_q, d_qk = q.shape
-    heads_kv, seq_k, d_v = k.shape[1], k.shape[2], v.shape[3]
-    dq, dk, dv = empty_like_layout(q, d_qk), empty_like_layout(k, d_qk), empty_like_layout(v, d_v)
+    seq_k = k.shape[2]
+    dq, dk, dv = empty_like_layout(q, d_qk), empty_like_layout(k, d_qk), empty_like_layout(v, v.shape[3])
     dmask = None
     if mask_grad:  # zeros: tiles the kernels skip (outside the window or causal range) get none
         dmask = torch.zeros((batch, heads_q, seq_q, seq_k), device=q.device, dtype=mask.dtype)
     if batch * heads_q * seq_q == 0 or seq_k == 0:  # a zero head dim still runs: dv is defined
         return dq.zero_(), dk.zero_(), dv.zero_(), dmask
+    delta = torch.empty_like(lse)
+    key = ("backward", q.device, _tf32(q), _layout(dout), _layout(q), _layout(k), _layout(v), _layout(out), _layout(lse),
+           _layout(mask), _layout(slopes), opts.plan_key, config, mask_grad)
+    preprocess, dkdv, dq_launch = _plan(key, lambda: _backward_plan(dout, q, k, v, out, lse, delta, dq, dk, dv,
+                                                                    dmask, mask, slopes, opts, config, mask_grad))
+    mask_arg, slopes_arg = _mask_arg(q, mask), q if slopes is None else slopes
+    preprocess(out, dout, delta)
+    dkdv(q, k, v, dout, lse, delta, dk, dv, mask_arg, slopes_arg, opts.seed)
+    dq_launch(q, k, v, dout, lse, delta, dq, mask_arg, slopes_arg, q if dmask is None else dmask, opts.seed)
+    return dq, dk, dv, dmask
+
+
+def _backward_plan(dout, q, k, v, out, lse, delta, dq, dk, dv, dmask, mask, slopes, opts, config, mask_grad):
+    """The three launches of the backward: delta = rowsum(dO * O), then dK/dV, then dQ."""
+    batch, heads_q, seq_q, d_qk = q.shape
+    heads_kv, seq_k, d_v = k.shape[1], k.shape[2], v.shape[3]
     cfg = config or configs.backward_config(_capability(q.device), q.element_size(), d_qk, d_v, opts.is_causal, seq_k)
     features = _feature_args(q, mask, slopes, opts)
     if config is None and _needs_smaller_pipeline(features):
         cfg = configs.for_mask_tiles(cfg, _has_2d_mask(features))
     block_dqk, block_dv = configs.padded_head_dim(d_qk), configs.padded_head_dim(d_v)
-    delta = torch.empty_like(lse)
     pre_block = 64
-    _, kernels = _kernels()
-    kernels.attention_backward_preprocess_kernel[(_cdiv(seq_q, pre_block) * batch * heads_q,)](
-        out, dout, delta, *_strides(out), *_strides(dout), heads_q, seq_q,
-        D_V=d_v, BLOCK_M=pre_block, BLOCK_DV=block_dv,
+    launch_preprocess, launch_dkdv, launch_dq = _launchers()[1:]
+    preprocess = launch_preprocess.bind(
+        (_cdiv(seq_q, pre_block) * batch * heads_q,), ("Out", "dOut", "Delta"), out, dout, delta,
+        *_strides(out), *_strides(dout), heads_q, seq_q, D_V=d_v, BLOCK_M=pre_block, BLOCK_DV=block_dv,
     )
     common = dict(D_QK=d_qk, D_V=d_v, BLOCK_DQK=block_dqk, BLOCK_DV=block_dv, PRECISION=_precision(q.dtype),
                   H_Q=heads_q, GROUP=heads_q // heads_kv, S_Q=seq_q, S_K=seq_k, sm_scale=opts.scale, **features)
     c = cfg.dkdv
-    kernels.attention_backward_dkdv_kernel[(_cdiv(seq_k, c.block_n) * batch * heads_kv,)](
+    dkdv = launch_dkdv.bind(
+        (_cdiv(seq_k, c.block_n) * batch * heads_kv,),
+        ("Q", "K", "V", "dOut", "LSE", "Delta", "dK", "dV", "Mask", "Slopes", "seed"),
         q, k, v, dout, lse, delta, dk, dv,
         *_strides(q), *_strides(k), *_strides(v), *_strides(dout), *_strides(dk), *_strides(dv),
         H_KV=heads_kv, BLOCK_M=c.block_m, BLOCK_N=c.block_n, EVEN_M=seq_q % c.block_m == 0,
         EVEN_N=seq_k % c.block_n == 0, num_warps=c.num_warps, num_stages=c.num_stages, **common,
     )
     c = cfg.dq
-    kernels.attention_backward_dq_kernel[(_cdiv(seq_q, c.block_m) * batch * heads_q,)](
+    dq_launch = launch_dq.bind(
+        (_cdiv(seq_q, c.block_m) * batch * heads_q,),
+        ("Q", "K", "V", "dOut", "LSE", "Delta", "dQ", "Mask", "Slopes", "dMask", "seed"),
         q, k, v, dout, lse, delta, dq, *_strides(q), *_strides(k), *_strides(v), *_strides(dout), *_strides(dq),
         dMask=q if dmask is None else dmask,
         BLOCK_M=c.block_m, BLOCK_N=c.block_n, EVEN_M=seq_q % c.block_m == 0, EVEN_N=seq_k % c.block_n == 0,
         MASK_GRAD=mask_grad, REVERSE_GRID=opts.is_causal, num_warps=c.num_warps, num_stages=c.num_stages, **common,
     )
-    return dq, dk, dv, dmask
+    return preprocess, dkdv, dq_launch
 
 
 def dropout_keep_mask(seed: int, batch: int, heads_q: int, seq_q: int, seq_k: int, p: float, device) -> torch.Tensor:
@@ -300,11 +387,39 @@ def _backward(ctx, dout, _dlse):
 _forward_op.register_autograd(_backward, setup_context=_setup_context)
 
 
+class _EagerFlashAttention(torch.autograd.Function):
+    """The custom op's forward and backward for eager calls. torch.library's dispatch costs
+    ~40 µs a call with autograd (benchmarks/host_overhead.py), more than the GPU needs for a
+    small attention call; compiled graphs, where that cost is gone, use the custom op."""
+
+    @staticmethod
+    def forward(ctx, q, k, v, mask, slopes, opts: ScoreOptions):
+        out, lse = flash_forward(q, k, v, opts.scale, opts.is_causal, opts.diag_off, mask=mask, slopes=slopes,
+                                 opts=opts)
+        ctx.save_for_backward(q, k, v, out, lse, mask, slopes)
+        ctx.opts = opts
+        ctx.mark_non_differentiable(lse)
+        return out, lse
+
+    @staticmethod
+    def backward(ctx, dout, _dlse):
+        q, k, v, out, lse, mask, slopes = ctx.saved_tensors
+        mask_grad = mask is not None and ctx.needs_input_grad[3]
+        opts = ctx.opts
+        dq, dk, dv, dmask = flash_backward(dout, q, k, v, out, lse, opts.scale, opts.is_causal, opts.diag_off,
+                                           mask=mask, slopes=slopes, opts=opts, mask_grad=mask_grad)
+        return dq, dk, dv, dmask, None, None
+
+
 def flash_attention(q, k, v, scale: float, is_causal: bool = False, causal_offset: int = 0, *,
                     mask=None, slopes=None, opts: ScoreOptions | None = None, seed: torch.Tensor | None = None):
     """(out, lse) with autograd through out (and a float mask); (B, H, S, D) tensors of any strides.
     seed: a CPU int64 tensor holding the dropout seed (default: opts.seed)."""
     opts = opts or ScoreOptions(scale, is_causal, causal_offset)
+    if not torch.compiler.is_compiling():
+        if seed is not None and opts.dropout_p > 0:
+            opts = dataclasses.replace(opts, seed=int(seed.item()))
+        return _EagerFlashAttention.apply(q, k, v, mask, slopes, opts)
     if seed is None:
         seed = torch.tensor(opts.seed, dtype=torch.int64)
     return _forward_op(q, k, v, mask, slopes, opts.scale, opts.is_causal, opts.diag_off, opts.window[0],
@@ -321,6 +436,12 @@ class FlashBackend:
 
     def run(self, q, k, v, mask, slopes, call: AttentionCall):
         """Returns (out, lse); see flash_forward."""
-        seed = dropout_seed_tensor() if call.dropout_p > 0 else torch.zeros((), dtype=torch.int64)
+        seed = dropout_seed_tensor() if call.dropout_p > 0 else None
+        if not (call.requires_grad or call.mask_requires_grad or torch.compiler.is_compiling()):
+            opts = ScoreOptions.of_call(call)  # nothing to differentiate: no autograd node (inference)
+            if seed is not None:
+                opts = dataclasses.replace(opts, seed=int(seed.item()))
+            return flash_forward(q, k, v, call.scale, call.is_causal, call.causal_offset, mask=mask, slopes=slopes,
+                                 opts=opts)
         return flash_attention(q, k, v, call.scale, mask=mask, slopes=slopes, opts=ScoreOptions.of_call(call),
                                seed=seed)

@@ -1,0 +1,95 @@
+"""Launching a Triton kernel with little host time: bind once, launch many times.
+
+`kernel[grid](...)` re-derives the specialization of every argument on every launch: about
+100 µs of Python for our ~45-argument kernels on an H200 host (benchmarks/launch_overhead.py),
+more than a small attention call takes on the GPU. `FastLauncher.bind` does that work once
+for an argument signature and returns a `BoundLaunch`, which takes only the arguments that
+change from call to call (the tensors and the dropout seed) and calls the compiled kernel's
+launcher directly. Callers keep the bound launches keyed by everything that fixes the other
+arguments (shapes, strides, dtypes, pointer alignment, options): see backends/flash.py.
+
+Under the interpreter, while a launch hook is installed (a profiler that reads launch
+metadata), or if this Triton lays its internals out otherwise, a bound launch goes through
+the plain `kernel[grid](...)`.
+"""
+from __future__ import annotations
+
+import functools
+
+import torch
+
+
+FAST = True  # False: every launch through kernel[grid](...), to compare (tests, benchmarks)
+
+
+class FastLauncher:
+    def __init__(self, kernel):
+        self.kernel = kernel
+        self.usable = hasattr(kernel, "params") and hasattr(kernel, "device_caches")  # False under the interpreter
+        self.names = [p.name for p in kernel.params] if self.usable else None
+
+    def bind(self, grid, per_call: tuple[str, ...], *args, **kwargs) -> "BoundLaunch":
+        """A launch with every argument fixed to `args` and `kwargs` except those named in
+        `per_call`, whose values each call passes, in that order. Compiles on first use."""
+        kwargs.update(zip(self.kernel.arg_names, args))
+        return BoundLaunch(self, tuple(grid) + (1,) * (3 - len(grid)), per_call, kwargs)
+
+
+class BoundLaunch:
+    __slots__ = ("launcher", "grid", "per_call", "kwargs", "values", "slots", "compiled", "direct")
+
+    def __init__(self, launcher: FastLauncher, grid, per_call, kwargs):
+        self.launcher, self.grid, self.per_call, self.kwargs = launcher, grid, per_call, kwargs
+        self.compiled = self.direct = None
+        # per-call values are not kept: a cached launch must not hold the first call's tensors
+        kwargs = {name: (None if name in per_call else value) for name, value in kwargs.items()}
+        self.kwargs = kwargs
+        if launcher.usable:
+            self.values = [kwargs[name] for name in launcher.names]
+            self.slots = [(launcher.names.index(name), i) for i, name in enumerate(per_call)]
+            self.kwargs = {name: kwargs[name] for name in kwargs if name not in launcher.names}  # num_warps, ...
+
+    def __call__(self, *values):
+        launcher = self.launcher
+        if self.compiled is None or not FAST or _hooks_installed():
+            kwargs = dict(zip(launcher.names, self.values), **self.kwargs) if launcher.usable else dict(self.kwargs)
+            kwargs.update(zip(self.per_call, values))
+            compiled = launcher.kernel[self.grid](**kwargs)
+            if launcher.usable and self.compiled is None:
+                self._remember(compiled.result() if hasattr(compiled, "result") else compiled)
+            return
+        args = self.values.copy()
+        for slot, i in self.slots:
+            args[slot] = values[i]
+        compiled = self.compiled
+        stream = _current_stream()
+        if self.direct is not None:  # the C launcher itself, without its Python wrapper
+            launch, cooperative, pdl = self.direct
+            launch(*self.grid, stream, compiled.function, cooperative, pdl, None, None, compiled.packed_metadata,
+                   None, None, None, *args)
+        else:
+            compiled.run(*self.grid, stream, compiled.function, compiled.packed_metadata, None, None, None, *args)
+
+    def _remember(self, compiled):
+        self.compiled = compiled
+        runner = compiled.run
+        plain = (getattr(runner, "global_scratch_size", 1) == 0 and getattr(runner, "profile_scratch_size", 1) == 0
+                 and hasattr(runner, "launch"))
+        self.direct = (runner.launch, runner.launch_cooperative_grid, runner.launch_pdl) if plain else None
+
+
+def _current_stream():
+    """The stream Triton's own launch would use: the current device's current stream (through
+    the calls Triton's driver makes; torch.cuda.current_stream() costs ~10 µs more)."""
+    return torch._C._cuda_getCurrentRawStream(torch._C._cuda_getDevice())
+
+
+def _hooks_installed() -> bool:
+    runtime = _knobs_runtime()
+    return bool(runtime.launch_enter_hook.calls or runtime.launch_exit_hook.calls)
+
+
+@functools.lru_cache(maxsize=None)
+def _knobs_runtime():
+    from triton import knobs
+    return knobs.runtime
