@@ -36,12 +36,12 @@ class NanoGPTAttention(torch.nn.Module):
 
 @BACKENDS
 @pytest.mark.parametrize("bias", [True, False])
-def test_causal_self_attention_loads_nanogpt_weights_and_matches(backend, bias, gen):
+def test_causal_self_attention_loads_nanogpt_weights_and_matches(backend, bias, device, gen):
     config = GPTConfig(block_size=64, n_embd=48, n_head=3, dropout=0.0, bias=bias)
-    ref = NanoGPTAttention(config)
-    ours = CausalSelfAttention(config)
+    ref = NanoGPTAttention(config).to(device)
+    ours = CausalSelfAttention(config).to(device)
     ours.load_state_dict(ref.state_dict())  # strict: same names and shapes
-    x = torch.randn(2, 37, 48, generator=gen)
+    x = torch.randn(2, 37, 48, generator=gen, device=device)
     x_ref, x_ours = x.clone().requires_grad_(), x.clone().requires_grad_()
     with flashsdpa.sdpa_kernel(backend):
         out = ours(x_ours)
@@ -54,9 +54,9 @@ def test_causal_self_attention_loads_nanogpt_weights_and_matches(backend, bias, 
         torch.testing.assert_close(p.grad, q.grad, rtol=1e-4, atol=1e-5, msg=name)
 
 
-def test_causal_self_attention_dropout_only_in_training(gen):
-    ours = CausalSelfAttention(GPTConfig(n_embd=32, n_head=2, dropout=0.5))
-    x = torch.randn(1, 20, 32, generator=gen)
+def test_causal_self_attention_dropout_only_in_training(device, gen):
+    ours = CausalSelfAttention(GPTConfig(n_embd=32, n_head=2, dropout=0.5)).to(device)
+    x = torch.randn(1, 20, 32, generator=gen, device=device)
     ours.eval()
     assert torch.equal(ours(x), ours(x))
     ours.train()
@@ -75,26 +75,26 @@ MHA_OPTIONS = [{}, {"batch_first": True}, {"kdim": 12, "vdim": 20}, {"add_bias_k
                {"add_zero_attn": True}, {"bias": False}]
 
 
-def _mha_inputs(options, gen, L=7, S=9, N=3, E=32):
+def _mha_inputs(options, gen, device, L=7, S=9, N=3, E=32):
     def make(n, d):
-        return torch.randn((N, n, d) if options.get("batch_first") else (n, N, d), generator=gen)
+        return torch.randn((N, n, d) if options.get("batch_first") else (n, N, d), generator=gen, device=device)
     return make(L, E), make(S, options.get("kdim", E)), make(S, options.get("vdim", E))
 
 
 @BACKENDS
 @pytest.mark.parametrize("options", MHA_OPTIONS, ids=lambda o: ",".join(o) or "default")
-def test_multihead_attention_is_a_drop_in(backend, options, gen):
-    ref = torch.nn.MultiheadAttention(32, 4, **options)
-    ours = MultiheadAttention(32, 4, **options)
+def test_multihead_attention_is_a_drop_in(backend, options, device, gen):
+    ref = torch.nn.MultiheadAttention(32, 4, **options).to(device)
+    ours = MultiheadAttention(32, 4, **options).to(device)
     assert list(ours.state_dict()) == list(ref.state_dict())
     ours.load_state_dict(ref.state_dict())
-    q, k, v = _mha_inputs(options, gen)
-    padding = torch.zeros(3, 9, dtype=torch.bool)
+    q, k, v = _mha_inputs(options, gen, device)
+    padding = torch.zeros(3, 9, dtype=torch.bool, device=device)
     padding[0, -3:] = True
-    bool_mask = torch.zeros(7, 9, dtype=torch.bool)
+    bool_mask = torch.zeros(7, 9, dtype=torch.bool, device=device)
     bool_mask[:, 0] = True
-    calls = [{}, {"key_padding_mask": padding}, {"attn_mask": bool_mask}, {"attn_mask": torch.randn(7, 9, generator=gen)},
-             {"key_padding_mask": padding, "attn_mask": torch.randn(12, 7, 9, generator=gen)},
+    calls = [{}, {"key_padding_mask": padding}, {"attn_mask": bool_mask}, {"attn_mask": torch.randn(7, 9, generator=gen, device=device)},
+             {"key_padding_mask": padding, "attn_mask": torch.randn(12, 7, 9, generator=gen, device=device)},
              {"need_weights": False}, {"average_attn_weights": False}]
     for kwargs in calls:
         expected, expected_w = ref(q, k, v, **kwargs)
@@ -107,11 +107,11 @@ def test_multihead_attention_is_a_drop_in(backend, options, gen):
             torch.testing.assert_close(weights, expected_w, rtol=1e-4, atol=1e-6, msg=str(kwargs))
 
 
-def test_multihead_attention_unbatched_and_causal(gen):
-    ref, ours = torch.nn.MultiheadAttention(16, 2), MultiheadAttention(16, 2)
+def test_multihead_attention_unbatched_and_causal(device, gen):
+    ref, ours = torch.nn.MultiheadAttention(16, 2).to(device), MultiheadAttention(16, 2).to(device)
     ours.load_state_dict(ref.state_dict())
-    x = torch.randn(5, 16, generator=gen)
-    mask = torch.nn.Transformer.generate_square_subsequent_mask(5)
+    x = torch.randn(5, 16, generator=gen, device=device)
+    mask = torch.nn.Transformer.generate_square_subsequent_mask(5, device=device)
     expected, _ = ref(x, x, x, attn_mask=mask, is_causal=True)
     out, _ = ours(x, x, x, attn_mask=mask, is_causal=True)
     torch.testing.assert_close(out, expected, rtol=1e-4, atol=1e-5)

@@ -29,7 +29,7 @@ def _models(device, seed):
 
 
 def _batch(device, gen):
-    ids = torch.randint(0, 101, (3, 19), generator=gen).to(device)
+    ids = torch.randint(0, 101, (3, 19), generator=gen, device=device)
     attention_mask = torch.ones(3, 19, dtype=torch.long, device=device)
     attention_mask[0, :6] = 0  # left padding, as for batched generation
     attention_mask[1, :1] = 0

@@ -6,7 +6,6 @@ Three layers, as in FlashAttention: `flash_forward` / `flash_backward` launch ke
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
 import importlib.util
 import os
@@ -208,10 +207,11 @@ def _on_device(fn):
 
 @_on_device
 def flash_forward(q, k, v, scale: float, is_causal: bool, causal_offset: int, config=None, *,
-                  mask=None, slopes=None, opts: ScoreOptions | None = None):
+                  mask=None, slopes=None, opts: ScoreOptions | None = None, seed: int | None = None):
     """q: (B, H_Q, S_Q, D_QK); k: (B, H_KV, S_K, D_QK); v: (B, H_KV, S_K, D_V); any strides.
     mask: (B, H_Q, S_Q, S_K) bool or float (stride 0 on broadcast dims), slopes: (B, H_Q) fp32;
     opts (ScoreOptions) overrides scale / is_causal / causal_offset and adds the other options.
+    seed: the dropout seed (default: opts.seed).
     Returns out (B, H_Q, S_Q, D_V) in q's memory order and lse (B, H_Q, S_Q) fp32 (natural log)."""
     opts = opts or ScoreOptions(scale, is_causal, causal_offset)
     batch, heads_q, seq_q, _ = q.shape
@@ -224,7 +224,7 @@ def flash_forward(q, k, v, scale: float, is_causal: bool, causal_offset: int, co
     key = ("forward", q.device, _tf32(q), _layout(q), _layout(k), _layout(v), _layout(mask), _layout(slopes), opts.plan_key,
            config)
     launch = _plan(key, lambda: _forward_plan(q, k, v, out, lse, mask, slopes, opts, config))
-    launch(q, k, v, out, lse, _mask_arg(q, mask), q if slopes is None else slopes, opts.seed)
+    launch(q, k, v, out, lse, _mask_arg(q, mask), q if slopes is None else slopes, opts.seed if seed is None else seed)
     return out, lse
 
 
@@ -252,7 +252,8 @@ def _forward_plan(q, k, v, out, lse, mask, slopes, opts, config):
 
 @_on_device
 def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causal_offset: int, config=None, *,
-                   mask=None, slopes=None, opts: ScoreOptions | None = None, mask_grad: bool = False):
+                   mask=None, slopes=None, opts: ScoreOptions | None = None, mask_grad: bool = False,
+                   seed: int | None = None):
     """Gradients (dq, dk, dv, dmask) of flash_forward, dq/dk/dv each in the memory order of its
     input; dmask (B, H_Q, S_Q, S_K) dense in the mask's dtype when mask_grad, else None.
     `config` (a configs.BackwardConfig) overrides the tuning table, for tuning runs."""
@@ -271,9 +272,10 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
     preprocess, dkdv, dq_launch = _plan(key, lambda: _backward_plan(dout, q, k, v, out, lse, delta, dq, dk, dv,
                                                                     dmask, mask, slopes, opts, config, mask_grad))
     mask_arg, slopes_arg = _mask_arg(q, mask), q if slopes is None else slopes
+    seed = opts.seed if seed is None else seed
     preprocess(out, dout, delta)
-    dkdv(q, k, v, dout, lse, delta, dk, dv, mask_arg, slopes_arg, opts.seed)
-    dq_launch(q, k, v, dout, lse, delta, dq, mask_arg, slopes_arg, q if dmask is None else dmask, opts.seed)
+    dkdv(q, k, v, dout, lse, delta, dk, dv, mask_arg, slopes_arg, seed)
+    dq_launch(q, k, v, dout, lse, delta, dq, mask_arg, slopes_arg, q if dmask is None else dmask, seed)
     return dq, dk, dv, dmask
 
 
@@ -389,15 +391,15 @@ _forward_op.register_autograd(_backward, setup_context=_setup_context)
 
 class _EagerFlashAttention(torch.autograd.Function):
     """The custom op's forward and backward for eager calls. torch.library's dispatch costs
-    ~40 µs a call with autograd (benchmarks/host_overhead.py), more than the GPU needs for a
+    ~40 µs a call with autograd (benchmarks/launch_overhead.py), more than the GPU needs for a
     small attention call; compiled graphs, where that cost is gone, use the custom op."""
 
     @staticmethod
-    def forward(ctx, q, k, v, mask, slopes, opts: ScoreOptions):
+    def forward(ctx, q, k, v, mask, slopes, opts: ScoreOptions, seed: int):
         out, lse = flash_forward(q, k, v, opts.scale, opts.is_causal, opts.diag_off, mask=mask, slopes=slopes,
-                                 opts=opts)
+                                 opts=opts, seed=seed)
         ctx.save_for_backward(q, k, v, out, lse, mask, slopes)
-        ctx.opts = opts
+        ctx.opts, ctx.seed = opts, seed
         ctx.mark_non_differentiable(lse)
         return out, lse
 
@@ -407,8 +409,8 @@ class _EagerFlashAttention(torch.autograd.Function):
         mask_grad = mask is not None and ctx.needs_input_grad[3]
         opts = ctx.opts
         dq, dk, dv, dmask = flash_backward(dout, q, k, v, out, lse, opts.scale, opts.is_causal, opts.diag_off,
-                                           mask=mask, slopes=slopes, opts=opts, mask_grad=mask_grad)
-        return dq, dk, dv, dmask, None, None
+                                           mask=mask, slopes=slopes, opts=opts, mask_grad=mask_grad, seed=ctx.seed)
+        return dq, dk, dv, dmask, None, None, None
 
 
 def flash_attention(q, k, v, scale: float, is_causal: bool = False, causal_offset: int = 0, *,
@@ -417,9 +419,8 @@ def flash_attention(q, k, v, scale: float, is_causal: bool = False, causal_offse
     seed: a CPU int64 tensor holding the dropout seed (default: opts.seed)."""
     opts = opts or ScoreOptions(scale, is_causal, causal_offset)
     if not torch.compiler.is_compiling():
-        if seed is not None and opts.dropout_p > 0:
-            opts = dataclasses.replace(opts, seed=int(seed.item()))
-        return _EagerFlashAttention.apply(q, k, v, mask, slopes, opts)
+        seed = int(seed.item()) if seed is not None and opts.dropout_p > 0 else opts.seed
+        return _EagerFlashAttention.apply(q, k, v, mask, slopes, opts, seed)
     if seed is None:
         seed = torch.tensor(opts.seed, dtype=torch.int64)
     return _forward_op(q, k, v, mask, slopes, opts.scale, opts.is_causal, opts.diag_off, opts.window[0],
@@ -438,10 +439,8 @@ class FlashBackend:
         """Returns (out, lse); see flash_forward."""
         seed = dropout_seed_tensor() if call.dropout_p > 0 else None
         if not (call.requires_grad or call.mask_requires_grad or torch.compiler.is_compiling()):
-            opts = ScoreOptions.of_call(call)  # nothing to differentiate: no autograd node (inference)
-            if seed is not None:
-                opts = dataclasses.replace(opts, seed=int(seed.item()))
+            # nothing to differentiate: no autograd node (inference)
             return flash_forward(q, k, v, call.scale, call.is_causal, call.causal_offset, mask=mask, slopes=slopes,
-                                 opts=opts)
+                                 opts=ScoreOptions.of_call(call), seed=0 if seed is None else int(seed.item()))
         return flash_attention(q, k, v, call.scale, mask=mask, slopes=slopes, opts=ScoreOptions.of_call(call),
                                seed=seed)
