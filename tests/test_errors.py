@@ -345,3 +345,19 @@ def test_alibi_with_a_two_dim_query(device, gen):
     q = randn((9, 16), torch.float32, device, gen)
     out = flashsdpa.scaled_dot_product_attention(q, q, q, alibi_slopes=torch.ones(1, device=device))
     assert out.shape == (9, 16) and torch.isfinite(out).all()
+
+
+def test_second_derivative_through_flash_raises(device, gen):
+    """The flash backward is not itself differentiable: asking for a second derivative must
+    raise, not return a silently wrong (zero) one. MATH, plain PyTorch, gives it."""
+    q = randn((1, 2, 16, 16), torch.float32, device, gen).requires_grad_()
+    with flashsdpa.sdpa_kernel(flashsdpa.Backend.FLASH):
+        out = flashsdpa.scaled_dot_product_attention(q, q, q)
+    (grad,) = torch.autograd.grad(out.sum(), q, create_graph=True)
+    with pytest.raises(RuntimeError):
+        grad.sum().backward()
+    with flashsdpa.sdpa_kernel(flashsdpa.Backend.MATH):
+        out = flashsdpa.scaled_dot_product_attention(q, q, q)
+    (grad,) = torch.autograd.grad(out.sum(), q, create_graph=True)
+    grad.sum().backward()
+    assert torch.isfinite(q.grad).all()
