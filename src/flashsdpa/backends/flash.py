@@ -228,16 +228,25 @@ def flash_forward(q, k, v, scale: float, is_causal: bool, causal_offset: int, co
     return out, lse
 
 
+def _tiles_and_features(table, q, k, v, mask, slopes, opts, config):
+    """A launch's tile config (from `table`, configs.forward_config or backward_config, unless
+    a tuning run passes `config`) and its feature arguments (_feature_args)."""
+    features = _feature_args(q, mask, slopes, opts)
+    if config is not None:
+        return config, features
+    cfg = table(_capability(q.device), q.element_size(), q.shape[3], v.shape[3], opts.is_causal, k.shape[2])
+    if _needs_smaller_pipeline(features):
+        cfg = configs.for_mask_tiles(cfg, _has_2d_mask(features))
+    return cfg, features
+
+
 _FORWARD_PER_CALL = ("Q", "K", "V", "Out", "LSE", "Mask", "Slopes", "seed")
 
 
 def _forward_plan(q, k, v, out, lse, mask, slopes, opts, config):
     batch, heads_q, seq_q, d_qk = q.shape
     heads_kv, seq_k, d_v = k.shape[1], k.shape[2], v.shape[3]
-    cfg = config or configs.forward_config(_capability(q.device), q.element_size(), d_qk, d_v, opts.is_causal, seq_k)
-    features = _feature_args(q, mask, slopes, opts)
-    if config is None and _needs_smaller_pipeline(features):
-        cfg = configs.for_mask_tiles(cfg, _has_2d_mask(features))
+    cfg, features = _tiles_and_features(configs.forward_config, q, k, v, mask, slopes, opts, config)
     grid = (_cdiv(seq_q, cfg.block_m) * batch * heads_q,)
     return _launchers()[0].bind(
         grid, _FORWARD_PER_CALL, q, k, v, out, lse, *_strides(q), *_strides(k), *_strides(v), *_strides(out),
@@ -283,10 +292,7 @@ def _backward_plan(dout, q, k, v, out, lse, delta, dq, dk, dv, dmask, mask, slop
     """The three launches of the backward: delta = rowsum(dO * O), then dK/dV, then dQ."""
     batch, heads_q, seq_q, d_qk = q.shape
     heads_kv, seq_k, d_v = k.shape[1], k.shape[2], v.shape[3]
-    cfg = config or configs.backward_config(_capability(q.device), q.element_size(), d_qk, d_v, opts.is_causal, seq_k)
-    features = _feature_args(q, mask, slopes, opts)
-    if config is None and _needs_smaller_pipeline(features):
-        cfg = configs.for_mask_tiles(cfg, _has_2d_mask(features))
+    cfg, features = _tiles_and_features(configs.backward_config, q, k, v, mask, slopes, opts, config)
     block_dqk, block_dv = configs.padded_head_dim(d_qk), configs.padded_head_dim(d_v)
     pre_block = 64
     launch_preprocess, launch_dkdv, launch_dq = _launchers()[1:]
