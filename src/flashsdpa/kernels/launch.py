@@ -1,16 +1,17 @@
 """Launching a Triton kernel with little host time: bind once, launch many times.
 
-`kernel[grid](...)` re-derives the specialization of every argument on every launch: about
-100 µs of Python for our ~45-argument kernels on an H200 host (benchmarks/launch_overhead.py),
-more than a small attention call takes on the GPU. `FastLauncher.bind` does that work once
+`kernel[grid](...)` re-derives the specialization of every argument on every launch: 40 to
+110 µs of Python per launch of our ~45-argument kernels on H200 hosts
+(benchmarks/launch_overhead.py), more than a small attention call takes on the GPU. `FastLauncher.bind` does that work once
 for an argument signature and returns a `BoundLaunch`, which takes only the arguments that
 change from call to call (the tensors and the dropout seed) and calls the compiled kernel's
 launcher directly. Callers keep the bound launches keyed by everything that fixes the other
 arguments (shapes, strides, dtypes, pointer alignment, options): see backends/flash.py.
 
-Under the interpreter, while a launch hook is installed (a profiler that reads launch
-metadata), or if this Triton lays its internals out otherwise, a bound launch goes through
-the plain `kernel[grid](...)`.
+Under the interpreter or while a launch hook is installed (a profiler that reads launch
+metadata), a bound launch goes through the plain `kernel[grid](...)`; a compiled kernel that
+needs scratch memory goes through its launcher's Python wrapper. The calls into the compiled
+kernel are those Triton 3.6's own JIT makes (scripts/setup.sh pins that version).
 """
 from __future__ import annotations
 
