@@ -2,8 +2,8 @@
 
 `kernel[grid](...)` re-derives the specialization of every argument on every launch: 40 to
 110 µs of Python per launch of our ~45-argument kernels on H200 hosts
-(benchmarks/launch_overhead.py), more than a small attention call takes on the GPU. `FastLauncher.bind` does that work once
-for an argument signature and returns a `BoundLaunch`, which takes only the arguments that
+(benchmarks/launch_overhead.py), more than a small attention call takes on the GPU.
+`FastLauncher.bind` does that work once for an argument signature and returns a `BoundLaunch`, which takes only the arguments that
 change from call to call (the tensors and the dropout seed) and calls the compiled kernel's
 launcher directly. Callers keep the bound launches keyed by everything that fixes the other
 arguments (shapes, strides, dtypes, pointer alignment, options): see backends/flash.py.
@@ -27,12 +27,12 @@ class FastLauncher:
     def __init__(self, kernel):
         self.kernel = kernel
         self.usable = hasattr(kernel, "params") and hasattr(kernel, "device_caches")  # False under the interpreter
-        self.names = [p.name for p in kernel.params] if self.usable else None
+        self.names = list(kernel.arg_names)
 
     def bind(self, grid, per_call: tuple[str, ...], *args, **kwargs) -> "BoundLaunch":
         """A launch with every argument fixed to `args` and `kwargs` except those named in
         `per_call`, whose values each call passes, in that order. Compiles on first use."""
-        kwargs.update(zip(self.kernel.arg_names, args))
+        kwargs.update(zip(self.names, args))
         return BoundLaunch(self, tuple(grid) + (1,) * (3 - len(grid)), per_call, kwargs)
 
 
@@ -40,15 +40,15 @@ class BoundLaunch:
     __slots__ = ("launcher", "grid", "per_call", "kwargs", "values", "slots", "compiled", "direct")
 
     def __init__(self, launcher: FastLauncher, grid, per_call, kwargs):
-        self.launcher, self.grid, self.per_call, self.kwargs = launcher, grid, per_call, kwargs
+        self.launcher, self.grid, self.per_call = launcher, grid, per_call
         self.compiled = self.direct = None
         # per-call values are not kept: a cached launch must not hold the first call's tensors
         kwargs = {name: (None if name in per_call else value) for name, value in kwargs.items()}
         self.kwargs = kwargs
-        if launcher.usable:
+        if launcher.usable:  # arguments in kernel order, and the launch options apart (num_warps, ...)
             self.values = [kwargs[name] for name in launcher.names]
             self.slots = [(launcher.names.index(name), i) for i, name in enumerate(per_call)]
-            self.kwargs = {name: kwargs[name] for name in kwargs if name not in launcher.names}  # num_warps, ...
+            self.kwargs = {name: value for name, value in kwargs.items() if name not in launcher.names}
 
     def __call__(self, *values):
         launcher = self.launcher
