@@ -6,6 +6,7 @@ is spent on them (a config that spills or runs out of shared memory is ruled out
 
     PYTHONPATH=src python3 benchmarks/compile_report.py                 # the Hopper tables
     PYTHONPATH=src python3 benchmarks/compile_report.py --d 128 --causal --fwd 128,128,8,3 --fwd 128,64,8,3
+    PYTHONPATH=src python3 benchmarks/compile_report.py --d 128 --bias --fwd 128,128,8,2 --bwd 32,64,4,2/64,64,4,2
 
 Arguments are specialised as the JIT specialises a typical call: every pointer and every
 stride but the last 16-aligned, the last stride 1, bf16 inputs.
@@ -23,7 +24,7 @@ from triton.backends.compiler import GPUTarget
 from triton.compiler import ASTSource
 
 from flashsdpa.kernels import backward, configs, forward
-from flashsdpa.kernels.configs import TileConfig
+from flashsdpa.kernels.configs import BackwardConfig, TileConfig
 
 BIN = os.path.join(os.path.dirname(triton.__file__), "backends", "nvidia", "bin")
 FLOAT_ARGS = {"qk_scale", "sm_scale", "softcap_scale", "softcap_log2", "dropout_p"}
@@ -33,13 +34,13 @@ FP32_POINTERS = {"LSE", "Delta", "Slopes"}
 
 def _signature(kernel, constexprs: dict, dtype: str):
     """Triton types and divisibility attributes for every runtime argument of `kernel`; the
-    head-dim strides become the constant 1 in `constexprs`."""
+    head-dim strides and the mask's key stride become the constant 1 in `constexprs`."""
     signature, attrs = {}, {}
     for i, param in enumerate(kernel.params):
         name = param.name
         if param.is_constexpr:
             signature[name] = "constexpr"
-        elif name.startswith("stride_") and name.endswith("d"):
+        elif name.startswith("stride_") and name.endswith("d") or name == "stride_mn":
             signature[name] = "constexpr"
             constexprs[name] = 1
         elif name.startswith("stride_"):
@@ -50,7 +51,8 @@ def _signature(kernel, constexprs: dict, dtype: str):
         elif name == "seed":
             signature[name] = "i64"
         elif name in POINTERS:
-            signature[name] = "*fp32" if name in FP32_POINTERS else ("*u8" if name == "Mask" else f"*{dtype}")
+            boolean_mask = name == "Mask" and constexprs.get("MASK_KIND") != 2
+            signature[name] = "*fp32" if name in FP32_POINTERS else ("*u8" if boolean_mask else f"*{dtype}")
             attrs[(i,)] = [["tt.divisibility", 16]]
         else:
             signature[name] = "i32"
@@ -107,7 +109,8 @@ def backward_reports(d: int, causal: bool, cfg, **features):
                           dict(common, BLOCK_M=cfg.dkdv.block_m, BLOCK_N=cfg.dkdv.block_n),
                           cfg.dkdv.num_warps, cfg.dkdv.num_stages)
     dq = compile_report(backward.attention_backward_dq_kernel,
-                        dict(common, BLOCK_M=cfg.dq.block_m, BLOCK_N=cfg.dq.block_n, MASK_GRAD=False,
+                        dict(common, BLOCK_M=cfg.dq.block_m, BLOCK_N=cfg.dq.block_n,
+                             MASK_GRAD=features.get("MASK_KIND") == 2,
                              REVERSE_GRID=causal), cfg.dq.num_warps, cfg.dq.num_stages)
     return dkdv, dq
 
@@ -124,19 +127,27 @@ def main():
     ap.add_argument("--causal", action="store_true")
     ap.add_argument("--fwd", action="append", default=[], help="forward config block_m,block_n,warps,stages")
     ap.add_argument("--dropout", action="store_true", help="compile with dropout on")
+    ap.add_argument("--bias", action="store_true", help="compile with a 2D bf16 bias (and its gradient)")
+    ap.add_argument("--bwd", action="append", default=[],
+                    help="backward configs dkdv_m,dkdv_n,warps,stages/dq_m,dq_n,warps,stages")
     args = ap.parse_args()
     features = dict(HAS_DROPOUT=True) if args.dropout else {}
+    if args.bias:
+        features["MASK_KIND"] = 2
     print("| kernel | tiles | registers | spill stores / loads (bytes) | shared KiB | SASS lines | wgmma / mma.sync |")
     print("|---|---|---|---|---|---|---|")
     for d in args.d or [64, 128]:
-        for causal in ([args.causal] if args.fwd else [False, True]):
+        for causal in ([args.causal] if args.fwd or args.bwd else [False, True]):
             tag = f"D={d} {'causal' if causal else 'full'}"
             fwd_configs = [TileConfig(*map(int, c.split(","))) for c in args.fwd] or sorted(
                 {configs.forward_config((9, 0), 2, d, d, causal, s) for s in (1024, 16384)}, key=str)
             for cfg in fwd_configs:
                 print(_row(f"forward {tag}", cfg, forward_report(d, causal, cfg, **features)), flush=True)
-            if not args.fwd:
-                cfg = configs.backward_config((9, 0), 2, d, d, causal, 16384)
+            bwd_configs = [BackwardConfig(*(TileConfig(*map(int, part.split(","))) for part in c.split("/")))
+                           for c in args.bwd]
+            if not args.fwd and not bwd_configs:
+                bwd_configs = [configs.backward_config((9, 0), 2, d, d, causal, 16384)]
+            for cfg in bwd_configs:
                 dkdv, dq = backward_reports(d, causal, cfg, **features)
                 print(_row(f"dK/dV {tag}", cfg.dkdv, dkdv), flush=True)
                 print(_row(f"dQ {tag}", cfg.dq, dq), flush=True)

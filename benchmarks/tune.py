@@ -52,10 +52,15 @@ def main():
     ap.add_argument("--dims", default="64,128")
     ap.add_argument("--seqs", default="2048,16384")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--kernels", default="fwd,dkdv,dq", help="which kernels to sweep (the others keep their first candidate)")
+    ap.add_argument("--causal", choices=("both", "yes", "no"), default="both")
     args = ap.parse_args()
+    kernels = args.kernels.split(",")
+    sweep = {name: (table if name in kernels else {d: cands[:1] for d, cands in table.items()})
+             for name, table in (("fwd", FWD), ("dkdv", DKDV), ("dq", DQ))}
     results = []
     for d in map(int, args.dims.split(",")):
-        for causal in (False, True):
+        for causal in {"both": (False, True), "yes": (True,), "no": (False,)}[args.causal]:
             for s in map(int, args.seqs.split(",")):
                 b, h = 16384 // s, 2048 // d
                 q, k, v = (torch.randn(b, h, s, d, device="cuda", dtype=torch.bfloat16) for _ in range(3))
@@ -64,13 +69,13 @@ def main():
                 out, lse = flash_forward(q, k, v, scale, causal, 0)
                 do = torch.randn_like(out)
                 row = {"d": d, "causal": causal, "s": s}
-                fwd = {c: try_time(lambda c=c: flash_forward(q, k, v, scale, causal, 0, TileConfig(*c))) for c in FWD[d]}
-                base_dq = TileConfig(*DQ[d][0])
+                fwd = {c: try_time(lambda c=c: flash_forward(q, k, v, scale, causal, 0, TileConfig(*c))) for c in sweep['fwd'][d]}
+                base_dq = TileConfig(*sweep['dq'][d][0])
                 dkdv = {c: try_time(lambda c=c: flash_backward(do, q, k, v, out, lse, scale, causal, 0,
-                                                               BackwardConfig(TileConfig(*c), base_dq))) for c in DKDV[d]}
+                                                               BackwardConfig(TileConfig(*c), base_dq))) for c in sweep['dkdv'][d]}
                 best_dkdv = TileConfig(*min(dkdv, key=dkdv.get))
                 dq = {c: try_time(lambda c=c: flash_backward(do, q, k, v, out, lse, scale, causal, 0,
-                                                             BackwardConfig(best_dkdv, TileConfig(*c)))) for c in DQ[d]}
+                                                             BackwardConfig(best_dkdv, TileConfig(*c)))) for c in sweep['dq'][d]}
                 qr, kr, vr = (t.detach().requires_grad_() for t in (q, k, v))
                 for name, backend in (("fa2", SDPBackend.FLASH_ATTENTION), ("cudnn", SDPBackend.CUDNN_ATTENTION)):
                     with sdpa_kernel(backend):

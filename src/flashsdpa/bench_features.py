@@ -1,7 +1,7 @@
 """Benchmark of the kernel's features (masks, bias with gradient, dropout, sliding window)
 against torch's SDPA backends, side by side in one run.
 
-    python -m flashsdpa.bench_features [--json FILE] [--markdown FILE]
+    python -m flashsdpa.bench_features [--json FILE] [--markdown FILE] [--cases bias,dropout]
 
 bf16, D = 128, H = 16, 16k tokens per batch (B = 16384 / S), random normal inputs,
 triton.testing.do_bench medians. TFLOP/s use the nominal FLOPs of the shape (4·B·H·S²·D,
@@ -136,6 +136,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m flashsdpa.bench_features", description=__doc__.split("\n")[0])
     ap.add_argument("--json")
     ap.add_argument("--markdown")
+    ap.add_argument("--cases", help="only the cases whose name contains one of these comma-separated words")
     args = ap.parse_args(argv)
     if not torch.cuda.is_available():
         print("No CUDA GPU: this benchmark needs one.")
@@ -143,7 +144,8 @@ def main(argv=None) -> int:
     env = environment()
     print(json.dumps(env))
     results = []
-    for case in CASES:
+    words = args.cases.split(",") if args.cases else None
+    for case in [c for c in CASES if words is None or any(w in c.name for w in words)]:
         for direction in ("fwd", "bwd"):
             for provider in case.providers:
                 r = measure(case, provider, direction)

@@ -271,8 +271,10 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
     seq_k = k.shape[2]
     dq, dk, dv = empty_like_layout(q, d_qk), empty_like_layout(k, d_qk), empty_like_layout(v, v.shape[3])
     dmask = None
-    if mask_grad:  # zeros: tiles the kernels skip (outside the window or causal range) get none
-        dmask = torch.zeros((batch, heads_q, seq_q, seq_k), device=q.device, dtype=mask.dtype)
+    if mask_grad:  # the dQ kernel writes every tile it visits; only skipped tiles need zeros
+        visits_all = not opts.is_causal and opts.window == (-1, -1)
+        dmask = (torch.empty if visits_all else torch.zeros)((batch, heads_q, seq_q, seq_k), device=q.device,
+                                                            dtype=mask.dtype)
     if batch * heads_q * seq_q == 0 or seq_k == 0:  # a zero head dim still runs: dv is defined
         return dq.zero_(), dk.zero_(), dv.zero_(), dmask
     delta = torch.empty_like(lse)
@@ -316,7 +318,7 @@ def _backward_plan(dout, q, k, v, out, lse, delta, dq, dk, dv, dmask, mask, slop
         (_cdiv(seq_q, c.block_m) * batch * heads_q,),
         ("Q", "K", "V", "dOut", "LSE", "Delta", "dQ", "Mask", "Slopes", "dMask", "seed"),
         q, k, v, dout, lse, delta, dq, *_strides(q), *_strides(k), *_strides(v), *_strides(dout), *_strides(dq),
-        dMask=q if dmask is None else dmask,
+        dMask=q if dmask is None else dmask, stride_dmm=seq_k,
         BLOCK_M=c.block_m, BLOCK_N=c.block_n, EVEN_M=seq_q % c.block_m == 0, EVEN_N=seq_k % c.block_n == 0,
         MASK_GRAD=mask_grad, REVERSE_GRID=opts.is_causal, num_warps=c.num_warps, num_stages=c.num_stages, **common,
     )

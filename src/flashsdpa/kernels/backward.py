@@ -14,7 +14,8 @@ Three launches, none of them atomic, so results are deterministic:
 import triton
 import triton.language as tl
 
-from .common import dropout_keep, feature_bases, key_range, visible_key_span, load_tile, matmul, row_block_and_head, store_tile, tile_scores
+from .common import (dropout_keep, feature_bases, key_range, load_mask_tile, load_tile, matmul, next_tile_start,
+                     row_block_and_head, store_tile, tile_scores, visible_key_span)
 
 
 @triton.jit(do_not_specialize=["S_Q"])
@@ -67,17 +68,29 @@ def _dkdv_tiles(
 ):
     q_ptr += tl.cast(start_m, tl.int64) * stride_qm
     do_ptr += tl.cast(start_m, tl.int64) * stride_dom
+    PREFETCH: tl.constexpr = MASK_KIND != 0 and not MASK_ROW_BCAST  # as in the forward, along the rows
+    if PREFETCH:
+        mT_next = load_mask_tile(mask_base, (start_m + offs_m)[None, :], cols[:, None], stride_mm, stride_mn,
+                                 tl.minimum(end_m, S_Q), S_K, MASK_KIND, MASK_INT64, False, True)
     for m0 in range(start_m, end_m, BLOCK_M):
+        m0 = tl.multiple_of(m0, BLOCK_M)
         rows = m0 + offs_m
+        # Work with the transposed scores sT = K Q^T (BLOCK_N, BLOCK_M) so that dV and dK
+        # come out of plain (not transposed) products.
+        if PREFETCH:
+            mT = mT_next
+            mT_next = load_mask_tile(mask_base, (next_tile_start(m0, start_m, end_m, BLOCK_M) + offs_m)[None, :],
+                                     cols[:, None], stride_mm, stride_mn, S_Q, S_K, MASK_KIND, MASK_INT64, False,
+                                     not (EVEN_M and EVEN_N))
+        else:
+            mT = load_mask_tile(mask_base, rows[None, :], cols[:, None], stride_mm, stride_mn, S_Q, S_K,
+                                MASK_KIND, MASK_INT64, MASK_ROW_BCAST, not (EVEN_M and EVEN_N))
         q = load_tile(q_ptr + q_offs, rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)    # (BLOCK_M, BLOCK_DQK)
         do = load_tile(do_ptr + do_offs, rows, S_Q, offs_dv, D_V, not EVEN_M, MASK_DV)  # (BLOCK_M, BLOCK_DV)
         lse, delta = _load_row_stats(LSE, Delta, row_base, rows, S_Q, EVEN_M)
-        # Work with the transposed scores sT = K Q^T (BLOCK_N, BLOCK_M) so that dV and dK
-        # come out of plain (not transposed) products.
-        sT, tT = tile_scores(matmul(k, tl.trans(q), PRECISION), rows[None, :], cols[:, None], mask_base,
-                             stride_mm, stride_mn, S_Q, S_K, slope, diag_off, lo_off, hi_off, qk_scale,
-                             softcap_scale, softcap_log2, MASK_KIND, MASK_INT64, MASK_ROW_BCAST, HAS_ALIBI, HAS_SOFTCAP,
-                             HAS_LO, HAS_HI, EDGE, not (EVEN_M and EVEN_N))
+        sT, tT = tile_scores(matmul(k, tl.trans(q), PRECISION), rows[None, :], cols[:, None], mT, S_K, slope,
+                             diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2, MASK_KIND, HAS_ALIBI,
+                             HAS_SOFTCAP, HAS_LO, HAS_HI, EDGE)
         pT = tl.math.exp2(sT - lse[None, :])
         dpT = matmul(v, tl.trans(do), PRECISION)
         if HAS_DROPOUT:
@@ -199,14 +212,25 @@ def _dq_tiles(
 ):
     k_ptr += tl.cast(start_n, tl.int64) * stride_kn
     v_ptr += tl.cast(start_n, tl.int64) * stride_vn
+    PREFETCH: tl.constexpr = MASK_KIND != 0 and not MASK_ROW_BCAST  # as in the forward
+    if PREFETCH:
+        m_next = load_mask_tile(mask_base, rows[:, None], (start_n + offs_n)[None, :], stride_mm, stride_mn,
+                                S_Q, end_n, MASK_KIND, MASK_INT64, False, True)
     for n0 in range(start_n, end_n, BLOCK_N):
+        n0 = tl.multiple_of(n0, BLOCK_N)  # every stage starts on a tile boundary: aligned mask loads
         cols = n0 + offs_n
+        if PREFETCH:
+            m = m_next
+            m_next = load_mask_tile(mask_base, rows[:, None], (next_tile_start(n0, start_n, end_n, BLOCK_N) + offs_n)[None, :],
+                                    stride_mm, stride_mn, S_Q, S_K, MASK_KIND, MASK_INT64, False, EDGE or not EVEN_M)
+        else:
+            m = load_mask_tile(mask_base, rows[:, None], cols[None, :], stride_mm, stride_mn, S_Q, S_K,
+                               MASK_KIND, MASK_INT64, MASK_ROW_BCAST, EDGE or not EVEN_M)
         kT = load_tile(k_ptr + k_offs, offs_dqk, D_QK, cols, S_K, MASK_DQK, EDGE)   # (BLOCK_DQK, BLOCK_N)
         vT = load_tile(v_ptr + v_offs, offs_dv, D_V, cols, S_K, MASK_DV, EDGE)      # (BLOCK_DV, BLOCK_N)
-        s, t = tile_scores(matmul(q, kT, PRECISION), rows[:, None], cols[None, :], mask_base, stride_mm,
-                           stride_mn, S_Q, S_K, slope, diag_off, lo_off, hi_off, qk_scale, softcap_scale,
-                           softcap_log2, MASK_KIND, MASK_INT64, MASK_ROW_BCAST, HAS_ALIBI, HAS_SOFTCAP, HAS_LO, HAS_HI,
-                           EDGE, EDGE or not EVEN_M)
+        s, t = tile_scores(matmul(q, kT, PRECISION), rows[:, None], cols[None, :], m, S_K, slope, diag_off,
+                           lo_off, hi_off, qk_scale, softcap_scale, softcap_log2, MASK_KIND, HAS_ALIBI,
+                           HAS_SOFTCAP, HAS_LO, HAS_HI, EDGE)
         p = tl.math.exp2(s - lse[:, None])
         dp = matmul(do, vT, PRECISION)
         if HAS_DROPOUT:
@@ -215,7 +239,10 @@ def _dq_tiles(
         ds = p * (dp - delta[:, None])
         if MASK_GRAD:  # d attn_mask = dS, a dense (B, H, S_Q, S_K) tensor
             ptrs = dmask_ptr + rows[:, None].to(tl.int64) * stride_dmm + cols[None, :]
-            tl.store(ptrs, ds.to(dmask_ptr.dtype.element_ty), mask=(rows[:, None] < S_Q) & (cols[None, :] < S_K))
+            if EDGE or not EVEN_M:
+                tl.store(ptrs, ds.to(dmask_ptr.dtype.element_ty), mask=(rows[:, None] < S_Q) & (cols[None, :] < S_K))
+            else:
+                tl.store(ptrs, ds.to(dmask_ptr.dtype.element_ty))
         if HAS_SOFTCAP:
             ds = ds * (1.0 - t * t)
         dq += matmul(ds.to(kT.dtype), tl.trans(kT), PRECISION)
@@ -232,7 +259,7 @@ def attention_backward_dq_kernel(
     stride_vb, stride_vh, stride_vn, stride_vd,
     stride_dob, stride_doh, stride_dom, stride_dod,
     stride_dqb, stride_dqh, stride_dqm, stride_dqd,
-    Mask, Slopes, dMask, stride_mb, stride_mh, stride_mm, stride_mn,
+    Mask, Slopes, dMask, stride_mb, stride_mh, stride_mm, stride_mn, stride_dmm,
     stride_sb, stride_sh,
     H_Q, GROUP, S_Q, S_K, diag_off, lo_off, hi_off, qk_scale, sm_scale, softcap_scale, softcap_log2,
     dropout_p, seed,
@@ -266,7 +293,7 @@ def attention_backward_dq_kernel(
     k_offs = offs_dqk[:, None] * stride_kd + offs_n[None, :] * stride_kn
     v_offs = offs_dv[:, None] * stride_vd + offs_n[None, :] * stride_vn
     mask_base, slope = feature_bases(Mask, Slopes, b, h, stride_mb, stride_mh, stride_sb, stride_sh, HAS_ALIBI)
-    dmask_ptr = dMask + bh.to(tl.int64) * S_Q * S_K   # dense (B, H, S_Q, S_K)
+    dmask_ptr = dMask + bh.to(tl.int64) * S_Q * stride_dmm   # dense (B, H, S_Q, S_K): stride_dmm = S_K, specialised
     dq = tl.zeros([BLOCK_M, BLOCK_DQK], dtype=tl.float32)
 
     key_lo = 0
@@ -279,7 +306,7 @@ def attention_backward_dq_kernel(
     for stage in tl.static_range(3):  # same key ranges as the forward
         if stage == 1 or (stage == 0 and HAS_LO) or (stage == 2 and (HAS_HI or not EVEN_N)):
             dq = _dq_tiles(dq, q, do, lse, delta, k_ptr, v_ptr, k_offs, v_offs, stride_kn, stride_vn,
-                           mask_base, stride_mm, stride_mn, dmask_ptr, S_K, slope, bh, seed, dropout_p,
+                           mask_base, stride_mm, stride_mn, dmask_ptr, stride_dmm, slope, bh, seed, dropout_p,
                            rows, offs_n, offs_dqk, offs_dv, bounds[stage], bounds[stage + 1], S_Q, S_K, D_QK, D_V,
                            diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
                            BLOCK_M, BLOCK_N, stage != 1, EVEN_M, HAS_LO, HAS_HI, MASK_KIND, MASK_INT64,

@@ -83,25 +83,15 @@ def dropout_keep(seed, bh, rows, start_col, dropout_p, BLOCK_M: tl.constexpr, BL
 
 
 @triton.jit
-def tile_scores(
-    qk, r2, c2, mask_ptr, stride_mm, stride_mn, S_Q, S_K, slope, diag_off, lo_off, hi_off,
-    qk_scale, softcap_scale, softcap_log2,
-    MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr, MASK_ROW_BCAST: tl.constexpr,
-    HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr,
-    HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, GEOMETRY: tl.constexpr, BOUNDS: tl.constexpr,
-):
-    """Base-2 scores of a tile from the raw products qk = q . k, and tanh(s / softcap) (the
-    softcap's derivative needs it; qk itself without softcap). GEOMETRY: the tile may hold
-    entries outside [lo, hi] or past S_K, which get -inf. BOUNDS: the tile may reach past
-    S_Q or S_K, so the mask is read under bounds. slope is in base 2 (slope * log2(e))."""
-    if HAS_SOFTCAP:
-        t = tanh(qk * softcap_scale)
-        s = t * softcap_log2
-    else:
-        t = qk
-        s = qk * qk_scale
-    if HAS_ALIBI:
-        s -= slope * tl.abs(r2 + diag_off - c2).to(tl.float32)
+def load_mask_tile(mask_ptr, r2, c2, stride_mm, stride_mn, S_Q, S_K,
+                   MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr, MASK_ROW_BCAST: tl.constexpr,
+                   BOUNDS: tl.constexpr):
+    """The attn_mask tile of rows r2 and columns c2 (0 when there is no mask).
+
+    [Note] Triton's software pipeliner only stages loads that feed a tl.dot, so a 2D mask
+    (a bias of B·H·S_q·S_k elements, as many bytes as the matmuls' time can hide at best)
+    would stall every step for its full memory latency. The loops prefetch it by hand: the
+    tile of the next step is loaded during this one (registers, one tile ahead)."""
     if MASK_KIND != 0 and MASK_ROW_BCAST:  # one row for all queries (key padding): a 1D load
         if BOUNDS:
             m = tl.load(mask_ptr + c2 * stride_mn, mask=c2 < S_K, other=0)
@@ -116,11 +106,41 @@ def tile_scores(
             m = tl.load(ptrs, mask=(r2 < S_Q) & (c2 < S_K), other=0)
         else:
             m = tl.load(ptrs)
-    if MASK_KIND != 0:
-        if MASK_KIND == 1:
-            s = tl.where(m != 0, s, float("-inf"))
-        else:
-            s += m.to(tl.float32) * LOG2_E
+    else:
+        m = 0
+    return m
+
+
+@triton.jit
+def next_tile_start(n0, start, end, BLOCK: tl.constexpr):
+    """The start of the tile after n0 in a loop over [start, end), or n0 itself for the last
+    tile: a prefetch then re-reads that tile (from L2) rather than reading past the range."""
+    last = start + tl.maximum(end - start - 1, 0) // BLOCK * BLOCK
+    return tl.multiple_of(tl.minimum(n0 + BLOCK, last), BLOCK)
+
+
+@triton.jit
+def tile_scores(
+    qk, r2, c2, m, S_K, slope, diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
+    MASK_KIND: tl.constexpr, HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr,
+    HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, GEOMETRY: tl.constexpr,
+):
+    """Base-2 scores of a tile from the raw products qk = q . k and its mask tile m
+    (load_mask_tile), and tanh(s / softcap) (the softcap's derivative needs it; qk itself
+    without softcap). GEOMETRY: the tile may hold entries outside [lo, hi] or past S_K, which
+    get -inf. slope is in base 2 (slope * log2(e))."""
+    if HAS_SOFTCAP:
+        t = tanh(qk * softcap_scale)
+        s = t * softcap_log2
+    else:
+        t = qk
+        s = qk * qk_scale
+    if HAS_ALIBI:
+        s -= slope * tl.abs(r2 + diag_off - c2).to(tl.float32)
+    if MASK_KIND == 1:
+        s = tl.where(m != 0, s, float("-inf"))
+    elif MASK_KIND == 2:
+        s += m.to(tl.float32) * LOG2_E
     if GEOMETRY:
         keep = c2 < S_K
         if HAS_HI:
