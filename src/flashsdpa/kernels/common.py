@@ -70,16 +70,19 @@ def tanh(x):
 @triton.jit
 def dropout_keep(seed, bh, rows, start_col, dropout_p, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
     """The (BLOCK_M, BLOCK_N) dropout keep-mask of query rows `rows` (1D) and key columns
-    [start_col, start_col + BLOCK_N), start_col a multiple of 4. Philox keyed by the call's
-    seed, one counter (column group of 4, row, batch*head) giving the 4 scores of a group,
-    so that forward, backward and dropout_keep_mask regenerate the same mask in any order."""
-    groups = start_col // 4 + tl.arange(0, BLOCK_N // 4)
-    c0 = (groups[None, :] + rows[:, None] * 0).to(tl.uint32)      # (BLOCK_M, BLOCK_N // 4)
+    [start_col, start_col + BLOCK_N), start_col a multiple of 8. Philox keyed by the call's
+    seed, one counter (column group of 8, row, batch*head) whose four 32-bit words give the 8
+    scores of a group 16 bits each (half the Philox work of 32 bits a score; p is then
+    resolved to 1/65536), so forward, backward and dropout_keep_mask regenerate the same
+    mask in any order."""
+    groups = start_col // 8 + tl.arange(0, BLOCK_N // 8)
+    c0 = (groups[None, :] + rows[:, None] * 0).to(tl.uint32)      # (BLOCK_M, BLOCK_N // 8)
     c1 = (rows[:, None] + groups[None, :] * 0).to(tl.uint32)
     zero = c0 * 0
     r0, r1, r2, r3 = tl.philox(seed, c0, c1, zero + bh.to(tl.uint32), zero)
-    bits = tl.reshape(tl.join(tl.join(r0, r1), tl.join(r2, r3)), [BLOCK_M, BLOCK_N])  # columns 4g + (0, 2, 1, 3)
-    return tl.uint_to_uniform_float(bits) >= dropout_p
+    words = tl.reshape(tl.join(tl.join(r0, r1), tl.join(r2, r3)), [BLOCK_M, BLOCK_N // 2])
+    halves = tl.reshape(tl.join(words & 0xFFFF, words >> 16), [BLOCK_M, BLOCK_N])
+    return halves.to(tl.float32) >= dropout_p * 65536.0  # the 16-bit draw against p * 2^16
 
 
 @triton.jit
