@@ -83,6 +83,48 @@ def test_accuracy_large(dtype, config, gen):
     _check(gen, dtype, *config)
 
 
+HOPPER_SHAPES = [  # (B, H_q, H_kv, S, causal): shapes the Gluon forward takes on sm_90
+    (2, 16, 16, 2048, "top_left"), (1, 8, 2, 1024, None), (2, 4, 4, 2048, "bottom_right"), (1, 4, 4, 8192, "top_left"),
+]
+
+
+@lowp
+@pytest.mark.parametrize("config", HOPPER_SHAPES, ids=lambda c: "b{}h{}-{}s{}-c{}".format(*c))
+def test_hopper_forward(dtype, config, gen, monkeypatch):
+    """The Hopper kernel runs these calls (checked), within the accuracy rule, forward and
+    backward (the backward reads its log-sum-exp); its output and log-sum-exp agree with the
+    portable Triton kernel's on the same inputs."""
+    if torch.cuda.get_device_capability()[0] != 9:
+        pytest.skip("the Gluon forward runs on sm_90 only")
+    b, h_q, h_kv, s, causal = config
+    q, k, v = (randn((b, h, s, 128), dtype, DEVICE, gen) for h in (h_q, h_kv, h_kv))
+    opts = flash.ScoreOptions(128 ** -0.5, causal is not None)
+    assert flash.hopper_forward_reason(q, k, v, torch.empty_like(q), opts=opts) is None
+    _check(gen, dtype, b, h_q, h_kv, s, s, 128, 128, causal)
+    out, lse = flash.flash_forward(q, k, v, 0.0, False, 0, opts=opts)
+    monkeypatch.setattr(flash, "HOPPER_FORWARD", False)
+    out_triton, lse_triton = flash.flash_forward(q, k, v, 0.0, False, 0, opts=opts)
+    assert torch.isfinite(out).all() and torch.isfinite(lse).all()
+    assert ((lse - lse_triton).abs() / lse_triton.abs().clamp_min(1)).max().item() < 1e-5
+    assert ((out.float() - out_triton.float()).norm() / out_triton.float().norm()).item() < 1e-2
+
+
+def test_hopper_forward_reasons():
+    q = torch.empty(1, 2, 2048, 128, device=DEVICE, dtype=torch.bfloat16)
+    reason = flash.hopper_forward_reason
+    if torch.cuda.get_device_capability()[0] != 9:
+        assert "sm_90" in reason(q, q, q, q)
+        return
+    assert reason(q, q, q, q) is None
+    assert "head dim 128" in reason(q[..., :64], q[..., :64], q[..., :64], q)
+    assert "multiple of 128" in reason(q[:, :, :1100], q[:, :, :1100], q[:, :, :1100], q)
+    assert "S >= 2048 causal" in reason(q[:, :, :1024], q[:, :, :1024], q[:, :, :1024], q,
+                                       opts=flash.ScoreOptions(1.0, is_causal=True))
+    assert "contiguous" in reason(q.transpose(1, 2).contiguous().transpose(1, 2), q, q, q)
+    assert "mask" in reason(q, q, q, q, mask=torch.ones(2048, 2048, device=DEVICE, dtype=torch.bool))
+    assert "float16" in reason(q.float(), q.float(), q.float(), q)
+
+
 @lowp
 @pytest.mark.parametrize("causal", [None, "top_left", "bottom_right"])
 def test_strided_bshd_inputs(dtype, causal, gen):

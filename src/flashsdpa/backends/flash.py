@@ -222,10 +222,42 @@ def flash_forward(q, k, v, scale: float, is_causal: bool, causal_offset: int, co
         lse.fill_(float("-inf"))
         return out, lse
     key = ("forward", q.device, _tf32(q), _layout(q), _layout(k), _layout(v), _layout(mask), _layout(slopes), opts.plan_key,
-           config)
-    launch = _plan(key, lambda: _forward_plan(q, k, v, out, lse, mask, slopes, opts, config))
+           config, HOPPER_FORWARD)
+    launch = _plan(key, lambda: _hopper_forward_plan(q, k, v, out, mask, slopes, opts, config)
+                   or _forward_plan(q, k, v, out, lse, mask, slopes, opts, config))
     launch(q, k, v, out, lse, _mask_arg(q, mask), q if slopes is None else slopes, opts.seed if seed is None else seed)
     return out, lse
+
+
+# The Gluon kernel for Hopper (kernels/hopper_forward.py) runs the forward calls it supports;
+# FLASHSDPA_HOPPER_FORWARD=0 keeps every call on the portable Triton kernel.
+HOPPER_FORWARD = os.environ.get("FLASHSDPA_HOPPER_FORWARD", "1") != "0"
+
+
+def hopper_forward_reason(q, k, v, out, mask=None, slopes=None, opts: ScoreOptions | None = None) -> str | None:
+    """Why a forward call does not run the Hopper Gluon kernel, or None when it does."""
+    if not HOPPER_FORWARD:
+        return "turned off (FLASHSDPA_HOPPER_FORWARD=0)"
+    if interpreter_active() or q.device.type != "cuda":
+        return "needs a CUDA GPU (not the interpreter)"
+    opts = opts or ScoreOptions(1.0)
+    has_features = (mask is not None or slopes is not None or opts.window != (-1, -1) or opts.softcap > 0
+                    or opts.dropout_p > 0 or opts.diag_off != 0)
+    from ..kernels import hopper_forward
+    reason = hopper_forward.unsupported_reason(q, k, v, _capability(q.device), has_features, opts.is_causal)
+    if reason is None and not out.is_contiguous():
+        reason = "needs a contiguous output"
+    return reason
+
+
+def _hopper_forward_plan(q, k, v, out, mask, slopes, opts, config):
+    """The forward launch on the Hopper kernel, or None where it does not apply (or a tuning run
+    passes a Triton tile config)."""
+    if config is not None or hopper_forward_reason(q, k, v, out, mask, slopes, opts) is not None:
+        return None
+    from ..kernels import hopper_forward
+    scale, causal = opts.scale, opts.is_causal
+    return lambda q, k, v, out, lse, *unused: hopper_forward.attention_forward(q, k, v, out, lse, scale, causal)
 
 
 def _tiles_and_features(table, q, k, v, mask, slopes, opts, config):
@@ -236,7 +268,7 @@ def _tiles_and_features(table, q, k, v, mask, slopes, opts, config):
         return config, features
     cfg = table(_capability(q.device), q.element_size(), q.shape[3], v.shape[3], opts.is_causal, k.shape[2])
     if _needs_smaller_pipeline(features):
-        cfg = configs.for_mask_tiles(cfg, _has_2d_mask(features))
+        cfg = configs.for_mask_tiles(cfg, _has_2d_mask(features), features["HAS_DROPOUT"])
     return cfg, features
 
 

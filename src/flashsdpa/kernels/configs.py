@@ -122,14 +122,18 @@ def backward_config(capability, element_size: int, d_qk: int, d_v: int, causal: 
     return GENERIC_BACKWARD[d]
 
 
-def for_mask_tiles(config, mask_2d: bool = True):
-    """A config that also streams a 2D attn_mask tile per step, or dropout's random bits: at
-    most 2 pipeline stages, so the extra tiles fit the shared memory that 3 stages of K and V
-    fill. In the forward a 2D mask also gets 32-wide key tiles (H200 sweep, D = 128, S = 2048:
-    64x32 read the bias 1.4x faster than 64x64; benchmarks/experiment_masks.py)."""
-    if isinstance(config, BackwardConfig):  # narrower tiles measured slower here (bias bwd 79 vs 160 TFLOP/s)
-        return BackwardConfig(for_mask_tiles(config.dkdv, False), for_mask_tiles(config.dq, False))
+def for_mask_tiles(config, mask_2d: bool, dropout: bool):
+    """The config for a call that also streams a 2D attn_mask tile per step (prefetched into
+    registers, see kernels/common.py) or draws dropout's random bits (which change layout
+    through shared memory): at most 2 pipeline stages in the forward, and for a 2D mask tiles
+    of at most 64x64 (H200, bf16, D = 128, S = 2048, bias: 64x64/4w/2s 293 TFLOP/s, 64x32 271,
+    128x128/8w/2s 283; benchmarks/experiment_masks.py). The backward keeps its table's tiles
+    for a mask (249 TFLOP/s against 202 with 2 stages) and drops to 2 stages for dropout."""
+    if isinstance(config, BackwardConfig):
+        if not dropout:
+            return config
+        return BackwardConfig(*(replace(c, num_stages=min(c.num_stages, 2)) for c in (config.dkdv, config.dq)))
     config = replace(config, num_stages=min(config.num_stages, 2))
     if mask_2d:
-        config = replace(config, block_m=min(config.block_m, 64), block_n=min(config.block_n, 32))
+        config = replace(config, block_m=min(config.block_m, 64), block_n=min(config.block_n, 64))
     return config

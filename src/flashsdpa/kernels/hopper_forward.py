@@ -1,9 +1,16 @@
-"""FA3-style Hopper forward attention in Gluon (Triton 3.6.0): a skeleton that compiles for
-sm_90a (see GLUON_HOPPER.md section 4 for what is verified and what is inferred) and has not
-yet run on a GPU. Run it with benchmarks/experiment_gluon_forward.py, which checks it against
-torch in a subprocess with a time limit (a wrong mbarrier phase hangs the GPU, not Python).
+"""Hopper (sm_90) forward kernel in Gluon, FlashAttention-3 style: one producer warp streams Q,
+K and V tiles with TMA through mbarrier-guarded shared-memory stages; two consumer warpgroups
+each own 64 query rows and take turns on the tensor cores (ping-pong), so that one's softmax
+overlaps the other's wgmma; P feeds the second matmul from registers.
+
+The fast path of the FLASH backend's forward where it applies (see `unsupported_reason`):
+16-bit inputs, head dim 128, contiguous (B, H, S, D) tensors, S_q = S_k a multiple of 128, no
+mask, bias, dropout, window or softcap (causal and GQA are fine), S >= 1024 (2048 causal; see
+MIN_SEQ). Everything else, and every backward, runs the portable Triton kernels. H200, bf16, 16k tokens: 615 / 561 TFLOP/s at
+S = 8192 (full / causal) against cuDNN's 617 / 552 and our Triton kernel's 518 / 476
+(benchmarks/experiment_gluon_forward.py). Design notes: benchmarks/GLUON_HOPPER.md.
 """
-import triton
+import torch
 from triton.experimental import gluon
 from triton.experimental.gluon import language as gl
 from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
@@ -14,7 +21,7 @@ from triton.experimental.gluon.language.nvidia.hopper import (
 @gluon.jit
 def _producer(desc_q, desc_k, desc_v, q_bufs, k_bufs, v_bufs,
               q_ready, k_ready, k_empty, v_ready, v_empty,
-              N_CTX, CAUSAL: gl.constexpr):
+              N_CTX, H_Q, GROUP, CAUSAL: gl.constexpr):
     SPLIT_M: gl.constexpr = desc_q.block_type.shape[0]
     BLOCK_M: gl.constexpr = 2 * SPLIT_M
     BLOCK_N: gl.constexpr = desc_k.block_type.shape[0]
@@ -22,6 +29,7 @@ def _producer(desc_q, desc_k, desc_v, q_bufs, k_bufs, v_bufs,
     start_m = gl.program_id(0)
     off_hz = gl.program_id(1)
     row0 = off_hz * N_CTX                      # first row of this (z, h) in the flattened [Z*H*N_CTX, D] view
+    kv_row0 = (off_hz // H_Q * (H_Q // GROUP) + off_hz % H_Q // GROUP) * N_CTX   # its key-value head (GQA)
     q_row = row0 + start_m * BLOCK_M
     for c in gl.static_range(2):               # Q halves for the two consumer warpgroups
         mbarrier.expect(q_ready.index(c), desc_q.block_type.nbytes)
@@ -34,7 +42,7 @@ def _producer(desc_q, desc_k, desc_v, q_bufs, k_bufs, v_bufs,
     for j in range(n_tiles):
         idx = j % NBUF
         ph = (j // NBUF) & 1
-        kv_row = row0 + j * BLOCK_N
+        kv_row = kv_row0 + j * BLOCK_N
         # fresh mbarrier: waiting on parity 1 returns immediately (tutorial 08 idiom)
         mbarrier.wait(k_empty.index(idx), ph ^ 1)
         mbarrier.expect(k_ready.index(idx), desc_k.block_type.nbytes)
@@ -151,7 +159,7 @@ def _consumer(cid: gl.constexpr, sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs
 
 
 @gluon.jit
-def attn_fwd_hopper(sm_scale, M_ptr, N_CTX, desc_q, desc_k, desc_v, desc_o,
+def attn_fwd_hopper(sm_scale, M_ptr, N_CTX, H_Q, GROUP, desc_q, desc_k, desc_v, desc_o,
                     NBUF: gl.constexpr, CAUSAL: gl.constexpr, CONSUMER_REGS: gl.constexpr,
                     PRODUCER_REGS: gl.constexpr):
     dtype: gl.constexpr = desc_q.dtype
@@ -180,7 +188,7 @@ def attn_fwd_hopper(sm_scale, M_ptr, N_CTX, desc_q, desc_k, desc_v, desc_o,
     c0: gl.constexpr = 0
     c1: gl.constexpr = 1
     pargs = (desc_q, desc_k, desc_v, q_bufs, k_bufs, v_bufs, q_ready, k_ready, k_empty, v_ready, v_empty,
-             N_CTX, CAUSAL)
+             N_CTX, H_Q, GROUP, CAUSAL)
     gl.warp_specialize([
         (_consumer, (c0, ) + cargs),  # default partition: num_warps (=4) warps = consumer warpgroup 0
         (_consumer, (c1, ) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
@@ -188,23 +196,51 @@ def attn_fwd_hopper(sm_scale, M_ptr, N_CTX, desc_q, desc_k, desc_v, desc_o,
     ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
 
 
-def attention_forward(q, k, v, sm_scale, causal, NBUF=2, consumer_regs=240, producer_regs=24):
-    """q, k, v: [Z, H, N_CTX, D] contiguous bf16/fp16; N_CTX % 128 == 0 assumed by this skeleton."""
-    import torch
-    Z, H, N_CTX, D = q.shape
-    SPLIT_M, BLOCK_N = 64, 128
-    assert N_CTX % (2 * SPLIT_M) == 0 and N_CTX % BLOCK_N == 0
+SPLIT_M, BLOCK_N = 64, 128  # rows per consumer warpgroup (two per program), keys per stage
+# Below these lengths the Triton kernel is faster (H200 grid, bf16, 16k tokens: at S = 512 this
+# kernel ran 238 / 157 TFLOP/s full / causal against Triton's 354 / 238, causal S = 1024 271
+# against 314; full S = 1024 523 against 447): few key tiles per program leave its pipeline
+# mostly filling and draining, and the grid is not persistent.
+MIN_SEQ = {False: 1024, True: 2048}
+
+
+def unsupported_reason(q, k, v, capability, has_features: bool, causal: bool = False) -> str | None:
+    """Why this kernel cannot run a forward call, or None when it can. `has_features`: the call
+    has a mask, bias, ALiBi, dropout, window, softcap or a diagonal offset."""
+    batch, heads_q, seq_q, d = q.shape
+    if capability is None or capability[0] != 9:
+        return "needs an sm_90 GPU (Hopper)"
+    if q.dtype not in (torch.float16, torch.bfloat16) or k.dtype != q.dtype or v.dtype != q.dtype:
+        return "needs float16 or bfloat16 q, k, v"
+    if d != 128 or k.shape[3] != 128 or v.shape[3] != 128:
+        return f"needs head dim 128 (got {d}/{v.shape[3]}; the Triton kernel is as fast at 64)"
+    if seq_q != k.shape[2] or seq_q % (2 * SPLIT_M) or seq_q == 0:
+        return f"needs S_q = S_k, a multiple of {2 * SPLIT_M} (got {seq_q} and {k.shape[2]})"
+    if seq_q < MIN_SEQ[causal]:
+        return f"runs S >= {MIN_SEQ[causal]} {'causal' if causal else 'full'} (got {seq_q}; the Triton kernel is faster below)"
+    if has_features:
+        return "runs no mask, bias, ALiBi, dropout, window, softcap or offset diagonal"
+    if not all(t.is_contiguous() and t.data_ptr() % 16 == 0 for t in (q, k, v)):
+        return "needs contiguous (B, H, S, D) tensors, 16-byte aligned (TMA)"
+    if batch * heads_q > 65535:
+        return "needs B * H_q <= 65535 (the grid's second axis)"
+    return None
+
+
+def attention_forward(q, k, v, out, lse, sm_scale: float, causal: bool, NBUF: int = 2, consumer_regs: int = 240,
+                      producer_regs: int = 24):
+    """Writes out (B, H_q, S, D) and lse (B, H_q, S) fp32 natural log; q, k, v as
+    unsupported_reason accepts them (GQA: k and v with H_kv heads dividing H_q)."""
+    batch, heads_q, seq, d = q.shape
     gdt = gl.bfloat16 if q.dtype == torch.bfloat16 else gl.float16
-    o = torch.empty_like(q)
-    M = torch.empty((Z, H, N_CTX), device=q.device, dtype=torch.float32)
-    y = Z * H * N_CTX
 
     def desc(t, block):
         layout = gl.NVMMASharedLayout.get_default_for(block, gdt)
-        return TensorDescriptor(t.view(y, D), shape=[y, D], strides=[D, 1], block_shape=block, layout=layout)
+        rows = t.shape[0] * t.shape[1] * t.shape[2]
+        return TensorDescriptor(t.view(rows, d), shape=[rows, d], strides=[d, 1], block_shape=block, layout=layout)
 
-    dq, dk, dv, do = desc(q, [SPLIT_M, D]), desc(k, [BLOCK_N, D]), desc(v, [BLOCK_N, D]), desc(o, [SPLIT_M, D])
-    grid = (N_CTX // (2 * SPLIT_M), Z * H)
-    attn_fwd_hopper[grid](sm_scale, M, N_CTX, dq, dk, dv, do, NBUF, causal, consumer_regs, producer_regs,
-                          num_warps=4)
-    return o, M
+    grid = (seq // (2 * SPLIT_M), batch * heads_q)
+    attn_fwd_hopper[grid](sm_scale, lse, seq, heads_q, heads_q // k.shape[1], desc(q, [SPLIT_M, d]),
+                          desc(k, [BLOCK_N, d]), desc(v, [BLOCK_N, d]), desc(out, [SPLIT_M, d]),
+                          NBUF, causal, consumer_regs, producer_regs, num_warps=4)
+    return out, lse
