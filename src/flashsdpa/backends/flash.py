@@ -240,11 +240,17 @@ def hopper_forward_reason(q, k, v, out, mask=None, slopes=None, opts: ScoreOptio
         return "turned off (FLASHSDPA_HOPPER_FORWARD=0)"
     if interpreter_active() or q.device.type != "cuda":
         return "needs a CUDA GPU (not the interpreter)"
+    capability = _capability(q.device)
+    if capability[0] != 9:  # before importing Gluon, which older Tritons lack
+        return "needs an sm_90 GPU (Hopper)"
+    try:
+        from ..kernels import hopper_forward
+    except ImportError as error:
+        return f"needs a Triton with Gluon's Hopper API ({error})"
     opts = opts or ScoreOptions(1.0)
     has_features = (mask is not None or slopes is not None or opts.window != (-1, -1) or opts.softcap > 0
                     or opts.dropout_p > 0 or opts.diag_off != 0)
-    from ..kernels import hopper_forward
-    reason = hopper_forward.unsupported_reason(q, k, v, _capability(q.device), has_features, opts.is_causal)
+    reason = hopper_forward.unsupported_reason(q, k, v, capability, has_features, opts.is_causal)
     if reason is None and not out.is_contiguous():
         reason = "needs a contiguous output"
     return reason
