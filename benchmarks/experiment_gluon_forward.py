@@ -82,15 +82,17 @@ def compile_only():
 
     for d in (128, 64):
         for causal in (False, True):
-            q_layout = gl.NVMMASharedLayout.get_default_for([64, d], gl.bfloat16)
-            k_layout = gl.NVMMASharedLayout.get_default_for([128, d], gl.bfloat16)
+            q_block, k_block = [1, 1, 64, d], [1, 1, 128, d]   # 4D boxes over (B, H, S, D)
+            q_layout = gl.NVMMASharedLayout.get_default_for(q_block, gl.bfloat16)
+            k_layout = gl.NVMMASharedLayout.get_default_for(k_block, gl.bfloat16)
 
             def desc(block, layout):  # the JIT's spelling of a Gluon tensor descriptor's type
                 return f"tensordesc<bf16{block},{layout!r}>"
-            signature = {"sm_scale": "fp32", "M_ptr": "*fp32", "N_CTX": "i32", "H_Q": "i32", "GROUP": "i32", "desc_q": desc([64, d], q_layout),
-                         "desc_k": desc([128, d], k_layout), "desc_v": desc([128, d], k_layout),
-                         "desc_o": desc([64, d], q_layout), "NBUF": "constexpr", "CAUSAL": "constexpr",
-                         "CONSUMER_REGS": "constexpr", "PRODUCER_REGS": "constexpr"}
+            signature = {"sm_scale": "fp32", "M_ptr": "*fp32", "N_CTX": "i32", "H_Q": "i32", "GROUP": "i32",
+                         "desc_q": desc(q_block, q_layout), "desc_k": desc(k_block, k_layout),
+                         "desc_v": desc(k_block, k_layout), "desc_o": desc(q_block, q_layout),
+                         "NBUF": "constexpr", "CAUSAL": "constexpr", "CONSUMER_REGS": "constexpr",
+                         "PRODUCER_REGS": "constexpr"}
             constants = {"NBUF": 2, "CAUSAL": causal, "CONSUMER_REGS": 240, "PRODUCER_REGS": 24}
             kernel = triton.compile(GluonASTSource(attn_fwd_hopper, signature, constants),
                                     target=GPUTarget("cuda", 90, 32), options={"num_warps": 4})

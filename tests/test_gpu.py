@@ -83,24 +83,28 @@ def test_accuracy_large(dtype, config, gen):
     _check(gen, dtype, *config)
 
 
-HOPPER_SHAPES = [  # (B, H_q, H_kv, S, causal): shapes the Gluon forward takes on sm_90
-    (2, 16, 16, 2048, "top_left"), (1, 8, 2, 1024, None), (2, 4, 4, 2048, "bottom_right"), (1, 4, 4, 8192, "top_left"),
+HOPPER_SHAPES = [  # (B, H_q, H_kv, S, causal, layout): calls the Gluon forward takes on sm_90
+    (2, 16, 16, 2048, "top_left", "bhsd"), (1, 8, 2, 1024, None, "bhsd"), (2, 4, 4, 2048, "bottom_right", "bshd"),
+    (1, 4, 4, 8192, "top_left", "bhsd"), (2, 8, 2, 1000 + 1037, None, "bshd"), (1, 4, 4, 2049, "top_left", "bhsd"),
+    (3, 2, 1, 4095, "bottom_right", "bshd"),
 ]
 
 
 @lowp
-@pytest.mark.parametrize("config", HOPPER_SHAPES, ids=lambda c: "b{}h{}-{}s{}-c{}".format(*c))
+@pytest.mark.parametrize("config", HOPPER_SHAPES, ids=lambda c: "b{}h{}-{}s{}-c{}-{}".format(*c))
 def test_hopper_forward(dtype, config, gen, monkeypatch):
     """The Hopper kernel runs these calls (checked), within the accuracy rule, forward and
-    backward (the backward reads its log-sum-exp); its output and log-sum-exp agree with the
+    backward (the backward reads its log-sum-exp), including (B, S, H, D) projections and
+    lengths that are not a multiple of its tiles; its output and log-sum-exp agree with the
     portable Triton kernel's on the same inputs."""
     if torch.cuda.get_device_capability()[0] != 9:
         pytest.skip("the Gluon forward runs on sm_90 only")
-    b, h_q, h_kv, s, causal = config
-    q, k, v = (randn((b, h, s, 128), dtype, DEVICE, gen) for h in (h_q, h_kv, h_kv))
+    b, h_q, h_kv, s, causal, layout = config
+    tensors, view = _tensors(gen, dtype, b, h_q, h_kv, s, s, 128, 128, layout)
+    q, k, v = view(*tensors)
     opts = flash.ScoreOptions(128 ** -0.5, causal is not None)
-    assert flash.hopper_forward_reason(q, k, v, torch.empty_like(q), opts=opts) is None
-    _check(gen, dtype, b, h_q, h_kv, s, s, 128, 128, causal)
+    assert flash.hopper_forward_reason(q, k, v, flash.empty_like_layout(q, 128), opts=opts) is None
+    _check(gen, dtype, b, h_q, h_kv, s, s, 128, 128, causal, layout=layout)
     out, lse = flash.flash_forward(q, k, v, 0.0, False, 0, opts=opts)
     monkeypatch.setattr(flash, "HOPPER_FORWARD", False)
     out_triton, lse_triton = flash.flash_forward(q, k, v, 0.0, False, 0, opts=opts)
@@ -117,10 +121,13 @@ def test_hopper_forward_reasons():
         return
     assert reason(q, q, q, q) is None
     assert "head dim 128" in reason(q[..., :64], q[..., :64], q[..., :64], q)
-    assert "multiple of 128" in reason(q[:, :, :1100], q[:, :, :1100], q[:, :, :1100], q)
+    assert reason(q[:, :, :1100], q[:, :, :1100], q[:, :, :1100], q) is None   # ragged: fine
+    assert reason(q.transpose(1, 2).contiguous().transpose(1, 2), q, q, q) is None   # (B, S, H, D) memory
+    assert "S_q = S_k" in reason(q, q[:, :, :1024], q[:, :, :1024], q)
     assert "S >= 2048 causal" in reason(q[:, :, :1024], q[:, :, :1024], q[:, :, :1024], q,
                                        opts=flash.ScoreOptions(1.0, is_causal=True))
-    assert "contiguous" in reason(q.transpose(1, 2).contiguous().transpose(1, 2), q, q, q)
+    unaligned = torch.empty(1, 2, 2048, 132, device=DEVICE, dtype=torch.bfloat16)[..., :128]   # rows of 264 bytes
+    assert "TMA" in reason(unaligned, q, q, q)
     assert "mask" in reason(q, q, q, q, mask=torch.ones(2048, 2048, device=DEVICE, dtype=torch.bool))
     assert "float16" in reason(q.float(), q.float(), q.float(), q)
 

@@ -251,8 +251,8 @@ def hopper_forward_reason(q, k, v, out, mask=None, slopes=None, opts: ScoreOptio
     has_features = (mask is not None or slopes is not None or opts.window != (-1, -1) or opts.softcap > 0
                     or opts.dropout_p > 0 or opts.diag_off != 0)
     reason = hopper_forward.unsupported_reason(q, k, v, capability, has_features, opts.is_causal)
-    if reason is None and not out.is_contiguous():
-        reason = "needs a contiguous output"
+    if reason is None and not hopper_forward.tma_compatible(out):
+        reason = "needs an output a TMA descriptor can address"
     return reason
 
 

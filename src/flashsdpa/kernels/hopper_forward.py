@@ -4,13 +4,17 @@ each own 64 query rows and take turns on the tensor cores (ping-pong), so that o
 overlaps the other's wgmma; P feeds the second matmul from registers.
 
 The fast path of the FLASH backend's forward where it applies (see `unsupported_reason`):
-16-bit inputs, head dim 128, contiguous (B, H, S, D) tensors, S_q = S_k a multiple of 128, no
-mask, bias, dropout, window or softcap (causal and GQA are fine), S >= 1024 (2048 causal; see
-MIN_SEQ). Everything else, and every backward, runs the portable Triton kernels. H200, bf16, 16k tokens: 615 / 561 TFLOP/s at
-S = 8192 (full / causal) against cuDNN's 617 / 552 and our Triton kernel's 518 / 476
-(benchmarks/experiment_gluon_forward.py). Design notes: benchmarks/GLUON_HOPPER.md.
+16-bit inputs, head dim 128, any strides a TMA descriptor takes (unit last stride, 16-byte
+aligned: (B, H, S, D) and (B, S, H, D) memory alike), S_q = S_k of any length (4D descriptors
+keep a ragged tile within its head: reads past S are zeros, stores past S are dropped), S >=
+1024 (2048 causal; see MIN_SEQ), no mask, bias, dropout, window or softcap (causal and GQA are
+fine). Everything else, and every backward, runs the portable Triton kernels. H200, bf16, 16k
+tokens: 620 / 610 TFLOP/s at S = 8192 (full / causal) against cuDNN's 611 / 542 and our Triton
+kernel's 507 / 470 (benchmarks/experiment_gluon_forward.py). Design notes:
+benchmarks/GLUON_HOPPER.md.
 """
 import torch
+import triton
 from triton.experimental import gluon
 from triton.experimental.gluon import language as gl
 from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
@@ -22,39 +26,50 @@ from triton.experimental.gluon.language.nvidia.hopper import (
 def _producer(desc_q, desc_k, desc_v, q_bufs, k_bufs, v_bufs,
               q_ready, k_ready, k_empty, v_ready, v_empty,
               N_CTX, H_Q, GROUP, CAUSAL: gl.constexpr):
-    SPLIT_M: gl.constexpr = desc_q.block_type.shape[0]
+    SPLIT_M: gl.constexpr = desc_q.block_type.shape[2]
     BLOCK_M: gl.constexpr = 2 * SPLIT_M
-    BLOCK_N: gl.constexpr = desc_k.block_type.shape[0]
+    BLOCK_N: gl.constexpr = desc_k.block_type.shape[2]
     NBUF: gl.constexpr = k_bufs.type.shape[0]
     start_m = gl.program_id(0)
     off_hz = gl.program_id(1)
-    row0 = off_hz * N_CTX                      # first row of this (z, h) in the flattened [Z*H*N_CTX, D] view
-    kv_row0 = (off_hz // H_Q * (H_Q // GROUP) + off_hz % H_Q // GROUP) * N_CTX   # its key-value head (GQA)
-    q_row = row0 + start_m * BLOCK_M
+    # 4D descriptors (B, H, S, D) over the tensors' own strides: any layout with a unit last
+    # stride, and a ragged last tile reads zeros / stores nothing past S within its own head.
+    b = off_hz // H_Q
+    h = off_hz % H_Q
+    h_kv = h // GROUP                          # the key-value head (GQA)
     for c in gl.static_range(2):               # Q halves for the two consumer warpgroups
         mbarrier.expect(q_ready.index(c), desc_q.block_type.nbytes)
-        tma.async_copy_global_to_shared(desc_q, [q_row + c * SPLIT_M, 0], q_ready.index(c), q_bufs.index(c))
-    if CAUSAL:
-        hi = (start_m + 1) * BLOCK_M
-    else:
-        hi = N_CTX
-    n_tiles = gl.cdiv(hi, BLOCK_N)
+        tma.async_copy_global_to_shared(desc_q, [b, h, start_m * BLOCK_M + c * SPLIT_M, 0], q_ready.index(c),
+                                        q_bufs.index(c))
+    n_tiles = gl.cdiv(_key_end(start_m, N_CTX, BLOCK_M, CAUSAL), BLOCK_N)
     for j in range(n_tiles):
         idx = j % NBUF
         ph = (j // NBUF) & 1
-        kv_row = kv_row0 + j * BLOCK_N
         # fresh mbarrier: waiting on parity 1 returns immediately (tutorial 08 idiom)
         mbarrier.wait(k_empty.index(idx), ph ^ 1)
         mbarrier.expect(k_ready.index(idx), desc_k.block_type.nbytes)
-        tma.async_copy_global_to_shared(desc_k, [kv_row, 0], k_ready.index(idx), k_bufs.index(idx))
+        tma.async_copy_global_to_shared(desc_k, [b, h_kv, j * BLOCK_N, 0], k_ready.index(idx), k_bufs.index(idx))
         mbarrier.wait(v_empty.index(idx), ph ^ 1)
         mbarrier.expect(v_ready.index(idx), desc_v.block_type.nbytes)
-        tma.async_copy_global_to_shared(desc_v, [kv_row, 0], v_ready.index(idx), v_bufs.index(idx))
+        tma.async_copy_global_to_shared(desc_v, [b, h_kv, j * BLOCK_N, 0], v_ready.index(idx), v_bufs.index(idx))
 
 
 @gluon.jit
-def _softmax_tile(s, m_i, l_i, qk_scale, start_n, offs_m, BLOCK_N: gl.constexpr,
+def _key_end(start_m, N_CTX, BLOCK_M: gl.constexpr, CAUSAL: gl.constexpr):
+    """One past the last key that any row of query block start_m sees."""
+    if CAUSAL:
+        return gl.minimum((start_m + 1) * BLOCK_M, N_CTX)
+    else:
+        return N_CTX
+
+
+@gluon.jit
+def _softmax_tile(s, m_i, l_i, qk_scale, start_n, offs_m, N_CTX, BLOCK_N: gl.constexpr,
                   s_layout: gl.constexpr, CAUSAL: gl.constexpr):
+    if not CAUSAL:  # the ragged last tile: keys past N_CTX were read as zeros (causal rows never reach them)
+        if start_n + BLOCK_N > N_CTX:
+            offs_n = start_n + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, s_layout))
+            s = gl.where(offs_n[None, :] < N_CTX, s, -float("inf"))
     if CAUSAL:
         # only the tile(s) that straddle the diagonal pay for the mask
         if start_n + BLOCK_N > gl.min(offs_m, axis=0):
@@ -70,11 +85,11 @@ def _softmax_tile(s, m_i, l_i, qk_scale, start_n, offs_m, BLOCK_N: gl.constexpr,
 @gluon.jit
 def _consumer(cid: gl.constexpr, sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs, o_bufs,
               q_ready, k_ready, k_empty, v_ready, v_empty, turn,
-              N_CTX, CAUSAL: gl.constexpr):
-    SPLIT_M: gl.constexpr = q_bufs.type.shape[1]
-    HEAD_DIM: gl.constexpr = q_bufs.type.shape[2]
+              N_CTX, H_Q, CAUSAL: gl.constexpr):
+    SPLIT_M: gl.constexpr = q_bufs.type.shape[3]     # buffers are (stage, 1, 1, rows, D): 4D TMA boxes
+    HEAD_DIM: gl.constexpr = q_bufs.type.shape[4]
     BLOCK_M: gl.constexpr = 2 * SPLIT_M
-    BLOCK_N: gl.constexpr = k_bufs.type.shape[1]
+    BLOCK_N: gl.constexpr = k_bufs.type.shape[3]
     NBUF: gl.constexpr = k_bufs.type.shape[0]
     dtype: gl.constexpr = q_bufs.dtype
     # one warpgroup = 4 warps; wgmma atom m=16, k=256/bitwidth
@@ -91,13 +106,9 @@ def _consumer(cid: gl.constexpr, sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs
     start_m = gl.program_id(0)
     off_hz = gl.program_id(1)
     offs_m = start_m * BLOCK_M + cid * SPLIT_M + gl.arange(0, SPLIT_M, layout=row_s)
-    if CAUSAL:
-        hi = (start_m + 1) * BLOCK_M
-    else:
-        hi = N_CTX
-    n_tiles = gl.cdiv(hi, BLOCK_N)
+    n_tiles = gl.cdiv(_key_end(start_m, N_CTX, BLOCK_M, CAUSAL), BLOCK_N)
 
-    q_smem = q_bufs.index(cid)
+    q_smem = q_bufs.index(cid).reshape([SPLIT_M, HEAD_DIM])
     my_turn = turn.index(cid)
     other_turn = turn.index(1 - cid)
     mbarrier.wait(q_ready.index(cid), 0)
@@ -110,11 +121,12 @@ def _consumer(cid: gl.constexpr, sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs
     # ---- prologue: S_0 = Q K_0^T, softmax(S_0) ----
     mbarrier.wait(k_ready.index(0), 0)
     mbarrier.wait(my_turn, 0)                                    # ping-pong: wait for our GEMM slot
-    s = warpgroup_mma(q_smem, k_bufs.index(0).permute((1, 0)), s0, use_acc=False, is_async=True)
+    k_t = k_bufs.index(0).reshape([BLOCK_N, HEAD_DIM]).permute((1, 0))
+    s = warpgroup_mma(q_smem, k_t, s0, use_acc=False, is_async=True)
     mbarrier.arrive(other_turn, count=1)                         # hand the tensor cores to the other WG
     s = warpgroup_mma_wait(num_outstanding=0, deps=(s, ))
     mbarrier.arrive(k_empty.index(0), count=1)
-    p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, 0, offs_m, BLOCK_N, s_layout, CAUSAL)
+    p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, 0, offs_m, N_CTX, BLOCK_N, s_layout, CAUSAL)
 
     # ---- steady state: issue S_j = Q K_j^T and O += P_{j-1} V_{j-1}, softmax(S_j) overlaps PV ----
     for j in range(1, n_tiles):
@@ -124,14 +136,16 @@ def _consumer(cid: gl.constexpr, sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs
         pph = ((j - 1) // NBUF) & 1
         mbarrier.wait(k_ready.index(idx), ph)
         mbarrier.wait(my_turn, j & 1)
-        s = warpgroup_mma(q_smem, k_bufs.index(idx).permute((1, 0)), s0, use_acc=False, is_async=True)
+        k_t = k_bufs.index(idx).reshape([BLOCK_N, HEAD_DIM]).permute((1, 0))
+        s = warpgroup_mma(q_smem, k_t, s0, use_acc=False, is_async=True)
         mbarrier.wait(v_ready.index(pidx), pph)
         p_op = gl.convert_layout(p.to(dtype), p_layout, assert_trivial=True)
-        o = warpgroup_mma(p_op, v_bufs.index(pidx), o, is_async=True)
+        o = warpgroup_mma(p_op, v_bufs.index(pidx).reshape([BLOCK_N, HEAD_DIM]), o, is_async=True)
         mbarrier.arrive(other_turn, count=1)
         s = warpgroup_mma_wait(num_outstanding=1, deps=(s, ))   # S_j ready, PV_{j-1} may still run
         mbarrier.arrive(k_empty.index(idx), count=1)
-        p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, j * BLOCK_N, offs_m, BLOCK_N, s_layout, CAUSAL)
+        p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, j * BLOCK_N, offs_m, N_CTX, BLOCK_N,
+                                              s_layout, CAUSAL)
         o = warpgroup_mma_wait(num_outstanding=0, deps=(o, ))
         mbarrier.arrive(v_empty.index(pidx), count=1)
         o = o * gl.convert_layout(alpha, row_o)[:, None]
@@ -141,20 +155,22 @@ def _consumer(cid: gl.constexpr, sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs
     lph = ((n_tiles - 1) // NBUF) & 1
     mbarrier.wait(v_ready.index(lidx), lph)
     p_op = gl.convert_layout(p.to(dtype), p_layout, assert_trivial=True)
-    o = warpgroup_mma(p_op, v_bufs.index(lidx), o, is_async=True)
+    o = warpgroup_mma(p_op, v_bufs.index(lidx).reshape([BLOCK_N, HEAD_DIM]), o, is_async=True)
     o = warpgroup_mma_wait(num_outstanding=0, deps=(o, ))
     mbarrier.arrive(v_empty.index(lidx), count=1)
 
     # ---- epilogue: O / l via SMEM + TMA store; LSE (natural log) via plain store ----
     l_o = gl.convert_layout(l_i, row_o)
     o = o / l_o[:, None]
-    lse_layout: gl.constexpr = gl.BlockedLayout([1], [32], [4], [0])   # pattern from examples/gluon/01-attention-forward.py
+    lse_layout: gl.constexpr = gl.BlockedLayout([1], [32], [4], [0])   # one row a thread
     lse = gl.convert_layout((m_i + gl.log2(l_i)) * 0.6931471805599453, lse_layout)  # natural-log LSE
-    gl.store(M_ptr + off_hz * N_CTX + gl.convert_layout(offs_m, lse_layout), lse)
-    o_smem = o_bufs.index(cid)
-    o_smem.store(o.to(dtype))
+    lse_rows = gl.convert_layout(offs_m, lse_layout)
+    gl.store(M_ptr + off_hz.to(gl.int64) * N_CTX + lse_rows, lse, mask=lse_rows < N_CTX)
+    o_box = o_bufs.index(cid)
+    o_box.reshape([SPLIT_M, HEAD_DIM]).store(o.to(dtype))
     fence_async_shared()
-    tma.async_copy_shared_to_global(desc_o, [off_hz * N_CTX + start_m * BLOCK_M + cid * SPLIT_M, 0], o_smem)
+    tma.async_copy_shared_to_global(desc_o, [off_hz // H_Q, off_hz % H_Q, start_m * BLOCK_M + cid * SPLIT_M, 0],
+                                    o_box)   # rows past N_CTX are clipped by the descriptor
     tma.store_wait(pendings=0)
 
 
@@ -184,7 +200,7 @@ def attn_fwd_hopper(sm_scale, M_ptr, N_CTX, H_Q, GROUP, desc_q, desc_k, desc_v, 
     mbarrier.arrive(turn.index(0), count=1)        # consumer 0 issues GEMMs first
 
     cargs = (sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs, o_bufs, q_ready, k_ready, k_empty,
-             v_ready, v_empty, turn, N_CTX, CAUSAL)
+             v_ready, v_empty, turn, N_CTX, H_Q, CAUSAL)
     c0: gl.constexpr = 0
     c1: gl.constexpr = 1
     pargs = (desc_q, desc_k, desc_v, q_bufs, k_bufs, v_bufs, q_ready, k_ready, k_empty, v_ready, v_empty,
@@ -214,33 +230,42 @@ def unsupported_reason(q, k, v, capability, has_features: bool, causal: bool = F
         return "needs float16 or bfloat16 q, k, v"
     if d != 128 or k.shape[3] != 128 or v.shape[3] != 128:
         return f"needs head dim 128 (got {d}/{v.shape[3]}; the Triton kernel is as fast at 64)"
-    if seq_q != k.shape[2] or seq_q % (2 * SPLIT_M) or seq_q == 0:
-        return f"needs S_q = S_k, a multiple of {2 * SPLIT_M} (got {seq_q} and {k.shape[2]})"
+    if seq_q != k.shape[2]:
+        return f"needs S_q = S_k (got {seq_q} and {k.shape[2]})"
     if seq_q < MIN_SEQ[causal]:
-        return f"runs S >= {MIN_SEQ[causal]} {'causal' if causal else 'full'} (got {seq_q}; the Triton kernel is faster below)"
+        kind = "causal" if causal else "full"
+        return f"runs S >= {MIN_SEQ[causal]} {kind} (got {seq_q}; the Triton kernel is faster below)"
     if has_features:
         return "runs no mask, bias, ALiBi, dropout, window, softcap or offset diagonal"
-    if not all(t.is_contiguous() and t.data_ptr() % 16 == 0 for t in (q, k, v)):
-        return "needs contiguous (B, H, S, D) tensors, 16-byte aligned (TMA)"
+    if not all(tma_compatible(t) for t in (q, k, v)):
+        return "needs q, k, v with a unit last stride, other strides and the start 16-byte aligned (TMA)"
     if batch * heads_q > 65535:
         return "needs B * H_q <= 65535 (the grid's second axis)"
     return None
 
 
+def tma_compatible(t: torch.Tensor) -> bool:
+    """A 4D TMA descriptor can address t: unit last stride, 16-byte aligned start and strides."""
+    size = t.element_size()
+    return (t.stride(3) == 1 and t.data_ptr() % 16 == 0
+            and all(stride * size % 16 == 0 and stride > 0 for stride in t.stride()[:3]))
+
+
 def attention_forward(q, k, v, out, lse, sm_scale: float, causal: bool, NBUF: int = 2, consumer_regs: int = 240,
                       producer_regs: int = 24):
-    """Writes out (B, H_q, S, D) and lse (B, H_q, S) fp32 natural log; q, k, v as
-    unsupported_reason accepts them (GQA: k and v with H_kv heads dividing H_q)."""
+    """Writes out (B, H_q, S, D) (any strides tma_compatible accepts) and lse (B, H_q, S) fp32
+    contiguous, natural log; q, k, v as unsupported_reason accepts them (GQA: k and v with
+    H_kv heads dividing H_q)."""
     batch, heads_q, seq, d = q.shape
     gdt = gl.bfloat16 if q.dtype == torch.bfloat16 else gl.float16
 
-    def desc(t, block):
+    def desc(t, rows):
+        block = [1, 1, rows, d]
         layout = gl.NVMMASharedLayout.get_default_for(block, gdt)
-        rows = t.shape[0] * t.shape[1] * t.shape[2]
-        return TensorDescriptor(t.view(rows, d), shape=[rows, d], strides=[d, 1], block_shape=block, layout=layout)
+        return TensorDescriptor(t, shape=list(t.shape), strides=list(t.stride()), block_shape=block, layout=layout)
 
-    grid = (seq // (2 * SPLIT_M), batch * heads_q)
-    attn_fwd_hopper[grid](sm_scale, lse, seq, heads_q, heads_q // k.shape[1], desc(q, [SPLIT_M, d]),
-                          desc(k, [BLOCK_N, d]), desc(v, [BLOCK_N, d]), desc(out, [SPLIT_M, d]),
+    grid = (triton.cdiv(seq, 2 * SPLIT_M), batch * heads_q)
+    attn_fwd_hopper[grid](sm_scale, lse, seq, heads_q, heads_q // k.shape[1], desc(q, SPLIT_M),
+                          desc(k, BLOCK_N), desc(v, BLOCK_N), desc(out, SPLIT_M),
                           NBUF, causal, consumer_regs, producer_regs, num_warps=4)
     return out, lse
