@@ -17,7 +17,7 @@ import subprocess
 import sys
 
 
-CASES = [dict(d=d, causal=causal, seq=seq) for d in (128, 64) for causal in (False, True) for seq in (1024, 8192)]
+CASES = [dict(d=d, causal=causal, seq=seq) for d in (128, 64) for causal in (False, True) for seq in (512, 1024, 8192)]
 
 
 def _shape(case):
