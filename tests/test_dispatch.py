@@ -304,3 +304,34 @@ def test_warn_fallback_directly(monkeypatch):
         dispatch._warn_fallback(["reason a"])
     with pytest.warns(UserWarning, match="reason a; reason b"):
         dispatch._warn_fallback(["reason a", "reason b"])
+
+
+def test_hopper_forward_rules_on_any_machine():
+    """Which forward calls the Gluon Hopper kernel takes (the rules alone, with the GPU
+    generation passed in: the kernel itself runs in the GPU suite, tests/test_gpu.py)."""
+    from flashsdpa.kernels import hopper_forward as hopper
+
+    def reason(q, k=None, v=None, capability=(9, 0), features=False, causal=False):
+        return hopper.unsupported_reason(q, q if k is None else k, q if v is None else v, capability, features,
+                                         causal)
+    q = torch.empty(2, 4, 2048, 128, dtype=torch.bfloat16)
+    assert reason(q) is None and reason(q, causal=True) is None
+    assert reason(q.transpose(1, 2).contiguous().transpose(1, 2)) is None        # (B, S, H, D) memory
+    assert reason(q[:, :, :1100]) is None                                        # ragged length
+    assert reason(q[:, :2], q[:, :1], q[:, :1]) is None                          # GQA
+    assert "sm_90" in reason(q, capability=(8, 0)) and "sm_90" in reason(q, capability=(10, 0))
+    assert "float16" in reason(q.float())
+    assert "head dim 128" in reason(q[..., :64])
+    assert "S_q = S_k" in reason(q, q[:, :, :1024], q[:, :, :1024])
+    assert "S >= 1024" in reason(q[:, :, :1000]) and "S >= 2048 causal" in reason(q[:, :, :1024], causal=True)
+    assert "mask" in reason(q, features=True)
+    assert "TMA" in reason(torch.empty(2, 4, 2048, 132, dtype=torch.bfloat16)[..., :128])   # rows of 264 bytes
+    broadcast = torch.empty(1, 1, 2048, 128, dtype=torch.bfloat16).expand(2, 4, 2048, 128)   # stride 0
+    assert "TMA" in reason(q, broadcast, broadcast)
+    assert not hopper.tma_compatible(torch.empty(4, 4, 4, 129, dtype=torch.float16)[..., 1:])   # start off by 2 bytes
+
+
+def test_hopper_forward_reason_off_gpu():
+    from flashsdpa.backends import flash
+    q = torch.empty(1, 2, 2048, 128, dtype=torch.bfloat16)
+    assert "CUDA" in flash.hopper_forward_reason(q, q, q, q)
