@@ -66,15 +66,14 @@ def _key_end(start_m, N_CTX, BLOCK_M: gl.constexpr, CAUSAL: gl.constexpr):
 @gluon.jit
 def _softmax_tile(s, m_i, l_i, qk_scale, start_n, offs_m, N_CTX, BLOCK_N: gl.constexpr,
                   s_layout: gl.constexpr, CAUSAL: gl.constexpr):
-    if not CAUSAL:  # the ragged last tile: keys past N_CTX were read as zeros (causal rows never reach them)
-        if start_n + BLOCK_N > N_CTX:
-            offs_n = start_n + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, s_layout))
-            s = gl.where(offs_n[None, :] < N_CTX, s, -float("inf"))
-    if CAUSAL:
-        # only the tile(s) that straddle the diagonal pay for the mask
+    if CAUSAL:  # only the tile(s) that straddle the diagonal pay for the mask
         if start_n + BLOCK_N > gl.min(offs_m, axis=0):
             offs_n = start_n + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, s_layout))
             s = gl.where(offs_n[None, :] <= offs_m[:, None], s, -float("inf"))
+    else:  # the ragged last tile: keys past N_CTX were read as zeros (causal rows never reach them)
+        if start_n + BLOCK_N > N_CTX:
+            offs_n = start_n + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, s_layout))
+            s = gl.where(offs_n[None, :] < N_CTX, s, -float("inf"))
     m_new = gl.maximum(m_i, gl.max(s, axis=1) * qk_scale)
     p = gl.exp2(s * qk_scale - m_new[:, None])
     alpha = gl.exp2(m_i - m_new)
