@@ -13,7 +13,7 @@ import torch
 import triton
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-from flashsdpa.backends.flash import flash_backward, flash_forward
+from flashsdpa.backends.flash import ScoreOptions, flash_backward, flash_forward
 from flashsdpa.kernels.configs import BackwardConfig, TileConfig
 
 # Candidates per head dim; the backward lists keep to tiles that compile without (or with
@@ -54,6 +54,7 @@ def main():
     ap.add_argument("--out", default=None)
     ap.add_argument("--kernels", default="fwd,dkdv,dq", help="which kernels to sweep (the others keep their first candidate)")
     ap.add_argument("--causal", choices=("both", "yes", "no"), default="both")
+    ap.add_argument("--dropout", type=float, default=0.0, help="dropout_p of our calls and torch's")
     args = ap.parse_args()
     kernels = args.kernels.split(",")
     sweep = {name: (table if name in kernels else {d: cands[:1] for d, cands in table.items()})
@@ -66,20 +67,22 @@ def main():
                 q, k, v = (torch.randn(b, h, s, d, device="cuda", dtype=torch.bfloat16) for _ in range(3))
                 scale = d ** -0.5
                 flops = 4 * b * h * s * s * d * (0.5 if causal else 1)
-                out, lse = flash_forward(q, k, v, scale, causal, 0)
+                opts = ScoreOptions(scale, causal, 0, dropout_p=args.dropout, seed=1)
+                out, lse = flash_forward(q, k, v, scale, causal, 0, opts=opts)
                 do = torch.randn_like(out)
                 row = {"d": d, "causal": causal, "s": s}
-                fwd = {c: try_time(lambda c=c: flash_forward(q, k, v, scale, causal, 0, TileConfig(*c))) for c in sweep['fwd'][d]}
+                fwd = {c: try_time(lambda c=c: flash_forward(q, k, v, scale, causal, 0, TileConfig(*c), opts=opts)) for c in sweep['fwd'][d]}
                 base_dq = TileConfig(*sweep['dq'][d][0])
                 dkdv = {c: try_time(lambda c=c: flash_backward(do, q, k, v, out, lse, scale, causal, 0,
-                                                               BackwardConfig(TileConfig(*c), base_dq))) for c in sweep['dkdv'][d]}
+                                                               BackwardConfig(TileConfig(*c), base_dq), opts=opts)) for c in sweep['dkdv'][d]}
                 best_dkdv = TileConfig(*min(dkdv, key=dkdv.get))
                 dq = {c: try_time(lambda c=c: flash_backward(do, q, k, v, out, lse, scale, causal, 0,
-                                                             BackwardConfig(best_dkdv, TileConfig(*c)))) for c in sweep['dq'][d]}
+                                                             BackwardConfig(best_dkdv, TileConfig(*c)), opts=opts)) for c in sweep['dq'][d]}
                 qr, kr, vr = (t.detach().requires_grad_() for t in (q, k, v))
                 for name, backend in (("fa2", SDPBackend.FLASH_ATTENTION), ("cudnn", SDPBackend.CUDNN_ATTENTION)):
                     with sdpa_kernel(backend):
-                        f = lambda: torch.nn.functional.scaled_dot_product_attention(qr, kr, vr, is_causal=causal)
+                        f = lambda: torch.nn.functional.scaled_dot_product_attention(qr, kr, vr, is_causal=causal,
+                                                                                 dropout_p=args.dropout)
                         row[name + "_fwd"] = flops / bench(f) * 1e-9
                         o = f()
                         row[name + "_bwd"] = 2.5 * flops / bench(lambda: torch.autograd.grad(o, (qr, kr, vr), do, retain_graph=True)) * 1e-9

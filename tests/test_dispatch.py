@@ -11,7 +11,7 @@ import torch
 from torch.nn.attention import SDPBackend
 
 import flashsdpa
-from flashsdpa import Backend, NoBackendAvailableError, dispatch
+from flashsdpa import Backend, NoBackendAvailableError, dispatch, functional
 from flashsdpa.backends import support as support_module
 from flashsdpa.inputs import describe_call
 from helpers import randn
@@ -105,13 +105,18 @@ def test_automatic_choice_runs_flash_when_it_can(monkeypatch, device, gen):
     ran = []
 
     def recording(backend, original):
-        def run(*args):
-            ran.append(backend)
-            return original(*args)
-        return run
+        def prepare(call):
+            run = original(call)
 
+            def recorded(*args):
+                ran.append(backend)
+                return run(*args)
+            return recorded
+        return prepare
+
+    monkeypatch.setattr(functional, "_PREPARED", {})  # runners prepared by earlier tests are not recorded
     for backend, impl in dispatch.IMPLEMENTATIONS.items():
-        monkeypatch.setattr(impl, "run", recording(backend, impl.run))
+        monkeypatch.setattr(impl, "prepare", recording(backend, impl.prepare))
     q, k, v = qkv(gen, device)
     flashsdpa.scaled_dot_product_attention(q, k, v)
     flashsdpa.scaled_dot_product_attention(q, k, v, attn_mask=torch.ones(9, 11, dtype=torch.bool, device=device))

@@ -46,7 +46,9 @@ def _signature(args):
 
 
 def _prepare(*args):
-    """(AttentionCall, backend) for these arguments: validated, described and dispatched."""
+    """(call, run, plain) for these arguments: the AttentionCall (validated and described), the
+    chosen backend's runner for it (dispatched and prepared once), and whether as_4d would
+    return q, k, v unchanged (4D, nothing to broadcast, no mask or slopes): then it is skipped."""
     signature = None if torch.compiler.is_compiling() else _signature(args)
     try:
         prepared = _PREPARED.get(signature) if signature is not None else None
@@ -54,7 +56,10 @@ def _prepare(*args):
         signature = prepared = None
     if prepared is None:
         call = describe_call(*args)
-        prepared = call, dispatch.select(call)
+        query, key, value, attn_mask, alibi_slopes = args[0], args[1], args[2], args[3], args[10]
+        flat = as_4d(call, query, key, value, attn_mask, alibi_slopes)
+        plain = flat[0] is query and flat[1] is key and flat[2] is value and flat[3] is None and flat[4] is None
+        prepared = call, dispatch.select(call).prepare(call), plain
         if signature is not None:
             if len(_PREPARED) >= _MAX_PREPARED:
                 _PREPARED.clear()
@@ -64,11 +69,13 @@ def _prepare(*args):
 
 def _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, causal_alignment,
                window_size=(-1, -1), alibi_slopes=None, softcap=0.0):
-    call, backend = _prepare(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa,
-                             causal_alignment, window_size, alibi_slopes, softcap)
-    q, k, v, mask, slopes = as_4d(call, query, key, value, attn_mask, alibi_slopes)
-    out, lse = backend.run(q, k, v, mask, slopes, call)
-    if out.dim() != len(call.output_shape):  # 4D in and out needs no reshape (the hot path)
+    call, run, plain = _prepare(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa,
+                                causal_alignment, window_size, alibi_slopes, softcap)
+    if plain:  # the hot path: a model's (B, H, S, D) projections
+        out, lse = run(query, key, value, None, None)
+    else:
+        out, lse = run(*as_4d(call, query, key, value, attn_mask, alibi_slopes))
+    if out.dim() != len(call.output_shape):  # 4D in and out needs no reshape
         out, lse = out.reshape(call.output_shape), lse.reshape(call.output_shape[:-1])
     return out, lse
 

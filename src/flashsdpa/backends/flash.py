@@ -25,12 +25,11 @@ TRITON_AVAILABLE = importlib.util.find_spec("triton") is not None
 
 @functools.lru_cache(maxsize=None)
 def _launchers():
-    """The four kernels, each behind a launcher that caches its compiled binaries per argument
+    """The three kernels, each behind a launcher that caches its compiled binaries per argument
     signature (kernels/launch.py): host time per call matters as much as GPU time at small S."""
     from ..kernels import backward, forward
     from ..kernels.launch import FastLauncher
     return (FastLauncher(forward.attention_forward_kernel),
-            FastLauncher(backward.attention_backward_preprocess_kernel),
             FastLauncher(backward.attention_backward_dkdv_kernel),
             FastLauncher(backward.attention_backward_dq_kernel))
 
@@ -318,28 +317,22 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
     delta = torch.empty_like(lse)
     key = ("backward", q.device, _tf32(q), _layout(dout), _layout(q), _layout(k), _layout(v), _layout(out), _layout(lse),
            _layout(mask), _layout(slopes), opts.plan_key, config, mask_grad)
-    preprocess, dkdv, dq_launch = _plan(key, lambda: _backward_plan(dout, q, k, v, out, lse, delta, dq, dk, dv,
-                                                                    dmask, mask, slopes, opts, config, mask_grad))
+    dq_launch, dkdv = _plan(key, lambda: _backward_plan(dout, q, k, v, out, lse, delta, dq, dk, dv, dmask, mask,
+                                                        slopes, opts, config, mask_grad))
     mask_arg, slopes_arg = _mask_arg(q, mask), q if slopes is None else slopes
     seed = opts.seed if seed is None else seed
-    preprocess(out, dout, delta)
-    dkdv(q, k, v, dout, lse, delta, dk, dv, mask_arg, slopes_arg, seed)
-    dq_launch(q, k, v, dout, lse, delta, dq, mask_arg, slopes_arg, q if dmask is None else dmask, seed)
+    dq_launch(q, k, v, out, dout, lse, delta, dq, mask_arg, slopes_arg, q if dmask is None else dmask, seed)
+    dkdv(q, k, v, dout, lse, delta, dk, dv, mask_arg, slopes_arg, seed)  # reads the delta dQ stored
     return dq, dk, dv, dmask
 
 
 def _backward_plan(dout, q, k, v, out, lse, delta, dq, dk, dv, dmask, mask, slopes, opts, config, mask_grad):
-    """The three launches of the backward: delta = rowsum(dO * O), then dK/dV, then dQ."""
+    """The two launches of the backward: dQ (which also stores delta = rowsum(dO * O)), then dK/dV."""
     batch, heads_q, seq_q, d_qk = q.shape
     heads_kv, seq_k, d_v = k.shape[1], k.shape[2], v.shape[3]
     cfg, features = _tiles_and_features(configs.backward_config, q, k, v, mask, slopes, opts, config)
     block_dqk, block_dv = configs.padded_head_dim(d_qk), configs.padded_head_dim(d_v)
-    pre_block = 64
-    launch_preprocess, launch_dkdv, launch_dq = _launchers()[1:]
-    preprocess = launch_preprocess.bind(
-        (_cdiv(seq_q, pre_block) * batch * heads_q,), ("Out", "dOut", "Delta"), out, dout, delta,
-        *_strides(out), *_strides(dout), heads_q, seq_q, D_V=d_v, BLOCK_M=pre_block, BLOCK_DV=block_dv,
-    )
+    launch_dkdv, launch_dq = _launchers()[1:]
     common = dict(D_QK=d_qk, D_V=d_v, BLOCK_DQK=block_dqk, BLOCK_DV=block_dv, PRECISION=_precision(q.dtype),
                   H_Q=heads_q, GROUP=heads_q // heads_kv, S_Q=seq_q, S_K=seq_k, sm_scale=opts.scale, **features)
     c = cfg.dkdv
@@ -354,13 +347,14 @@ def _backward_plan(dout, q, k, v, out, lse, delta, dq, dk, dv, dmask, mask, slop
     c = cfg.dq
     dq_launch = launch_dq.bind(
         (_cdiv(seq_q, c.block_m) * batch * heads_q,),
-        ("Q", "K", "V", "dOut", "LSE", "Delta", "dQ", "Mask", "Slopes", "dMask", "seed"),
-        q, k, v, dout, lse, delta, dq, *_strides(q), *_strides(k), *_strides(v), *_strides(dout), *_strides(dq),
+        ("Q", "K", "V", "Out", "dOut", "LSE", "Delta", "dQ", "Mask", "Slopes", "dMask", "seed"),
+        q, k, v, out, dout, lse, delta, dq, *_strides(q), *_strides(k), *_strides(v), *_strides(out), *_strides(dout),
+        *_strides(dq),
         dMask=q if dmask is None else dmask, stride_dmm=seq_k,
         BLOCK_M=c.block_m, BLOCK_N=c.block_n, EVEN_M=seq_q % c.block_m == 0, EVEN_N=seq_k % c.block_n == 0,
         MASK_GRAD=mask_grad, REVERSE_GRID=opts.is_causal, num_warps=c.num_warps, num_stages=c.num_stages, **common,
     )
-    return preprocess, dkdv, dq_launch
+    return dq_launch, dkdv
 
 
 def dropout_keep_mask(seed: int, batch: int, heads_q: int, seq_q: int, seq_k: int, p: float, device) -> torch.Tensor:
@@ -447,10 +441,13 @@ class _EagerFlashAttention(torch.autograd.Function):
         ctx.save_for_backward(q, k, v, out, lse, mask, slopes)
         ctx.opts, ctx.seed = opts, seed
         ctx.mark_non_differentiable(lse)
+        ctx.set_materialize_grads(False)  # else every backward fills a zero gradient for lse (a launch)
         return out, lse
 
     @staticmethod
     def backward(ctx, dout, _dlse):
+        if dout is None:  # only lse was used, and it has no gradient
+            return None, None, None, None, None, None, None
         q, k, v, out, lse, mask, slopes = ctx.saved_tensors
         mask_grad = mask is not None and ctx.needs_input_grad[3]
         opts = ctx.opts
@@ -481,12 +478,25 @@ class FlashBackend:
             return ["Triton is not installed (pip install triton)"]
         return not_supported_reasons(support(), call)
 
+    def prepare(self, call: AttentionCall):
+        """run(q, k, v, mask, slopes) -> (out, lse) for calls described by `call` (see
+        flash_forward), with all that the description fixes decided once: functional.py keeps
+        it per call signature, so a repeated call spends its host time on the launch alone."""
+        opts = ScoreOptions.of_call(call)
+        dropout = call.dropout_p > 0
+        differentiable = call.requires_grad or call.mask_requires_grad
+
+        def run(q, k, v, mask, slopes):
+            if torch.compiler.is_compiling():
+                seed = dropout_seed_tensor() if dropout else None
+                return flash_attention(q, k, v, opts.scale, mask=mask, slopes=slopes, opts=opts, seed=seed)
+            seed = draw_dropout_seed() if dropout else 0
+            if not differentiable:  # nothing to differentiate: no autograd node (inference)
+                return flash_forward(q, k, v, opts.scale, opts.is_causal, opts.diag_off, mask=mask, slopes=slopes,
+                                     opts=opts, seed=seed)
+            return _EagerFlashAttention.apply(q, k, v, mask, slopes, opts, seed)
+        return run
+
     def run(self, q, k, v, mask, slopes, call: AttentionCall):
         """Returns (out, lse); see flash_forward."""
-        seed = dropout_seed_tensor() if call.dropout_p > 0 else None
-        if not (call.requires_grad or call.mask_requires_grad or torch.compiler.is_compiling()):
-            # nothing to differentiate: no autograd node (inference)
-            return flash_forward(q, k, v, call.scale, call.is_causal, call.causal_offset, mask=mask, slopes=slopes,
-                                 opts=ScoreOptions.of_call(call), seed=0 if seed is None else int(seed.item()))
-        return flash_attention(q, k, v, call.scale, mask=mask, slopes=slopes, opts=ScoreOptions.of_call(call),
-                               seed=seed)
+        return self.prepare(call)(q, k, v, mask, slopes)

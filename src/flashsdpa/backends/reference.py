@@ -153,6 +153,10 @@ class ReferenceBackend:
     def not_supported_reasons(self, call: AttentionCall) -> list[str]:
         return not_supported_reasons(SUPPORT, call)
 
+    def prepare(self, call: AttentionCall):
+        """run(q, k, v, mask, slopes) for calls described by `call` (as FlashBackend.prepare)."""
+        return lambda q, k, v, mask, slopes: self.run(q, k, v, mask, slopes, call)
+
     def run(self, q, k, v, mask, slopes, call: AttentionCall):
         """q, k, v: (B, H, S, D) (k, v with H_KV heads); mask: (B, H, S_q, S_k) or None;
         slopes: (B, H_Q) float32 or None. Returns (out, lse)."""

@@ -5,11 +5,13 @@ log-sum-exp, Z the dropout keep-mask (all ones without dropout) and r = 1 / (1 -
 dS = P * (r Z * (dO V^T) - delta) where delta = rowsum(dO * O):
     dV = (r Z * P)^T dO,   dK = scale * dS'^T Q,   dQ = scale * dS' K,   d attn_mask = dS,
 with dS' = dS * (1 - tanh^2) under softcap, else dS.
-Three launches, none of them atomic, so results are deterministic:
-  1. preprocess: delta per query row;
+Two launches, none of them atomic, so results are deterministic:
+  1. dQ (and d attn_mask): one program per query block, looping over key blocks like the
+     forward; it computes delta for its rows from O and dO (which it loads anyway) and stores
+     it for launch 2, so no separate pass over O and dO (FlashAttention-2's preprocess launch)
+     is needed: a launch costs ~25 µs of host time, more than a small call's GPU time;
   2. dK/dV: one program per key block of one key-value head; it loops over the GROUP
-     query heads that share that head (GQA without repeating K/V) and their query blocks;
-  3. dQ (and d attn_mask): one program per query block, looping over key blocks like the forward.
+     query heads that share that head (GQA without repeating K/V) and their query blocks.
 """
 import triton
 import triton.language as tl
@@ -18,41 +20,25 @@ from .common import (dropout_keep, feature_bases, key_range, load_mask_tile, loa
                      row_block_and_head, store_tile, tile_scores, visible_key_span)
 
 
-@triton.jit(do_not_specialize=["S_Q"])
-def attention_backward_preprocess_kernel(
-    Out, dOut, Delta,
-    stride_ob, stride_oh, stride_om, stride_od,
-    stride_dob, stride_doh, stride_dom, stride_dod,
-    H_Q, S_Q,
-    D_V: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_DV: tl.constexpr,
-):
-    block_m, bh = row_block_and_head(S_Q, BLOCK_M, False)
-    rows = block_m * BLOCK_M + tl.arange(0, BLOCK_M)
-    b = bh // H_Q
-    h = bh % H_Q
-    offs_d = tl.arange(0, BLOCK_DV)
-    o = load_tile(Out + b.to(tl.int64) * stride_ob + h.to(tl.int64) * stride_oh
-                  + rows[:, None].to(tl.int64) * stride_om + offs_d[None, :] * stride_od,
-                  rows, S_Q, offs_d, D_V, True, True)
-    do = load_tile(dOut + b.to(tl.int64) * stride_dob + h.to(tl.int64) * stride_doh
-                   + rows[:, None].to(tl.int64) * stride_dom + offs_d[None, :] * stride_dod,
-                   rows, S_Q, offs_d, D_V, True, True)
-    delta = tl.sum(o.to(tl.float32) * do.to(tl.float32), 1)
-    tl.store(Delta + bh.to(tl.int64) * S_Q + rows, delta, mask=rows < S_Q)
+@triton.jit
+def _load_row_lse(LSE, row_base, rows, S_Q, EVEN_M: tl.constexpr):
+    """Per-row log-sum-exp, in the log2 domain. Rows past S_Q and rows that saw no key get
+    lse = +inf, which makes their recomputed P exactly 0."""
+    if EVEN_M:
+        lse = tl.load(LSE + row_base + rows)
+    else:
+        lse = tl.load(LSE + row_base + rows, mask=rows < S_Q, other=float("inf"))
+    return tl.where(lse == float("-inf"), float("inf"), lse) * 1.4426950408889634
 
 
 @triton.jit
 def _load_row_stats(LSE, Delta, row_base, rows, S_Q, EVEN_M: tl.constexpr):
-    """Per-row log-sum-exp (log2 domain) and delta. Rows past S_Q and rows that saw no key
-    get lse = +inf, which makes their recomputed P exactly 0."""
+    """Per-row log-sum-exp (as _load_row_lse) and delta (0 past S_Q)."""
     if EVEN_M:
-        lse = tl.load(LSE + row_base + rows)
         delta = tl.load(Delta + row_base + rows)
     else:
-        lse = tl.load(LSE + row_base + rows, mask=rows < S_Q, other=float("inf"))
         delta = tl.load(Delta + row_base + rows, mask=rows < S_Q, other=0.0)
-    lse = tl.where(lse == float("-inf"), float("inf"), lse) * 1.4426950408889634
-    return lse, delta
+    return _load_row_lse(LSE, row_base, rows, S_Q, EVEN_M), delta
 
 
 @triton.jit
@@ -253,10 +239,11 @@ def _dq_tiles(
 
 @triton.jit(do_not_specialize=["S_Q", "S_K", "diag_off", "lo_off", "hi_off", "seed"])
 def attention_backward_dq_kernel(
-    Q, K, V, dOut, LSE, Delta, dQ,
+    Q, K, V, Out, dOut, LSE, Delta, dQ,
     stride_qb, stride_qh, stride_qm, stride_qd,
     stride_kb, stride_kh, stride_kn, stride_kd,
     stride_vb, stride_vh, stride_vn, stride_vd,
+    stride_ob, stride_oh, stride_om, stride_od,
     stride_dob, stride_doh, stride_dom, stride_dod,
     stride_dqb, stride_dqh, stride_dqm, stride_dqd,
     Mask, Slopes, dMask, stride_mb, stride_mh, stride_mm, stride_mn, stride_dmm,
@@ -287,7 +274,13 @@ def attention_backward_dq_kernel(
     do = load_tile(dOut + b.to(tl.int64) * stride_dob + h.to(tl.int64) * stride_doh
                    + rows[:, None].to(tl.int64) * stride_dom + offs_dv[None, :] * stride_dod,
                    rows, S_Q, offs_dv, D_V, not EVEN_M, MASK_DV)
-    lse, delta = _load_row_stats(LSE, Delta, bh.to(tl.int64) * S_Q, rows, S_Q, EVEN_M)
+    o = load_tile(Out + b.to(tl.int64) * stride_ob + h.to(tl.int64) * stride_oh
+                  + rows[:, None].to(tl.int64) * stride_om + offs_dv[None, :] * stride_od,
+                  rows, S_Q, offs_dv, D_V, not EVEN_M, MASK_DV)
+    row_base = bh.to(tl.int64) * S_Q
+    delta = tl.sum(o.to(tl.float32) * do.to(tl.float32), 1)  # rows past S_Q: 0 (masked loads)
+    tl.store(Delta + row_base + rows, delta, mask=rows < S_Q)  # for the dK/dV launch that follows
+    lse = _load_row_lse(LSE, row_base, rows, S_Q, EVEN_M)
     k_ptr = K + b.to(tl.int64) * stride_kb + h_kv.to(tl.int64) * stride_kh
     v_ptr = V + b.to(tl.int64) * stride_vb + h_kv.to(tl.int64) * stride_vh
     k_offs = offs_dqk[:, None] * stride_kd + offs_n[None, :] * stride_kn

@@ -5,7 +5,8 @@
 (benchmarks/launch_overhead.py), more than a small attention call takes on the GPU.
 `FastLauncher.bind` does that work once for an argument signature and returns a `BoundLaunch`, which takes only the arguments that
 change from call to call (the tensors and the dropout seed) and calls the compiled kernel's
-launcher directly. Callers keep the bound launches keyed by everything that fixes the other
+launcher directly, with the tensors as their data pointers (given a tensor, Triton's launcher
+asks the driver to validate its pointer on every launch; our dispatch has checked devices). Callers keep the bound launches keyed by everything that fixes the other
 arguments (shapes, strides, dtypes, pointer alignment, options): see backends/flash.py.
 
 Under the interpreter or while a launch hook is installed (a profiler that reads launch
@@ -60,8 +61,9 @@ class BoundLaunch:
                 self._remember(compiled.result() if hasattr(compiled, "result") else compiled)
             return
         args = self.values.copy()
-        for slot, i in self.slots:
-            args[slot] = values[i]
+        for slot, i in self.slots:  # tensors as raw pointers: the launcher then skips a driver query each
+            value = values[i]
+            args[slot] = value if type(value) is int else value.data_ptr()
         compiled = self.compiled
         stream = _current_stream()
         if self.direct is not None:  # the C launcher itself, without its Python wrapper

@@ -1,0 +1,174 @@
+"""Where a training step of examples/train_gpt.py spends its time, ours against torch's SDPA:
+wall time per step, the GPU's busy time per step (kernel time in the profiler), and the
+attention calls alone at the example's shape (GPU time with do_bench, host time per call).
+
+    PYTHONPATH=src python3 benchmarks/profile_training.py [--compile] [--steps N]
+    PYTHONPATH=src python3 benchmarks/profile_training.py --interleaved [--rounds R] [--steps N]
+
+A step whose wall time is near its GPU busy time is GPU-bound (kernel speed decides); one
+whose wall time is well above it is host-bound (Python and launches decide).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
+import flashsdpa  # noqa: E402
+from train_gpt import GPT, Config, TorchCausalSelfAttention  # noqa: E402
+from flashsdpa.nn import CausalSelfAttention  # noqa: E402
+
+
+def step_fn(model, optimizer, x, y):
+    def step():
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            loss = model(x, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+    return step
+
+
+def measure(name, attention, args):
+    torch.manual_seed(0)
+    config = Config()
+    model = GPT(config, attention).cuda()
+    if args.compile:
+        model = torch.compile(model)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    x = torch.randint(0, 256, (args.batch, config.block_size), device="cuda")
+    y = torch.randint(0, 256, (args.batch, config.block_size), device="cuda")
+    step = step_fn(model, optimizer, x, y)
+    start = time.perf_counter()
+    for _ in range(args.warmup):
+        step()
+    torch.cuda.synchronize()
+    warm = time.perf_counter() - start
+    start = time.perf_counter()
+    for _ in range(args.steps):
+        step()
+    torch.cuda.synchronize()
+    wall = (time.perf_counter() - start) / args.steps
+    # host time alone: the same steps with the GPU never waited on (launch queue permitting)
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+        for _ in range(10):
+            step()
+        torch.cuda.synchronize()
+    events = prof.key_averages()
+    gpu = sum(e.self_device_time_total for e in events) / 10 / 1e3  # ms per step
+    attention_gpu = sum(e.self_device_time_total for e in events
+                        if any(s in e.key.lower() for s in ("attention", "fmha", "flash", "sdpa", "attn"))) / 10 / 1e3
+    top = sorted(events, key=lambda e: -e.self_device_time_total)[:12]
+    print(f"\n== {name} ({'compiled' if args.compile else 'eager'}): wall {wall * 1e3:.2f} ms/step, "
+          f"GPU busy {gpu:.2f} ms/step, attention kernels {attention_gpu:.2f} ms/step, warm-up {warm:.1f} s")
+    for e in top:
+        print(f"   {e.self_device_time_total / 10 / 1e3:7.3f} ms  x{e.count // 10:<4d} {e.key[:100]}")
+    if args.cprofile:
+        import cProfile
+        import pstats
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(20):
+            step()
+        torch.cuda.synchronize()
+        profile.disable()
+        pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+    return wall * 1e3, gpu, attention_gpu, args.batch * config.block_size / wall
+
+
+def interleaved(args):
+    """Wall time per step of torch's and ours, measured in alternating blocks of steps in one
+    process, so that drift of the host (clocks, neighbours) falls on both alike."""
+    config = Config()
+    steps = {}
+    for name, attention in (("torch", TorchCausalSelfAttention), ("ours", CausalSelfAttention)):
+        torch.manual_seed(0)
+        model = GPT(config, attention).cuda()
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+        x = torch.randint(0, 256, (args.batch, config.block_size), device="cuda")
+        y = torch.randint(0, 256, (args.batch, config.block_size), device="cuda")
+        steps[name] = step_fn(model, optimizer, x, y)
+    times = {name: [] for name in steps}
+    with flashsdpa.sdpa_kernel([flashsdpa.Backend.FLASH]):
+        for name, step in steps.items():
+            for _ in range(args.warmup):
+                step()
+        torch.cuda.synchronize()
+        for _ in range(args.rounds):
+            for name, step in steps.items():
+                start = time.perf_counter()
+                for _ in range(args.steps):
+                    step()
+                torch.cuda.synchronize()
+                times[name].append((time.perf_counter() - start) / args.steps * 1e3)
+    median = {name: sorted(t)[len(t) // 2] for name, t in times.items()}
+    print(f"ms/step, {args.rounds} alternating blocks of {args.steps} steps: "
+          + "; ".join(f"{name} " + " ".join(f"{t:.2f}" for t in ts) for name, ts in times.items()))
+    print(f"| torch ms/step | ours ms/step | ours tokens/s ÷ torch's |\n|---|---|---|\n"
+          f"| {median['torch']:.2f} | {median['ours']:.2f} | {median['torch'] / median['ours']:.3f} |")
+
+
+def attention_alone(args):
+    """One layer's attention at the example's shape: GPU time (do_bench) and host time per
+    forward + backward call."""
+    from triton.testing import do_bench
+    config = Config()
+    shape = (args.batch, config.n_head, config.block_size, config.n_embd // config.n_head)
+    q, k, v = (torch.randn(shape, device="cuda", dtype=torch.bfloat16, requires_grad=True) for _ in range(3))
+    dout = torch.randn(shape, device="cuda", dtype=torch.bfloat16)
+    rows = []
+    providers = {"ours": flashsdpa.scaled_dot_product_attention, "torch default": F.scaled_dot_product_attention}
+    for p in (0.0, config.dropout):
+        for name, sdpa in providers.items():
+            fwd = do_bench(lambda: sdpa(q, k, v, dropout_p=p, is_causal=True))
+            both = do_bench(lambda: sdpa(q, k, v, dropout_p=p, is_causal=True).backward(dout))
+            for _ in range(20):
+                sdpa(q, k, v, dropout_p=p, is_causal=True).backward(dout)
+            torch.cuda.synchronize()
+            start = time.perf_counter()
+            for _ in range(200):  # enqueue only: the host's pace while the GPU keeps up
+                sdpa(q, k, v, dropout_p=p, is_causal=True).backward(dout)
+            host = (time.perf_counter() - start) / 200 * 1e6
+            torch.cuda.synchronize()
+            rows.append((name, p, fwd * 1e3, both * 1e3, host))
+    print(f"\nattention at {shape} bf16 causal: GPU µs (do_bench) and host µs per fwd+bwd")
+    print("| provider | dropout | fwd µs | fwd+bwd µs | wall µs per fwd+bwd, 200 in a row |")
+    print("|---|---|---|---|---|")
+    for name, p, fwd, both, host in rows:
+        print(f"| {name} | {p} | {fwd:.1f} | {both:.1f} | {host:.1f} |")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--compile", action="store_true")
+    ap.add_argument("--steps", type=int, default=50)
+    ap.add_argument("--warmup", type=int, default=15)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--skip-alone", action="store_true")
+    ap.add_argument("--cprofile", action="store_true", help="print a cProfile of 20 steps of each")
+    ap.add_argument("--interleaved", action="store_true", help="only the alternating-blocks comparison")
+    ap.add_argument("--rounds", type=int, default=6)
+    args = ap.parse_args()
+    print(torch.cuda.get_device_name(), torch.__version__, flush=True)
+    if args.interleaved:
+        return interleaved(args)
+    if not args.skip_alone:
+        attention_alone(args)
+    results = {"torch": measure("torch", TorchCausalSelfAttention, args)}
+    with flashsdpa.sdpa_kernel([flashsdpa.Backend.FLASH]):
+        results["ours"] = measure("ours", CausalSelfAttention, args)
+    print(f"\n| attention | {'compiled' if args.compile else 'eager'} wall ms/step | GPU busy ms/step | "
+          "attention GPU ms/step | tokens/s |")
+    print("|---|---|---|---|---|")
+    for name, (wall, gpu, attn, tps) in results.items():
+        print(f"| {name} | {wall:.2f} | {gpu:.2f} | {attn:.2f} | {tps:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
