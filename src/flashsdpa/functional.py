@@ -33,15 +33,19 @@ def _tensor_signature(t):
 
 def _signature(args):
     """Everything describe_call and dispatch read of a call, or None when an argument is not
-    of a plain kind (then the full checks run, and raise their errors)."""
+    of a plain kind (then the full checks run, and raise their errors). Spelled out without
+    loops or helpers for q, k, v: this runs on every call."""
     query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, alignment, window, slopes, softcap = args
     if not (isinstance(query, torch.Tensor) and isinstance(key, torch.Tensor) and isinstance(value, torch.Tensor)
-            and isinstance(attn_mask, (torch.Tensor, type(None))) and isinstance(slopes, (torch.Tensor, type(None)))
-            and type(window) is tuple):
+            and (attn_mask is None or isinstance(attn_mask, torch.Tensor))
+            and (slopes is None or isinstance(slopes, torch.Tensor)) and type(window) is tuple):
         return None
-    scalars = tuple((type(x), x) for x in (dropout_p, is_causal, scale, enable_gqa, softcap))
-    return (_tensor_signature(query), _tensor_signature(key), _tensor_signature(value),
-            _tensor_signature(attn_mask), _tensor_signature(slopes), scalars, alignment, window, tuple(map(type, window)),
+    # the types too: True == 1 == 1.0 as keys, but describe_call accepts only some of them
+    return (query.shape, query.dtype, query.device, query.requires_grad, key.shape, key.dtype, key.device,
+            key.requires_grad, value.shape, value.dtype, value.device, value.requires_grad,
+            _tensor_signature(attn_mask), _tensor_signature(slopes),
+            type(dropout_p), dropout_p, type(is_causal), is_causal, type(scale), scale, type(enable_gqa), enable_gqa,
+            type(softcap), softcap, alignment, window, *map(type, window),
             torch.is_grad_enabled(), dispatch.enabled_backends(), dispatch.environment())
 
 

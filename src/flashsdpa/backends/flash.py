@@ -204,7 +204,6 @@ def _on_device(fn):
     return wrapper
 
 
-@_on_device
 def flash_forward(q, k, v, scale: float, is_causal: bool, causal_offset: int, config=None, *,
                   mask=None, slopes=None, opts: ScoreOptions | None = None, seed: int | None = None):
     """q: (B, H_Q, S_Q, D_QK); k: (B, H_KV, S_K, D_QK); v: (B, H_KV, S_K, D_V); any strides.
@@ -213,19 +212,26 @@ def flash_forward(q, k, v, scale: float, is_causal: bool, causal_offset: int, co
     seed: the dropout seed (default: opts.seed).
     Returns out (B, H_Q, S_Q, D_V) in q's memory order and lse (B, H_Q, S_Q) fp32 (natural log)."""
     opts = opts or ScoreOptions(scale, is_causal, causal_offset)
+    return _forward(q, k, v, mask, slopes, opts, opts.seed if seed is None else seed, config)[:2]
+
+
+@_on_device
+def _forward(q, k, v, mask, slopes, opts: ScoreOptions, seed: int, config=None):
+    """(out, lse, plan key) of flash_forward; the key (None for an empty call) also keys the
+    backward's plan, since the forward's tensors fix the layouts of all but dout there."""
     batch, heads_q, seq_q, _ = q.shape
     out = empty_like_layout(q, v.shape[3])
     lse = torch.empty((batch, heads_q, seq_q), device=q.device, dtype=torch.float32)
     if batch * heads_q * seq_q == 0 or k.shape[2] == 0:  # D_V = 0 still runs: lse is defined
         out.zero_()
         lse.fill_(float("-inf"))
-        return out, lse
+        return out, lse, None
     key = ("forward", q.device, _tf32(q), _layout(q), _layout(k), _layout(v), _layout(mask), _layout(slopes), opts.plan_key,
            config, HOPPER_FORWARD)
     launch = _plan(key, lambda: _hopper_forward_plan(q, k, v, out, mask, slopes, opts, config)
                    or _forward_plan(q, k, v, out, lse, mask, slopes, opts, config))
-    launch(q, k, v, out, lse, _mask_arg(q, mask), q if slopes is None else slopes, opts.seed if seed is None else seed)
-    return out, lse
+    launch(q, k, v, out, lse, _mask_arg(q, mask), q if slopes is None else slopes, seed)
+    return out, lse, key
 
 
 # The Gluon kernel for Hopper (kernels/hopper_forward.py) runs the forward calls it supports;
@@ -299,10 +305,12 @@ def _forward_plan(q, k, v, out, lse, mask, slopes, opts, config):
 @_on_device
 def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causal_offset: int, config=None, *,
                    mask=None, slopes=None, opts: ScoreOptions | None = None, mask_grad: bool = False,
-                   seed: int | None = None):
+                   seed: int | None = None, forward_key=None):
     """Gradients (dq, dk, dv, dmask) of flash_forward, dq/dk/dv each in the memory order of its
     input; dmask (B, H_Q, S_Q, S_K) dense in the mask's dtype when mask_grad, else None.
-    `config` (a configs.BackwardConfig) overrides the tuning table, for tuning runs."""
+    `config` (a configs.BackwardConfig) overrides the tuning table, for tuning runs.
+    forward_key: the plan key of the forward that made out and lse from these q, k, v, mask and
+    slopes (_forward's third result), which spares deriving their layouts again."""
     opts = opts or ScoreOptions(scale, is_causal, causal_offset)
     batch, heads_q, seq_q, d_qk = q.shape
     seq_k = k.shape[2]
@@ -315,8 +323,11 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
     if batch * heads_q * seq_q == 0 or seq_k == 0:  # a zero head dim still runs: dv is defined
         return dq.zero_(), dk.zero_(), dv.zero_(), dmask
     delta = torch.empty_like(lse)
-    key = ("backward", q.device, _tf32(q), _layout(dout), _layout(q), _layout(k), _layout(v), _layout(out), _layout(lse),
-           _layout(mask), _layout(slopes), opts.plan_key, config, mask_grad)
+    if forward_key is not None:
+        key = ("backward", forward_key, _layout(dout), config, mask_grad)
+    else:
+        key = ("backward", q.device, _tf32(q), _layout(dout), _layout(q), _layout(k), _layout(v), _layout(out),
+               _layout(lse), _layout(mask), _layout(slopes), opts.plan_key, config, mask_grad)
     dq_launch, dkdv = _plan(key, lambda: _backward_plan(dout, q, k, v, out, lse, delta, dq, dk, dv, dmask, mask,
                                                         slopes, opts, config, mask_grad))
     mask_arg, slopes_arg = _mask_arg(q, mask), q if slopes is None else slopes
@@ -436,10 +447,9 @@ class _EagerFlashAttention(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, q, k, v, mask, slopes, opts: ScoreOptions, seed: int):
-        out, lse = flash_forward(q, k, v, opts.scale, opts.is_causal, opts.diag_off, mask=mask, slopes=slopes,
-                                 opts=opts, seed=seed)
+        out, lse, key = _forward(q, k, v, mask, slopes, opts, seed)
         ctx.save_for_backward(q, k, v, out, lse, mask, slopes)
-        ctx.opts, ctx.seed = opts, seed
+        ctx.opts, ctx.seed, ctx.forward_key = opts, seed, key
         ctx.mark_non_differentiable(lse)
         ctx.set_materialize_grads(False)  # else every backward fills a zero gradient for lse (a launch)
         return out, lse
@@ -452,7 +462,8 @@ class _EagerFlashAttention(torch.autograd.Function):
         mask_grad = mask is not None and ctx.needs_input_grad[3]
         opts = ctx.opts
         dq, dk, dv, dmask = flash_backward(dout, q, k, v, out, lse, opts.scale, opts.is_causal, opts.diag_off,
-                                           mask=mask, slopes=slopes, opts=opts, mask_grad=mask_grad, seed=ctx.seed)
+                                           mask=mask, slopes=slopes, opts=opts, mask_grad=mask_grad, seed=ctx.seed,
+                                           forward_key=ctx.forward_key)
         return dq, dk, dv, dmask, None, None, None
 
 
@@ -492,8 +503,7 @@ class FlashBackend:
                 return flash_attention(q, k, v, opts.scale, mask=mask, slopes=slopes, opts=opts, seed=seed)
             seed = draw_dropout_seed() if dropout else 0
             if not differentiable:  # nothing to differentiate: no autograd node (inference)
-                return flash_forward(q, k, v, opts.scale, opts.is_causal, opts.diag_off, mask=mask, slopes=slopes,
-                                     opts=opts, seed=seed)
+                return _forward(q, k, v, mask, slopes, opts, seed)[:2]
             return _EagerFlashAttention.apply(q, k, v, mask, slopes, opts, seed)
         return run
 
