@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
 import flashsdpa  # noqa: E402
-from train_gpt import GPT, Config, TorchCausalSelfAttention  # noqa: E402
+from train_gpt import GPT, Config, SwappedCausalSelfAttention, TorchCausalSelfAttention  # noqa: E402
 from flashsdpa.nn import CausalSelfAttention  # noqa: E402
 
 
@@ -83,11 +83,13 @@ def measure(name, attention, args):
 
 
 def interleaved(args):
-    """Wall time per step of torch's and ours, measured in alternating blocks of steps in one
-    process, so that drift of the host (clocks, neighbours) falls on both alike."""
+    """Wall time per step of torch's, ours (flashsdpa.nn's module) and nanoGPT's module with
+    the one-line swap, measured in alternating blocks of steps in one process, so that drift
+    of the host (clocks, neighbours) falls on all alike."""
     config = Config()
     steps = {}
-    for name, attention in (("torch", TorchCausalSelfAttention), ("ours", CausalSelfAttention)):
+    for name, attention in (("torch", TorchCausalSelfAttention), ("ours", CausalSelfAttention),
+                            ("ours, swap", SwappedCausalSelfAttention)):
         torch.manual_seed(0)
         model = GPT(config, attention).cuda()
         optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
@@ -110,8 +112,9 @@ def interleaved(args):
     median = {name: sorted(t)[len(t) // 2] for name, t in times.items()}
     print(f"ms/step, {args.rounds} alternating blocks of {args.steps} steps: "
           + "; ".join(f"{name} " + " ".join(f"{t:.2f}" for t in ts) for name, ts in times.items()))
-    print(f"| torch ms/step | ours ms/step | ours tokens/s ÷ torch's |\n|---|---|---|\n"
-          f"| {median['torch']:.2f} | {median['ours']:.2f} | {median['torch'] / median['ours']:.3f} |")
+    print("| module | ms/step (median) | tokens/s ÷ torch's |\n|---|---|---|")
+    for name, ms in median.items():
+        print(f"| {name} | {ms:.2f} | {median['torch'] / ms:.3f} |")
 
 
 def attention_alone(args):

@@ -152,3 +152,23 @@ def test_dropout_is_reproducible_under_manual_seed(backend, device, gen):
         c = flashsdpa.flash_attn_func(q, k, v, dropout_p=0.5)
     assert torch.equal(a, b) and a.shape == q.shape
     assert not torch.equal(a, c)
+
+
+def _graph_names(tensor):
+    names, stack = set(), [tensor.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is not None:
+            names.add(type(node).__name__)
+            stack.extend(next_node for next_node, _ in node.next_functions)
+    return names
+
+
+def test_qkvpacked_on_flash_is_one_autograd_node_over_qkv(device, gen):
+    """The packed call's gradient comes from one node that takes qkv whole: no select or
+    split nodes (each of which would allocate a zero gradient of all of qkv)."""
+    qkv = randn((2, 33, 3, 4, 24), torch.float16, device, gen).requires_grad_()
+    out = forced(Backend.FLASH, flashsdpa.flash_attn_qkvpacked_func, qkv, causal=True)
+    names = _graph_names(out)
+    assert any("PackedFlashAttention" in name for name in names), names
+    assert not any("Select" in name or "Split" in name for name in names), names

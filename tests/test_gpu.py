@@ -240,3 +240,28 @@ def test_flash_writes_every_output_element_gpu(dtype, gen):
     for name, t in (("out", out), ("dq", dq), ("dk", dk), ("dv", dv)):
         assert torch.isfinite(t).all(), name
     assert (lse[:, :, :224] == float("-inf")).all() and torch.isfinite(lse[:, :, 224:]).all()
+
+
+@lowp
+@pytest.mark.parametrize("dropout_p", [0.0, 0.1])
+@pytest.mark.parametrize("head_dim", [64, 128])
+def test_packed_qkv_gradient_equals_unpacked(dtype, dropout_p, head_dim, gen):
+    """flash_attn_qkvpacked_func writes its gradient whole (flash._PackedFlashAttention): the
+    same kernels on the same values as flash_attn_func on the three views, so bit for bit the
+    same output and gradients, dropout included (same seed)."""
+    qkv = randn((2, 1000, 3, 4, head_dim), dtype, DEVICE, gen)
+    dout = randn((2, 1000, 4, head_dim), dtype, DEVICE, gen)
+
+    def run(fn, *tensors):
+        leaves = [t.detach().clone().requires_grad_() for t in tensors]
+        torch.manual_seed(7)
+        with flashsdpa.sdpa_kernel([Backend.FLASH]):
+            out = fn(*leaves, dropout_p=dropout_p, causal=True)
+        out.backward(dout)
+        return out, [leaf.grad for leaf in leaves]
+
+    out_packed, (dqkv,) = run(flashsdpa.flash_attn_qkvpacked_func, qkv)
+    out, grads = run(flashsdpa.flash_attn_func, qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2])
+    assert torch.equal(out_packed, out)
+    assert torch.equal(dqkv, torch.stack(grads, dim=2))
+    assert torch.isfinite(dqkv).all() and dqkv.abs().sum() > 0

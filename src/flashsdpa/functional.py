@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 
 from . import dispatch
-from .inputs import as_4d, describe_call
+from .inputs import as_4d, describe_call, unpack_qkv
 
 
 # Calls described and dispatched before, by signature: a model repeats the same few calls,
@@ -72,11 +72,13 @@ def _prepare(*args):
 
 
 def _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, causal_alignment,
-               window_size=(-1, -1), alibi_slopes=None, softcap=0.0):
+               window_size=(-1, -1), alibi_slopes=None, softcap=0.0, packed=None):
+    """packed: the (B, S, 3, H, D) tensor whose views query, key and value are, if they are
+    (then a backend may differentiate it whole; see flash._PackedFlashAttention)."""
     call, run, plain = _prepare(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa,
                                 causal_alignment, window_size, alibi_slopes, softcap)
     if plain:  # the hot path: a model's (B, H, S, D) projections
-        out, lse = run(query, key, value, None, None)
+        out, lse = run(query, key, value, None, None, packed)
     else:
         out, lse = run(*as_4d(call, query, key, value, attn_mask, alibi_slopes))
     if out.dim() != len(call.output_shape):  # 4D in and out needs no reshape
@@ -124,22 +126,30 @@ def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False, wi
         if not isinstance(t, torch.Tensor) or t.dim() != 4:
             shape = tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
             raise ValueError(f"{name} must be a 4D tensor (B, S, H, D); got {shape}")
-    out, lse = _attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), None, dropout_p,
-                          causal, softmax_scale, True, "bottom_right", window_size, alibi_slopes, softcap)
+    return _flash_attn(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), dropout_p, softmax_scale, causal,
+                       window_size, softcap, alibi_slopes, return_lse or return_attn_probs)
+
+
+def _flash_attn(q, k, v, dropout_p, softmax_scale, causal, window_size, softcap, alibi_slopes, return_lse,
+                packed=None):
+    """flash_attn_func on (B, H, S, D) views; packed as in _attention."""
+    out, lse = _attention(q, k, v, None, dropout_p, causal, softmax_scale, True, "bottom_right", window_size,
+                          alibi_slopes, softcap, packed)
     out = out.transpose(1, 2)
-    return (out, lse) if (return_lse or return_attn_probs) else out
+    return (out, lse) if return_lse else out
 
 
 def flash_attn_qkvpacked_func(qkv, dropout_p=0.0, softmax_scale=None, causal=False, window_size=(-1, -1),
                               softcap=0.0, alibi_slopes=None, deterministic=False, return_attn_probs=False,
                               *, return_lse=False):
-    """flash-attn's packed form: qkv (B, S, 3, H, D)."""
+    """flash-attn's packed form: qkv (B, S, 3, H, D), as a fused QKV projection makes it
+    (`linear(x).view(B, S, 3, H, D)`). Its gradient comes out whole, in one tensor, without
+    the split/cat or select/zero-fill that autograd through three views would add."""
     if not isinstance(qkv, torch.Tensor) or qkv.dim() != 5 or qkv.shape[2] != 3:
         shape = tuple(qkv.shape) if isinstance(qkv, torch.Tensor) else type(qkv).__name__
         raise ValueError(f"qkv must be a 5D tensor (B, S, 3, H, D); got {shape}")
-    return flash_attn_func(qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2], dropout_p, softmax_scale, causal,
-                           window_size, softcap, alibi_slopes, deterministic, return_attn_probs,
-                           return_lse=return_lse)
+    return _flash_attn(*unpack_qkv(qkv), dropout_p, softmax_scale, causal, window_size, softcap, alibi_slopes,
+                       return_lse or return_attn_probs, packed=qkv)
 
 
 def flash_attn_kvpacked_func(q, kv, dropout_p=0.0, softmax_scale=None, causal=False, window_size=(-1, -1),

@@ -226,6 +226,11 @@ def describe_call(
     )
 
 
+def unpack_qkv(qkv):
+    """q, k, v (B, H, S, D) views of a packed (B, S, 3, H, D) tensor."""
+    return qkv.select(2, 0).transpose(1, 2), qkv.select(2, 1).transpose(1, 2), qkv.select(2, 2).transpose(1, 2)
+
+
 def as_4d(call: AttentionCall, query, key, value, attn_mask, alibi_slopes=None):
     """Broadcast to the call's leading shape (stride-0 views, no copies) and flatten to
     (B, H, S, D), the layout the backends take. The mask becomes (B, H, S_q, S_k) or None,

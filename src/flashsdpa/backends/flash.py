@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..inputs import AttentionCall
+from ..inputs import AttentionCall, unpack_qkv
 from .support import BackendSupport, cuda_capability, not_supported_reasons
 
 from ..kernels import configs
@@ -305,16 +305,21 @@ def _forward_plan(q, k, v, out, lse, mask, slopes, opts, config):
 @_on_device
 def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causal_offset: int, config=None, *,
                    mask=None, slopes=None, opts: ScoreOptions | None = None, mask_grad: bool = False,
-                   seed: int | None = None, forward_key=None):
+                   seed: int | None = None, forward_key=None, grads=None):
     """Gradients (dq, dk, dv, dmask) of flash_forward, dq/dk/dv each in the memory order of its
     input; dmask (B, H_Q, S_Q, S_K) dense in the mask's dtype when mask_grad, else None.
     `config` (a configs.BackwardConfig) overrides the tuning table, for tuning runs.
     forward_key: the plan key of the forward that made out and lse from these q, k, v, mask and
-    slopes (_forward's third result), which spares deriving their layouts again."""
+    slopes (_forward's third result), which spares deriving their layouts again.
+    grads: (dq, dk, dv) tensors to write into (views of one packed gradient, say) instead of
+    new ones."""
     opts = opts or ScoreOptions(scale, is_causal, causal_offset)
     batch, heads_q, seq_q, d_qk = q.shape
     seq_k = k.shape[2]
-    dq, dk, dv = empty_like_layout(q, d_qk), empty_like_layout(k, d_qk), empty_like_layout(v, v.shape[3])
+    if grads is None:
+        dq, dk, dv = empty_like_layout(q, d_qk), empty_like_layout(k, d_qk), empty_like_layout(v, v.shape[3])
+    else:
+        dq, dk, dv = grads
     dmask = None
     if mask_grad:  # the dQ kernel writes every tile it visits; only skipped tiles need zeros
         visits_all = not opts.is_causal and opts.window == (-1, -1)
@@ -323,8 +328,10 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
     if batch * heads_q * seq_q == 0 or seq_k == 0:  # a zero head dim still runs: dv is defined
         return dq.zero_(), dk.zero_(), dv.zero_(), dmask
     delta = torch.empty_like(lse)
-    if forward_key is not None:
+    if forward_key is not None and grads is None:
         key = ("backward", forward_key, _layout(dout), config, mask_grad)
+    elif forward_key is not None:
+        key = ("backward", forward_key, _layout(dout), config, mask_grad, _layout(dq), _layout(dk), _layout(dv))
     else:
         key = ("backward", q.device, _tf32(q), _layout(dout), _layout(q), _layout(k), _layout(v), _layout(out),
                _layout(lse), _layout(mask), _layout(slopes), opts.plan_key, config, mask_grad)
@@ -467,6 +474,35 @@ class _EagerFlashAttention(torch.autograd.Function):
         return dq, dk, dv, dmask, None, None, None
 
 
+class _PackedFlashAttention(torch.autograd.Function):
+    """_EagerFlashAttention for q, k, v that are views of one packed (B, S, 3, H, D) tensor, as
+    a fused QKV projection makes them: the backward writes dq, dk and dv straight into one
+    (B, S, 3, H, D) gradient. Autograd through the three views instead would run three more
+    nodes and a full-size zero fill and copy for each (select's backward), or a cat after a
+    split: host time and memory traffic that a small model's step pays on every layer."""
+
+    @staticmethod
+    def forward(ctx, qkv, opts: ScoreOptions, seed: int):
+        q, k, v = unpack_qkv(qkv)
+        out, lse, key = _forward(q, k, v, None, None, opts, seed)
+        ctx.save_for_backward(qkv, out, lse)
+        ctx.opts, ctx.seed, ctx.forward_key = opts, seed, key
+        ctx.mark_non_differentiable(lse)
+        ctx.set_materialize_grads(False)
+        return out, lse
+
+    @staticmethod
+    def backward(ctx, dout, _dlse):
+        if dout is None:
+            return None, None, None
+        qkv, out, lse = ctx.saved_tensors
+        dqkv = torch.empty_like(qkv)
+        opts = ctx.opts
+        flash_backward(dout, *unpack_qkv(qkv), out, lse, opts.scale, opts.is_causal, opts.diag_off, opts=opts,
+                       seed=ctx.seed, forward_key=ctx.forward_key, grads=unpack_qkv(dqkv))
+        return dqkv, None, None
+
+
 def flash_attention(q, k, v, scale: float, is_causal: bool = False, causal_offset: int = 0, *,
                     mask=None, slopes=None, opts: ScoreOptions | None = None, seed: torch.Tensor | None = None):
     """(out, lse) with autograd through out (and a float mask); (B, H, S, D) tensors of any strides.
@@ -497,13 +533,16 @@ class FlashBackend:
         dropout = call.dropout_p > 0
         differentiable = call.requires_grad or call.mask_requires_grad
 
-        def run(q, k, v, mask, slopes):
+        def run(q, k, v, mask, slopes, packed=None):
+            """packed: the (B, S, 3, H, D) tensor whose views q, k and v are, if they are."""
             if torch.compiler.is_compiling():
                 seed = dropout_seed_tensor() if dropout else None
                 return flash_attention(q, k, v, opts.scale, mask=mask, slopes=slopes, opts=opts, seed=seed)
             seed = draw_dropout_seed() if dropout else 0
             if not differentiable:  # nothing to differentiate: no autograd node (inference)
                 return _forward(q, k, v, mask, slopes, opts, seed)[:2]
+            if packed is not None and mask is None and slopes is None:
+                return _PackedFlashAttention.apply(packed, opts, seed)
             return _EagerFlashAttention.apply(q, k, v, mask, slopes, opts, seed)
         return run
 

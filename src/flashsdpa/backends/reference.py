@@ -155,7 +155,7 @@ class ReferenceBackend:
 
     def prepare(self, call: AttentionCall):
         """run(q, k, v, mask, slopes) for calls described by `call` (as FlashBackend.prepare)."""
-        return lambda q, k, v, mask, slopes: self.run(q, k, v, mask, slopes, call)
+        return lambda q, k, v, mask, slopes, packed=None: self.run(q, k, v, mask, slopes, call)
 
     def run(self, q, k, v, mask, slopes, call: AttentionCall):
         """q, k, v: (B, H, S, D) (k, v with H_KV heads); mask: (B, H, S_q, S_k) or None;

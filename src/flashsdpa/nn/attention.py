@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..functional import scaled_dot_product_attention
+from ..functional import flash_attn_qkvpacked_func, scaled_dot_product_attention
 
 
 @dataclass
@@ -40,11 +40,13 @@ class CausalSelfAttention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, T, C = x.size()
-        q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
-        q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))  # (B, nh, T, hs)
-        y = scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0, is_causal=True)
-        y = y.transpose(1, 2).contiguous().view(B, T, C)  # (B, T, C)
-        return self.resid_dropout(self.c_proj(y))
+        # nanoGPT splits c_attn's output into q, k, v and transposes each; one packed view
+        # instead lets the gradient come out as one tensor (no split, transposes or cat in the
+        # backward) and the output come out in (B, T, nh, hs) order (no copy before c_proj).
+        # With as many queries as keys, flash-attn's causal mask is is_causal=True's.
+        qkv = self.c_attn(x).view(B, T, 3, self.n_head, C // self.n_head)
+        y = flash_attn_qkvpacked_func(qkv, dropout_p=self.dropout if self.training else 0.0, causal=True)
+        return self.resid_dropout(self.c_proj(y.reshape(B, T, C)))
 
 
 class MultiheadAttention(nn.Module):
