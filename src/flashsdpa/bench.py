@@ -3,6 +3,7 @@
     python -m flashsdpa.bench                       # the anchor grid (D 64/128, causal or not, S 512..16384)
     python -m flashsdpa.bench --shape 4,32,4096,128,causal --providers ours,cudnn,flash
     python -m flashsdpa.bench --json out.json --plot out.png --markdown out.md
+    python -m flashsdpa.bench --grid none --shape 4,16,4096,128,causal --first-call   # compile time
 
 FLOPs: forward 4*B*H*S_q*S_k*D (halved when causal); backward 2.5x the forward's, over the
 time of the backward pass alone (autograd.grad of the output with a random upstream grad).
@@ -169,6 +170,65 @@ def run_benchmark(shapes, providers, directions, dtype=torch.bfloat16, log=print
     return results
 
 
+_FIRST_CALL = """
+import json, sys, time, torch, flashsdpa
+b, h, s, d, causal = json.loads(sys.argv[1])
+q, k, v = (torch.randn(b, h, s, d, device="cuda", dtype=torch.bfloat16, requires_grad=True) for _ in range(3))
+# torch's own one-time cost, not ours: the first backward(grad) of a process imports sympy (seconds)
+(q[0, 0, 0] * 2).backward(torch.ones_like(q[0, 0, 0]))
+q.grad = None
+torch.cuda.synchronize()
+start = time.perf_counter()
+out = flashsdpa.scaled_dot_product_attention(q, k, v, is_causal=causal)
+torch.cuda.synchronize()
+fwd = time.perf_counter() - start
+start = time.perf_counter()
+out.backward(torch.randn_like(out))
+torch.cuda.synchronize()
+bwd = time.perf_counter() - start
+start = time.perf_counter()
+flashsdpa.scaled_dot_product_attention(q, k, v, is_causal=causal).backward(torch.randn_like(out))
+torch.cuda.synchronize()
+print(json.dumps({"fwd_s": fwd, "bwd_s": bwd, "second_s": time.perf_counter() - start}))
+"""
+
+
+def first_calls(shapes) -> list[dict]:
+    """What a user's first call of a shape costs: forward, backward and a second forward +
+    backward in a fresh process, first with an empty Triton kernel cache (every kernel
+    compiles: no autotuning ever runs, the tile configs are tables), then with the cache
+    that run left on disk (what every later process sees)."""
+    import os
+    import subprocess
+    import tempfile
+
+    rows = []
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, TRITON_CACHE_DIR=cache)
+        for shape in shapes:
+            for cache_state in ("empty", "warm"):
+                args = json.dumps([shape.batch, shape.heads, shape.seq, shape.head_dim, shape.causal])
+                done = subprocess.run([sys.executable, "-c", _FIRST_CALL, args], env=env, capture_output=True,
+                                      text=True)
+                row = {"shape": shape.label, "triton_cache": cache_state}
+                if done.returncode == 0:
+                    row.update(json.loads(done.stdout.strip().splitlines()[-1]))
+                else:
+                    row["error"] = (done.stderr.strip().splitlines() or ["failed"])[-1][:80]
+                rows.append(row)
+    return rows
+
+
+def first_call_table(rows) -> str:
+    lines = ["| shape | Triton cache | first forward s | first backward s | second forward + backward s |",
+             "|---|---|---|---|---|"]
+    for r in rows:
+        cells = ([f"{r['fwd_s']:.2f}", f"{r['bwd_s']:.2f}", f"{r['second_s']:.4f}"] if "fwd_s" in r
+                 else [r["error"], "", ""])
+        lines.append(f"| {r['shape']} | {r['triton_cache']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def _lookup(results, shape, provider, direction):
     for r in results:
         if r["provider"] == provider and r["direction"] == direction and Shape(
@@ -281,6 +341,8 @@ def main(argv=None) -> int:
     ap.add_argument("--json", help="write all results and the environment here")
     ap.add_argument("--markdown", help="write the table here")
     ap.add_argument("--plot", help="write a PNG of TFLOP/s vs S here")
+    ap.add_argument("--first-call", action="store_true",
+                    help="only time the first calls of the shapes in fresh processes (compile time), bf16")
     args = ap.parse_args(argv)
     if not torch.cuda.is_available():
         print("No CUDA GPU: the benchmark needs one (python -m flashsdpa runs the CPU self-check).")
@@ -294,6 +356,13 @@ def main(argv=None) -> int:
     dtype = torch.bfloat16 if args.dtype == "bf16" else torch.float16
     env = environment()
     print(json.dumps(env))
+    if args.first_call:
+        rows = first_calls(shapes)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"environment": env, "command": " ".join(sys.argv), "first_calls": rows}, f, indent=1)
+        print(first_call_table(rows))
+        return 0
     results = run_benchmark(shapes, providers, directions, dtype)
     text = table(results, shapes, providers, directions)
     stats = summary(results, shapes, directions)
