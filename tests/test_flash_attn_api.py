@@ -172,3 +172,21 @@ def test_qkvpacked_on_flash_is_one_autograd_node_over_qkv(device, gen):
     names = _graph_names(out)
     assert any("PackedFlashAttention" in name for name in names), names
     assert not any("Select" in name or "Split" in name for name in names), names
+
+
+def test_backward_into_given_gradients_keeps_their_layout_apart(device, gen):
+    """flash_backward(grads=...) writes into the caller's tensors; a launch plan bound to their
+    strides must not serve a call whose gradients have other strides, nor the reverse."""
+    from flashsdpa.backends import flash
+    from flashsdpa.inputs import unpack_qkv
+    q, k, v = (randn((1, 2, 20, 16), torch.float32, device, gen) for _ in range(3))
+    dout = randn((1, 2, 20, 16), torch.float32, device, gen)
+    out, lse = flash.flash_forward(q, k, v, 0.25, True, 0)
+    expected = flash.flash_backward(dout, q, k, v, out, lse, 0.25, True, 0)[:3]
+    packed = torch.full((1, 20, 3, 2, 16), float("nan"), device=device)
+    flash.flash_backward(dout, q, k, v, out, lse, 0.25, True, 0, grads=unpack_qkv(packed))
+    for got, want in zip(unpack_qkv(packed), expected):
+        assert torch.equal(got, want)
+    again = flash.flash_backward(dout, q, k, v, out, lse, 0.25, True, 0)[:3]
+    for got, want in zip(again, expected):
+        assert torch.equal(got, want)

@@ -328,13 +328,13 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
     if batch * heads_q * seq_q == 0 or seq_k == 0:  # a zero head dim still runs: dv is defined
         return dq.zero_(), dk.zero_(), dv.zero_(), dmask
     delta = torch.empty_like(lse)
-    if forward_key is not None and grads is None:
+    if forward_key is not None:
         key = ("backward", forward_key, _layout(dout), config, mask_grad)
-    elif forward_key is not None:
-        key = ("backward", forward_key, _layout(dout), config, mask_grad, _layout(dq), _layout(dk), _layout(dv))
     else:
         key = ("backward", q.device, _tf32(q), _layout(dout), _layout(q), _layout(k), _layout(v), _layout(out),
                _layout(lse), _layout(mask), _layout(slopes), opts.plan_key, config, mask_grad)
+    if grads is not None:  # given gradients have layouts of their own
+        key += (_layout(dq), _layout(dk), _layout(dv))
     dq_launch, dkdv = _plan(key, lambda: _backward_plan(dout, q, k, v, out, lse, delta, dq, dk, dv, dmask, mask,
                                                         slopes, opts, config, mask_grad))
     mask_arg, slopes_arg = _mask_arg(q, mask), q if slopes is None else slopes
