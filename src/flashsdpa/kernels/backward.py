@@ -16,8 +16,9 @@ Two launches, none of them atomic, so results are deterministic:
 import triton
 import triton.language as tl
 
-from .common import (dropout_keep, feature_bases, key_range, load_mask_tile, load_tile, matmul, next_tile_start,
-                     row_block_and_head, store_tile, tile_scores, visible_key_span)
+from .common import (dropout_keep, feature_bases, first_key_mask_tile, key_mask_tiles, key_range, load_mask_tile,
+                     load_tile, matmul, next_tile_start, row_block_and_head, store_tile, tile_scores,
+                     visible_key_span)
 
 
 @triton.jit
@@ -198,20 +199,13 @@ def _dq_tiles(
 ):
     k_ptr += tl.cast(start_n, tl.int64) * stride_kn
     v_ptr += tl.cast(start_n, tl.int64) * stride_vn
-    PREFETCH: tl.constexpr = MASK_KIND != 0 and not MASK_ROW_BCAST  # as in the forward
-    if PREFETCH:
-        m_next = load_mask_tile(mask_base, rows[:, None], (start_n + offs_n)[None, :], stride_mm, stride_mn,
-                                S_Q, end_n, MASK_KIND, MASK_INT64, False, True)
+    m_next = first_key_mask_tile(mask_base, rows, offs_n, start_n, end_n, stride_mm, stride_mn, S_Q,
+                                 MASK_KIND, MASK_INT64, MASK_ROW_BCAST)  # as in the forward
     for n0 in range(start_n, end_n, BLOCK_N):
         n0 = tl.multiple_of(n0, BLOCK_N)  # every stage starts on a tile boundary: aligned mask loads
         cols = n0 + offs_n
-        if PREFETCH:
-            m = m_next
-            m_next = load_mask_tile(mask_base, rows[:, None], (next_tile_start(n0, start_n, end_n, BLOCK_N) + offs_n)[None, :],
-                                    stride_mm, stride_mn, S_Q, S_K, MASK_KIND, MASK_INT64, False, EDGE or not EVEN_M)
-        else:
-            m = load_mask_tile(mask_base, rows[:, None], cols[None, :], stride_mm, stride_mn, S_Q, S_K,
-                               MASK_KIND, MASK_INT64, MASK_ROW_BCAST, EDGE or not EVEN_M)
+        m, m_next = key_mask_tiles(m_next, mask_base, rows, offs_n, n0, start_n, end_n, stride_mm, stride_mn, S_Q,
+                                   S_K, MASK_KIND, MASK_INT64, MASK_ROW_BCAST, BLOCK_N, EDGE or not EVEN_M)
         kT = load_tile(k_ptr + k_offs, offs_dqk, D_QK, cols, S_K, MASK_DQK, EDGE)   # (BLOCK_DQK, BLOCK_N)
         vT = load_tile(v_ptr + v_offs, offs_dv, D_V, cols, S_K, MASK_DV, EDGE)      # (BLOCK_DV, BLOCK_N)
         s, t = tile_scores(matmul(q, kT, PRECISION), rows[:, None], cols[None, :], m, S_K, slope, diag_off,

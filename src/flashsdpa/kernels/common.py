@@ -123,6 +123,38 @@ def next_tile_start(n0, start, end, BLOCK: tl.constexpr):
 
 
 @triton.jit
+def first_key_mask_tile(mask_base, rows, offs_n, start_n, end_n, stride_mm, stride_mn, S_Q,
+                        MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr, MASK_ROW_BCAST: tl.constexpr):
+    """Before a loop over key tiles [start_n, end_n): the first 2D mask tile, which
+    key_mask_tiles hands out and replaces by the next one (a placeholder when nothing is
+    prefetched). Read within [start_n, end_n): the loop may be empty."""
+    if MASK_KIND != 0 and not MASK_ROW_BCAST:
+        first = load_mask_tile(mask_base, rows[:, None], (start_n + offs_n)[None, :], stride_mm, stride_mn,
+                               S_Q, end_n, MASK_KIND, MASK_INT64, False, True)
+    else:
+        first = 0
+    return first
+
+
+@triton.jit
+def key_mask_tiles(prefetched, mask_base, rows, offs_n, n0, start_n, end_n, stride_mm, stride_mn, S_Q, S_K,
+                   MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr, MASK_ROW_BCAST: tl.constexpr,
+                   BLOCK_N: tl.constexpr, BOUNDS: tl.constexpr):
+    """In a loop over key tiles: (the mask tile of columns n0 + offs_n, what to pass as
+    `prefetched` next step). A 2D tile was loaded one step ahead (see load_mask_tile) and the
+    next one is loaded now; a key-padding row is read where it is used."""
+    if MASK_KIND != 0 and not MASK_ROW_BCAST:
+        m = prefetched
+        prefetched = load_mask_tile(mask_base, rows[:, None],
+                                    (next_tile_start(n0, start_n, end_n, BLOCK_N) + offs_n)[None, :],
+                                    stride_mm, stride_mn, S_Q, S_K, MASK_KIND, MASK_INT64, False, BOUNDS)
+    else:
+        m = load_mask_tile(mask_base, rows[:, None], (n0 + offs_n)[None, :], stride_mm, stride_mn, S_Q, S_K,
+                           MASK_KIND, MASK_INT64, MASK_ROW_BCAST, BOUNDS)
+    return m, prefetched
+
+
+@triton.jit
 def tile_scores(
     qk, r2, c2, m, S_K, slope, diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
     MASK_KIND: tl.constexpr, HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr,

@@ -15,7 +15,7 @@ never visited. attn_mask, ALiBi and softcap are compile-time features of every t
 import triton
 import triton.language as tl
 
-from .common import (dropout_keep, feature_bases, key_range, load_mask_tile, load_tile, matmul, next_tile_start,
+from .common import (dropout_keep, feature_bases, first_key_mask_tile, key_mask_tiles, key_range, load_tile, matmul,
                      row_block_and_head, store_tile, tile_scores, visible_key_span)
 
 
@@ -38,20 +38,13 @@ def _attend_tiles(
     # finite stand-in keeps exp2(-inf - -inf) = NaN out of the sums; such rows end with
     # l = 0 and acc = 0.
     GUARD: tl.constexpr = EDGE or MASK_KIND != 0
-    PREFETCH: tl.constexpr = MASK_KIND != 0 and not MASK_ROW_BCAST  # see load_mask_tile
-    if PREFETCH:  # the first tile, read within [start_n, end_n): the loop may be empty
-        m_next = load_mask_tile(mask_base, rows[:, None], (start_n + offs_n)[None, :], stride_mm, stride_mn,
-                                S_Q, end_n, MASK_KIND, MASK_INT64, False, True)
+    m_next = first_key_mask_tile(mask_base, rows, offs_n, start_n, end_n, stride_mm, stride_mn, S_Q,
+                                 MASK_KIND, MASK_INT64, MASK_ROW_BCAST)
     for n0 in range(start_n, end_n, BLOCK_N):
         n0 = tl.multiple_of(n0, BLOCK_N)  # every stage starts on a tile boundary: aligned mask loads
         cols = n0 + offs_n
-        if PREFETCH:
-            m = m_next
-            m_next = load_mask_tile(mask_base, rows[:, None], (next_tile_start(n0, start_n, end_n, BLOCK_N) + offs_n)[None, :],
-                                    stride_mm, stride_mn, S_Q, S_K, MASK_KIND, MASK_INT64, False, EDGE or not EVEN_M)
-        else:
-            m = load_mask_tile(mask_base, rows[:, None], cols[None, :], stride_mm, stride_mn, S_Q, S_K,
-                               MASK_KIND, MASK_INT64, MASK_ROW_BCAST, EDGE or not EVEN_M)
+        m, m_next = key_mask_tiles(m_next, mask_base, rows, offs_n, n0, start_n, end_n, stride_mm, stride_mn, S_Q,
+                                   S_K, MASK_KIND, MASK_INT64, MASK_ROW_BCAST, BLOCK_N, EDGE or not EVEN_M)
         kT = load_tile(k_ptr + k_offs, offs_dqk, D_QK, cols, S_K, MASK_DQK, EDGE)  # (BLOCK_DQK, BLOCK_N)
         s, _ = tile_scores(matmul(q, kT, PRECISION), rows[:, None], cols[None, :], m, S_K, slope, diag_off,
                            lo_off, hi_off, qk_scale, softcap_scale, softcap_log2, MASK_KIND, HAS_ALIBI,
