@@ -1,0 +1,56 @@
+"""Fingerprints of the compiled SASS (sm_90a) of the forward and dQ kernels over a set of
+feature cases, without a GPU: run before and after a refactor of kernel code; identical
+fingerprints mean the GPU runs identical machine code (line info is not part of SASS).
+
+    PYTHONPATH=src python3 benchmarks/sass_fingerprint.py > before.txt   # ... edit ...
+    PYTHONPATH=src python3 benchmarks/sass_fingerprint.py | diff before.txt -
+"""
+import hashlib
+import os
+import subprocess
+import tempfile
+
+import triton
+from triton.backends.compiler import GPUTarget
+from triton.compiler import ASTSource
+
+import compile_report
+from flashsdpa.kernels import backward, forward
+
+CASES = {"none": {}, "bias": dict(MASK_KIND=2), "bool2d": dict(MASK_KIND=1),
+         "keypad": dict(MASK_KIND=1, MASK_ROW_BCAST=True), "dropout": dict(HAS_DROPOUT=True),
+         "bias_causal": dict(MASK_KIND=2, HAS_HI=True)}
+
+
+def fingerprint(kernel, constexprs: dict, num_warps: int, num_stages: int) -> str:
+    constexprs = dict(constexprs)
+    signature, attrs = compile_report._signature(kernel, constexprs, "bf16")
+    index = {name: i for i, name in enumerate(kernel.arg_names)}
+    source = ASTSource(fn=kernel, signature=signature, constexprs={(index[k],): v for k, v in constexprs.items()},
+                       attrs=attrs)
+    compiled = triton.compile(source, target=GPUTarget("cuda", 90, 32),
+                              options=dict(num_warps=num_warps, num_stages=num_stages))
+    with tempfile.TemporaryDirectory() as folder:
+        cubin = os.path.join(folder, "k.cubin")
+        with open(cubin, "wb") as f:
+            f.write(compiled.asm["cubin"])
+        sass = subprocess.run([os.path.join(compile_report.BIN, "cuobjdump"), "-sass", cubin],
+                              capture_output=True, text=True).stdout
+    body = [line for line in sass.splitlines() if line.strip().startswith("/*")]  # instructions only
+    return f"{hashlib.sha1(chr(10).join(body).encode()).hexdigest()[:12]} ({len(body)} lines)"
+
+
+def main():
+    for name, overrides in CASES.items():
+        features = compile_report._features(**overrides)
+        for d in (64, 128):
+            common = dict(D_QK=d, D_V=d, BLOCK_M=64, BLOCK_N=64, BLOCK_DQK=d, BLOCK_DV=d, EVEN_M=False,
+                          EVEN_N=True, PRECISION="ieee", REVERSE_GRID=False, **features)
+            fwd = fingerprint(forward.attention_forward_kernel, common, 4, 2)
+            dq = fingerprint(backward.attention_backward_dq_kernel,
+                             dict(common, MASK_GRAD=overrides.get("MASK_KIND") == 2), 4, 2)
+            print(f"{name:12s} D={d:<4d} forward {fwd}  dQ {dq}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
