@@ -9,24 +9,13 @@ call (the GPU idles, so the host sets the pace), with the layers of our path pee
 
     PYTHONPATH=src python3 benchmarks/host_floor.py
 """
-import time
 
 import torch
 import torch.nn.functional as F
 
 import flashsdpa
 from flashsdpa.backends import flash
-
-
-def per_call_us(fn, n=2000):
-    for _ in range(50):
-        fn()
-    torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(n):
-        fn()
-    torch.cuda.synchronize()
-    return (time.perf_counter() - start) / n * 1e6
+from launch_overhead import per_call_us  # the same timing loop (this folder is on sys.path)
 
 
 def main():
