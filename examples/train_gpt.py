@@ -41,26 +41,20 @@ class Config:
 
 
 class TorchCausalSelfAttention(CausalSelfAttention):
-    """The same module (same parameters) with torch's own SDPA: the baseline."""
+    """The same module (same parameters) with nanoGPT's forward and torch's own SDPA: the baseline."""
+    sdpa = staticmethod(F.scaled_dot_product_attention)
 
     def forward(self, x):
         B, T, C = x.size()
         q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
         q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
-        y = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0, is_causal=True)
+        y = self.sdpa(q, k, v, dropout_p=self.dropout if self.training else 0.0, is_causal=True)
         return self.resid_dropout(self.c_proj(y.transpose(1, 2).contiguous().view(B, T, C)))
 
 
-class SwappedCausalSelfAttention(CausalSelfAttention):
+class SwappedCausalSelfAttention(TorchCausalSelfAttention):
     """nanoGPT's module with the one-line swap: its own code, flashsdpa's function."""
-
-    def forward(self, x):
-        B, T, C = x.size()
-        q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
-        q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
-        y = flashsdpa.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0,
-                                                   is_causal=True)
-        return self.resid_dropout(self.c_proj(y.transpose(1, 2).contiguous().view(B, T, C)))
+    sdpa = staticmethod(flashsdpa.scaled_dot_product_attention)
 
 
 class Block(nn.Module):

@@ -3,11 +3,13 @@
 `kernel[grid](...)` re-derives the specialization of every argument on every launch: 40 to
 110 µs of Python per launch of our ~45-argument kernels on H200 hosts
 (benchmarks/launch_overhead.py), more than a small attention call takes on the GPU.
-`FastLauncher.bind` does that work once for an argument signature and returns a `BoundLaunch`, which takes only the arguments that
-change from call to call (the tensors and the dropout seed) and calls the compiled kernel's
-launcher directly, with the tensors as their data pointers (given a tensor, Triton's launcher
-asks the driver to validate its pointer on every launch; our dispatch has checked devices). Callers keep the bound launches keyed by everything that fixes the other
-arguments (shapes, strides, dtypes, pointer alignment, options): see backends/flash.py.
+`FastLauncher.bind` does that work once for an argument signature and returns a
+`BoundLaunch`, which takes only the arguments that change from call to call (the tensors and
+the dropout seed) and calls the compiled kernel's launcher directly, with the tensors as their
+data pointers (given a tensor, Triton's launcher asks the driver to validate its pointer on
+every launch; our dispatch has checked devices). Callers keep the bound launches keyed by
+everything that fixes the other arguments (shapes, strides, dtypes, pointer alignment,
+options): see backends/flash.py.
 
 Under the interpreter or while a launch hook is installed (a profiler that reads launch
 metadata), a bound launch goes through the plain `kernel[grid](...)`; a compiled kernel that
