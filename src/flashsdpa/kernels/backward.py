@@ -81,7 +81,7 @@ def _dkdv_tiles(
         pT = tl.math.exp2(sT - lse[None, :])
         dpT = matmul(v, tl.trans(do), PRECISION)
         if HAS_DROPOUT:
-            keep = tl.trans(dropout_keep(seed, bh, rows, start_n, dropout_p, BLOCK_M, BLOCK_N))
+            keep = tl.trans(dropout_keep(seed, bh, m0, start_n, dropout_p, BLOCK_M, BLOCK_N))
             scale_kept = 1.0 / (1.0 - dropout_p)
             dv += matmul(tl.where(keep, pT * scale_kept, 0.0).to(do.dtype), do, PRECISION)
             dpT = tl.where(keep, dpT * scale_kept, 0.0)
@@ -190,7 +190,7 @@ def attention_backward_dkdv_kernel(
 def _dq_tiles(
     dq, q, do, lse, delta, k_ptr, v_ptr, k_offs, v_offs, stride_kn, stride_vn,
     mask_base, stride_mm, stride_mn, dmask_ptr, stride_dmm, slope, bh, seed, dropout_p,
-    rows, offs_n, offs_dqk, offs_dv, start_n, end_n, S_Q, S_K, D_QK, D_V,
+    start_m, rows, offs_n, offs_dqk, offs_dv, start_n, end_n, S_Q, S_K, D_QK, D_V,
     diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, EDGE: tl.constexpr, EVEN_M: tl.constexpr,
     HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
@@ -214,7 +214,7 @@ def _dq_tiles(
         p = tl.math.exp2(s - lse[:, None])
         dp = matmul(do, vT, PRECISION)
         if HAS_DROPOUT:
-            keep = dropout_keep(seed, bh, rows, n0, dropout_p, BLOCK_M, BLOCK_N)
+            keep = dropout_keep(seed, bh, start_m, n0, dropout_p, BLOCK_M, BLOCK_N)
             dp = tl.where(keep, dp * (1.0 / (1.0 - dropout_p)), 0.0)
         ds = p * (dp - delta[:, None])
         if MASK_GRAD:  # d attn_mask = dS, a dense (B, H, S_Q, S_K) tensor
@@ -294,7 +294,7 @@ def attention_backward_dq_kernel(
         if stage == 1 or (stage == 0 and HAS_LO) or (stage == 2 and (HAS_HI or not EVEN_N)):
             dq = _dq_tiles(dq, q, do, lse, delta, k_ptr, v_ptr, k_offs, v_offs, stride_kn, stride_vn,
                            mask_base, stride_mm, stride_mn, dmask_ptr, stride_dmm, slope, bh, seed, dropout_p,
-                           rows, offs_n, offs_dqk, offs_dv, bounds[stage], bounds[stage + 1], S_Q, S_K, D_QK, D_V,
+                           start_m, rows, offs_n, offs_dqk, offs_dv, bounds[stage], bounds[stage + 1], S_Q, S_K, D_QK, D_V,
                            diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
                            BLOCK_M, BLOCK_N, stage != 1, EVEN_M, HAS_LO, HAS_HI, MASK_KIND, MASK_INT64,
                            MASK_ROW_BCAST, HAS_ALIBI, HAS_SOFTCAP, HAS_DROPOUT, MASK_GRAD, MASK_DQK, MASK_DV,

@@ -68,21 +68,36 @@ def tanh(x):
 
 
 @triton.jit
-def dropout_keep(seed, bh, rows, start_col, dropout_p, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
-    """The (BLOCK_M, BLOCK_N) dropout keep-mask of query rows `rows` (1D) and key columns
-    [start_col, start_col + BLOCK_N), start_col a multiple of 8. Philox keyed by the call's
-    seed, one counter (column group of 8, row, batch*head) whose four 32-bit words give the 8
-    scores of a group 16 bits each (half the Philox work of 32 bits a score; p is then
-    resolved to 1/65536), so forward, backward and dropout_keep_mask regenerate the same
-    mask in any order."""
-    groups = start_col // 8 + tl.arange(0, BLOCK_N // 8)
-    c0 = (groups[None, :] + rows[:, None] * 0).to(tl.uint32)      # (BLOCK_M, BLOCK_N // 8)
-    c1 = (rows[:, None] + groups[None, :] * 0).to(tl.uint32)
+def dropout_keep(seed, bh, row0, col0, dropout_p, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
+    """The (BLOCK_M, BLOCK_N) dropout keep-mask of query rows [row0, row0 + BLOCK_M) and key
+    columns [col0, col0 + BLOCK_N); row0, col0 and both sizes multiples of 16.
+
+    [Note] Dropout's random bits: Philox (7 rounds, as FlashAttention-2) keyed by the call's
+    seed, one counter (key group, query group, batch*head) per 8 scores, 16 bits a score (p
+    is resolved to 1/65536), so forward, backward and dropout_keep_mask regenerate the same
+    mask in any order. A group is the 8 scores that one thread holds in the accumulator of
+    an Ampere/Hopper matmul tile (mma.sync and wgmma: rows r and r + 8, columns c, c + 1,
+    c + 8, c + 9): query q belongs to group (q >> 4) * 8 + (q & 7) and key k to group
+    (k >> 4) * 4 + ((k >> 1) & 3); bit 0 of k picks the half of a 32-bit word, bit 3 of k
+    and bit 3 of q pick the word. Joined back into a tile, the mask lands in the registers
+    that hold the scores: no round trip through shared memory (groups of 8 adjacent keys
+    took four, with barriers, per tile)."""
+    q_groups = (row0 // 2 + tl.arange(0, BLOCK_M // 2)).to(tl.uint32)
+    k_groups = (col0 // 4 + tl.arange(0, BLOCK_N // 4)).to(tl.uint32)
+    c0 = k_groups[None, :] + q_groups[:, None] * 0                  # (BLOCK_M // 2, BLOCK_N // 4)
+    c1 = q_groups[:, None] + k_groups[None, :] * 0
     zero = c0 * 0
-    r0, r1, r2, r3 = tl.philox(seed, c0, c1, zero + bh.to(tl.uint32), zero)
-    words = tl.reshape(tl.join(tl.join(r0, r1), tl.join(r2, r3)), [BLOCK_M, BLOCK_N // 2])
-    halves = tl.reshape(tl.join(words & 0xFFFF, words >> 16), [BLOCK_M, BLOCK_N])
-    return halves.to(tl.float32) >= dropout_p * 65536.0  # the 16-bit draw against p * 2^16
+    r0, r1, r2, r3 = tl.philox(seed, c0, c1, zero + bh.to(tl.uint32), zero, n_rounds=7)
+    threshold = tl.math.ceil(dropout_p * 65536.0).to(tl.uint32)   # keep a 16-bit draw >= p * 2^16
+    # word (k bit 3) + 2 (q bit 3); joins append dims: (.., k bit 0, k bit 3, q bit 3)
+    keep = tl.join(tl.join(tl.join((r0 & 0xFFFF) >= threshold, (r0 >> 16) >= threshold),
+                           tl.join((r1 & 0xFFFF) >= threshold, (r1 >> 16) >= threshold)),
+                   tl.join(tl.join((r2 & 0xFFFF) >= threshold, (r2 >> 16) >= threshold),
+                           tl.join((r3 & 0xFFFF) >= threshold, (r3 >> 16) >= threshold)))
+    # (q >> 4, q & 7, k >> 4, (k >> 1) & 3, k bit 0, k bit 3, q bit 3) -> (q, k)
+    keep = tl.reshape(keep, [BLOCK_M // 16, 8, BLOCK_N // 16, 4, 2, 2, 2])
+    keep = tl.permute(keep, [0, 6, 1, 2, 5, 3, 4])
+    return tl.reshape(keep, [BLOCK_M, BLOCK_N])
 
 
 @triton.jit

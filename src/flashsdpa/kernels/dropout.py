@@ -12,6 +12,6 @@ def dropout_mask_kernel(Keep, S_Q, S_K, dropout_p, seed, BLOCK: tl.constexpr):
     rows = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     cols = tl.program_id(1) * BLOCK + tl.arange(0, BLOCK)
     bh = tl.program_id(2)
-    keep = dropout_keep(seed, bh, rows, tl.program_id(1) * BLOCK, dropout_p, BLOCK, BLOCK)
+    keep = dropout_keep(seed, bh, tl.program_id(0) * BLOCK, tl.program_id(1) * BLOCK, dropout_p, BLOCK, BLOCK)
     ptrs = Keep + bh.to(tl.int64) * S_Q * S_K + rows[:, None].to(tl.int64) * S_K + cols[None, :]
     tl.store(ptrs, keep.to(tl.uint8), mask=(rows[:, None] < S_Q) & (cols[None, :] < S_K))

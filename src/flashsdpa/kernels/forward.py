@@ -23,7 +23,7 @@ from .common import (dropout_keep, feature_bases, first_key_mask_tile, key_mask_
 def _attend_tiles(
     acc, m_i, l_i, q, k_base, v_base, k_offs, v_offs, stride_kn, stride_vn,
     mask_base, stride_mm, stride_mn, slope, bh, seed, dropout_p,
-    rows, offs_n, offs_dqk, offs_dv, start_n, end_n, S_Q, S_K, D_QK, D_V,
+    start_m, rows, offs_n, offs_dqk, offs_dv, start_n, end_n, S_Q, S_K, D_QK, D_V,
     diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, EDGE: tl.constexpr, EVEN_M: tl.constexpr,
     HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
@@ -58,7 +58,7 @@ def _attend_tiles(
         alpha = tl.math.exp2(m_i - m_sub)
         l_i = l_i * alpha + tl.sum(p, 1)
         if HAS_DROPOUT:  # the normaliser counts every key; only the output sees the dropout
-            p = tl.where(dropout_keep(seed, bh, rows, n0, dropout_p, BLOCK_M, BLOCK_N), p, 0.0)
+            p = tl.where(dropout_keep(seed, bh, start_m, n0, dropout_p, BLOCK_M, BLOCK_N), p, 0.0)
         v = load_tile(v_ptr + v_offs, cols, S_K, offs_dv, D_V, EDGE, MASK_DV)      # (BLOCK_N, BLOCK_DV)
         acc = acc * alpha[:, None] + matmul(p.to(v.dtype), v, PRECISION)
         m_i = m_new
@@ -123,7 +123,7 @@ def attention_forward_kernel(
             acc, m_i, l_i = _attend_tiles(
                 acc, m_i, l_i, q, k_base, v_base, k_offs, v_offs, stride_kn, stride_vn,
                 mask_base, stride_mm, stride_mn, slope, bh, seed, dropout_p,
-                rows, offs_n, offs_dqk, offs_dv, bounds[stage], bounds[stage + 1], S_Q, S_K, D_QK, D_V,
+                start_m, rows, offs_n, offs_dqk, offs_dv, bounds[stage], bounds[stage + 1], S_Q, S_K, D_QK, D_V,
                 diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
                 BLOCK_M, BLOCK_N, stage != 1, EVEN_M, HAS_LO, HAS_HI, MASK_KIND, MASK_INT64, MASK_ROW_BCAST,
                 HAS_ALIBI, HAS_SOFTCAP, HAS_DROPOUT, MASK_DQK, MASK_DV, PRECISION)
