@@ -156,8 +156,8 @@ def _has_2d_mask(features: dict) -> bool:
 
 
 def _needs_smaller_pipeline(features: dict) -> bool:
-    """2D attn_mask tiles and dropout (whose random bits change layout through shared memory)
-    take shared memory that 3 pipeline stages of K and V leave no room for on sm_90."""
+    """2D attn_mask tiles and dropout's random bits take registers beside the score tile:
+    smaller forward tiles (configs.for_mask_tiles)."""
     return _has_2d_mask(features) or features["HAS_DROPOUT"]
 
 

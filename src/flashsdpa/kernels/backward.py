@@ -17,7 +17,7 @@ import triton
 import triton.language as tl
 
 from .common import (dropout_keep, feature_bases, first_key_mask_tile, key_mask_tiles, key_range, load_mask_tile,
-                     load_tile, matmul, next_tile_start, row_block_and_head, store_tile, tile_scores,
+                     load_tile, matmul, next_tile_start, row_block_and_head, store_tile, tile_columns, tile_scores,
                      visible_key_span)
 
 
@@ -203,7 +203,7 @@ def _dq_tiles(
                                  MASK_KIND, MASK_INT64, MASK_ROW_BCAST)  # as in the forward
     for n0 in range(start_n, end_n, BLOCK_N):
         n0 = tl.multiple_of(n0, BLOCK_N)  # every stage starts on a tile boundary: aligned mask loads
-        cols = n0 + offs_n
+        cols = tile_columns(n0, offs_n, BLOCK_N)
         m, m_next = key_mask_tiles(m_next, mask_base, rows, offs_n, n0, start_n, end_n, stride_mm, stride_mn, S_Q,
                                    S_K, MASK_KIND, MASK_INT64, MASK_ROW_BCAST, BLOCK_N, EDGE or not EVEN_M)
         kT = load_tile(k_ptr + k_offs, offs_dqk, D_QK, cols, S_K, MASK_DQK, EDGE)   # (BLOCK_DQK, BLOCK_N)

@@ -130,6 +130,14 @@ def load_mask_tile(mask_ptr, r2, c2, stride_mm, stride_mn, S_Q, S_K,
 
 
 @triton.jit
+def tile_columns(start, offs, BLOCK: tl.constexpr):
+    """start + offs for a tile that starts on a multiple of BLOCK, with that alignment stated:
+    Triton's alignment analysis loses it through the key loop, and without it the dQ kernel's
+    d attn_mask store wrote 2 bytes per instruction instead of 16."""
+    return tl.max_contiguous(tl.multiple_of(start + offs, BLOCK), BLOCK)
+
+
+@triton.jit
 def next_tile_start(n0, start, end, BLOCK: tl.constexpr):
     """The start of the tile after n0 in a loop over [start, end), or n0 itself for the last
     tile: a prefetch then re-reads that tile (from L2) rather than reading past the range."""

@@ -124,16 +124,16 @@ def backward_config(capability, element_size: int, d_qk: int, d_v: int, causal: 
 
 def for_mask_tiles(config, mask_2d: bool, dropout: bool):
     """The config for a call that also streams a 2D attn_mask tile per step (prefetched into
-    registers, see kernels/common.py) or draws dropout's random bits (which change layout
-    through shared memory): at most 2 pipeline stages in the forward, and for a 2D mask tiles
-    of at most 64x64 (H200, bf16, D = 128, S = 2048, bias: 64x64/4w/2s 293 TFLOP/s, 64x32 271,
-    128x128/8w/2s 283; benchmarks/experiment_masks.py). The backward keeps its table's tiles
-    for a mask (249 TFLOP/s against 202 with 2 stages) and drops to 2 stages for dropout."""
+    registers, see kernels/common.py) or draws dropout's random bits (registers too).
+    Forward: tiles of at most 64x64 for either, with 4 warps for dropout and at most 2
+    pipeline stages for a 2D mask. Measured on an H200, bf16, D = 128: bias at S = 2048
+    64x64/4w/2s 293 TFLOP/s, 64x32 271, 128x128/8w/2s 283 (benchmarks/experiment_masks.py);
+    dropout 0.1 causal 64x64/4w/3s the best of benchmarks/tune.py's candidates at S = 2048 and
+    8192 (308, 356). The backward keeps its table's tiles (bias: 249 against 202 with 2 stages)."""
     if isinstance(config, BackwardConfig):
-        if not dropout:
-            return config
-        return BackwardConfig(*(replace(c, num_stages=min(c.num_stages, 2)) for c in (config.dkdv, config.dq)))
-    config = replace(config, num_stages=min(config.num_stages, 2))
+        return config
     if mask_2d:
-        config = replace(config, block_m=min(config.block_m, 64), block_n=min(config.block_n, 64))
-    return config
+        config = replace(config, num_stages=min(config.num_stages, 2))
+    if dropout:
+        config = replace(config, num_warps=min(config.num_warps, 4))
+    return replace(config, block_m=min(config.block_m, 64), block_n=min(config.block_n, 64))
