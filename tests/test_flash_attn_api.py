@@ -109,11 +109,17 @@ def test_packed_variants_equal_unpacked(backend, causal, device, gen):
 
 @backends
 def test_kvpacked_with_gqa_and_other_length(backend, device, gen):
-    q = randn((2, 17, 4, 32), torch.float16, device, gen)
-    kv = randn((2, 29, 2, 2, 32), torch.float16, device, gen)
+    """Output and gradients (kv's written whole on FLASH) equal flash_attn_func's on the views."""
+    q = randn((2, 17, 4, 32), torch.float16, device, gen).requires_grad_()
+    kv = randn((2, 29, 2, 2, 32), torch.float16, device, gen).requires_grad_()
+    dout = randn((2, 17, 4, 32), torch.float16, device, gen)
     a = forced(backend, flashsdpa.flash_attn_kvpacked_func, q, kv, causal=True)
+    grads_a = torch.autograd.grad(a, (q, kv), dout)
     b = forced(backend, flashsdpa.flash_attn_func, q, kv[:, :, 0], kv[:, :, 1], causal=True)
+    grads_b = torch.autograd.grad(b, (q, kv), dout)
     assert torch.equal(a, b) and a.shape == (2, 17, 4, 32)
+    for got, want in zip(grads_a, grads_b):
+        assert torch.isfinite(got).all() and torch.equal(got, want)
 
 
 @backends
@@ -164,11 +170,18 @@ def _graph_names(tensor):
     return names
 
 
-def test_qkvpacked_on_flash_is_one_autograd_node_over_qkv(device, gen):
-    """The packed call's gradient comes from one node that takes qkv whole: no select or
-    split nodes (each of which would allocate a zero gradient of all of qkv)."""
-    qkv = randn((2, 33, 3, 4, 24), torch.float16, device, gen).requires_grad_()
-    out = forced(Backend.FLASH, flashsdpa.flash_attn_qkvpacked_func, qkv, causal=True)
+@pytest.mark.parametrize("form", ["qkvpacked", "kvpacked"])
+def test_packed_on_flash_is_one_autograd_node_over_the_packed_tensors(form, device, gen):
+    """The packed call's gradient comes from one node that takes qkv (or q and kv) whole: no
+    select or split nodes (each of which would allocate a zero gradient of all of qkv or kv)."""
+    if form == "qkvpacked":
+        tensors = [randn((2, 33, 3, 4, 24), torch.float16, device, gen).requires_grad_()]
+        fn = flashsdpa.flash_attn_qkvpacked_func
+    else:
+        tensors = [randn((2, 33, 4, 24), torch.float16, device, gen).requires_grad_(),
+                   randn((2, 29, 2, 2, 24), torch.float16, device, gen).requires_grad_()]
+        fn = flashsdpa.flash_attn_kvpacked_func
+    out = forced(Backend.FLASH, fn, *tensors, causal=True)
     names = _graph_names(out)
     assert any("PackedFlashAttention" in name for name in names), names
     assert not any("Select" in name or "Split" in name for name in names), names

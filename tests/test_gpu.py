@@ -246,9 +246,9 @@ def test_flash_writes_every_output_element_gpu(dtype, gen):
 @pytest.mark.parametrize("dropout_p", [0.0, 0.1])
 @pytest.mark.parametrize("head_dim", [64, 128])
 def test_packed_qkv_gradient_equals_unpacked(dtype, dropout_p, head_dim, gen):
-    """flash_attn_qkvpacked_func writes its gradient whole (flash._PackedFlashAttention): the
-    same kernels on the same values as flash_attn_func on the three views, so bit for bit the
-    same output and gradients, dropout included (same seed)."""
+    """flash_attn_qkvpacked_func and flash_attn_kvpacked_func write their gradients whole
+    (flash._PackedFlashAttention): the same kernels on the same values as flash_attn_func on
+    the views, so bit for bit the same output and gradients, dropout included (same seed)."""
     qkv = randn((2, 1000, 3, 4, head_dim), dtype, DEVICE, gen)
     dout = randn((2, 1000, 4, head_dim), dtype, DEVICE, gen)
 
@@ -265,3 +265,6 @@ def test_packed_qkv_gradient_equals_unpacked(dtype, dropout_p, head_dim, gen):
     assert torch.equal(out_packed, out)
     assert torch.equal(dqkv, torch.stack(grads, dim=2))
     assert torch.isfinite(dqkv).all() and dqkv.abs().sum() > 0
+    out_kvpacked, (dq, dkv) = run(flashsdpa.flash_attn_kvpacked_func, qkv[:, :, 0], qkv[:, :, 1:])
+    assert torch.equal(out_kvpacked, out)
+    assert torch.equal(dq, grads[0]) and torch.equal(dkv, torch.stack(grads[1:], dim=2))

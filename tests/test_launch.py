@@ -85,3 +85,16 @@ def test_bound_launch_keeps_no_tensor_of_a_call():
     gc.collect()
     assert all(ref() is None for ref in refs), "the bound launch keeps a past call's tensors alive"
     assert bound is not None
+
+
+def test_head_dim_blocks_pad_both_dims_alike_when_both_are_masked():
+    """Triton 3.6 on sm_90 miscompiled D_QK = 40 with D_V = 24 (blocks 64 and 32: out-of-bounds
+    reads or wrong outputs, found by running the small-shape suite on an H200): where both
+    dims are masked they share the larger block; exact dims keep their own."""
+    from flashsdpa.kernels.configs import head_dim_blocks
+    assert head_dim_blocks(40, 24) == (64, 64)
+    assert head_dim_blocks(24, 40) == (64, 64)
+    assert head_dim_blocks(40, 40) == (64, 64)
+    assert head_dim_blocks(64, 24) == (64, 32)     # D_QK exact: unchanged
+    assert head_dim_blocks(192, 128) == (256, 128)  # D_V exact: unchanged
+    assert head_dim_blocks(128, 128) == (128, 128)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 
 from . import dispatch
-from .inputs import as_4d, describe_call, unpack_qkv
+from .inputs import as_4d, describe_call, unpack, unpack_qkv
 
 
 # Calls described and dispatched before, by signature: a model repeats the same few calls,
@@ -73,8 +73,8 @@ def _prepare(*args):
 
 def _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, causal_alignment,
                window_size=(-1, -1), alibi_slopes=None, softcap=0.0, packed=None):
-    """packed: the (B, S, 3, H, D) tensor whose views query, key and value are, if they are
-    (then a backend may differentiate it whole; see flash._PackedFlashAttention)."""
+    """packed: the tensors whose views query, key and value are, if they are (see
+    inputs.unpack; then a backend may differentiate them whole, see flash._PackedFlashAttention)."""
     call, run, plain = _prepare(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa,
                                 causal_alignment, window_size, alibi_slopes, softcap)
     if plain:  # the hot path: a model's (B, H, S, D) projections
@@ -123,11 +123,17 @@ def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False, wi
     float32: (out, lse). Our backward is always deterministic, so `deterministic` changes nothing.
     """
     for name, t in (("q", q), ("k", k), ("v", v)):
-        if not isinstance(t, torch.Tensor) or t.dim() != 4:
-            shape = tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
-            raise ValueError(f"{name} must be a 4D tensor (B, S, H, D); got {shape}")
+        _check_layout(name, t, "(B, S, H, D)")
     return _flash_attn(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), dropout_p, softmax_scale, causal,
                        window_size, softcap, alibi_slopes, return_lse or return_attn_probs)
+
+
+def _check_layout(name: str, t, layout: str, packed: int = 0):
+    """t must be a tensor of the flash-attn layout `layout` (with `packed` at dim 2 if given)."""
+    ndim = 5 if packed else 4
+    if not isinstance(t, torch.Tensor) or t.dim() != ndim or (packed and t.shape[2] != packed):
+        shape = tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
+        raise ValueError(f"{name} must be a {ndim}D tensor {layout}; got {shape}")
 
 
 def _flash_attn(q, k, v, dropout_p, softmax_scale, causal, window_size, softcap, alibi_slopes, return_lse,
@@ -145,19 +151,18 @@ def flash_attn_qkvpacked_func(qkv, dropout_p=0.0, softmax_scale=None, causal=Fal
     """flash-attn's packed form: qkv (B, S, 3, H, D), as a fused QKV projection makes it
     (`linear(x).view(B, S, 3, H, D)`). Its gradient comes out whole, in one tensor, without
     the split/cat or select/zero-fill that autograd through three views would add."""
-    if not isinstance(qkv, torch.Tensor) or qkv.dim() != 5 or qkv.shape[2] != 3:
-        shape = tuple(qkv.shape) if isinstance(qkv, torch.Tensor) else type(qkv).__name__
-        raise ValueError(f"qkv must be a 5D tensor (B, S, 3, H, D); got {shape}")
+    _check_layout("qkv", qkv, "(B, S, 3, H, D)", packed=3)
     return _flash_attn(*unpack_qkv(qkv), dropout_p, softmax_scale, causal, window_size, softcap, alibi_slopes,
-                       return_lse or return_attn_probs, packed=qkv)
+                       return_lse or return_attn_probs, packed=(qkv,))
 
 
 def flash_attn_kvpacked_func(q, kv, dropout_p=0.0, softmax_scale=None, causal=False, window_size=(-1, -1),
                              softcap=0.0, alibi_slopes=None, deterministic=False, return_attn_probs=False,
                              *, return_lse=False):
-    """flash-attn's packed form: q (B, S_q, H_q, D), kv (B, S_k, 2, H_kv, D)."""
-    if not isinstance(kv, torch.Tensor) or kv.dim() != 5 or kv.shape[2] != 2:
-        shape = tuple(kv.shape) if isinstance(kv, torch.Tensor) else type(kv).__name__
-        raise ValueError(f"kv must be a 5D tensor (B, S_k, 2, H_kv, D); got {shape}")
-    return flash_attn_func(q, kv[:, :, 0], kv[:, :, 1], dropout_p, softmax_scale, causal, window_size,
-                           softcap, alibi_slopes, deterministic, return_attn_probs, return_lse=return_lse)
+    """flash-attn's packed form: q (B, S_q, H_q, D), kv (B, S_k, 2, H_kv, D), as a fused KV
+    projection makes it; kv's gradient comes out whole, as qkv's in flash_attn_qkvpacked_func."""
+    _check_layout("q", q, "(B, S_q, H_q, D)")
+    _check_layout("kv", kv, "(B, S_k, 2, H_kv, D)", packed=2)
+    q = q.transpose(1, 2)
+    return _flash_attn(*unpack((q, kv)), dropout_p, softmax_scale, causal, window_size, softcap, alibi_slopes,
+                       return_lse or return_attn_probs, packed=(q, kv))

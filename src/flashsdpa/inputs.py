@@ -231,6 +231,15 @@ def unpack_qkv(qkv):
     return qkv.select(2, 0).transpose(1, 2), qkv.select(2, 1).transpose(1, 2), qkv.select(2, 2).transpose(1, 2)
 
 
+def unpack(packed):
+    """q, k, v (B, H, S, D) views of the packed sources of a call: (qkv,), a (B, S, 3, H, D)
+    tensor, or (q, kv), q (B, H, S_q, D) and kv (B, S_k, 2, H_kv, D)."""
+    if len(packed) == 1:
+        return unpack_qkv(packed[0])
+    q, kv = packed
+    return q, kv.select(2, 0).transpose(1, 2), kv.select(2, 1).transpose(1, 2)
+
+
 def as_4d(call: AttentionCall, query, key, value, attn_mask, alibi_slopes=None):
     """Broadcast to the call's leading shape (stride-0 views, no copies) and flatten to
     (B, H, S, D), the layout the backends take. The mask becomes (B, H, S_q, S_k) or None,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..inputs import AttentionCall, unpack_qkv
+from ..inputs import AttentionCall, unpack
 from .support import BackendSupport, cuda_capability, not_supported_reasons
 
 from ..kernels import configs
@@ -291,11 +291,12 @@ def _forward_plan(q, k, v, out, lse, mask, slopes, opts, config):
     heads_kv, seq_k, d_v = k.shape[1], k.shape[2], v.shape[3]
     cfg, features = _tiles_and_features(configs.forward_config, q, k, v, mask, slopes, opts, config)
     grid = (_cdiv(seq_q, cfg.block_m) * batch * heads_q,)
+    block_dqk, block_dv = configs.head_dim_blocks(d_qk, d_v)
     return _launchers()[0].bind(
         grid, _FORWARD_PER_CALL, q, k, v, out, lse, *_strides(q), *_strides(k), *_strides(v), *_strides(out),
         H_Q=heads_q, GROUP=heads_q // heads_kv, S_Q=seq_q, S_K=seq_k,
         D_QK=d_qk, D_V=d_v, BLOCK_M=cfg.block_m, BLOCK_N=cfg.block_n,
-        BLOCK_DQK=configs.padded_head_dim(d_qk), BLOCK_DV=configs.padded_head_dim(d_v),
+        BLOCK_DQK=block_dqk, BLOCK_DV=block_dv,
         EVEN_M=seq_q % cfg.block_m == 0, EVEN_N=seq_k % cfg.block_n == 0,
         PRECISION=_precision(q.dtype), REVERSE_GRID=opts.is_causal,
         num_warps=cfg.num_warps, num_stages=cfg.num_stages, **features,
@@ -349,7 +350,7 @@ def _backward_plan(dout, q, k, v, out, lse, delta, dq, dk, dv, dmask, mask, slop
     batch, heads_q, seq_q, d_qk = q.shape
     heads_kv, seq_k, d_v = k.shape[1], k.shape[2], v.shape[3]
     cfg, features = _tiles_and_features(configs.backward_config, q, k, v, mask, slopes, opts, config)
-    block_dqk, block_dv = configs.padded_head_dim(d_qk), configs.padded_head_dim(d_v)
+    block_dqk, block_dv = configs.head_dim_blocks(d_qk, d_v)
     launch_dkdv, launch_dq = _launchers()[1:]
     common = dict(D_QK=d_qk, D_V=d_v, BLOCK_DQK=block_dqk, BLOCK_DV=block_dv, PRECISION=_precision(q.dtype),
                   H_Q=heads_q, GROUP=heads_q // heads_kv, S_Q=seq_q, S_K=seq_k, sm_scale=opts.scale, **features)
@@ -475,17 +476,16 @@ class _EagerFlashAttention(torch.autograd.Function):
 
 
 class _PackedFlashAttention(torch.autograd.Function):
-    """_EagerFlashAttention for q, k, v that are views of one packed (B, S, 3, H, D) tensor, as
-    a fused QKV projection makes them: the backward writes dq, dk and dv straight into one
-    (B, S, 3, H, D) gradient. Autograd through the three views instead would run three more
-    nodes and a full-size zero fill and copy for each (select's backward), or a cat after a
-    split: host time and memory traffic that a small model's step pays on every layer."""
+    """_EagerFlashAttention for q, k, v that are views of packed tensors, as fused projections
+    make them: (qkv,) or (q, kv) (see inputs.unpack). The backward writes the gradients straight
+    into tensors shaped like the packed ones. Autograd through the views instead would run more
+    nodes and a full-size zero fill and copy for each view (select's backward), or a cat after
+    a split: host time and memory traffic that a small model's step pays on every layer."""
 
     @staticmethod
-    def forward(ctx, qkv, opts: ScoreOptions, seed: int):
-        q, k, v = unpack_qkv(qkv)
-        out, lse, key = _forward(q, k, v, None, None, opts, seed)
-        ctx.save_for_backward(qkv, out, lse)
+    def forward(ctx, opts: ScoreOptions, seed: int, *packed):
+        out, lse, key = _forward(*unpack(packed), None, None, opts, seed)
+        ctx.save_for_backward(*packed, out, lse)
         ctx.opts, ctx.seed, ctx.forward_key = opts, seed, key
         ctx.mark_non_differentiable(lse)
         ctx.set_materialize_grads(False)
@@ -493,14 +493,14 @@ class _PackedFlashAttention(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, dout, _dlse):
+        *packed, out, lse = ctx.saved_tensors
         if dout is None:
-            return None, None, None
-        qkv, out, lse = ctx.saved_tensors
-        dqkv = torch.empty_like(qkv)
+            return None, None, *([None] * len(packed))
+        grads = [torch.empty_like(t) for t in packed]
         opts = ctx.opts
-        flash_backward(dout, *unpack_qkv(qkv), out, lse, opts.scale, opts.is_causal, opts.diag_off, opts=opts,
-                       seed=ctx.seed, forward_key=ctx.forward_key, grads=unpack_qkv(dqkv))
-        return dqkv, None, None
+        flash_backward(dout, *unpack(packed), out, lse, opts.scale, opts.is_causal, opts.diag_off, opts=opts,
+                       seed=ctx.seed, forward_key=ctx.forward_key, grads=unpack(grads))
+        return None, None, *grads
 
 
 def flash_attention(q, k, v, scale: float, is_causal: bool = False, causal_offset: int = 0, *,
@@ -534,7 +534,7 @@ class FlashBackend:
         differentiable = call.requires_grad or call.mask_requires_grad
 
         def run(q, k, v, mask, slopes, packed=None):
-            """packed: the (B, S, 3, H, D) tensor whose views q, k and v are, if they are."""
+            """packed: the tensors whose views q, k and v are, if they are (see inputs.unpack)."""
             if torch.compiler.is_compiling():
                 seed = dropout_seed_tensor() if dropout else None
                 return flash_attention(q, k, v, opts.scale, mask=mask, slopes=slopes, opts=opts, seed=seed)
@@ -542,7 +542,7 @@ class FlashBackend:
             if not differentiable:  # nothing to differentiate: no autograd node (inference)
                 return _forward(q, k, v, mask, slopes, opts, seed)[:2]
             if packed is not None and mask is None and slopes is None:
-                return _PackedFlashAttention.apply(packed, opts, seed)
+                return _PackedFlashAttention.apply(opts, seed, *packed)
             return _EagerFlashAttention.apply(q, k, v, mask, slopes, opts, seed)
         return run
 

@@ -78,6 +78,17 @@ def padded_head_dim(d: int) -> int:
     return max(16, 1 << (d - 1).bit_length())
 
 
+def head_dim_blocks(d_qk: int, d_v: int) -> tuple[int, int]:
+    """(BLOCK_DQK, BLOCK_DV). Where both head dims need masking (neither is its padded size)
+    and they pad to different sizes, both get the larger: Triton 3.6 on sm_90 compiled
+    D_QK = 40, D_V = 24 (64 and 32) at 64x64 tiles into a forward that read out of bounds or
+    returned wrong values (40/40, 64/24, 40/32 and 32x32 tiles were right)."""
+    block_qk, block_v = padded_head_dim(d_qk), padded_head_dim(d_v)
+    if block_qk != d_qk and block_v != d_v:
+        block_qk = block_v = max(block_qk, block_v)
+    return block_qk, block_v
+
+
 def _family(capability: tuple[int, int] | None, element_size: int) -> str:
     if capability is None:
         return "interpreter"
