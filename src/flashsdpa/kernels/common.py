@@ -82,6 +82,7 @@ def dropout_keep(seed, bh, row0, col0, dropout_p, BLOCK_M: tl.constexpr, BLOCK_N
     and bit 3 of q pick the word. Joined back into a tile, the mask lands in the registers
     that hold the scores: no round trip through shared memory (groups of 8 adjacent keys
     took four, with barriers, per tile)."""
+    tl.static_assert(BLOCK_M % 16 == 0 and BLOCK_N % 16 == 0, "dropout tiles are whole groups of 16 x 16")
     q_groups = (row0 // 2 + tl.arange(0, BLOCK_M // 2)).to(tl.uint32)
     k_groups = (col0 // 4 + tl.arange(0, BLOCK_N // 4)).to(tl.uint32)
     c0 = k_groups[None, :] + q_groups[:, None] * 0                  # (BLOCK_M // 2, BLOCK_N // 4)
