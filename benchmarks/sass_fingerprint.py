@@ -22,9 +22,10 @@ CASES = {"none": {}, "bias": dict(MASK_KIND=2), "bool2d": dict(MASK_KIND=1),
          "bias_causal": dict(MASK_KIND=2, HAS_HI=True)}
 
 
-def fingerprint(kernel, constexprs: dict, num_warps: int, num_stages: int) -> str:
+def sass(kernel, constexprs: dict, num_warps: int, num_stages: int, dtype: str = "bf16") -> str:
+    """The SASS (sm_90a) of `kernel` specialised as compile_report does, instruction lines only."""
     constexprs = dict(constexprs)
-    signature, attrs = compile_report._signature(kernel, constexprs, "bf16")
+    signature, attrs = compile_report._signature(kernel, constexprs, dtype)
     index = {name: i for i, name in enumerate(kernel.arg_names)}
     source = ASTSource(fn=kernel, signature=signature, constexprs={(index[k],): v for k, v in constexprs.items()},
                        attrs=attrs)
@@ -34,10 +35,14 @@ def fingerprint(kernel, constexprs: dict, num_warps: int, num_stages: int) -> st
         cubin = os.path.join(folder, "k.cubin")
         with open(cubin, "wb") as f:
             f.write(compiled.asm["cubin"])
-        sass = subprocess.run([os.path.join(compile_report.BIN, "cuobjdump"), "-sass", cubin],
+        text = subprocess.run([os.path.join(compile_report.BIN, "cuobjdump"), "-sass", cubin],
                               capture_output=True, text=True).stdout
-    body = [line for line in sass.splitlines() if line.strip().startswith("/*")]  # instructions only
-    return f"{hashlib.sha1(chr(10).join(body).encode()).hexdigest()[:12]} ({len(body)} lines)"
+    return "\n".join(line for line in text.splitlines() if line.strip().startswith("/*"))  # instructions only
+
+
+def fingerprint(kernel, constexprs: dict, num_warps: int, num_stages: int) -> str:
+    body = sass(kernel, constexprs, num_warps, num_stages)
+    return f"{hashlib.sha1(body.encode()).hexdigest()[:12]} ({len(body.splitlines())} lines)"
 
 
 def main():
