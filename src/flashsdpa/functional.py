@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 
 from . import dispatch
-from .inputs import as_4d, describe_call, unpack, unpack_qkv
+from .inputs import as_4d, describe_call, unpack
 
 
 # Calls described and dispatched before, by signature: a model repeats the same few calls,
@@ -152,7 +152,7 @@ def flash_attn_qkvpacked_func(qkv, dropout_p=0.0, softmax_scale=None, causal=Fal
     (`linear(x).view(B, S, 3, H, D)`). Its gradient comes out whole, in one tensor, without
     the split/cat or select/zero-fill that autograd through three views would add."""
     _check_layout("qkv", qkv, "(B, S, 3, H, D)", packed=3)
-    return _flash_attn(*unpack_qkv(qkv), dropout_p, softmax_scale, causal, window_size, softcap, alibi_slopes,
+    return _flash_attn(*unpack((qkv,)), dropout_p, softmax_scale, causal, window_size, softcap, alibi_slopes,
                        return_lse or return_attn_probs, packed=(qkv,))
 
 
