@@ -58,3 +58,11 @@ def gen(device):
     from helpers import new_generator
 
     return new_generator(device)
+
+
+@pytest.fixture
+def cpu_gen():
+    """gen for tests that build CPU tensors on every machine (dispatch descriptions, sharding)."""
+    from helpers import new_generator
+
+    return new_generator("cpu")

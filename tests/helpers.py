@@ -314,9 +314,31 @@ def torch_sdpa(causal=None, scale=None, enable_gqa=False, *, window_size=(-1, -1
                     mask = torch.where(mask, bias, float("-inf"))
                 else:
                     mask = mask + bias
-        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=is_causal, scale=scale,
-                                              enable_gqa=enable_gqa)
+        if not q.is_cuda:
+            return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=is_causal, scale=scale,
+                                                  enable_gqa=enable_gqa)
+        # torch 2.11's CUDA backends fault (EFFICIENT: misaligned address) or fail (cuDNN) on
+        # views whose pointers or strides are not 16-byte multiples, and on such a dout; and
+        # EFFICIENT's backward fails ("LSE is not correctly aligned") when only the mask needs a
+        # gradient. The comparator gets dense copies and a q that needs a gradient: its
+        # rounding error does not depend on either.
+        if mask is not None and mask.requires_grad and not q.requires_grad:
+            q = q.detach().requires_grad_()
+        out = F.scaled_dot_product_attention(q.contiguous(), k.contiguous(), v.contiguous(), attn_mask=mask,
+                                             is_causal=is_causal, scale=scale, enable_gqa=enable_gqa)
+        return _DenseGradient.apply(out)
     return fn
+
+
+class _DenseGradient(torch.autograd.Function):
+    """The identity, whose backward hands on a dense copy of the incoming gradient."""
+    @staticmethod
+    def forward(ctx, x):
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.contiguous()
 
 
 def with_views(fn, view):

@@ -259,11 +259,11 @@ def test_no_fallback_warning_off_cuda(device, gen):
         flashsdpa.scaled_dot_product_attention(*qkv(gen, device, torch.float32, 600))
 
 
-def test_no_warning_when_math_is_forced(monkeypatch, gen):
+def test_no_warning_when_math_is_forced(monkeypatch, cpu_gen):
     """Inside sdpa_kernel(MATH) nothing falls back, so nothing warns, even on CUDA."""
     monkeypatch.setattr(dispatch, "_warned", set())
     monkeypatch.setattr(support_module, "cuda_capability", lambda index=None: (9, 0))
-    q, k, v = qkv(gen, "cpu")
+    q, k, v = qkv(cpu_gen, "cpu")
     call = dataclasses.replace(describe_call(q, k, v), device=torch.device("cuda"))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -271,14 +271,14 @@ def test_no_warning_when_math_is_forced(monkeypatch, gen):
             assert dispatch.select(call) is dispatch.IMPLEMENTATIONS[Backend.MATH]
 
 
-def test_fallback_warning_once_per_reason(monkeypatch, gen):
+def test_fallback_warning_once_per_reason(monkeypatch, cpu_gen):
     """A call described as on a CUDA device (of capability 9.0) falls back to MATH because of
     its head dim: it warns once per distinct reason string."""
     monkeypatch.setattr(dispatch, "_warned", set())
     monkeypatch.setattr(support_module, "cuda_capability", lambda index=None: (9, 0))
 
     def cuda_call(d=16):
-        return dataclasses.replace(describe_call(*qkv(gen, "cpu", d=d)), device=torch.device("cuda"))
+        return dataclasses.replace(describe_call(*qkv(cpu_gen, "cpu", d=d)), device=torch.device("cuda"))
 
     with pytest.warns(UserWarning, match="head dim 600") as record:
         assert dispatch.select(cuda_call(600)) is dispatch.IMPLEMENTATIONS[Backend.MATH]
@@ -291,10 +291,10 @@ def test_fallback_warning_once_per_reason(monkeypatch, gen):
         dispatch.select(cuda_call(700))  # another reason string
 
 
-def test_fallback_warning_below_capability(monkeypatch, gen):
+def test_fallback_warning_below_capability(monkeypatch, cpu_gen):
     monkeypatch.setattr(dispatch, "_warned", set())
     monkeypatch.setattr(support_module, "cuda_capability", lambda index=None: (7, 5))
-    q, k, v = qkv(gen, "cpu")
+    q, k, v = qkv(cpu_gen, "cpu")
     call = dataclasses.replace(describe_call(q, k, v), device=torch.device("cuda"))
     with pytest.warns(UserWarning, match="capability 7.5"):
         assert dispatch.select(call) is dispatch.IMPLEMENTATIONS[Backend.MATH]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 import flashsdpa
 from helpers import BOTH_BACKENDS, randn, reference_attention
@@ -29,7 +30,8 @@ def forced(backend, fn, *args, **kwargs):
 ], ids=["B0", "Sq0", "Sk0", "Dv0", "H0", "3D-H0", "2D-Sk0"])
 def test_empty_inputs(backend, dtype, shapes, device, gen):
     q, k, v = (randn(s, dtype, device, gen) for s in shapes)
-    expected = F.scaled_dot_product_attention(q, k, v)
+    with sdpa_kernel(SDPBackend.MATH):  # torch 2.11's cuDNN backend returns None for an empty fp16 batch
+        expected = F.scaled_dot_product_attention(q, k, v)
     leaves = [t.clone().requires_grad_() for t in (q, k, v)]
     out = forced(backend, flashsdpa.scaled_dot_product_attention, *leaves)
     assert out.shape == expected.shape and out.dtype == expected.dtype
