@@ -1,0 +1,227 @@
+"""Hopper (sm_90) dK/dV kernel in Gluon, FlashAttention-3 style: one producer warp streams Q and
+dO tiles with TMA through mbarrier-guarded shared-memory stages; two consumer warpgroups each
+own 64 keys of the program's 128 and keep their dK and dV in registers; P^T and dS^T feed the
+dV and dK products from registers (no shared-memory round trip).
+
+Per query tile of 64 rows, a consumer computes (notation of kernels/backward.py, transposed as
+there so that dV and dK come out of plain products):
+    S^T = K Q^T,  P^T = exp2(S^T * scale * log2(e) - lse),  dP^T = V dO^T,
+    dV += P^T dO,  dS^T = P^T * (dP^T - delta),  dK += dS^T Q   (dK *= scale at the end).
+dQ and delta come from the portable Triton dQ kernel, which runs first (two launches, no
+atomics: deterministic, as the Triton backward).
+
+Status: EXPERIMENTAL, off unless FLASHSDPA_HOPPER_BACKWARD=1. It compiles for sm_90a (checked
+without a GPU: benchmarks/experiment_gluon_backward.py --compile-only) but has not run on a GPU
+yet. Scope: 16-bit inputs, head dim 128, S_q = S_k, no mask, bias, dropout, window or softcap
+(causal and GQA are fine), TMA-addressable q, k, v, dO, dK, dV.
+"""
+import torch
+import triton
+from triton.experimental import gluon
+from triton.experimental.gluon import language as gl
+from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
+from triton.experimental.gluon.language.nvidia.hopper import (
+    tma, mbarrier, fence_async_shared, warpgroup_mma, warpgroup_mma_wait)
+
+
+@gluon.jit
+def _query_tiles(start_n, N_CTX, BLOCK_M: gl.constexpr, CAUSAL: gl.constexpr):
+    """(first query row, number of query tiles) that see any key of the block at start_n."""
+    first = 0
+    if CAUSAL:  # top-left diagonal: query i sees key j <= i
+        first = start_n // BLOCK_M * BLOCK_M
+    return first, gl.cdiv(N_CTX - first, BLOCK_M)
+
+
+@gluon.jit
+def _producer(desc_q, desc_k, desc_v, desc_do, k_bufs, v_bufs, q_bufs, do_bufs,
+              kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, H_Q, H_KV, GROUP, CAUSAL: gl.constexpr):
+    SPLIT_N: gl.constexpr = desc_k.block_type.shape[2]
+    BLOCK_M: gl.constexpr = desc_q.block_type.shape[2]
+    NBUF: gl.constexpr = q_bufs.type.shape[0]
+    start_n = gl.program_id(0) * 2 * SPLIT_N
+    off_hz = gl.program_id(1)
+    b = off_hz // H_KV
+    h_kv = off_hz % H_KV
+    for c in gl.static_range(2):  # each consumer warpgroup's 64 keys and values, once
+        mbarrier.expect(kv_ready.index(c), desc_k.block_type.nbytes + desc_v.block_type.nbytes)
+        tma.async_copy_global_to_shared(desc_k, [b, h_kv, start_n + c * SPLIT_N, 0], kv_ready.index(c),
+                                        k_bufs.index(c))
+        tma.async_copy_global_to_shared(desc_v, [b, h_kv, start_n + c * SPLIT_N, 0], kv_ready.index(c),
+                                        v_bufs.index(c))
+    first, n_m = _query_tiles(start_n, N_CTX, BLOCK_M, CAUSAL)
+    for it in range(GROUP * n_m):  # the GROUP query heads of this key-value head, their tiles in turn
+        h = h_kv * GROUP + it // n_m
+        m0 = first + (it % n_m) * BLOCK_M
+        idx = it % NBUF
+        ph = (it // NBUF) & 1
+        mbarrier.wait(q_empty.index(idx), ph ^ 1)  # fresh mbarrier: parity 1 counts as complete
+        mbarrier.expect(q_ready.index(idx), desc_q.block_type.nbytes)
+        tma.async_copy_global_to_shared(desc_q, [b, h, m0, 0], q_ready.index(idx), q_bufs.index(idx))
+        mbarrier.wait(do_empty.index(idx), ph ^ 1)
+        mbarrier.expect(do_ready.index(idx), desc_do.block_type.nbytes)
+        tma.async_copy_global_to_shared(desc_do, [b, h, m0, 0], do_ready.index(idx), do_bufs.index(idx))
+
+
+@gluon.jit
+def _consumer(cid: gl.constexpr, sm_scale, LSE, Delta, desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs,
+              kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, H_Q, H_KV, GROUP, CAUSAL: gl.constexpr):
+    SPLIT_N: gl.constexpr = k_bufs.type.shape[3]     # buffers are (stage, 1, 1, rows, D): 4D TMA boxes
+    HEAD_DIM: gl.constexpr = k_bufs.type.shape[4]
+    BLOCK_M: gl.constexpr = q_bufs.type.shape[3]
+    NBUF: gl.constexpr = q_bufs.type.shape[0]
+    dtype: gl.constexpr = q_bufs.dtype
+    K_WIDTH: gl.constexpr = 256 // dtype.primitive_bitwidth
+    # one warpgroup = 4 warps; scores (keys x queries) and gradients (keys x D) as wgmma accumulators
+    s_layout: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1],
+                                                       instr_shape=[16, BLOCK_M, K_WIDTH])
+    g_layout: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1],
+                                                       instr_shape=[16, HEAD_DIM, K_WIDTH])
+    a_layout: gl.constexpr = gl.DotOperandLayout(operand_index=0, parent=g_layout, k_width=32 // dtype.primitive_bitwidth)
+    key_axis: gl.constexpr = gl.SliceLayout(1, s_layout)
+    query_axis: gl.constexpr = gl.SliceLayout(0, s_layout)
+
+    qk_scale = sm_scale * 1.44269504088896340736
+    start_n = gl.program_id(0) * 2 * SPLIT_N
+    off_hz = gl.program_id(1)
+    b = off_hz // H_KV
+    h_kv = off_hz % H_KV
+    keys = start_n + cid * SPLIT_N + gl.arange(0, SPLIT_N, layout=key_axis)
+    first, n_m = _query_tiles(start_n, N_CTX, BLOCK_M, CAUSAL)
+
+    k_smem = k_bufs.index(cid).reshape([SPLIT_N, HEAD_DIM])
+    v_smem = v_bufs.index(cid).reshape([SPLIT_N, HEAD_DIM])
+    dk = gl.zeros([SPLIT_N, HEAD_DIM], gl.float32, g_layout)
+    dv = gl.zeros([SPLIT_N, HEAD_DIM], gl.float32, g_layout)
+    s0 = gl.zeros([SPLIT_N, BLOCK_M], gl.float32, s_layout)
+    mbarrier.wait(kv_ready.index(cid), 0)
+
+    for it in range(GROUP * n_m):
+        h = h_kv * GROUP + it // n_m
+        m0 = first + (it % n_m) * BLOCK_M
+        idx = it % NBUF
+        ph = (it // NBUF) & 1
+        # row statistics of this query tile, loaded while the tiles arrive: rows past N_CTX get
+        # lse = +inf, so their P is 0 (their Q and dO rows are TMA zero fill)
+        queries = m0 + gl.arange(0, BLOCK_M, layout=query_axis)
+        row_base = (b * H_Q + h).to(gl.int64) * N_CTX
+        lse = gl.load(LSE + row_base + queries, mask=queries < N_CTX, other=float("inf"))
+        lse = gl.where(lse == float("-inf"), float("inf"), lse) * 1.44269504088896340736
+
+        mbarrier.wait(q_ready.index(idx), ph)
+        q_smem = q_bufs.index(idx).reshape([BLOCK_M, HEAD_DIM])
+        s = warpgroup_mma(k_smem, q_smem.permute((1, 0)), s0, use_acc=False, is_async=True)   # S^T = K Q^T
+        mbarrier.wait(do_ready.index(idx), ph)
+        do_smem = do_bufs.index(idx).reshape([BLOCK_M, HEAD_DIM])
+        dp = warpgroup_mma(v_smem, do_smem.permute((1, 0)), s0, use_acc=False, is_async=True)  # dP^T = V dO^T
+        s = warpgroup_mma_wait(num_outstanding=1, deps=(s, ))
+        p = gl.exp2(s * qk_scale - lse[None, :])
+        if CAUSAL:  # only tiles that reach the diagonal pay for the mask
+            if m0 < start_n + (cid + 1) * SPLIT_N:
+                p = gl.where(keys[:, None] <= queries[None, :], p, 0.0)
+        p_op = gl.convert_layout(p.to(dtype), a_layout, assert_trivial=True)
+        dv = warpgroup_mma(p_op, do_smem, dv, is_async=True)                                   # dV += P^T dO
+        delta = gl.load(Delta + row_base + queries, mask=queries < N_CTX, other=0.0)
+        dp = warpgroup_mma_wait(num_outstanding=1, deps=(dp, ))
+        ds = p * (dp - delta[None, :])
+        ds_op = gl.convert_layout(ds.to(dtype), a_layout, assert_trivial=True)
+        dk = warpgroup_mma(ds_op, q_smem, dk, is_async=True)                                   # dK += dS^T Q
+        dv, dk = warpgroup_mma_wait(num_outstanding=0, deps=(dv, dk))
+        mbarrier.arrive(q_empty.index(idx), count=1)
+        mbarrier.arrive(do_empty.index(idx), count=1)
+
+    # epilogue: through this warpgroup's own K and V buffers (no product reads them any more);
+    # rows past N_CTX are clipped by the descriptors
+    dk = dk * sm_scale
+    k_bufs.index(cid).reshape([SPLIT_N, HEAD_DIM]).store(dk.to(dtype))
+    v_bufs.index(cid).reshape([SPLIT_N, HEAD_DIM]).store(dv.to(dtype))
+    fence_async_shared()
+    tma.async_copy_shared_to_global(desc_dk, [b, h_kv, start_n + cid * SPLIT_N, 0], k_bufs.index(cid))
+    tma.async_copy_shared_to_global(desc_dv, [b, h_kv, start_n + cid * SPLIT_N, 0], v_bufs.index(cid))
+    tma.store_wait(pendings=0)
+
+
+@gluon.jit
+def attn_bwd_dkdv_hopper(sm_scale, LSE, Delta, N_CTX, H_Q, H_KV, GROUP,
+                         desc_q, desc_k, desc_v, desc_do, desc_dk, desc_dv,
+                         NBUF: gl.constexpr, CAUSAL: gl.constexpr, CONSUMER_REGS: gl.constexpr,
+                         PRODUCER_REGS: gl.constexpr):
+    dtype: gl.constexpr = desc_q.dtype
+    k_bufs = gl.allocate_shared_memory(dtype, [2] + desc_k.block_type.shape, desc_k.layout)
+    v_bufs = gl.allocate_shared_memory(dtype, [2] + desc_v.block_type.shape, desc_v.layout)
+    q_bufs = gl.allocate_shared_memory(dtype, [NBUF] + desc_q.block_type.shape, desc_q.layout)
+    do_bufs = gl.allocate_shared_memory(dtype, [NBUF] + desc_do.block_type.shape, desc_do.layout)
+    kv_ready = gl.allocate_shared_memory(gl.int64, [2, 1], mbarrier.MBarrierLayout())
+    q_ready = gl.allocate_shared_memory(gl.int64, [NBUF, 1], mbarrier.MBarrierLayout())
+    q_empty = gl.allocate_shared_memory(gl.int64, [NBUF, 1], mbarrier.MBarrierLayout())
+    do_ready = gl.allocate_shared_memory(gl.int64, [NBUF, 1], mbarrier.MBarrierLayout())
+    do_empty = gl.allocate_shared_memory(gl.int64, [NBUF, 1], mbarrier.MBarrierLayout())
+    for i in gl.static_range(2):
+        mbarrier.init(kv_ready.index(i), count=1)
+    for i in gl.static_range(NBUF):
+        mbarrier.init(q_ready.index(i), count=1)
+        mbarrier.init(do_ready.index(i), count=1)
+        mbarrier.init(q_empty.index(i), count=2)   # both consumer warpgroups release each stage
+        mbarrier.init(do_empty.index(i), count=2)
+
+    cargs = (sm_scale, LSE, Delta, desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs,
+             kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, H_Q, H_KV, GROUP, CAUSAL)
+    c0: gl.constexpr = 0
+    c1: gl.constexpr = 1
+    pargs = (desc_q, desc_k, desc_v, desc_do, k_bufs, v_bufs, q_bufs, do_bufs,
+             kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, H_Q, H_KV, GROUP, CAUSAL)
+    gl.warp_specialize([
+        (_consumer, (c0, ) + cargs),  # default partition: num_warps (=4) warps = consumer warpgroup 0
+        (_consumer, (c1, ) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
+        (_producer, pargs),           # worker 1: TMA producer, 1 warp
+    ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
+
+
+SPLIT_N = 64  # keys per consumer warpgroup, two per program
+# Query rows per stage: 32 compiles without spills for sm_90a (309 / 361 instructions a warp per
+# stage, full / causal); 64 halves the stages but spills in the loop at 240 registers (its dK
+# and dV accumulators take 128 of them): benchmarks/experiment_gluon_backward.py --compile-only.
+BLOCK_M = 32
+
+
+def unsupported_reason(q, k, v, dout, capability, has_features: bool) -> str | None:
+    """Why this kernel cannot run a backward call's dK/dV, or None when it can."""
+    from .hopper_forward import tma_compatible
+    batch, heads_q, seq_q, d = q.shape
+    if capability is None or capability[0] != 9:
+        return "needs an sm_90 GPU (Hopper)"
+    if q.dtype not in (torch.float16, torch.bfloat16) or any(t.dtype != q.dtype for t in (k, v, dout)):
+        return "needs float16 or bfloat16 q, k, v, dout"
+    if d != 128 or k.shape[3] != 128 or v.shape[3] != 128:
+        return f"needs head dim 128 (got {d}/{v.shape[3]})"
+    if seq_q != k.shape[2]:
+        return f"needs S_q = S_k (got {seq_q} and {k.shape[2]})"
+    if has_features:
+        return "runs no mask, bias, ALiBi, dropout, window, softcap or offset diagonal"
+    if not all(tma_compatible(t) for t in (q, k, v, dout)):
+        return "needs q, k, v, dout with a unit last stride, other strides and the start 16-byte aligned (TMA)"
+    if batch * k.shape[1] > 65535:
+        return "needs B * H_kv <= 65535 (the grid's second axis)"
+    return None
+
+
+def attention_backward_dkdv(q, k, v, dout, lse, delta, dk, dv, sm_scale: float, causal: bool, NBUF: int = 2,
+                            block_m: int = BLOCK_M, consumer_regs: int = 240, producer_regs: int = 24):
+    """Writes dk, dv (B, H_kv, S, 128; strides a TMA descriptor takes) from q, k, v, dout as
+    unsupported_reason accepts them, lse (B, H_q, S) fp32 natural log and delta (B, H_q, S)
+    fp32 = rowsum(dO * O), both contiguous."""
+    batch, heads_q, seq, d = q.shape
+    heads_kv = k.shape[1]
+    gdt = gl.bfloat16 if q.dtype == torch.bfloat16 else gl.float16
+
+    def desc(t, rows):
+        block = [1, 1, rows, d]
+        layout = gl.NVMMASharedLayout.get_default_for(block, gdt)
+        return TensorDescriptor(t, shape=list(t.shape), strides=list(t.stride()), block_shape=block, layout=layout)
+
+    grid = (triton.cdiv(seq, 2 * SPLIT_N), batch * heads_kv)
+    attn_bwd_dkdv_hopper[grid](sm_scale, lse, delta, seq, heads_q, heads_kv, heads_q // heads_kv,
+                               desc(q, block_m), desc(k, SPLIT_N), desc(v, SPLIT_N), desc(dout, block_m),
+                               desc(dk, SPLIT_N), desc(dv, SPLIT_N),
+                               NBUF, causal, consumer_regs, producer_regs, num_warps=4)
+    return dk, dv
