@@ -11,10 +11,8 @@ shapes), causal and not. The kernel needs S to be a multiple of 128.
 """
 from __future__ import annotations
 
-import argparse
-import json
-import subprocess
-import sys
+
+import isolated
 
 
 CASES = [dict(d=d, causal=causal, seq=seq) for d in (128, 64) for causal in (False, True) for seq in (512, 1024, 8192)]
@@ -101,30 +99,9 @@ def compile_only():
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--compile-only", action="store_true")
-    ap.add_argument("--one", help=argparse.SUPPRESS)
-    ap.add_argument("--timeout", type=float, default=120)
-    ap.add_argument("--out", default=None)
-    args = ap.parse_args()
-    if args.compile_only:
-        return compile_only()
-    if args.one:
-        print("RESULT " + json.dumps(run_case(json.loads(args.one))), flush=True)
+    rows = isolated.main(__doc__, __file__, CASES, run_case, compile_only, timeout=120)
+    if rows is None:
         return
-    rows = []
-    for case in CASES:
-        try:
-            done = subprocess.run([sys.executable, __file__, "--one", json.dumps(case)], capture_output=True,
-                                  text=True, timeout=args.timeout)
-            lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-            rows.append(json.loads(lines[-1][7:]) if lines else dict(case, error=done.stderr[-800:]))
-        except subprocess.TimeoutExpired:
-            rows.append(dict(case, error=f"timed out after {args.timeout} s (a hang: mbarrier phases?)"))
-        print(json.dumps(rows[-1]), flush=True)
-    if args.out:
-        with open(args.out, "w") as f:
-            json.dump(rows, f, indent=1)
     print("| D | causal | S | out rel err (cuDNN's) | lse rel err | Gluon / cuDNN / Triton TFLOP/s |")
     print("|---|---|---|---|---|---|")
     for r in rows:

@@ -31,11 +31,16 @@ def sass(kernel, constexprs: dict, num_warps: int, num_stages: int, dtype: str =
                        attrs=attrs)
     compiled = triton.compile(source, target=GPUTarget("cuda", 90, 32),
                               options=dict(num_warps=num_warps, num_stages=num_stages))
+    return cubin_sass(compiled.asm["cubin"])
+
+
+def cubin_sass(cubin: bytes) -> str:
+    """The instruction lines of a cubin's SASS (cuobjdump from Triton's bundled CUDA tools)."""
     with tempfile.TemporaryDirectory() as folder:
-        cubin = os.path.join(folder, "k.cubin")
-        with open(cubin, "wb") as f:
-            f.write(compiled.asm["cubin"])
-        text = subprocess.run([os.path.join(compile_report.BIN, "cuobjdump"), "-sass", cubin],
+        path = os.path.join(folder, "k.cubin")
+        with open(path, "wb") as f:
+            f.write(cubin)
+        text = subprocess.run([os.path.join(compile_report.BIN, "cuobjdump"), "-sass", path],
                               capture_output=True, text=True).stdout
     return "\n".join(line for line in text.splitlines() if line.strip().startswith("/*"))  # instructions only
 

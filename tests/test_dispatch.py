@@ -337,7 +337,7 @@ def test_hopper_forward_rules_on_any_machine():
 
 
 def test_hopper_backward_rules_on_any_machine():
-    """Which backward calls the (experimental) Gluon dK/dV kernel takes: the rules alone."""
+    """Which backward calls the (experimental) Gluon backward takes: the rules alone."""
     from flashsdpa.kernels import hopper_backward as hopper
 
     def reason(q, k=None, v=None, dout=None, capability=(9, 0), features=False):
@@ -360,10 +360,10 @@ def test_hopper_backward_reason():
     from flashsdpa.backends import flash
     q = torch.empty(1, 2, 2048, 128, dtype=torch.bfloat16)
     if not flash.HOPPER_BACKWARD:
-        assert "FLASHSDPA_HOPPER_BACKWARD=1" in flash.hopper_backward_reason(q, q, q, q, q, q)
+        assert "FLASHSDPA_HOPPER_BACKWARD=1" in flash.hopper_backward_reason(q, q, q, q, q, (q, q, q))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(flash, "HOPPER_BACKWARD", True)
-        assert "CUDA" in flash.hopper_backward_reason(q, q, q, q, q, q)
+        assert "CUDA" in flash.hopper_backward_reason(q, q, q, q, q, (q, q, q))
 
 
 def test_hopper_forward_reason_off_gpu():

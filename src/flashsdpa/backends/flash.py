@@ -243,15 +243,10 @@ def hopper_forward_reason(q, k, v, out, mask=None, slopes=None, opts: ScoreOptio
     """Why a forward call does not run the Hopper Gluon kernel, or None when it does."""
     if not HOPPER_FORWARD:
         return "turned off (FLASHSDPA_HOPPER_FORWARD=0)"
-    if interpreter_active() or q.device.type != "cuda":
-        return "needs a CUDA GPU (not the interpreter)"
-    capability = _capability(q.device)
-    if capability[0] != 9:  # before importing Gluon, which older Tritons lack
-        return "needs an sm_90 GPU (Hopper)"
-    try:
-        from ..kernels import hopper_forward
-    except ImportError as error:
-        return f"needs a Triton with Gluon's Hopper API ({error})"
+    kernels = _gluon_kernels(q.device)
+    if isinstance(kernels, str):
+        return kernels
+    capability, hopper_forward, _ = kernels
     opts = opts or ScoreOptions(1.0)
     reason = hopper_forward.unsupported_reason(q, k, v, capability, _has_score_features(mask, slopes, opts),
                                                opts.is_causal)
@@ -260,35 +255,46 @@ def hopper_forward_reason(q, k, v, out, mask=None, slopes=None, opts: ScoreOptio
     return reason
 
 
-def _has_score_features(mask, slopes, opts: ScoreOptions) -> bool:
-    """Anything but scale and top-left causal shapes the scores (the Gluon kernels take neither)."""
-    return (mask is not None or slopes is not None or opts.window != (-1, -1) or opts.softcap > 0
-            or opts.dropout_p > 0 or opts.diag_off != 0)
-
-
-# EXPERIMENTAL: the Gluon dK/dV kernel for Hopper (kernels/hopper_backward.py) compiles for
-# sm_90a but has not run on a GPU yet; FLASHSDPA_HOPPER_BACKWARD=1 routes the backward calls it
-# supports through it (the dQ launch stays the Triton kernel's).
-HOPPER_BACKWARD = os.environ.get("FLASHSDPA_HOPPER_BACKWARD", "0") == "1"
-
-
-def hopper_backward_reason(q, k, v, dout, dk, dv, mask=None, slopes=None, opts: ScoreOptions | None = None) -> str | None:
-    """Why a backward call's dK/dV does not run the Hopper Gluon kernel, or None when it does."""
-    if not HOPPER_BACKWARD:
-        return "experimental, off (FLASHSDPA_HOPPER_BACKWARD=1 turns it on)"
-    if interpreter_active() or q.device.type != "cuda":
+def _gluon_kernels(device):
+    """(capability, hopper_forward, hopper_backward) on a Hopper GPU with Gluon, else why not."""
+    if interpreter_active() or device.type != "cuda":
         return "needs a CUDA GPU (not the interpreter)"
-    capability = _capability(q.device)
+    capability = _capability(device)
     if capability[0] != 9:  # before importing Gluon, which older Tritons lack
         return "needs an sm_90 GPU (Hopper)"
     try:
         from ..kernels import hopper_backward, hopper_forward
     except ImportError as error:
         return f"needs a Triton with Gluon's Hopper API ({error})"
+    return capability, hopper_forward, hopper_backward
+
+
+def _has_score_features(mask, slopes, opts: ScoreOptions) -> bool:
+    """Anything but scale and top-left causal shapes the scores (the Gluon kernels take neither)."""
+    return (mask is not None or slopes is not None or opts.window != (-1, -1) or opts.softcap > 0
+            or opts.dropout_p > 0 or opts.diag_off != 0)
+
+
+# EXPERIMENTAL: the Gluon backward kernels for Hopper (kernels/hopper_backward.py) compile for
+# sm_90a but have not run on a GPU yet; FLASHSDPA_HOPPER_BACKWARD=1 routes the backward calls
+# they support through them.
+HOPPER_BACKWARD = os.environ.get("FLASHSDPA_HOPPER_BACKWARD", "0") == "1"
+
+
+def hopper_backward_reason(q, k, v, out, dout, grads, mask=None, slopes=None,
+                           opts: ScoreOptions | None = None) -> str | None:
+    """Why a backward call does not run the Hopper Gluon kernels, or None when it does.
+    grads: the (dq, dk, dv) tensors it writes."""
+    if not HOPPER_BACKWARD:
+        return "experimental, off (FLASHSDPA_HOPPER_BACKWARD=1 turns it on)"
+    kernels = _gluon_kernels(q.device)
+    if isinstance(kernels, str):
+        return kernels
+    capability, hopper_forward, hopper_backward = kernels
     opts = opts or ScoreOptions(1.0)
     reason = hopper_backward.unsupported_reason(q, k, v, dout, capability, _has_score_features(mask, slopes, opts))
-    if reason is None and not (hopper_forward.tma_compatible(dk) and hopper_forward.tma_compatible(dv)):
-        reason = "needs dk and dv a TMA descriptor can address"
+    if reason is None and not all(hopper_forward.tma_compatible(t) for t in (out, *grads)):
+        reason = "needs out, dq, dk and dv a TMA descriptor can address"
     return reason
 
 
@@ -385,22 +391,25 @@ def _backward_plan(dout, q, k, v, out, lse, delta, dq, dk, dv, dmask, mask, slop
     launch_dkdv, launch_dq = _launchers()[1:]
     common = dict(D_QK=d_qk, D_V=d_v, BLOCK_DQK=block_dqk, BLOCK_DV=block_dv, PRECISION=_precision(q.dtype),
                   H_Q=heads_q, GROUP=heads_q // heads_kv, S_Q=seq_q, S_K=seq_k, sm_scale=opts.scale, **features)
-    c = cfg.dkdv
-    if config is None and hopper_backward_reason(q, k, v, dout, dk, dv, mask, slopes, opts) is None:
+    if config is None and hopper_backward_reason(q, k, v, out, dout, (dq, dk, dv), mask, slopes, opts) is None:
         from ..kernels import hopper_backward
         scale, causal = opts.scale, opts.is_causal
 
+        def dq_launch(q, k, v, out, dout, lse, delta, dq, *unused):
+            hopper_backward.attention_backward_dq(q, k, v, out, dout, lse, delta, dq, scale, causal)
+
         def dkdv(q, k, v, dout, lse, delta, dk, dv, *unused):
             hopper_backward.attention_backward_dkdv(q, k, v, dout, lse, delta, dk, dv, scale, causal)
-    else:
-        dkdv = launch_dkdv.bind(
-            (_cdiv(seq_k, c.block_n) * batch * heads_kv,),
-            ("Q", "K", "V", "dOut", "LSE", "Delta", "dK", "dV", "Mask", "Slopes", "seed"),
-            q, k, v, dout, lse, delta, dk, dv,
-            *_strides(q), *_strides(k), *_strides(v), *_strides(dout), *_strides(dk), *_strides(dv),
-            H_KV=heads_kv, BLOCK_M=c.block_m, BLOCK_N=c.block_n, EVEN_M=seq_q % c.block_m == 0,
-            EVEN_N=seq_k % c.block_n == 0, num_warps=c.num_warps, num_stages=c.num_stages, **common,
-        )
+        return dq_launch, dkdv
+    c = cfg.dkdv
+    dkdv = launch_dkdv.bind(
+        (_cdiv(seq_k, c.block_n) * batch * heads_kv,),
+        ("Q", "K", "V", "dOut", "LSE", "Delta", "dK", "dV", "Mask", "Slopes", "seed"),
+        q, k, v, dout, lse, delta, dk, dv,
+        *_strides(q), *_strides(k), *_strides(v), *_strides(dout), *_strides(dk), *_strides(dv),
+        H_KV=heads_kv, BLOCK_M=c.block_m, BLOCK_N=c.block_n, EVEN_M=seq_q % c.block_m == 0,
+        EVEN_N=seq_k % c.block_n == 0, num_warps=c.num_warps, num_stages=c.num_stages, **common,
+    )
     c = cfg.dq
     dq_launch = launch_dq.bind(
         (_cdiv(seq_q, c.block_m) * batch * heads_q,),

@@ -1,27 +1,34 @@
-"""Hopper (sm_90) dK/dV kernel in Gluon, FlashAttention-3 style: one producer warp streams Q and
-dO tiles with TMA through mbarrier-guarded shared-memory stages; two consumer warpgroups each
-own 64 keys of the program's 128 and keep their dK and dV in registers; P^T and dS^T feed the
-dV and dK products from registers (no shared-memory round trip).
+"""Hopper (sm_90) backward kernels in Gluon, FlashAttention-3 style: in each, one producer warp
+streams tiles with TMA through mbarrier-guarded shared-memory stages and two consumer
+warpgroups own 64 rows each of the program's 128; the second product's operand (P^T, dS^T or
+dS) comes from registers, with no shared-memory round trip. Two launches, no atomics
+(deterministic), as the portable Triton backward (kernels/backward.py, whose notation this is):
+  1. dQ (attn_bwd_dq_hopper): per program 128 query rows, streaming K and V; it computes and
+     stores delta = rowsum(dO * O) for launch 2 first;
+       S = Q K^T, P = exp2(S * scale * log2(e) - lse), dP = dO V^T, dS = P * (dP - delta),
+       dQ += dS K.
+  2. dK/dV (attn_bwd_dkdv_hopper): per program 128 keys, streaming Q and dO tiles of the GROUP
+     query heads that share its key-value head; transposed so that dV and dK come out of
+     plain products:
+       S^T = K Q^T, P^T = exp2(S^T * scale * log2(e) - lse), dP^T = V dO^T,
+       dV += P^T dO, dS^T = P^T * (dP^T - delta), dK += dS^T Q.
+dQ and dK are scaled by `scale` at the end.
 
-Per query tile of 64 rows, a consumer computes (notation of kernels/backward.py, transposed as
-there so that dV and dK come out of plain products):
-    S^T = K Q^T,  P^T = exp2(S^T * scale * log2(e) - lse),  dP^T = V dO^T,
-    dV += P^T dO,  dS^T = P^T * (dP^T - delta),  dK += dS^T Q   (dK *= scale at the end).
-dQ and delta come from the portable Triton dQ kernel, which runs first (two launches, no
-atomics: deterministic, as the Triton backward).
-
-Status: EXPERIMENTAL, off unless FLASHSDPA_HOPPER_BACKWARD=1. It compiles for sm_90a (checked
-without a GPU: benchmarks/experiment_gluon_backward.py --compile-only) but has not run on a GPU
-yet. Scope: 16-bit inputs, head dim 128, S_q = S_k, no mask, bias, dropout, window or softcap
-(causal and GQA are fine), TMA-addressable q, k, v, dO, dK, dV.
+Status: EXPERIMENTAL, off unless FLASHSDPA_HOPPER_BACKWARD=1. Both compile for sm_90a without
+register spills (checked without a GPU: benchmarks/experiment_gluon_backward.py
+--compile-only) but have not run on a GPU yet. Scope: 16-bit inputs, head dim 128, S_q = S_k,
+no mask, bias, dropout, window or softcap (causal and GQA are fine), TMA-addressable q, k, v,
+out, dout and gradients.
 """
 import torch
 import triton
 from triton.experimental import gluon
 from triton.experimental.gluon import language as gl
-from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
 from triton.experimental.gluon.language.nvidia.hopper import (
     tma, mbarrier, fence_async_shared, warpgroup_mma, warpgroup_mma_wait)
+
+from .hopper_common import (accumulator_layout, descriptor, fill_stage, key_end, register_operand_layout,
+                            stage_barriers, tma_compatible)
 
 
 @gluon.jit
@@ -38,7 +45,6 @@ def _producer(desc_q, desc_k, desc_v, desc_do, k_bufs, v_bufs, q_bufs, do_bufs,
               kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, H_Q, H_KV, GROUP, CAUSAL: gl.constexpr):
     SPLIT_N: gl.constexpr = desc_k.block_type.shape[2]
     BLOCK_M: gl.constexpr = desc_q.block_type.shape[2]
-    NBUF: gl.constexpr = q_bufs.type.shape[0]
     start_n = gl.program_id(0) * 2 * SPLIT_N
     off_hz = gl.program_id(1)
     b = off_hz // H_KV
@@ -53,14 +59,8 @@ def _producer(desc_q, desc_k, desc_v, desc_do, k_bufs, v_bufs, q_bufs, do_bufs,
     for it in range(GROUP * n_m):  # the GROUP query heads of this key-value head, their tiles in turn
         h = h_kv * GROUP + it // n_m
         m0 = first + (it % n_m) * BLOCK_M
-        idx = it % NBUF
-        ph = (it // NBUF) & 1
-        mbarrier.wait(q_empty.index(idx), ph ^ 1)  # fresh mbarrier: parity 1 counts as complete
-        mbarrier.expect(q_ready.index(idx), desc_q.block_type.nbytes)
-        tma.async_copy_global_to_shared(desc_q, [b, h, m0, 0], q_ready.index(idx), q_bufs.index(idx))
-        mbarrier.wait(do_empty.index(idx), ph ^ 1)
-        mbarrier.expect(do_ready.index(idx), desc_do.block_type.nbytes)
-        tma.async_copy_global_to_shared(desc_do, [b, h, m0, 0], do_ready.index(idx), do_bufs.index(idx))
+        fill_stage(desc_q, q_bufs, q_ready, q_empty, it, [b, h, m0, 0])
+        fill_stage(desc_do, do_bufs, do_ready, do_empty, it, [b, h, m0, 0])
 
 
 @gluon.jit
@@ -71,13 +71,9 @@ def _consumer(cid: gl.constexpr, sm_scale, LSE, Delta, desc_dk, desc_dv, k_bufs,
     BLOCK_M: gl.constexpr = q_bufs.type.shape[3]
     NBUF: gl.constexpr = q_bufs.type.shape[0]
     dtype: gl.constexpr = q_bufs.dtype
-    K_WIDTH: gl.constexpr = 256 // dtype.primitive_bitwidth
-    # one warpgroup = 4 warps; scores (keys x queries) and gradients (keys x D) as wgmma accumulators
-    s_layout: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1],
-                                                       instr_shape=[16, BLOCK_M, K_WIDTH])
-    g_layout: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1],
-                                                       instr_shape=[16, HEAD_DIM, K_WIDTH])
-    a_layout: gl.constexpr = gl.DotOperandLayout(operand_index=0, parent=g_layout, k_width=32 // dtype.primitive_bitwidth)
+    s_layout: gl.constexpr = accumulator_layout(BLOCK_M, dtype)     # scores: keys x queries
+    g_layout: gl.constexpr = accumulator_layout(HEAD_DIM, dtype)    # gradients: keys x D
+    a_layout: gl.constexpr = register_operand_layout(g_layout, dtype)
     key_axis: gl.constexpr = gl.SliceLayout(1, s_layout)
     query_axis: gl.constexpr = gl.SliceLayout(0, s_layout)
 
@@ -152,17 +148,10 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE, Delta, N_CTX, H_Q, H_KV, GROUP,
     q_bufs = gl.allocate_shared_memory(dtype, [NBUF] + desc_q.block_type.shape, desc_q.layout)
     do_bufs = gl.allocate_shared_memory(dtype, [NBUF] + desc_do.block_type.shape, desc_do.layout)
     kv_ready = gl.allocate_shared_memory(gl.int64, [2, 1], mbarrier.MBarrierLayout())
-    q_ready = gl.allocate_shared_memory(gl.int64, [NBUF, 1], mbarrier.MBarrierLayout())
-    q_empty = gl.allocate_shared_memory(gl.int64, [NBUF, 1], mbarrier.MBarrierLayout())
-    do_ready = gl.allocate_shared_memory(gl.int64, [NBUF, 1], mbarrier.MBarrierLayout())
-    do_empty = gl.allocate_shared_memory(gl.int64, [NBUF, 1], mbarrier.MBarrierLayout())
     for i in gl.static_range(2):
         mbarrier.init(kv_ready.index(i), count=1)
-    for i in gl.static_range(NBUF):
-        mbarrier.init(q_ready.index(i), count=1)
-        mbarrier.init(do_ready.index(i), count=1)
-        mbarrier.init(q_empty.index(i), count=2)   # both consumer warpgroups release each stage
-        mbarrier.init(do_empty.index(i), count=2)
+    q_ready, q_empty = stage_barriers(NBUF, 2)     # both consumer warpgroups release each stage
+    do_ready, do_empty = stage_barriers(NBUF, 2)
 
     cargs = (sm_scale, LSE, Delta, desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs,
              kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, H_Q, H_KV, GROUP, CAUSAL)
@@ -177,7 +166,141 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE, Delta, N_CTX, H_Q, H_KV, GROUP,
     ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
 
 
-SPLIT_N = 64  # keys per consumer warpgroup, two per program
+# ----------------------------------------------------------------------------- dQ (and delta)
+# The forward's shape: two consumer warpgroups own 64 query rows each; the producer streams K
+# and V tiles. Per key tile: S = Q K^T, P = exp2(S * scale * log2(e) - lse), dP = dO V^T,
+# dS = P * (dP - delta), dQ += dS K (dQ *= scale at the end). Before its loop each consumer
+# computes its rows' delta = rowsum(dO * O) and stores it for the dK/dV launch that follows.
+
+
+@gluon.jit
+def _dq_producer(desc_q, desc_k, desc_v, desc_o, desc_do, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs,
+                 rows_ready, k_ready, k_empty, v_ready, v_empty, N_CTX, H_Q, GROUP, CAUSAL: gl.constexpr):
+    SPLIT_M: gl.constexpr = desc_q.block_type.shape[2]
+    BLOCK_N: gl.constexpr = desc_k.block_type.shape[2]
+    start_m = gl.program_id(0) * 2 * SPLIT_M
+    off_hz = gl.program_id(1)
+    b = off_hz // H_Q
+    h = off_hz % H_Q
+    h_kv = h // GROUP
+    for c in gl.static_range(2):  # each consumer warpgroup's rows of Q, O and dO, once
+        bar = rows_ready.index(c)
+        mbarrier.expect(bar, desc_q.block_type.nbytes + desc_o.block_type.nbytes + desc_do.block_type.nbytes)
+        tma.async_copy_global_to_shared(desc_q, [b, h, start_m + c * SPLIT_M, 0], bar, q_bufs.index(c))
+        tma.async_copy_global_to_shared(desc_o, [b, h, start_m + c * SPLIT_M, 0], bar, o_bufs.index(c))
+        tma.async_copy_global_to_shared(desc_do, [b, h, start_m + c * SPLIT_M, 0], bar, do_bufs.index(c))
+    n_tiles = gl.cdiv(key_end(gl.program_id(0), N_CTX, 2 * SPLIT_M, CAUSAL), BLOCK_N)
+    for j in range(n_tiles):
+        fill_stage(desc_k, k_bufs, k_ready, k_empty, j, [b, h_kv, j * BLOCK_N, 0])
+        fill_stage(desc_v, v_bufs, v_ready, v_empty, j, [b, h_kv, j * BLOCK_N, 0])
+
+
+@gluon.jit
+def _dq_consumer(cid: gl.constexpr, sm_scale, LSE, Delta, desc_dq, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs,
+                 rows_ready, k_ready, k_empty, v_ready, v_empty, N_CTX, H_Q, CAUSAL: gl.constexpr):
+    SPLIT_M: gl.constexpr = q_bufs.type.shape[3]
+    HEAD_DIM: gl.constexpr = q_bufs.type.shape[4]
+    BLOCK_N: gl.constexpr = k_bufs.type.shape[3]
+    NBUF: gl.constexpr = k_bufs.type.shape[0]
+    dtype: gl.constexpr = q_bufs.dtype
+    s_layout: gl.constexpr = accumulator_layout(BLOCK_N, dtype)     # scores: queries x keys
+    g_layout: gl.constexpr = accumulator_layout(HEAD_DIM, dtype)    # dQ: queries x D
+    a_layout: gl.constexpr = register_operand_layout(g_layout, dtype)
+    row_layout: gl.constexpr = gl.SliceLayout(1, s_layout)
+    key_axis: gl.constexpr = gl.SliceLayout(0, s_layout)
+    tile_layout: gl.constexpr = gl.BlockedLayout([1, 8], [4, 8], [4, 1], [1, 0])  # 16-byte smem reads
+
+    qk_scale = sm_scale * 1.44269504088896340736
+    start_m = gl.program_id(0) * 2 * SPLIT_M
+    off_hz = gl.program_id(1)
+    row0 = start_m + cid * SPLIT_M
+    rows = row0 + gl.arange(0, SPLIT_M, layout=row_layout)
+    row_base = off_hz.to(gl.int64) * N_CTX
+    lse = gl.load(LSE + row_base + rows, mask=rows < N_CTX, other=float("inf"))
+    lse = gl.where(lse == float("-inf"), float("inf"), lse) * 1.44269504088896340736
+    n_tiles = gl.cdiv(key_end(gl.program_id(0), N_CTX, 2 * SPLIT_M, CAUSAL), BLOCK_N)
+
+    q_smem = q_bufs.index(cid).reshape([SPLIT_M, HEAD_DIM])
+    do_smem = do_bufs.index(cid).reshape([SPLIT_M, HEAD_DIM])
+    mbarrier.wait(rows_ready.index(cid), 0)
+    # delta = rowsum(dO * O) in fp32 (rows past N_CTX: zero fill, not stored)
+    o_rows = o_bufs.index(cid).reshape([SPLIT_M, HEAD_DIM]).load(tile_layout).to(gl.float32)
+    delta = gl.sum(o_rows * do_smem.load(tile_layout).to(gl.float32), axis=1)
+    delta_rows = row0 + gl.arange(0, SPLIT_M, layout=gl.SliceLayout(1, tile_layout))
+    gl.store(Delta + row_base + delta_rows, delta, mask=delta_rows < N_CTX)
+    delta = gl.convert_layout(delta, row_layout)
+
+    dq = gl.zeros([SPLIT_M, HEAD_DIM], gl.float32, g_layout)
+    s0 = gl.zeros([SPLIT_M, BLOCK_N], gl.float32, s_layout)
+    for j in range(n_tiles):
+        idx = j % NBUF
+        ph = (j // NBUF) & 1
+        start_n = j * BLOCK_N
+        mbarrier.wait(k_ready.index(idx), ph)
+        k_smem = k_bufs.index(idx).reshape([BLOCK_N, HEAD_DIM])
+        s = warpgroup_mma(q_smem, k_smem.permute((1, 0)), s0, use_acc=False, is_async=True)      # S = Q K^T
+        mbarrier.wait(v_ready.index(idx), ph)
+        v_smem = v_bufs.index(idx).reshape([BLOCK_N, HEAD_DIM])
+        dp = warpgroup_mma(do_smem, v_smem.permute((1, 0)), s0, use_acc=False, is_async=True)    # dP = dO V^T
+        s = warpgroup_mma_wait(num_outstanding=1, deps=(s, ))
+        p = gl.exp2(s * qk_scale - lse[:, None])
+        if CAUSAL:  # tiles that reach past the diagonal of these rows
+            if start_n + BLOCK_N > row0:
+                keys = start_n + gl.arange(0, BLOCK_N, layout=key_axis)
+                p = gl.where(keys[None, :] <= rows[:, None], p, 0.0)
+        else:  # the ragged last tile: keys past N_CTX were read as zeros
+            if start_n + BLOCK_N > N_CTX:
+                keys = start_n + gl.arange(0, BLOCK_N, layout=key_axis)
+                p = gl.where(keys[None, :] < N_CTX, p, 0.0)
+        dp = warpgroup_mma_wait(num_outstanding=0, deps=(dp, ))
+        mbarrier.arrive(v_empty.index(idx), count=1)
+        ds = p * (dp - delta[:, None])
+        ds_op = gl.convert_layout(ds.to(dtype), a_layout, assert_trivial=True)
+        dq = warpgroup_mma(ds_op, k_smem, dq, is_async=True)                                     # dQ += dS K
+        dq = warpgroup_mma_wait(num_outstanding=0, deps=(dq, ))
+        mbarrier.arrive(k_empty.index(idx), count=1)
+
+    # epilogue through this warpgroup's own Q buffer (no product reads it any more); rows past
+    # N_CTX are clipped by the descriptor
+    dq = dq * sm_scale
+    q_bufs.index(cid).reshape([SPLIT_M, HEAD_DIM]).store(dq.to(dtype))
+    fence_async_shared()
+    tma.async_copy_shared_to_global(desc_dq, [off_hz // H_Q, off_hz % H_Q, row0, 0], q_bufs.index(cid))
+    tma.store_wait(pendings=0)
+
+
+@gluon.jit
+def attn_bwd_dq_hopper(sm_scale, LSE, Delta, N_CTX, H_Q, GROUP, desc_q, desc_k, desc_v, desc_o, desc_do, desc_dq,
+                       NBUF: gl.constexpr, CAUSAL: gl.constexpr, CONSUMER_REGS: gl.constexpr,
+                       PRODUCER_REGS: gl.constexpr):
+    dtype: gl.constexpr = desc_q.dtype
+    q_bufs = gl.allocate_shared_memory(dtype, [2] + desc_q.block_type.shape, desc_q.layout)
+    o_bufs = gl.allocate_shared_memory(dtype, [2] + desc_o.block_type.shape, desc_o.layout)
+    do_bufs = gl.allocate_shared_memory(dtype, [2] + desc_do.block_type.shape, desc_do.layout)
+    k_bufs = gl.allocate_shared_memory(dtype, [NBUF] + desc_k.block_type.shape, desc_k.layout)
+    v_bufs = gl.allocate_shared_memory(dtype, [NBUF] + desc_v.block_type.shape, desc_v.layout)
+    rows_ready = gl.allocate_shared_memory(gl.int64, [2, 1], mbarrier.MBarrierLayout())
+    for i in gl.static_range(2):
+        mbarrier.init(rows_ready.index(i), count=1)
+    k_ready, k_empty = stage_barriers(NBUF, 2)     # both consumer warpgroups release each stage
+    v_ready, v_empty = stage_barriers(NBUF, 2)
+
+    cargs = (sm_scale, LSE, Delta, desc_dq, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs,
+             rows_ready, k_ready, k_empty, v_ready, v_empty, N_CTX, H_Q, CAUSAL)
+    c0: gl.constexpr = 0
+    c1: gl.constexpr = 1
+    pargs = (desc_q, desc_k, desc_v, desc_o, desc_do, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs,
+             rows_ready, k_ready, k_empty, v_ready, v_empty, N_CTX, H_Q, GROUP, CAUSAL)
+    gl.warp_specialize([
+        (_dq_consumer, (c0, ) + cargs),  # default partition: consumer warpgroup 0
+        (_dq_consumer, (c1, ) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
+        (_dq_producer, pargs),           # worker 1: TMA producer, 1 warp
+    ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
+
+
+SPLIT_M = 64  # dQ: query rows per consumer warpgroup, two per program
+KEYS_PER_STAGE = 64  # dQ: keys per stage (128 would hold S, dP and dQ at 64 registers each)
+SPLIT_N = 64  # dK/dV: keys per consumer warpgroup, two per program
 # Query rows per stage: 32 compiles without spills for sm_90a (309 / 361 instructions a warp per
 # stage, full / causal); 64 halves the stages but spills in the loop at 240 registers (its dK
 # and dV accumulators take 128 of them): benchmarks/experiment_gluon_backward.py --compile-only.
@@ -186,7 +309,6 @@ BLOCK_M = 32
 
 def unsupported_reason(q, k, v, dout, capability, has_features: bool) -> str | None:
     """Why this kernel cannot run a backward call's dK/dV, or None when it can."""
-    from .hopper_forward import tma_compatible
     batch, heads_q, seq_q, d = q.shape
     if capability is None or capability[0] != 9:
         return "needs an sm_90 GPU (Hopper)"
@@ -205,23 +327,29 @@ def unsupported_reason(q, k, v, dout, capability, has_features: bool) -> str | N
     return None
 
 
+def attention_backward_dq(q, k, v, out, dout, lse, delta, dq, sm_scale: float, causal: bool, NBUF: int = 2,
+                          block_n: int = KEYS_PER_STAGE, consumer_regs: int = 240, producer_regs: int = 24):
+    """Writes dq (B, H_q, S, 128) and delta (B, H_q, S) fp32 = rowsum(dO * O), contiguous, from
+    q, k, v, out, dout as unsupported_reason accepts them and lse (B, H_q, S) fp32 natural log."""
+    batch, heads_q, seq, _ = q.shape
+    grid = (triton.cdiv(seq, 2 * SPLIT_M), batch * heads_q)
+    attn_bwd_dq_hopper[grid](sm_scale, lse, delta, seq, heads_q, heads_q // k.shape[1],
+                             descriptor(q, SPLIT_M), descriptor(k, block_n), descriptor(v, block_n),
+                             descriptor(out, SPLIT_M), descriptor(dout, SPLIT_M), descriptor(dq, SPLIT_M),
+                             NBUF, causal, consumer_regs, producer_regs, num_warps=4)
+    return dq, delta
+
+
 def attention_backward_dkdv(q, k, v, dout, lse, delta, dk, dv, sm_scale: float, causal: bool, NBUF: int = 2,
                             block_m: int = BLOCK_M, consumer_regs: int = 240, producer_regs: int = 24):
     """Writes dk, dv (B, H_kv, S, 128; strides a TMA descriptor takes) from q, k, v, dout as
     unsupported_reason accepts them, lse (B, H_q, S) fp32 natural log and delta (B, H_q, S)
     fp32 = rowsum(dO * O), both contiguous."""
-    batch, heads_q, seq, d = q.shape
+    batch, heads_q, seq, _ = q.shape
     heads_kv = k.shape[1]
-    gdt = gl.bfloat16 if q.dtype == torch.bfloat16 else gl.float16
-
-    def desc(t, rows):
-        block = [1, 1, rows, d]
-        layout = gl.NVMMASharedLayout.get_default_for(block, gdt)
-        return TensorDescriptor(t, shape=list(t.shape), strides=list(t.stride()), block_shape=block, layout=layout)
-
     grid = (triton.cdiv(seq, 2 * SPLIT_N), batch * heads_kv)
     attn_bwd_dkdv_hopper[grid](sm_scale, lse, delta, seq, heads_q, heads_kv, heads_q // heads_kv,
-                               desc(q, block_m), desc(k, SPLIT_N), desc(v, SPLIT_N), desc(dout, block_m),
-                               desc(dk, SPLIT_N), desc(dv, SPLIT_N),
+                               descriptor(q, block_m), descriptor(k, SPLIT_N), descriptor(v, SPLIT_N),
+                               descriptor(dout, block_m), descriptor(dk, SPLIT_N), descriptor(dv, SPLIT_N),
                                NBUF, causal, consumer_regs, producer_regs, num_warps=4)
     return dk, dv

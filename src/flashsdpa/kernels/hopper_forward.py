@@ -17,9 +17,10 @@ import torch
 import triton
 from triton.experimental import gluon
 from triton.experimental.gluon import language as gl
-from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
 from triton.experimental.gluon.language.nvidia.hopper import (
     tma, mbarrier, fence_async_shared, warpgroup_mma, warpgroup_mma_wait)
+
+from .hopper_common import descriptor, key_end, tma_compatible  # noqa: F401 (tma_compatible: re-exported)
 
 
 @gluon.jit
@@ -41,7 +42,7 @@ def _producer(desc_q, desc_k, desc_v, q_bufs, k_bufs, v_bufs,
         mbarrier.expect(q_ready.index(c), desc_q.block_type.nbytes)
         tma.async_copy_global_to_shared(desc_q, [b, h, start_m * BLOCK_M + c * SPLIT_M, 0], q_ready.index(c),
                                         q_bufs.index(c))
-    n_tiles = gl.cdiv(_key_end(start_m, N_CTX, BLOCK_M, CAUSAL), BLOCK_N)
+    n_tiles = gl.cdiv(key_end(start_m, N_CTX, BLOCK_M, CAUSAL), BLOCK_N)
     for j in range(n_tiles):
         idx = j % NBUF
         ph = (j // NBUF) & 1
@@ -52,15 +53,6 @@ def _producer(desc_q, desc_k, desc_v, q_bufs, k_bufs, v_bufs,
         mbarrier.wait(v_empty.index(idx), ph ^ 1)
         mbarrier.expect(v_ready.index(idx), desc_v.block_type.nbytes)
         tma.async_copy_global_to_shared(desc_v, [b, h_kv, j * BLOCK_N, 0], v_ready.index(idx), v_bufs.index(idx))
-
-
-@gluon.jit
-def _key_end(start_m, N_CTX, BLOCK_M: gl.constexpr, CAUSAL: gl.constexpr):
-    """One past the last key that any row of query block start_m sees."""
-    if CAUSAL:
-        return gl.minimum((start_m + 1) * BLOCK_M, N_CTX)
-    else:
-        return N_CTX
 
 
 @gluon.jit
@@ -105,7 +97,7 @@ def _consumer(cid: gl.constexpr, sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs
     start_m = gl.program_id(0)
     off_hz = gl.program_id(1)
     offs_m = start_m * BLOCK_M + cid * SPLIT_M + gl.arange(0, SPLIT_M, layout=row_s)
-    n_tiles = gl.cdiv(_key_end(start_m, N_CTX, BLOCK_M, CAUSAL), BLOCK_N)
+    n_tiles = gl.cdiv(key_end(start_m, N_CTX, BLOCK_M, CAUSAL), BLOCK_N)
 
     q_smem = q_bufs.index(cid).reshape([SPLIT_M, HEAD_DIM])
     my_turn = turn.index(cid)
@@ -243,28 +235,14 @@ def unsupported_reason(q, k, v, capability, has_features: bool, causal: bool = F
     return None
 
 
-def tma_compatible(t: torch.Tensor) -> bool:
-    """A 4D TMA descriptor can address t: unit last stride, 16-byte aligned start and strides."""
-    size = t.element_size()
-    return (t.stride(3) == 1 and t.data_ptr() % 16 == 0
-            and all(stride * size % 16 == 0 and stride > 0 for stride in t.stride()[:3]))
-
-
 def attention_forward(q, k, v, out, lse, sm_scale: float, causal: bool, NBUF: int = 2, consumer_regs: int = 240,
                       producer_regs: int = 24):
     """Writes out (B, H_q, S, D) (any strides tma_compatible accepts) and lse (B, H_q, S) fp32
     contiguous, natural log; q, k, v as unsupported_reason accepts them (GQA: k and v with
     H_kv heads dividing H_q)."""
     batch, heads_q, seq, d = q.shape
-    gdt = gl.bfloat16 if q.dtype == torch.bfloat16 else gl.float16
-
-    def desc(t, rows):
-        block = [1, 1, rows, d]
-        layout = gl.NVMMASharedLayout.get_default_for(block, gdt)
-        return TensorDescriptor(t, shape=list(t.shape), strides=list(t.stride()), block_shape=block, layout=layout)
-
     grid = (triton.cdiv(seq, 2 * SPLIT_M), batch * heads_q)
-    attn_fwd_hopper[grid](sm_scale, lse, seq, heads_q, heads_q // k.shape[1], desc(q, SPLIT_M),
-                          desc(k, BLOCK_N), desc(v, BLOCK_N), desc(out, SPLIT_M),
+    attn_fwd_hopper[grid](sm_scale, lse, seq, heads_q, heads_q // k.shape[1], descriptor(q, SPLIT_M),
+                          descriptor(k, BLOCK_N), descriptor(v, BLOCK_N), descriptor(out, SPLIT_M),
                           NBUF, causal, consumer_regs, producer_regs, num_warps=4)
     return out, lse

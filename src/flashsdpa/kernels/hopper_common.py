@@ -1,0 +1,73 @@
+"""What the Gluon kernels for Hopper (hopper_forward.py, hopper_backward.py) share: the staged
+TMA pipeline between a producer warp and two consumer warpgroups, the causal key range, and
+the host-side TMA descriptors.
+
+A ring of NBUF shared-memory stages has two mbarriers a stage: `ready` (the producer's TMA
+arrival fills it, counting bytes) and `empty` (each consumer warpgroup releases it). The
+producer fills stage `it % NBUF` once its consumers released the previous round's use of it.
+"""
+import torch
+from triton.experimental import gluon
+from triton.experimental.gluon import language as gl
+from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
+from triton.experimental.gluon.language.nvidia.hopper import tma, mbarrier
+
+
+@gluon.constexpr_function
+def accumulator_layout(n, dtype):
+    """The register layout of a one-warpgroup wgmma accumulator (rows x n)."""
+    return gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1],
+                                     instr_shape=[16, n, 256 // dtype.primitive_bitwidth])
+
+
+@gluon.constexpr_function
+def register_operand_layout(accumulator, dtype):
+    """The layout of a product's first operand held in registers, for the accumulator layout
+    `accumulator`: an accumulator of the same rows converts to it without data movement."""
+    return gl.DotOperandLayout(operand_index=0, parent=accumulator, k_width=32 // dtype.primitive_bitwidth)
+
+
+@gluon.jit
+def stage_barriers(NBUF: gl.constexpr, CONSUMERS: gl.constexpr):
+    """(ready, empty): the mbarriers of a ring of NBUF stages, initialised."""
+    ready = gl.allocate_shared_memory(gl.int64, [NBUF, 1], mbarrier.MBarrierLayout())
+    empty = gl.allocate_shared_memory(gl.int64, [NBUF, 1], mbarrier.MBarrierLayout())
+    for i in gl.static_range(NBUF):
+        mbarrier.init(ready.index(i), count=1)
+        mbarrier.init(empty.index(i), count=CONSUMERS)
+    return ready, empty
+
+
+@gluon.jit
+def fill_stage(desc, bufs, ready, empty, it, coords):
+    """Producer: TMA the box at `coords` into stage it % NBUF once its consumers released it."""
+    NBUF: gl.constexpr = bufs.type.shape[0]
+    idx = it % NBUF
+    mbarrier.wait(empty.index(idx), ((it // NBUF) & 1) ^ 1)  # a fresh mbarrier's parity 1 counts as complete
+    mbarrier.expect(ready.index(idx), desc.block_type.nbytes)
+    tma.async_copy_global_to_shared(desc, coords, ready.index(idx), bufs.index(idx))
+
+
+@gluon.jit
+def key_end(block, N_CTX, BLOCK_M: gl.constexpr, CAUSAL: gl.constexpr):
+    """One past the last key that any row of query block `block` (of BLOCK_M rows) sees."""
+    if CAUSAL:
+        return gl.minimum((block + 1) * BLOCK_M, N_CTX)
+    else:
+        return N_CTX
+
+
+def tma_compatible(t: torch.Tensor) -> bool:
+    """A 4D TMA descriptor can address t: unit last stride, 16-byte aligned start and strides."""
+    size = t.element_size()
+    return (t.stride(3) == 1 and t.data_ptr() % 16 == 0
+            and all(stride * size % 16 == 0 and stride > 0 for stride in t.stride()[:3]))
+
+
+def descriptor(t: torch.Tensor, rows: int) -> TensorDescriptor:
+    """A 4D TMA descriptor over t's own (B, H, S, D) strides with boxes of `rows` x D: any layout
+    with a unit last stride, and a ragged last box reads zeros / stores nothing past S within
+    its own head."""
+    block = [1, 1, rows, t.shape[3]]
+    layout = gl.NVMMASharedLayout.get_default_for(block, gl.bfloat16 if t.dtype == torch.bfloat16 else gl.float16)
+    return TensorDescriptor(t, shape=list(t.shape), strides=list(t.stride()), block_shape=block, layout=layout)
