@@ -1,6 +1,7 @@
 """Benchmark flashsdpa against torch's SDPA backends, side by side in one run.
 
     python -m flashsdpa.bench                       # the anchor grid (D 64/128, causal or not, S 512..16384)
+    python -m flashsdpa.bench --grid extra          # D 96/256, S 32768/131072 with B=1 H=16, GQA 32/8
     python -m flashsdpa.bench --shape 4,32,4096,128,causal --providers ours,cudnn,flash
     python -m flashsdpa.bench --json out.json --plot out.png --markdown out.md
     python -m flashsdpa.bench --grid none --shape 4,16,4096,128,causal --first-call   # compile time
@@ -50,6 +51,14 @@ class Shape:
 
 def anchor_grid(dims=(64, 128)) -> list[Shape]:
     return [Shape(TOKENS // s, HIDDEN // d, s, d, c) for d in dims for c in (False, True) for s in ANCHOR_SEQS]
+
+
+def extra_shapes() -> list[Shape]:
+    """Measured beside the anchor grid, against the same bar: head dims 96 and 256 (16k tokens,
+    hidden about 2048), long context with few heads (B = 1, H = 16, D = 128), and GQA 32/8."""
+    shapes = [Shape(TOKENS // s, HIDDEN // d, s, d, c) for d in (96, 256) for c in (False, True) for s in (2048, 8192)]
+    shapes += [Shape(1, 16, 32768, 128, False)] + [Shape(1, 16, s, 128, True) for s in (32768, 131072)]
+    return shapes + [Shape(4, 32, 4096, 128, True, kv_heads=8)]
 
 
 def _torch_backend(name):
@@ -331,7 +340,9 @@ def parse_shape(text: str) -> Shape:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m flashsdpa.bench", description=__doc__.split("\n")[0])
-    ap.add_argument("--grid", choices=("anchors", "none"), default="anchors")
+    ap.add_argument("--grid", choices=("anchors", "extra", "all", "none"), default="anchors",
+                    help="anchors: D 64/128 x causal x S 512..16384 at 16k tokens; extra: D 96/256, "
+                         "S 32768/131072 (B=1, H=16), GQA 32/8; all: both")
     ap.add_argument("--dims", default="64,128", help="head dims of the anchor grid")
     ap.add_argument("--shape", type=parse_shape, action="append", default=[],
                     help="B,H,S,D[,causal[,KV_HEADS]] (repeatable)")
@@ -352,7 +363,8 @@ def main(argv=None) -> int:
         if p not in PROVIDERS:
             ap.error(f"--providers: unknown provider {p!r}; choose from {', '.join(PROVIDERS)}")
     directions = [d for d in args.directions.split(",") if d]
-    shapes = (anchor_grid(tuple(int(d) for d in args.dims.split(","))) if args.grid == "anchors" else []) + args.shape
+    shapes = ((anchor_grid(tuple(int(d) for d in args.dims.split(","))) if args.grid in ("anchors", "all") else [])
+              + (extra_shapes() if args.grid in ("extra", "all") else []) + args.shape)
     dtype = torch.bfloat16 if args.dtype == "bf16" else torch.float16
     env = environment()
     print(json.dumps(env))
