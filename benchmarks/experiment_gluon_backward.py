@@ -13,7 +13,6 @@ bf16, D = 128, B*S = 16k tokens and H = 16 (the grid's shapes), plus GQA 32/8 an
 """
 from __future__ import annotations
 
-import collections
 
 import isolated
 
@@ -128,15 +127,10 @@ def compile_only():
                 constants = {"NBUF": stages, "CAUSAL": causal, "CONSUMER_REGS": 240, "PRODUCER_REGS": 24}
                 compiled = triton.compile(GluonASTSource(kernel, signature, constants),
                                           target=GPUTarget("cuda", 90, 32), options={"num_warps": 4})
-                text = cubin_sass(compiled.asm["cubin"])
-                # the consumer loop: the shortest loop holding wgmma instructions and no TMA load
-                loops = [body for _, _, body in sass_loops.loops(text)
-                         if sum(op.startswith("HGMMA") for op in body) >= 8 and "UTMALDG" not in " ".join(body)]
-                body = min(loops, key=len)
-                ops = collections.Counter(op.split(".")[0] for op in body)
-                print(f"{name:4s} {streamed:3d} {'keys' if name == 'dq' else 'query rows'}/stage x {stages} stages causal={causal!s:5}: shared memory "
-                      f"{compiled.metadata.shared} B (232448 allowed); consumer loop {len(body)} instructions a "
-                      f"warp, spill stores/loads {ops['STL']}/{ops['LDL']}, HGMMA {ops['HGMMA']}", flush=True)
+                loop = sass_loops.consumer_loop(cubin_sass(compiled.asm["cubin"]))
+                print(f"{name:4s} {streamed:3d} {'keys' if name == 'dq' else 'query rows'}/stage x {stages} stages "
+                      f"causal={causal!s:5}: shared memory {compiled.metadata.shared} B (232448 allowed); {loop}",
+                      flush=True)
 
 
 def main():

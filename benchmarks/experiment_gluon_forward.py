@@ -1,13 +1,14 @@
 """Run the Gluon Hopper forward kernel (src/flashsdpa/kernels/hopper_forward.py) against torch:
-accuracy of the output and the log-sum-exp against float64, then TFLOP/s beside cuDNN and our
-Triton kernel. Each case runs in its own process with a time limit, since a wrong mbarrier phase
-hangs the GPU instead of raising.
+accuracy of the output and the log-sum-exp against float64, then TFLOP/s beside torch (cuDNN;
+with a bias, torch's default choice) and our Triton kernel; with and without a float bias (the
+EXPERIMENTAL bias path). Each case runs in its own process with a time limit, since a wrong
+mbarrier phase hangs the GPU instead of raising.
 
     PYTHONPATH=src python3 benchmarks/experiment_gluon_forward.py [--out FILE]   # on an H100/H200
     PYTHONPATH=src python3 benchmarks/experiment_gluon_forward.py --compile-only   # anywhere: sm_90a
 
 bf16, B·S = 16k tokens at S <= 16384, H = 16 for D = 128 and 32 for D = 64 (the grid's
-shapes), causal and not. The kernel needs S to be a multiple of 128.
+shapes), causal and not; bias (B, H, S, S) or (S, S) in bf16 at S = 2048 and 8192.
 """
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from __future__ import annotations
 import isolated
 
 
-CASES = [dict(d=d, causal=causal, seq=seq) for d in (128, 64) for causal in (False, True) for seq in (512, 1024, 8192)]
+CASES = ([dict(d=d, causal=causal, seq=seq) for d in (128, 64) for causal in (False, True) for seq in (512, 1024, 8192)]
+         + [dict(d=128, causal=causal, seq=seq, bias=bias) for bias in ("full", "2d") for causal in (False, True)
+            for seq in (2048, 8192)])
 
 
 def _shape(case):
@@ -24,6 +27,8 @@ def _shape(case):
 
 
 def run_case(case) -> dict:
+    """bias: None, "full" (B, H, S, S) or "2d" (S, S), a float attn_mask in bf16 (the EXPERIMENTAL
+    bias path, FLASHSDPA_HOPPER_BIAS)."""
     import torch
     import triton.testing
     from torch.nn.attention import SDPBackend, sdpa_kernel
@@ -33,83 +38,101 @@ def run_case(case) -> dict:
     from flashsdpa.kernels import hopper_forward
 
     batch, heads, seq, d = _shape(case)
+    causal, bias_kind = case["causal"], case.get("bias")
     q, k, v = (torch.randn(batch, heads, seq, d, device="cuda", dtype=torch.bfloat16) for _ in range(3))
     scale = d ** -0.5
     out, lse = torch.empty_like(q), torch.empty(batch, heads, seq, device="cuda")
+    bias = None
+    if bias_kind is not None:
+        bias = torch.randn((batch, heads, seq, seq) if bias_kind == "full" else (seq, seq), device="cuda",
+                           dtype=torch.bfloat16)
+    bias4d = None if bias is None else bias.expand(batch, heads, seq, seq)
 
-    def attention_forward(q, k, v, scale, causal):
-        return hopper_forward.attention_forward(q, k, v, out, lse, scale, causal)
-    attention_forward(q, k, v, scale, case["causal"])
+    def attention_forward():
+        return hopper_forward.attention_forward(q, k, v, out, lse, scale, causal, bias=bias4d)
+    attention_forward()
     torch.cuda.synchronize()
-    ref = torch.nn.functional.scaled_dot_product_attention(q.double(), k.double(), v.double(), is_causal=case["causal"])
     scores = (q.double() @ k.double().transpose(-1, -2)) * scale
-    if case["causal"]:
+    if bias is not None:
+        scores += bias.double()
+    if causal:
         scores.masked_fill_(torch.ones(seq, seq, device="cuda", dtype=torch.bool).triu(1), float("-inf"))
     ref_lse = torch.logsumexp(scores, dim=-1)
+    ref = torch.softmax(scores, dim=-1) @ v.double()
     del scores
-    with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
-        theirs = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=case["causal"])
+    if bias is None:  # cuDNN, torch's default here; with a bias, torch's default choice
+        def theirs():
+            with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
+                return torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal)
+    else:
+        mask = bias.masked_fill(torch.ones(seq, seq, device="cuda", dtype=torch.bool).triu(1), float("-inf")) \
+            if causal else bias
+
+        def theirs():
+            return torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)
 
     def rel(a, b):
         return ((a.double() - b).norm() / b.norm()).item()
-    lse_rel = rel(lse, ref_lse)
-    result = dict(case, out_rel=rel(out, ref), cudnn_out_rel=rel(theirs, ref), lse_rel=lse_rel,
+    result = dict(case, out_rel=rel(out, ref), torch_out_rel=rel(theirs(), ref), lse_rel=rel(lse, ref_lse),
                   finite=bool(torch.isfinite(out).all()))
-    flops = 4 * batch * heads * seq * seq * d * (0.5 if case["causal"] else 1.0)
+    flops = 4 * batch * heads * seq * seq * d * (0.5 if causal else 1.0)
 
     def tflops(fn):
         return flops / triton.testing.do_bench(fn, return_mode="median") * 1e-9
-    result["gluon_tflops"] = tflops(lambda: attention_forward(q, k, v, scale, case["causal"]))
-    with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
-        result["cudnn_tflops"] = tflops(lambda: torch.nn.functional.scaled_dot_product_attention(
-            q, k, v, is_causal=case["causal"]))
-    flash.HOPPER_FORWARD = False  # the portable Triton kernel, for comparison
+    result["gluon_tflops"] = tflops(attention_forward)
+    result["torch_tflops"] = tflops(theirs)
+    flash.HOPPER_FORWARD = flash.HOPPER_BIAS = False  # the portable Triton kernel, for comparison
     with torch.no_grad(), flashsdpa.sdpa_kernel(flashsdpa.Backend.FLASH):
-        result["triton_tflops"] = tflops(lambda: flashsdpa.scaled_dot_product_attention(q, k, v, is_causal=case["causal"]))
+        result["triton_tflops"] = tflops(lambda: flashsdpa.scaled_dot_product_attention(
+            q, k, v, attn_mask=bias, is_causal=causal))
     return result
 
 
 def compile_only():
-    """Compile the skeleton for sm_90a with Triton's own ptxas (no GPU) for every case's D."""
+    """Compile the kernel for sm_90a with Triton's own ptxas (no GPU) for every case's D, without
+    and with a bias (D = 128), and report shared memory and the consumer loop."""
     import triton
     from triton.backends.compiler import GPUTarget
     from triton.experimental.gluon import language as gl
     from triton.experimental.gluon._runtime import GluonASTSource
 
-    from flashsdpa.kernels.hopper_forward import attn_fwd_hopper
+    import sass_loops
+    from flashsdpa.kernels.hopper_forward import BLOCK_N, SPLIT_M, attn_fwd_hopper
+    from sass_fingerprint import cubin_sass
 
-    for d in (128, 64):
+    def desc(block):  # the JIT's spelling of a Gluon tensor descriptor's type (4D boxes over (B, H, S, D))
+        return f"tensordesc<bf16{block},{gl.NVMMASharedLayout.get_default_for(block, gl.bfloat16)!r}>"
+    for d, bias in ((128, False), (128, True), (64, False)):
         for causal in (False, True):
-            q_block, k_block = [1, 1, 64, d], [1, 1, 128, d]   # 4D boxes over (B, H, S, D)
-            q_layout = gl.NVMMASharedLayout.get_default_for(q_block, gl.bfloat16)
-            k_layout = gl.NVMMASharedLayout.get_default_for(k_block, gl.bfloat16)
-
-            def desc(block, layout):  # the JIT's spelling of a Gluon tensor descriptor's type
-                return f"tensordesc<bf16{block},{layout!r}>"
             signature = {"sm_scale": "fp32", "M_ptr": "*fp32", "N_CTX": "i32", "H_Q": "i32", "GROUP": "i32",
-                         "desc_q": desc(q_block, q_layout), "desc_k": desc(k_block, k_layout),
-                         "desc_v": desc(k_block, k_layout), "desc_o": desc(q_block, q_layout),
+                         "desc_q": desc([1, 1, SPLIT_M, d]), "desc_k": desc([1, 1, BLOCK_N, d]),
+                         "desc_v": desc([1, 1, BLOCK_N, d]), "desc_o": desc([1, 1, SPLIT_M, d]),
                          "NBUF": "constexpr", "CAUSAL": "constexpr", "CONSUMER_REGS": "constexpr",
-                         "PRODUCER_REGS": "constexpr"}
-            constants = {"NBUF": 2, "CAUSAL": causal, "CONSUMER_REGS": 240, "PRODUCER_REGS": 24}
+                         "PRODUCER_REGS": "constexpr", "desc_bias": desc([1, 1, SPLIT_M, BLOCK_N]) if bias else "constexpr",
+                         "BIAS_B": "i32", "BIAS_H": "i32", "HAS_BIAS": "constexpr"}
+            constants = {"NBUF": 2, "CAUSAL": causal, "CONSUMER_REGS": 240, "PRODUCER_REGS": 24, "HAS_BIAS": bias}
+            if not bias:
+                constants["desc_bias"] = None
             kernel = triton.compile(GluonASTSource(attn_fwd_hopper, signature, constants),
                                     target=GPUTarget("cuda", 90, 32), options={"num_warps": 4})
-            print(f"D={d} causal={causal}: compiled, shared memory {kernel.metadata.shared} bytes "
-                  f"(H100/H200 allow 232448)")
+            loop = sass_loops.consumer_loop(cubin_sass(kernel.asm["cubin"]))
+            print(f"D={d} causal={causal!s:5} bias={bias!s:5}: shared memory {kernel.metadata.shared} B "
+                  f"(232448 allowed); {loop}", flush=True)
 
 
 def main():
     rows = isolated.main(__doc__, __file__, CASES, run_case, compile_only, timeout=120)
     if rows is None:
         return
-    print("| D | causal | S | out rel err (cuDNN's) | lse rel err | Gluon / cuDNN / Triton TFLOP/s |")
-    print("|---|---|---|---|---|---|")
+    print("| D | causal | S | bias | out rel err (torch's) | lse rel err | Gluon / torch / Triton TFLOP/s |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
+        head = f"| {r['d']} | {r['causal']} | {r['seq']} | {r.get('bias') or '-'} |"
         if "error" in r:
-            print(f"| {r['d']} | {r['causal']} | {r['seq']} | error: {r['error'].splitlines()[-1][:80]} | | |")
+            print(f"{head} error: {r['error'].strip().splitlines()[-1][:80] if r['error'].strip() else '?'} | | |")
         else:
-            print(f"| {r['d']} | {r['causal']} | {r['seq']} | {r['out_rel']:.1e} ({r['cudnn_out_rel']:.1e}) | "
-                  f"{r['lse_rel']:.1e} | {r['gluon_tflops']:.0f} / {r['cudnn_tflops']:.0f} / {r['triton_tflops']:.0f} |")
+            print(f"{head} {r['out_rel']:.1e} ({r['torch_out_rel']:.1e}) | {r['lse_rel']:.1e} | "
+                  f"{r['gluon_tflops']:.0f} / {r['torch_tflops']:.0f} / {r['triton_tflops']:.0f} |")
 
 
 if __name__ == "__main__":

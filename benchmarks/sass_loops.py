@@ -34,6 +34,21 @@ def loops(sass_text: str):
             yield start, address, body
 
 
+def consumer_loop(sass_text: str) -> str:
+    """Of a Gluon kernel's SASS: the first consumer warpgroup's main loop, as its size, spill
+    traffic and wgmma count."""
+    def wgmma(body):
+        return sum(op.startswith("HGMMA") for op in body)
+    # warp specialization and mbarrier spin-waits leave overlapping backward branches around
+    # it: the main loop is the one with the fewest instructions per wgmma (the first of equals)
+    found = [(len(body) / wgmma(body), start, body) for start, _, body in loops(sass_text)
+             if wgmma(body) and not any(op.startswith("UTMALDG") for op in body)]
+    body = min(found, key=lambda item: item[:2])[2]
+    ops = collections.Counter(op.split(".")[0] for op in body)
+    return (f"consumer loop {len(body)} instructions a warp, spill stores/loads {ops['STL']}/{ops['LDL']}, "
+            f"HGMMA {ops['HGMMA']}")
+
+
 def summary(body) -> str:
     counts = collections.Counter()
     for op in body:

@@ -336,6 +336,25 @@ def test_hopper_forward_rules_on_any_machine():
     assert not hopper.tma_compatible(torch.empty(4, 4, 4, 129, dtype=torch.float16)[..., 1:])   # start off by 2 bytes
 
 
+def test_hopper_bias_rules_on_any_machine():
+    """Which float masks the Gluon forward's (experimental) bias path takes."""
+    from flashsdpa.kernels import hopper_forward as hopper
+    q = torch.empty(2, 4, 1024, 128, dtype=torch.bfloat16)
+    full = torch.empty(2, 4, 1024, 1024, dtype=torch.bfloat16)
+    assert hopper.bias_reason(full, q) is None
+    assert hopper.bias_reason(torch.empty(1024, 1024, dtype=torch.bfloat16).expand(2, 4, 1024, 1024), q) is None
+    assert hopper.bias_reason(torch.empty(1, 4, 1024, 1024, dtype=torch.bfloat16).expand(2, 4, 1024, 1024), q) is None
+    assert "q's dtype" in hopper.bias_reason(full.float(), q)
+    key_padding = torch.empty(2, 1, 1, 1024, dtype=torch.bfloat16).expand(2, 4, 1024, 1024)
+    assert "key padding" in hopper.bias_reason(key_padding, q)
+    assert "16-byte" in hopper.bias_reason(torch.empty(2, 4, 1024, 1027, dtype=torch.bfloat16)[..., :1024], q)
+    assert "unit stride" in hopper.bias_reason(full.transpose(2, 3), q)
+    descriptor, along_batch, along_heads = hopper._bias_descriptor(
+        torch.empty(1024, 1024, dtype=torch.bfloat16).expand(2, 4, 1024, 1024))
+    assert (along_batch, along_heads) == (0, 0) and list(descriptor.shape) == [1, 1, 1024, 1024]
+    assert hopper._bias_descriptor(full)[1:] == (1, 1)
+
+
 def test_hopper_backward_rules_on_any_machine():
     """Which backward calls the (experimental) Gluon backward takes: the rules alone."""
     from flashsdpa.kernels import hopper_backward as hopper

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import flashsdpa
 from flashsdpa import Backend
 from flashsdpa.backends import flash
+from flashsdpa.functional import _attention
 from helpers import (
     accuracy_failure,
     check_accuracy,
@@ -141,6 +142,36 @@ def test_hopper_backward(dtype, config, gen, monkeypatch):
     for ours, theirs in zip(grads[:3], triton_grads[:3]):
         assert torch.isfinite(ours).all()
         assert ((ours.float() - theirs.float()).norm() / theirs.float().norm()).item() < 1e-2
+
+
+@lowp
+@pytest.mark.parametrize("bias_shape", ["full", "heads", "2d"])
+@pytest.mark.parametrize("causal", [None, "top_left"])
+def test_hopper_forward_bias(dtype, bias_shape, causal, gen, monkeypatch):
+    """The EXPERIMENTAL bias path of the Gluon forward (FLASHSDPA_HOPPER_BIAS=1) runs a float
+    attn_mask (checked), within the accuracy rule forward and backward (the backward is the
+    Triton kernels', reading this forward's log-sum-exp), with rows the bias removes entirely."""
+    if torch.cuda.get_device_capability()[0] != 9:
+        pytest.skip("the Gluon kernels run on sm_90 only")
+    if os.environ.get("FLASHSDPA_HOPPER_BIAS") != "1":  # a wrong mbarrier phase hangs, not fails
+        pytest.skip("experimental: run with FLASHSDPA_HOPPER_BIAS=1 once benchmarks/experiment_gluon_forward.py "
+                    "shows no hang")
+    monkeypatch.setattr(flash, "HOPPER_BIAS", True)
+    b, h, s = 2, 4, 2048 + 64
+    q, k, v = (randn((b, h, s, 128), dtype, DEVICE, gen) for _ in range(3))
+    shape = {"full": (b, h, s, s), "heads": (1, h, s, s), "2d": (s, s)}[bias_shape]
+    bias = randn(shape, dtype, DEVICE, gen)
+    opts = flash.ScoreOptions(128 ** -0.5, causal is not None)
+    assert flash.hopper_forward_reason(q, k, v, flash.empty_like_layout(q, 128), mask=bias.expand(b, h, s, s),
+                                       opts=opts) is None
+    fns = [ours_sdpa(Backend.FLASH, causal, None, True), torch_sdpa(causal, None, True), ref_sdpa(causal, None, True)]
+    check_accuracy(*fns, [q, k, v, bias], dtype, gen, grad_mask=[True, True, True, False],
+                   context=f"gluon bias {bias_shape} causal={causal}")
+    bias[..., 5, :] = float("-inf")   # a row with no key left: output 0 and lse -inf, not NaN
+    with flashsdpa.sdpa_kernel(Backend.FLASH):
+        out, lse = _attention(q, k, v, bias, 0.0, causal is not None, None, False, "top_left")
+    assert torch.equal(out[:, :, 5], torch.zeros_like(out[:, :, 5])) and (lse[:, :, 5] == float("-inf")).all()
+    assert torch.isfinite(out).all() and torch.isfinite(lse[:, :, 6:]).all()
 
 
 def test_hopper_forward_reasons():

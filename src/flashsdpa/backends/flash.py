@@ -227,7 +227,7 @@ def _forward(q, k, v, mask, slopes, opts: ScoreOptions, seed: int, config=None):
         lse.fill_(float("-inf"))
         return out, lse, None
     key = ("forward", q.device, _tf32(q), _layout(q), _layout(k), _layout(v), _layout(mask), _layout(slopes), opts.plan_key,
-           config, HOPPER_FORWARD)
+           config, HOPPER_FORWARD, HOPPER_BIAS)
     launch = _plan(key, lambda: _hopper_forward_plan(q, k, v, out, mask, slopes, opts, config)
                    or _forward_plan(q, k, v, out, lse, mask, slopes, opts, config))
     launch(q, k, v, out, lse, _mask_arg(q, mask), q if slopes is None else slopes, seed)
@@ -248,11 +248,26 @@ def hopper_forward_reason(q, k, v, out, mask=None, slopes=None, opts: ScoreOptio
         return kernels
     capability, hopper_forward, _ = kernels
     opts = opts or ScoreOptions(1.0)
-    reason = hopper_forward.unsupported_reason(q, k, v, capability, _has_score_features(mask, slopes, opts),
+    bias = _hopper_bias(mask, q, hopper_forward)
+    reason = hopper_forward.unsupported_reason(q, k, v, capability,
+                                               _has_score_features(None if bias is not None else mask, slopes, opts),
                                                opts.is_causal)
     if reason is None and not hopper_forward.tma_compatible(out):
         reason = "needs an output a TMA descriptor can address"
     return reason
+
+
+# EXPERIMENTAL: a float attn_mask (bias) in the Gluon forward compiles for sm_90a but has not
+# run on a GPU yet; FLASHSDPA_HOPPER_BIAS=1 lets the forward calls with a bias it takes run it.
+HOPPER_BIAS = os.environ.get("FLASHSDPA_HOPPER_BIAS", "0") == "1"
+
+
+def _hopper_bias(mask, q, hopper_forward):
+    """The mask, when the Gluon forward takes it as a bias (else None: then it is a feature the
+    kernel refuses)."""
+    if not HOPPER_BIAS or mask is None or mask.dtype == torch.bool:
+        return None
+    return mask if hopper_forward.bias_reason(mask, q) is None else None
 
 
 def _gluon_kernels(device):
@@ -305,6 +320,9 @@ def _hopper_forward_plan(q, k, v, out, mask, slopes, opts, config):
         return None
     from ..kernels import hopper_forward
     scale, causal = opts.scale, opts.is_causal
+    if _hopper_bias(mask, q, hopper_forward) is not None:
+        return lambda q, k, v, out, lse, mask, *unused: hopper_forward.attention_forward(q, k, v, out, lse, scale,
+                                                                                       causal, bias=mask)
     return lambda q, k, v, out, lse, *unused: hopper_forward.attention_forward(q, k, v, out, lse, scale, causal)
 
 

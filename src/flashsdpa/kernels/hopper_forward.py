@@ -17,16 +17,18 @@ import torch
 import triton
 from triton.experimental import gluon
 from triton.experimental.gluon import language as gl
+from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
 from triton.experimental.gluon.language.nvidia.hopper import (
     tma, mbarrier, fence_async_shared, warpgroup_mma, warpgroup_mma_wait)
 
-from .hopper_common import descriptor, key_end, tma_compatible  # noqa: F401 (tma_compatible: re-exported)
+from .hopper_common import descriptor, key_end, stage_barriers, tma_compatible  # noqa: F401 (tma_compatible: re-exported)
 
 
 @gluon.jit
-def _producer(desc_q, desc_k, desc_v, q_bufs, k_bufs, v_bufs,
+def _producer(HAS_BIAS: gl.constexpr, desc_q, desc_k, desc_v, q_bufs, k_bufs, v_bufs,
               q_ready, k_ready, k_empty, v_ready, v_empty,
-              N_CTX, H_Q, GROUP, CAUSAL: gl.constexpr):
+              N_CTX, H_Q, GROUP, CAUSAL: gl.constexpr,
+              desc_bias, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H):
     SPLIT_M: gl.constexpr = desc_q.block_type.shape[2]
     BLOCK_M: gl.constexpr = 2 * SPLIT_M
     BLOCK_N: gl.constexpr = desc_k.block_type.shape[2]
@@ -53,11 +55,18 @@ def _producer(desc_q, desc_k, desc_v, q_bufs, k_bufs, v_bufs,
         mbarrier.wait(v_empty.index(idx), ph ^ 1)
         mbarrier.expect(v_ready.index(idx), desc_v.block_type.nbytes)
         tma.async_copy_global_to_shared(desc_v, [b, h_kv, j * BLOCK_N, 0], v_ready.index(idx), v_bufs.index(idx))
+        if HAS_BIAS:  # both consumers' (64 rows x BLOCK_N keys) bias boxes, one stage (BIAS_B/H: 0 broadcasts)
+            mbarrier.wait(bias_empty.index(idx), ph ^ 1)
+            mbarrier.expect(bias_ready.index(idx), 2 * desc_bias.block_type.nbytes)
+            for c in gl.static_range(2):
+                tma.async_copy_global_to_shared(desc_bias, [b * BIAS_B, h * BIAS_H, start_m * BLOCK_M + c * SPLIT_M,
+                                                            j * BLOCK_N], bias_ready.index(idx), bias_bufs.index(2 * idx + c))
 
 
 @gluon.jit
 def _softmax_tile(s, m_i, l_i, qk_scale, start_n, offs_m, N_CTX, BLOCK_N: gl.constexpr,
-                  s_layout: gl.constexpr, CAUSAL: gl.constexpr):
+                  s_layout: gl.constexpr, CAUSAL: gl.constexpr, bias=None, inv_scale=1.0,
+                  HAS_BIAS: gl.constexpr = False):
     if CAUSAL:  # only the tile(s) that straddle the diagonal pay for the mask
         if start_n + BLOCK_N > gl.min(offs_m, axis=0):
             offs_n = start_n + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, s_layout))
@@ -66,17 +75,36 @@ def _softmax_tile(s, m_i, l_i, qk_scale, start_n, offs_m, N_CTX, BLOCK_N: gl.con
         if start_n + BLOCK_N > N_CTX:
             offs_n = start_n + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, s_layout))
             s = gl.where(offs_n[None, :] < N_CTX, s, -float("inf"))
-    m_new = gl.maximum(m_i, gl.max(s, axis=1) * qk_scale)
-    p = gl.exp2(s * qk_scale - m_new[:, None])
-    alpha = gl.exp2(m_i - m_new)
+    if HAS_BIAS:  # the float attn_mask, over sm_scale; -inf entries can leave a row nothing yet
+        s = gl.fma(bias, inv_scale, s)
+        m_new = gl.maximum(m_i, gl.max(s, axis=1) * qk_scale)
+        m_safe = gl.where(m_new == -float("inf"), 0.0, m_new)
+        p = gl.exp2(s * qk_scale - m_safe[:, None])
+        alpha = gl.exp2(m_i - m_safe)
+    else:
+        m_new = gl.maximum(m_i, gl.max(s, axis=1) * qk_scale)
+        p = gl.exp2(s * qk_scale - m_new[:, None])
+        alpha = gl.exp2(m_i - m_new)
     l_i = l_i * alpha + gl.sum(p, axis=1)
     return p, m_new, l_i, alpha
 
 
 @gluon.jit
-def _consumer(cid: gl.constexpr, sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs, o_bufs,
+def _bias_tile(bias_bufs, bias_ready, bias_empty, j, cid: gl.constexpr, s_layout: gl.constexpr):
+    """Consumer cid's bias tile of key tile j, in the scores' layout."""
+    NBUF: gl.constexpr = bias_ready.type.shape[0]
+    idx = j % NBUF
+    mbarrier.wait(bias_ready.index(idx), (j // NBUF) & 1)
+    box = bias_bufs.index(2 * idx + cid)
+    tile = box.reshape([box.type.shape[2], box.type.shape[3]]).load(s_layout).to(gl.float32)
+    mbarrier.arrive(bias_empty.index(idx), count=1)
+    return tile
+
+
+@gluon.jit
+def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs, o_bufs,
               q_ready, k_ready, k_empty, v_ready, v_empty, turn,
-              N_CTX, H_Q, CAUSAL: gl.constexpr):
+              N_CTX, H_Q, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty):
     SPLIT_M: gl.constexpr = q_bufs.type.shape[3]     # buffers are (stage, 1, 1, rows, D): 4D TMA boxes
     HEAD_DIM: gl.constexpr = q_bufs.type.shape[4]
     BLOCK_M: gl.constexpr = 2 * SPLIT_M
@@ -117,7 +145,12 @@ def _consumer(cid: gl.constexpr, sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs
     mbarrier.arrive(other_turn, count=1)                         # hand the tensor cores to the other WG
     s = warpgroup_mma_wait(num_outstanding=0, deps=(s, ))
     mbarrier.arrive(k_empty.index(0), count=1)
-    p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, 0, offs_m, N_CTX, BLOCK_N, s_layout, CAUSAL)
+    if HAS_BIAS:
+        bias = _bias_tile(bias_bufs, bias_ready, bias_empty, 0, cid, s_layout)
+        p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, 0, offs_m, N_CTX, BLOCK_N, s_layout, CAUSAL,
+                                           bias, 1.0 / sm_scale, True)
+    else:
+        p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, 0, offs_m, N_CTX, BLOCK_N, s_layout, CAUSAL)
 
     # ---- steady state: issue S_j = Q K_j^T and O += P_{j-1} V_{j-1}, softmax(S_j) overlaps PV ----
     for j in range(1, n_tiles):
@@ -135,8 +168,13 @@ def _consumer(cid: gl.constexpr, sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs
         mbarrier.arrive(other_turn, count=1)
         s = warpgroup_mma_wait(num_outstanding=1, deps=(s, ))   # S_j ready, PV_{j-1} may still run
         mbarrier.arrive(k_empty.index(idx), count=1)
-        p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, j * BLOCK_N, offs_m, N_CTX, BLOCK_N,
-                                              s_layout, CAUSAL)
+        if HAS_BIAS:
+            bias = _bias_tile(bias_bufs, bias_ready, bias_empty, j, cid, s_layout)
+            p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, j * BLOCK_N, offs_m, N_CTX, BLOCK_N,
+                                               s_layout, CAUSAL, bias, 1.0 / sm_scale, True)
+        else:
+            p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, j * BLOCK_N, offs_m, N_CTX, BLOCK_N,
+                                               s_layout, CAUSAL)
         o = warpgroup_mma_wait(num_outstanding=0, deps=(o, ))
         mbarrier.arrive(v_empty.index(pidx), count=1)
         o = o * gl.convert_layout(alpha, row_o)[:, None]
@@ -152,6 +190,8 @@ def _consumer(cid: gl.constexpr, sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs
 
     # ---- epilogue: O / l via SMEM + TMA store; LSE (natural log) via plain store ----
     l_o = gl.convert_layout(l_i, row_o)
+    if HAS_BIAS:  # a row whose every key the bias removed: output 0 (lse is -inf), not 0 / 0
+        l_o = gl.where(l_o == 0.0, 1.0, l_o)
     o = o / l_o[:, None]
     lse_layout: gl.constexpr = gl.BlockedLayout([1], [32], [4], [0])   # one row a thread
     lse = gl.convert_layout((m_i + gl.log2(l_i)) * 0.6931471805599453, lse_layout)  # natural-log LSE
@@ -168,13 +208,24 @@ def _consumer(cid: gl.constexpr, sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs
 @gluon.jit
 def attn_fwd_hopper(sm_scale, M_ptr, N_CTX, H_Q, GROUP, desc_q, desc_k, desc_v, desc_o,
                     NBUF: gl.constexpr, CAUSAL: gl.constexpr, CONSUMER_REGS: gl.constexpr,
-                    PRODUCER_REGS: gl.constexpr):
+                    PRODUCER_REGS: gl.constexpr, desc_bias=None, BIAS_B=0, BIAS_H=0, HAS_BIAS: gl.constexpr = False):
     dtype: gl.constexpr = desc_q.dtype
     q_bufs = gl.allocate_shared_memory(dtype, [2] + desc_q.block_type.shape, desc_q.layout)
     k_bufs = gl.allocate_shared_memory(dtype, [NBUF] + desc_k.block_type.shape, desc_k.layout)
     v_bufs = gl.allocate_shared_memory(dtype, [NBUF] + desc_v.block_type.shape, desc_v.layout)
-    o_bufs = gl.allocate_shared_memory(dtype, [2] + desc_o.block_type.shape, desc_o.layout)
     q_ready = gl.allocate_shared_memory(gl.int64, [2, 1], mbarrier.MBarrierLayout())
+    if HAS_BIAS:  # the bias stages take the output's buffers: O goes out through Q's, which it outlives
+        o_bufs = q_bufs
+        bias_bufs = gl.allocate_shared_memory(desc_bias.dtype, [2 * NBUF] + desc_bias.block_type.shape,
+                                              desc_bias.layout)
+        bias_ready, bias_empty = stage_barriers(NBUF, 2)
+        bias_desc = desc_bias
+    else:
+        o_bufs = gl.allocate_shared_memory(dtype, [2] + desc_o.block_type.shape, desc_o.layout)
+        bias_bufs = q_bufs   # stand-ins, never read without HAS_BIAS
+        bias_ready = q_ready
+        bias_empty = q_ready
+        bias_desc = desc_q
     turn = gl.allocate_shared_memory(gl.int64, [2, 1], mbarrier.MBarrierLayout())
     k_ready = gl.allocate_shared_memory(gl.int64, [NBUF, 1], mbarrier.MBarrierLayout())
     k_empty = gl.allocate_shared_memory(gl.int64, [NBUF, 1], mbarrier.MBarrierLayout())
@@ -190,16 +241,19 @@ def attn_fwd_hopper(sm_scale, M_ptr, N_CTX, H_Q, GROUP, desc_q, desc_k, desc_v, 
         mbarrier.init(v_empty.index(i), count=2)
     mbarrier.arrive(turn.index(0), count=1)        # consumer 0 issues GEMMs first
 
+    # a constexpr reaches warp_specialize's partitions as a constexpr only from a tuple of
+    # constexprs (in one with runtime values it becomes a runtime value, as CAUSAL here does):
+    # the bias code must not be compiled without a bias (its stand-ins' shapes differ)
     cargs = (sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs, o_bufs, q_ready, k_ready, k_empty,
-             v_ready, v_empty, turn, N_CTX, H_Q, CAUSAL)
+             v_ready, v_empty, turn, N_CTX, H_Q, CAUSAL, bias_bufs, bias_ready, bias_empty)
     c0: gl.constexpr = 0
     c1: gl.constexpr = 1
     pargs = (desc_q, desc_k, desc_v, q_bufs, k_bufs, v_bufs, q_ready, k_ready, k_empty, v_ready, v_empty,
-             N_CTX, H_Q, GROUP, CAUSAL)
+             N_CTX, H_Q, GROUP, CAUSAL, bias_desc, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H)
     gl.warp_specialize([
-        (_consumer, (c0, ) + cargs),  # default partition: num_warps (=4) warps = consumer warpgroup 0
-        (_consumer, (c1, ) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
-        (_producer, pargs),           # worker 1: TMA producer, 1 warp
+        (_consumer, (c0, HAS_BIAS) + cargs),  # default partition: num_warps (=4) warps = consumer warpgroup 0
+        (_consumer, (c1, HAS_BIAS) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
+        (_producer, (HAS_BIAS, ) + pargs),    # worker 1: TMA producer, 1 warp
     ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
 
 
@@ -235,14 +289,42 @@ def unsupported_reason(q, k, v, capability, has_features: bool, causal: bool = F
     return None
 
 
+def bias_reason(bias, q) -> str | None:
+    """Why the kernel cannot add this float attn_mask (B, H_q, S_q, S_k; stride 0 on the dims it
+    broadcasts over) to the scores, or None when it can: TMA reads it in (64, 128) boxes."""
+    size = bias.element_size()
+    if bias.dtype != q.dtype:
+        return f"needs a float mask in q's dtype ({q.dtype}; got {bias.dtype})"
+    if bias.stride(3) != 1 or bias.stride(2) == 0:
+        return "needs a mask with a row per query and a unit stride along the keys (not key padding)"
+    if bias.data_ptr() % 16 or any(stride * size % 16 for stride in bias.stride()[:3]):
+        return "needs a mask whose start and row, head and batch strides are 16-byte aligned (TMA)"
+    return None
+
+
+def _bias_descriptor(bias):
+    """(descriptor, BIAS_B, BIAS_H): broadcast dims (stride 0) become size-1 dims that every
+    program reads at coordinate 0 (TMA takes no zero stride)."""
+    batch, heads, rows, cols = bias.shape
+    stride_b, stride_h, stride_m, _ = bias.stride()
+    whole = rows * stride_m   # a stand-in stride for a size-1 dim, 16-byte aligned as the row's
+    shape = [batch if stride_b else 1, heads if stride_h else 1, rows, cols]
+    strides = [stride_b or whole, stride_h or whole, stride_m, 1]
+    block = [1, 1, SPLIT_M, BLOCK_N]
+    layout = gl.NVMMASharedLayout.get_default_for(block, gl.bfloat16 if bias.dtype == torch.bfloat16 else gl.float16)
+    return (TensorDescriptor(bias, shape=shape, strides=strides, block_shape=block, layout=layout),
+            int(stride_b != 0), int(stride_h != 0))
+
+
 def attention_forward(q, k, v, out, lse, sm_scale: float, causal: bool, NBUF: int = 2, consumer_regs: int = 240,
-                      producer_regs: int = 24):
+                      producer_regs: int = 24, bias=None):
     """Writes out (B, H_q, S, D) (any strides tma_compatible accepts) and lse (B, H_q, S) fp32
     contiguous, natural log; q, k, v as unsupported_reason accepts them (GQA: k and v with
-    H_kv heads dividing H_q)."""
+    H_kv heads dividing H_q); bias: a float attn_mask as bias_reason accepts it, or None."""
     batch, heads_q, seq, d = q.shape
     grid = (triton.cdiv(seq, 2 * SPLIT_M), batch * heads_q)
+    extra = {} if bias is None else dict(zip(("desc_bias", "BIAS_B", "BIAS_H"), _bias_descriptor(bias)), HAS_BIAS=True)
     attn_fwd_hopper[grid](sm_scale, lse, seq, heads_q, heads_q // k.shape[1], descriptor(q, SPLIT_M),
                           descriptor(k, BLOCK_N), descriptor(v, BLOCK_N), descriptor(out, SPLIT_M),
-                          NBUF, causal, consumer_regs, producer_regs, num_warps=4)
+                          NBUF, causal, consumer_regs, producer_regs, num_warps=4, **extra)
     return out, lse
