@@ -115,18 +115,24 @@ def test_hopper_forward(dtype, config, gen, monkeypatch):
     assert ((out.float() - out_triton.float()).norm() / out_triton.float().norm()).item() < 1e-2
 
 
+def _experimental(flag: str, experiment: str, monkeypatch):
+    """Skip unless sm_90 and FLASHSDPA_<flag>=1 (an experimental Gluon path: a wrong mbarrier
+    phase hangs rather than fails, so it runs here once benchmarks/<experiment>, each case in a
+    process with a time limit, shows no hang); then turn the path on."""
+    if torch.cuda.get_device_capability()[0] != 9:
+        pytest.skip("the Gluon kernels run on sm_90 only")
+    if os.environ.get(f"FLASHSDPA_{flag}") != "1":
+        pytest.skip(f"experimental: run with FLASHSDPA_{flag}=1 once benchmarks/{experiment} shows no hang")
+    monkeypatch.setattr(flash, flag, True)
+
+
 @lowp
 @pytest.mark.parametrize("config", HOPPER_SHAPES, ids=lambda c: "b{}h{}-{}s{}-c{}-{}".format(*c))
 def test_hopper_backward(dtype, config, gen, monkeypatch):
     """The EXPERIMENTAL Gluon backward (FLASHSDPA_HOPPER_BACKWARD=1) runs these calls' backward
     (checked) within the accuracy rule, and its gradients agree with the Triton kernels' on
     the same inputs."""
-    if torch.cuda.get_device_capability()[0] != 9:
-        pytest.skip("the Gluon kernels run on sm_90 only")
-    if os.environ.get("FLASHSDPA_HOPPER_BACKWARD") != "1":  # a wrong mbarrier phase hangs, not fails
-        pytest.skip("experimental: run with FLASHSDPA_HOPPER_BACKWARD=1 once benchmarks/experiment_gluon_backward.py "
-                    "(each case in a process with a time limit) shows no hang")
-    monkeypatch.setattr(flash, "HOPPER_BACKWARD", True)
+    _experimental("HOPPER_BACKWARD", "experiment_gluon_backward.py", monkeypatch)
     b, h_q, h_kv, s, causal, layout = config
     tensors, view = _tensors(gen, dtype, b, h_q, h_kv, s, s, 128, 128, layout)
     q, k, v = view(*tensors)
@@ -151,12 +157,7 @@ def test_hopper_forward_bias(dtype, bias_shape, causal, gen, monkeypatch):
     """The EXPERIMENTAL bias path of the Gluon forward (FLASHSDPA_HOPPER_BIAS=1) runs a float
     attn_mask (checked), within the accuracy rule forward and backward (the backward is the
     Triton kernels', reading this forward's log-sum-exp), with rows the bias removes entirely."""
-    if torch.cuda.get_device_capability()[0] != 9:
-        pytest.skip("the Gluon kernels run on sm_90 only")
-    if os.environ.get("FLASHSDPA_HOPPER_BIAS") != "1":  # a wrong mbarrier phase hangs, not fails
-        pytest.skip("experimental: run with FLASHSDPA_HOPPER_BIAS=1 once benchmarks/experiment_gluon_forward.py "
-                    "shows no hang")
-    monkeypatch.setattr(flash, "HOPPER_BIAS", True)
+    _experimental("HOPPER_BIAS", "experiment_gluon_forward.py", monkeypatch)
     b, h, s = 2, 4, 2048 + 64
     q, k, v = (randn((b, h, s, 128), dtype, DEVICE, gen) for _ in range(3))
     shape = {"full": (b, h, s, s), "heads": (1, h, s, s), "2d": (s, s)}[bias_shape]
