@@ -25,14 +25,19 @@ def run_cases(script: str, cases: list, timeout: float) -> list:
 
 def main(doc: str, script: str, cases: list, run_case, compile_only, timeout: float):
     """The experiment scripts' command line: --compile-only runs `compile_only()`; --one JSON
-    (internal) runs one case here; otherwise every case in its own process, the rows written
-    to --out as JSON and returned for the script's table (None when there is no table)."""
+    (internal) runs one case here; otherwise every case (or those --filter keeps) in its own
+    process, the rows written to --out as JSON and returned for the script's table (None when
+    there is no table)."""
     ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("--compile-only", action="store_true")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--timeout", type=float, default=timeout)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE",
+                    help="run only the cases whose KEY is VALUE (as text; repeatable: all must hold)")
     args = ap.parse_args()
+    wanted = [item.split("=", 1) for item in args.filter]
+    cases = [case for case in cases if all(str(case.get(key)) == value for key, value in wanted)]
     if args.compile_only:
         compile_only()
         return None
