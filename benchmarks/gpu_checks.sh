@@ -18,6 +18,17 @@ mkdir -p "$OUT/results"
 R="$OUT/results"
 PYTEST="python3 -m pytest -q -p no:cacheprovider -W ignore::DeprecationWarning -rfE --tb=short"
 
+experiment_then_tests() {  # SECONDS NAME FLAG TESTS SCRIPT [ARGS...]: an experiment, then, if no case
+  local seconds=$1 name=$2 flag=$3 tests=$4   # hung, the opt-in GPU tests of its path
+  shift 4
+  timeout "$seconds" python3 "$@" --timeout 60 --out "$R/$name.json" > "$R/$name.txt" 2>&1
+  grep "^|" "$R/$name.txt"
+  if ! grep -q "timed out" "$R/$name.txt"; then
+    env "FLASHSDPA_$flag=1" timeout 150 $PYTEST -n 8 -k "$tests" tests/test_gpu.py > "$R/gpu_test_$name.txt" 2>&1
+    tail -1 "$R/gpu_test_$name.txt"
+  fi
+}
+
 case "${1:-}" in
   suites)
     timeout 280 $PYTEST -n 16 tests > "$R/small_suite.txt" 2>&1
@@ -27,24 +38,12 @@ case "${1:-}" in
     grep -hE "^(FAILED|ERROR)" "$R/small_suite.txt" "$R/gpu_suite.txt" | head -20
     ;;
   backward)
-    timeout 360 python3 benchmarks/experiment_gluon_backward.py --timeout 60 --out "$R/gluon_backward.json" \
-      > "$R/gluon_backward.txt" 2>&1
-    grep "^|" "$R/gluon_backward.txt"
-    if ! grep -q "timed out" "$R/gluon_backward.txt"; then
-      FLASHSDPA_HOPPER_BACKWARD=1 timeout 150 $PYTEST -n 8 -k hopper_backward tests/test_gpu.py \
-        > "$R/gpu_test_hopper_backward.txt" 2>&1
-      tail -1 "$R/gpu_test_hopper_backward.txt"
-    fi
+    experiment_then_tests 360 gluon_backward HOPPER_BACKWARD hopper_backward \
+      benchmarks/experiment_gluon_backward.py
     ;;
   bias)
-    timeout 300 python3 benchmarks/experiment_gluon_forward.py --filter d=128 --filter seq=2048 --timeout 60 \
-      --out "$R/gluon_forward_bias.json" > "$R/gluon_forward_bias.txt" 2>&1
-    grep "^|" "$R/gluon_forward_bias.txt"
-    if ! grep -q "timed out" "$R/gluon_forward_bias.txt"; then
-      FLASHSDPA_HOPPER_BIAS=1 timeout 150 $PYTEST -n 8 -k hopper_forward_bias tests/test_gpu.py \
-        > "$R/gpu_test_hopper_bias.txt" 2>&1
-      tail -1 "$R/gpu_test_hopper_bias.txt"
-    fi
+    experiment_then_tests 300 gluon_forward_bias HOPPER_BIAS hopper_forward_bias \
+      benchmarks/experiment_gluon_forward.py --filter d=128 --filter seq=2048
     ;;
   extra)
     timeout 560 python3 -m flashsdpa.bench --grid extra --json "$R/extra.json" --markdown "$R/extra.md" \
