@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from flashsdpa import Backend
@@ -80,6 +80,11 @@ MASKS = st.sampled_from([None, "bool", "float", "float_grad"])
 @SETTINGS
 @given(call=attention_calls(), mask_kind=MASKS, mask_batch=st.booleans(), mask_heads=st.booleans(),
        chunk=st.sampled_from([1, 97, 1000, 1 << 25]))
+# found by this test in CI: one key takes nearly all of the last row (S_k = 2, scale 1.5), where
+# dS = P * (dP - delta) cancels; fp32 products in delta left dq and dk at 3x torch's error
+@example(call=dict(batch=1, heads_kv=1, group=2, s_q=16, s_k=2, d_qk=64, d_v=8, causal="bottom_right",
+                   dtype=torch.float32, layout="contiguous", scale=1.5, seed=7474),
+         mask_kind=None, mask_batch=False, mask_heads=False, chunk=1)
 def test_math_meets_accuracy_rule(call, mask_kind, mask_batch, mask_heads, chunk, device, monkeypatch):
     monkeypatch.setattr(reference, "CHUNK_ELEMENTS", chunk)
     gen, tensors, view = _inputs(call, device)

@@ -136,7 +136,13 @@ class _ReferenceAttention(torch.autograd.Function):
             dv += torch.matmul(attn.transpose(-1, -2), doc).sum(dim=2, keepdim=True)
             # delta = rowsum(dO * O) taken from the compute-dtype P and dP, not from the output
             # as returned (rounded to the input dtype), whose rounding dq and dk would inherit.
-            delta = (p * dp).sum(dim=-1, keepdim=True)
+            # dS = P * (dP - delta) cancels where one key takes nearly all of a row: for fp32
+            # inputs the products are taken in fp64, else their rounding (half an ulp of dP)
+            # is all that is left of dS there (dq and dk 3x torch's error: S_k = 2, scale 1.5).
+            if q.dtype == torch.float32:
+                delta = (p.double() * dp.double()).sum(dim=-1, keepdim=True).to(dtype)
+            else:
+                delta = (p * dp).sum(dim=-1, keepdim=True)
             ds = p * (dp - delta)       # d loss / d (scores after softcap, with bias)
             if want_dmask:
                 dmask[..., start:start + step, :] = ds.flatten(1, 2).to(dmask.dtype)
