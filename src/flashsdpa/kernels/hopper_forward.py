@@ -12,6 +12,10 @@ fine). Everything else, and every backward, runs the portable Triton kernels. H2
 tokens: 620 / 610 TFLOP/s at S = 8192 (full / causal) against cuDNN's 611 / 542 and our Triton
 kernel's 507 / 470 (benchmarks/experiment_gluon_forward.py). Design notes:
 benchmarks/GLUON_HOPPER.md.
+
+EXPERIMENTAL, off unless FLASHSDPA_HOPPER_BIAS=1: HAS_BIAS adds a float attn_mask (`bias_reason`
+says which) streamed through its own TMA ring; it compiles for sm_90a but has not run on a GPU
+(benchmarks/NOTES.md v0.7b). Without it the kernel's SASS is what it was.
 """
 import torch
 import triton
