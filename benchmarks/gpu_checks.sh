@@ -24,7 +24,7 @@ experiment_then_tests() {  # SECONDS NAME FLAG TESTS SCRIPT [ARGS...]: an experi
   timeout "$seconds" python3 "$@" --timeout 60 --out "$R/$name.json" > "$R/$name.txt" 2>&1
   grep "^|" "$R/$name.txt"
   if ! grep -q "timed out" "$R/$name.txt"; then
-    env "FLASHSDPA_$flag=1" timeout 150 $PYTEST -n 8 -k "$tests" tests/test_gpu.py > "$R/gpu_test_$name.txt" 2>&1
+    env "FLASHSDPA_$flag=1" timeout 150 $PYTEST -m gpu -n 8 -k "$tests" tests/test_gpu.py > "$R/gpu_test_$name.txt" 2>&1
     tail -1 "$R/gpu_test_$name.txt"
   fi
 }

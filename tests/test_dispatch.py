@@ -337,7 +337,7 @@ def test_hopper_forward_rules_on_any_machine():
 
 
 def test_hopper_bias_rules_on_any_machine():
-    """Which float masks the Gluon forward's (experimental) bias path takes."""
+    """Which float masks the Gluon forward's bias path takes."""
     from flashsdpa.kernels import hopper_forward as hopper
     q = torch.empty(2, 4, 1024, 128, dtype=torch.bfloat16)
     full = torch.empty(2, 4, 1024, 1024, dtype=torch.bfloat16)
@@ -356,30 +356,33 @@ def test_hopper_bias_rules_on_any_machine():
 
 
 def test_hopper_backward_rules_on_any_machine():
-    """Which backward calls the (experimental) Gluon backward takes: the rules alone."""
+    """Which backward calls the Gluon backward takes: the rules alone."""
     from flashsdpa.kernels import hopper_backward as hopper
 
     def reason(q, k=None, v=None, dout=None, capability=(9, 0), features=False):
         k, v, dout = (q if t is None else t for t in (k, v, dout))
         return hopper.unsupported_reason(q, k, v, dout, capability, features)
     q = torch.empty(2, 4, 1000, 128, dtype=torch.bfloat16)
-    assert reason(q) is None                                                    # ragged length
-    assert reason(q.transpose(1, 2).contiguous().transpose(1, 2)) is None        # (B, S, H, D) memory
-    assert reason(q[:, :2], q[:, :1], q[:, :1]) is None                          # GQA
-    assert "sm_90" in reason(q, capability=(8, 0))
-    assert "float16" in reason(q.float(), q.float(), q.float(), q.float())
-    assert "head dim 128" in reason(q[..., :64])
-    assert "S_q = S_k" in reason(q, q[:, :, :999], q[:, :, :999])
-    assert "mask" in reason(q, features=True)
-    assert "TMA" in reason(q, dout=torch.empty(2, 4, 1000, 132, dtype=torch.bfloat16)[..., :128])
-    assert "TMA" in reason(q, dout=torch.empty((), dtype=torch.bfloat16).expand(2, 4, 1000, 128))  # out.sum()'s dout
+    assert "B * H * S^2 >= 2^28" in reason(q)                                   # small: Triton is faster
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hopper, "MIN_SCORES", 0)
+        assert reason(q) is None                                                    # ragged length
+        assert reason(q.transpose(1, 2).contiguous().transpose(1, 2)) is None        # (B, S, H, D) memory
+        assert reason(q[:, :2], q[:, :1], q[:, :1]) is None                          # GQA
+        assert "sm_90" in reason(q, capability=(8, 0))
+        assert "float16" in reason(q.float(), q.float(), q.float(), q.float())
+        assert "head dim 128" in reason(q[..., :64])
+        assert "S_q = S_k" in reason(q, q[:, :, :999], q[:, :, :999])
+        assert "mask" in reason(q, features=True)
+        assert "TMA" in reason(q, dout=torch.empty(2, 4, 1000, 132, dtype=torch.bfloat16)[..., :128])
+        assert "TMA" in reason(q, dout=torch.empty((), dtype=torch.bfloat16).expand(2, 4, 1000, 128))  # out.sum()'s dout
 
 
 def test_hopper_backward_reason():
     from flashsdpa.backends import flash
     q = torch.empty(1, 2, 2048, 128, dtype=torch.bfloat16)
     if not flash.HOPPER_BACKWARD:
-        assert "FLASHSDPA_HOPPER_BACKWARD=1" in flash.hopper_backward_reason(q, q, q, q, q, (q, q, q))
+        assert "FLASHSDPA_HOPPER_BACKWARD=0" in flash.hopper_backward_reason(q, q, q, q, q, (q, q, q))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(flash, "HOPPER_BACKWARD", True)
         assert "CUDA" in flash.hopper_backward_reason(q, q, q, q, q, (q, q, q))

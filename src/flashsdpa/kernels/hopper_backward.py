@@ -301,10 +301,16 @@ def attn_bwd_dq_hopper(sm_scale, LSE, Delta, N_CTX, H_Q, GROUP, desc_q, desc_k, 
 SPLIT_M = 64  # dQ: query rows per consumer warpgroup, two per program
 KEYS_PER_STAGE = 64  # dQ: keys per stage (128 would hold S, dP and dQ at 64 registers each)
 SPLIT_N = 64  # dK/dV: keys per consumer warpgroup, two per program
-# Query rows per stage: 32 compiles without spills for sm_90a (309 / 361 instructions a warp per
-# stage, full / causal); 64 halves the stages but spills in the loop at 240 registers (its dK
-# and dV accumulators take 128 of them): benchmarks/experiment_gluon_backward.py --compile-only.
-BLOCK_M = 32
+# Query rows per stage: 64 spills a little in the loop at 240 registers (its dK and dV
+# accumulators take 128 of them; 32 rows do not spill) and still runs faster: H200, bf16, dK/dV
+# launch alone 398 / 349 TFLOP/s at S = 8192 full / causal against 343 / 332 with 32 rows
+# (benchmarks/experiment_gluon_backward.py).
+BLOCK_M = 64
+# Below this many scores (B * H_q * S^2, nominal) the Triton kernels are faster. H200, bf16,
+# D = 128: S = 512 B = 32 H = 16 (2^27) 198 / 130 TFLOP/s full / causal against 299 / 181, and
+# S = 2047 B = 2 H = 8 (2^26) 133 against 332; from S = 1024 B = 16 H = 16 (2^28) on it wins
+# (381 / 288 against 360 / 242).
+MIN_SCORES = 2 ** 28
 
 
 def unsupported_reason(q, k, v, dout, capability, has_features: bool) -> str | None:
@@ -318,6 +324,9 @@ def unsupported_reason(q, k, v, dout, capability, has_features: bool) -> str | N
         return f"needs head dim 128 (got {d}/{v.shape[3]})"
     if seq_q != k.shape[2]:
         return f"needs S_q = S_k (got {seq_q} and {k.shape[2]})"
+    if batch * heads_q * seq_q * seq_q < MIN_SCORES:
+        return (f"runs B * H * S^2 >= 2^{MIN_SCORES.bit_length() - 1} (got {batch} * {heads_q} * {seq_q}^2; "
+                "the Triton kernels are faster below)")
     if has_features:
         return "runs no mask, bias, ALiBi, dropout, window, softcap or offset diagonal"
     if not all(tma_compatible(t) for t in (q, k, v, dout)):
