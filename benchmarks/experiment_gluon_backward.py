@@ -87,14 +87,16 @@ def run_case(case) -> dict:
         their_out = torch.nn.functional.scaled_dot_product_attention(*theirs, is_causal=causal, enable_gqa=True)
         result["cudnn_tflops"] = tflops(lambda: torch.autograd.grad(their_out, theirs, dout, retain_graph=True))
     # each launch alone (FLOPs: dQ does 3 of the backward's 7 products, dK/dV 4), per variant
-    delta = torch.empty_like(lse)
+    stats = hopper_backward.row_stats(lse)
     dq, dk, dv = (flash.empty_like_layout(t, d) for t in (q, k, v))
     for block_n, stages in VARIANTS["dq"]:
-        result[f"dq_{block_n}x{stages}_tflops"] = tflops(lambda: hopper_backward.attention_backward_dq(
-            q, k, v, out, dout, lse, delta, dq, scale, causal, NBUF=stages, block_n=block_n)) * 3 / 7
+        dq_launch = hopper_backward.backward_launches(q, k, scale, causal, NBUF=stages, block_n=block_n)[0]
+        result[f"dq_{block_n}x{stages}_tflops"] = tflops(
+            lambda: dq_launch(q, k, v, out, dout, lse, stats, dq)) * 3 / 7
     for block_m, stages in VARIANTS["dkdv"]:
-        result[f"dkdv_{block_m}x{stages}_tflops"] = tflops(lambda: hopper_backward.attention_backward_dkdv(
-            q, k, v, dout, lse, delta, dk, dv, scale, causal, NBUF=stages, block_m=block_m)) * 4 / 7
+        dkdv_launch = hopper_backward.backward_launches(q, k, scale, causal, NBUF=stages, block_m=block_m)[1]
+        result[f"dkdv_{block_m}x{stages}_tflops"] = tflops(
+            lambda: dkdv_launch(q, k, v, dout, stats, dk, dv)) * 4 / 7
     return result
 
 
@@ -113,22 +115,27 @@ def compile_only():
     def desc(rows):  # the JIT's spelling of a Gluon tensor descriptor's type
         block = [1, 1, rows, 128]
         return f"tensordesc<bf16{block},{gl.NVMMASharedLayout.get_default_for(block, gl.bfloat16)!r}>"
-    scalars = {"sm_scale": "fp32", "LSE": "*fp32", "Delta": "*fp32", "N_CTX": "i32", "H_Q": "i32"}
     flags = {"NBUF": "constexpr", "CAUSAL": "constexpr", "CONSUMER_REGS": "constexpr", "PRODUCER_REGS": "constexpr"}
     for name, kernel, variants in (("dq", hb.attn_bwd_dq_hopper, VARIANTS["dq"]),
                                    ("dkdv", hb.attn_bwd_dkdv_hopper, VARIANTS["dkdv"])):
         for streamed, stages in variants:
             if name == "dq":
                 own, tiles = desc(hb.SPLIT_M), desc(streamed)
-                signature = dict(scalars, GROUP="i32", desc_q=own, desc_k=tiles, desc_v=tiles, desc_o=own,
+                signature = dict(sm_scale="fp32", LSE="*fp32", LSE2="*fp32", Delta="*fp32", N_CTX="i32", S_PAD="i32",
+                                 H_Q="i32", GROUP="i32", desc_q=own, desc_k=tiles, desc_v=tiles, desc_o=own,
                                  desc_do=own, desc_dq=own, **flags)
             else:
                 own, tiles = desc(hb.SPLIT_N), desc(streamed)
-                signature = dict(scalars, H_KV="i32", GROUP="i32", desc_q=tiles, desc_k=own, desc_v=own,
+                signature = dict(sm_scale="fp32", LSE2="*fp32", Delta="*fp32", N_CTX="i32", S_PAD="i32", H_Q="i32",
+                                 H_KV="i32", GROUP="i32", desc_q=tiles, desc_k=own, desc_v=own,
                                  desc_do=tiles, desc_dk=own, desc_dv=own, **flags)
+            # what the JIT knows at run time: fresh buffers and S_PAD are 16-aligned; N_CTX is any
+            # length (a ragged one, the case that spilled before row_stats)
+            attrs = {(kernel.arg_names.index(arg), ): [["tt.divisibility", 16]]
+                     for arg in ("LSE", "LSE2", "Delta", "S_PAD") if arg in signature}
             for causal in (False, True):
                 constants = {"NBUF": stages, "CAUSAL": causal, "CONSUMER_REGS": 240, "PRODUCER_REGS": 24}
-                compiled = triton.compile(GluonASTSource(kernel, signature, constants),
+                compiled = triton.compile(GluonASTSource(kernel, signature, constants, attrs),
                                           target=GPUTarget("cuda", 90, 32), options={"num_warps": 4})
                 loop = sass_loops.consumer_loop(cubin_sass(compiled.asm["cubin"]))
                 print(f"{name:4s} {streamed:3d} {'keys' if name == 'dq' else 'query rows'}/stage x {stages} stages "

@@ -40,7 +40,7 @@ def main():
     Direct.apply(q, k, v).backward(dout)
     plans = {key[0]: plan for key, plan in flash._PLANS.items() if key[0] in ("forward", "backward")}
     forward = plans["forward"]
-    dq_launch, dkdv = plans["backward"]
+    _, dq_launch, dkdv = plans["backward"]   # (row-stats buffer, dQ launch, dK/dV launch)
 
     def bare(launch):
         class Bare(torch.autograd.Function):

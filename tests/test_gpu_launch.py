@@ -44,3 +44,38 @@ def test_cached_launch_equals_plain_launch(gen, dtype, d, offset, causal, dropou
     for name, a, b, c in zip(("out", "lse", "dq", "dk", "dv"), first, cached, plain):
         assert torch.isfinite(c).all(), name
         assert torch.equal(a, c) and torch.equal(b, c), f"{name}: the cached launch differs from the plain one"
+
+
+@pytest.mark.parametrize("causal,with_bias", [(False, False), (True, False), (False, True)])
+def test_gluon_cached_launch_equals_plain_launch(gen, causal, with_bias, monkeypatch):
+    """The Gluon kernels' bound launches (a descriptor per tensor and call) against their
+    plain launch, on a second set of tensors after the first compiled and planned: a launch
+    that kept the first call's descriptors would read and write the wrong tensors."""
+    if torch.cuda.get_device_capability()[0] != 9:
+        pytest.skip("the Gluon kernels run on sm_90 only")
+    from flashsdpa.kernels import hopper_backward
+    monkeypatch.setattr(hopper_backward, "MIN_SCORES", 0)
+    for flag in ("HOPPER_FORWARD", "HOPPER_BACKWARD", "HOPPER_BIAS"):
+        monkeypatch.setattr(flash, flag, True)
+    shape = (2, 4, 2048 + 37, 128)
+    bias = torch.randn(shape[2], shape[2], device="cuda", generator=gen).to(torch.bfloat16) if with_bias else None
+
+    def run(q, k, v, dout):
+        opts = flash.ScoreOptions(128 ** -0.5, causal)
+        mask = None if bias is None else bias.expand(shape[0], shape[1], shape[2], shape[2])
+        assert flash.hopper_forward_reason(q, k, v, q, mask=mask, opts=opts) is None
+        out, lse = flash.flash_forward(q, k, v, opts.scale, causal, 0, mask=mask, opts=opts)
+        grads = flash.flash_backward(dout, q, k, v, out, lse, opts.scale, causal, 0, mask=mask, opts=opts)[:3]
+        return out, lse, *grads
+    run(*_tensors(gen, shape, torch.bfloat16, 0))
+    second = _tensors(gen, shape, torch.bfloat16, 0)
+    assert bias is not None or flash.hopper_backward_reason(*second[:3], second[0], second[3], second[:3]) is None
+    cached = run(*second)
+    launch.FAST = False
+    try:
+        plain = run(*second)
+    finally:
+        launch.FAST = True
+    for name, a, b in zip(("out", "lse", "dq", "dk", "dv"), cached, plain):
+        assert torch.isfinite(b).all(), name
+        assert torch.equal(a, b), f"{name}: the cached Gluon launch differs from the plain one"

@@ -318,11 +318,11 @@ def _hopper_forward_plan(q, k, v, out, mask, slopes, opts, config):
     if config is not None or hopper_forward_reason(q, k, v, out, mask, slopes, opts) is not None:
         return None
     from ..kernels import hopper_forward
-    scale, causal = opts.scale, opts.is_causal
-    if _hopper_bias(mask, q, hopper_forward) is not None:
-        return lambda q, k, v, out, lse, mask, *unused: hopper_forward.attention_forward(q, k, v, out, lse, scale,
-                                                                                       causal, bias=mask)
-    return lambda q, k, v, out, lse, *unused: hopper_forward.attention_forward(q, k, v, out, lse, scale, causal)
+    bias = _hopper_bias(mask, q, hopper_forward)
+    launch = hopper_forward.forward_launch(q, k, opts.scale, opts.is_causal, bias)
+    if bias is not None:
+        return lambda q, k, v, out, lse, mask, *unused: launch(q, k, v, out, lse, mask)
+    return lambda q, k, v, out, lse, *unused: launch(q, k, v, out, lse)
 
 
 def _tiles_and_features(table, q, k, v, mask, slopes, opts, config):
@@ -382,7 +382,6 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
                                                             dtype=mask.dtype)
     if batch * heads_q * seq_q == 0 or seq_k == 0:  # a zero head dim still runs: dv is defined
         return dq.zero_(), dk.zero_(), dv.zero_(), dmask
-    delta = torch.empty_like(lse)
     if forward_key is not None:
         key = ("backward", forward_key, _layout(dout), config, mask_grad, HOPPER_BACKWARD)
     else:
@@ -390,8 +389,9 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
                _layout(lse), _layout(mask), _layout(slopes), opts.plan_key, config, mask_grad, HOPPER_BACKWARD)
     if grads is not None:  # given gradients have layouts of their own
         key += (_layout(dq), _layout(dk), _layout(dv))
-    dq_launch, dkdv = _plan(key, lambda: _backward_plan(dout, q, k, v, out, lse, delta, dq, dk, dv, dmask, mask,
-                                                        slopes, opts, config, mask_grad))
+    row_stats, dq_launch, dkdv = _plan(key, lambda: _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask,
+                                                                   slopes, opts, config, mask_grad))
+    delta = row_stats(lse)
     mask_arg, slopes_arg = _mask_arg(q, mask), q if slopes is None else slopes
     seed = opts.seed if seed is None else seed
     dq_launch(q, k, v, out, dout, lse, delta, dq, mask_arg, slopes_arg, q if dmask is None else dmask, seed)
@@ -399,8 +399,9 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
     return dq, dk, dv, dmask
 
 
-def _backward_plan(dout, q, k, v, out, lse, delta, dq, dk, dv, dmask, mask, slopes, opts, config, mask_grad):
-    """The two launches of the backward: dQ (which also stores delta = rowsum(dO * O)), then dK/dV."""
+def _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask, slopes, opts, config, mask_grad):
+    """The backward's row-statistics buffer (a function of lse) and its two launches: dQ (which
+    also stores delta = rowsum(dO * O) there), then dK/dV."""
     batch, heads_q, seq_q, d_qk = q.shape
     heads_kv, seq_k, d_v = k.shape[1], k.shape[2], v.shape[3]
     cfg, features = _tiles_and_features(configs.backward_config, q, k, v, mask, slopes, opts, config)
@@ -410,19 +411,19 @@ def _backward_plan(dout, q, k, v, out, lse, delta, dq, dk, dv, dmask, mask, slop
                   H_Q=heads_q, GROUP=heads_q // heads_kv, S_Q=seq_q, S_K=seq_k, sm_scale=opts.scale, **features)
     if config is None and hopper_backward_reason(q, k, v, out, dout, (dq, dk, dv), mask, slopes, opts) is None:
         from ..kernels import hopper_backward
-        scale, causal = opts.scale, opts.is_causal
+        gluon_dq, gluon_dkdv = hopper_backward.backward_launches(q, k, opts.scale, opts.is_causal)
 
-        def dq_launch(q, k, v, out, dout, lse, delta, dq, *unused):
-            hopper_backward.attention_backward_dq(q, k, v, out, dout, lse, delta, dq, scale, causal)
+        def dq_launch(q, k, v, out, dout, lse, stats, dq, *unused):
+            gluon_dq(q, k, v, out, dout, lse, stats, dq)
 
-        def dkdv(q, k, v, dout, lse, delta, dk, dv, *unused):
-            hopper_backward.attention_backward_dkdv(q, k, v, dout, lse, delta, dk, dv, scale, causal)
-        return dq_launch, dkdv
+        def dkdv(q, k, v, dout, lse, stats, dk, dv, *unused):
+            gluon_dkdv(q, k, v, dout, stats, dk, dv)
+        return hopper_backward.row_stats, dq_launch, dkdv
     c = cfg.dkdv
     dkdv = launch_dkdv.bind(
         (_cdiv(seq_k, c.block_n) * batch * heads_kv,),
         ("Q", "K", "V", "dOut", "LSE", "Delta", "dK", "dV", "Mask", "Slopes", "seed"),
-        q, k, v, dout, lse, delta, dk, dv,
+        q, k, v, dout, lse, lse, dk, dv,   # Delta: per call, like lse
         *_strides(q), *_strides(k), *_strides(v), *_strides(dout), *_strides(dk), *_strides(dv),
         H_KV=heads_kv, BLOCK_M=c.block_m, BLOCK_N=c.block_n, EVEN_M=seq_q % c.block_m == 0,
         EVEN_N=seq_k % c.block_n == 0, num_warps=c.num_warps, num_stages=c.num_stages, **common,
@@ -431,13 +432,13 @@ def _backward_plan(dout, q, k, v, out, lse, delta, dq, dk, dv, dmask, mask, slop
     dq_launch = launch_dq.bind(
         (_cdiv(seq_q, c.block_m) * batch * heads_q,),
         ("Q", "K", "V", "Out", "dOut", "LSE", "Delta", "dQ", "Mask", "Slopes", "dMask", "seed"),
-        q, k, v, out, dout, lse, delta, dq, *_strides(q), *_strides(k), *_strides(v), *_strides(out), *_strides(dout),
+        q, k, v, out, dout, lse, lse, dq, *_strides(q), *_strides(k), *_strides(v), *_strides(out), *_strides(dout),
         *_strides(dq),
         dMask=q if dmask is None else dmask, stride_dmm=seq_k,
         BLOCK_M=c.block_m, BLOCK_N=c.block_n, EVEN_M=seq_q % c.block_m == 0, EVEN_N=seq_k % c.block_n == 0,
         MASK_GRAD=mask_grad, REVERSE_GRID=opts.is_causal, num_warps=c.num_warps, num_stages=c.num_stages, **common,
     )
-    return dq_launch, dkdv
+    return torch.empty_like, dq_launch, dkdv
 
 
 def dropout_keep_mask(seed: int, batch: int, heads_q: int, seq_q: int, seq_k: int, p: float, device) -> torch.Tensor:

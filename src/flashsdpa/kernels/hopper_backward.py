@@ -4,7 +4,7 @@ warpgroups own 64 rows each of the program's 128; the second product's operand (
 dS) comes from registers, with no shared-memory round trip. Two launches, no atomics
 (deterministic), as the portable Triton backward (kernels/backward.py, whose notation this is):
   1. dQ (attn_bwd_dq_hopper): per program 128 query rows, streaming K and V; it computes and
-     stores delta = rowsum(dO * O) for launch 2 first;
+     stores delta = rowsum(dO * O) and lse in log2 units for launch 2 first (row_stats);
        S = Q K^T, P = exp2(S * scale * log2(e) - lse), dP = dO V^T, dS = P * (dP - delta),
        dQ += dS K.
   2. dK/dV (attn_bwd_dkdv_hopper): per program 128 keys, streaming Q and dO tiles of the GROUP
@@ -14,11 +14,11 @@ dS) comes from registers, with no shared-memory round trip. Two launches, no ato
        dV += P^T dO, dS^T = P^T * (dP^T - delta), dK += dS^T Q.
 dQ and dK are scaled by `scale` at the end.
 
-Status: EXPERIMENTAL, off unless FLASHSDPA_HOPPER_BACKWARD=1. Both compile for sm_90a without
-register spills (checked without a GPU: benchmarks/experiment_gluon_backward.py
---compile-only) but have not run on a GPU yet. Scope: 16-bit inputs, head dim 128, S_q = S_k,
-no mask, bias, dropout, window or softcap (causal and GQA are fine), TMA-addressable q, k, v,
-out, dout and gradients.
+Runs by default on sm_90 (FLASHSDPA_HOPPER_BACKWARD=0 turns it off) for 16-bit inputs, head dim
+128, S_q = S_k, B * H * S^2 >= MIN_SCORES, no mask, bias, dropout, window or softcap (causal and
+GQA are fine), TMA-addressable q, k, v, out, dout and gradients. H200, bf16, 16k tokens: 378-440
+TFLOP/s full and 291-414 causal at S = 1024..16384, against the Triton kernels' 360-411 and
+242-359 (benchmarks/results/2026-11-28-h200-gluon-backward).
 """
 import torch
 import triton
@@ -29,6 +29,7 @@ from triton.experimental.gluon.language.nvidia.hopper import (
 
 from .hopper_common import (accumulator_layout, descriptor, fill_stage, key_end, register_operand_layout,
                             stage_barriers, tma_compatible)
+from .launch import FastLauncher
 
 
 @gluon.jit
@@ -64,8 +65,9 @@ def _producer(desc_q, desc_k, desc_v, desc_do, k_bufs, v_bufs, q_bufs, do_bufs,
 
 
 @gluon.jit
-def _consumer(cid: gl.constexpr, sm_scale, LSE, Delta, desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs,
-              kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, H_Q, H_KV, GROUP, CAUSAL: gl.constexpr):
+def _consumer(cid: gl.constexpr, sm_scale, LSE2, Delta, desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs,
+              kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, S_PAD, H_Q, H_KV, GROUP,
+              CAUSAL: gl.constexpr):
     SPLIT_N: gl.constexpr = k_bufs.type.shape[3]     # buffers are (stage, 1, 1, rows, D): 4D TMA boxes
     HEAD_DIM: gl.constexpr = k_bufs.type.shape[4]
     BLOCK_M: gl.constexpr = q_bufs.type.shape[3]
@@ -97,12 +99,11 @@ def _consumer(cid: gl.constexpr, sm_scale, LSE, Delta, desc_dk, desc_dv, k_bufs,
         m0 = first + (it % n_m) * BLOCK_M
         idx = it % NBUF
         ph = (it // NBUF) & 1
-        # row statistics of this query tile, loaded while the tiles arrive: rows past N_CTX get
-        # lse = +inf, so their P is 0 (their Q and dO rows are TMA zero fill)
+        # row statistics of this query tile (the dQ launch stored them, rows padded to S_PAD:
+        # unmasked, aligned loads), loaded while the tiles arrive
         queries = m0 + gl.arange(0, BLOCK_M, layout=query_axis)
-        row_base = (b * H_Q + h).to(gl.int64) * N_CTX
-        lse = gl.load(LSE + row_base + queries, mask=queries < N_CTX, other=float("inf"))
-        lse = gl.where(lse == float("-inf"), float("inf"), lse) * 1.44269504088896340736
+        row_base = (b * H_Q + h).to(gl.int64) * S_PAD
+        lse = gl.load(LSE2 + row_base + queries)
 
         mbarrier.wait(q_ready.index(idx), ph)
         q_smem = q_bufs.index(idx).reshape([BLOCK_M, HEAD_DIM])
@@ -117,7 +118,7 @@ def _consumer(cid: gl.constexpr, sm_scale, LSE, Delta, desc_dk, desc_dv, k_bufs,
                 p = gl.where(keys[:, None] <= queries[None, :], p, 0.0)
         p_op = gl.convert_layout(p.to(dtype), a_layout, assert_trivial=True)
         dv = warpgroup_mma(p_op, do_smem, dv, is_async=True)                                   # dV += P^T dO
-        delta = gl.load(Delta + row_base + queries, mask=queries < N_CTX, other=0.0)
+        delta = gl.load(Delta + row_base + queries)
         dp = warpgroup_mma_wait(num_outstanding=1, deps=(dp, ))
         ds = p * (dp - delta[None, :])
         ds_op = gl.convert_layout(ds.to(dtype), a_layout, assert_trivial=True)
@@ -138,7 +139,7 @@ def _consumer(cid: gl.constexpr, sm_scale, LSE, Delta, desc_dk, desc_dv, k_bufs,
 
 
 @gluon.jit
-def attn_bwd_dkdv_hopper(sm_scale, LSE, Delta, N_CTX, H_Q, H_KV, GROUP,
+def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
                          desc_q, desc_k, desc_v, desc_do, desc_dk, desc_dv,
                          NBUF: gl.constexpr, CAUSAL: gl.constexpr, CONSUMER_REGS: gl.constexpr,
                          PRODUCER_REGS: gl.constexpr):
@@ -153,8 +154,8 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE, Delta, N_CTX, H_Q, H_KV, GROUP,
     q_ready, q_empty = stage_barriers(NBUF, 2)     # both consumer warpgroups release each stage
     do_ready, do_empty = stage_barriers(NBUF, 2)
 
-    cargs = (sm_scale, LSE, Delta, desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs,
-             kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, H_Q, H_KV, GROUP, CAUSAL)
+    cargs = (sm_scale, LSE2, Delta, desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs,
+             kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, S_PAD, H_Q, H_KV, GROUP, CAUSAL)
     c0: gl.constexpr = 0
     c1: gl.constexpr = 1
     pargs = (desc_q, desc_k, desc_v, desc_do, k_bufs, v_bufs, q_bufs, do_bufs,
@@ -196,8 +197,8 @@ def _dq_producer(desc_q, desc_k, desc_v, desc_o, desc_do, q_bufs, o_bufs, do_buf
 
 
 @gluon.jit
-def _dq_consumer(cid: gl.constexpr, sm_scale, LSE, Delta, desc_dq, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs,
-                 rows_ready, k_ready, k_empty, v_ready, v_empty, N_CTX, H_Q, CAUSAL: gl.constexpr):
+def _dq_consumer(cid: gl.constexpr, sm_scale, LSE, LSE2, Delta, desc_dq, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs,
+                 rows_ready, k_ready, k_empty, v_ready, v_empty, N_CTX, S_PAD, H_Q, CAUSAL: gl.constexpr):
     SPLIT_M: gl.constexpr = q_bufs.type.shape[3]
     HEAD_DIM: gl.constexpr = q_bufs.type.shape[4]
     BLOCK_N: gl.constexpr = k_bufs.type.shape[3]
@@ -218,16 +219,18 @@ def _dq_consumer(cid: gl.constexpr, sm_scale, LSE, Delta, desc_dq, q_bufs, o_buf
     row_base = off_hz.to(gl.int64) * N_CTX
     lse = gl.load(LSE + row_base + rows, mask=rows < N_CTX, other=float("inf"))
     lse = gl.where(lse == float("-inf"), float("inf"), lse) * 1.44269504088896340736
+    stats_base = off_hz.to(gl.int64) * S_PAD
+    gl.store(LSE2 + stats_base + rows, lse)   # for the dK/dV launch (rows past N_CTX: +inf, so P = 0)
     n_tiles = gl.cdiv(key_end(gl.program_id(0), N_CTX, 2 * SPLIT_M, CAUSAL), BLOCK_N)
 
     q_smem = q_bufs.index(cid).reshape([SPLIT_M, HEAD_DIM])
     do_smem = do_bufs.index(cid).reshape([SPLIT_M, HEAD_DIM])
     mbarrier.wait(rows_ready.index(cid), 0)
-    # delta = rowsum(dO * O) in fp32 (rows past N_CTX: zero fill, not stored)
+    # delta = rowsum(dO * O) in fp32 (rows past N_CTX: zero fill, so 0)
     o_rows = o_bufs.index(cid).reshape([SPLIT_M, HEAD_DIM]).load(tile_layout).to(gl.float32)
     delta = gl.sum(o_rows * do_smem.load(tile_layout).to(gl.float32), axis=1)
     delta_rows = row0 + gl.arange(0, SPLIT_M, layout=gl.SliceLayout(1, tile_layout))
-    gl.store(Delta + row_base + delta_rows, delta, mask=delta_rows < N_CTX)
+    gl.store(Delta + stats_base + delta_rows, delta)
     delta = gl.convert_layout(delta, row_layout)
 
     dq = gl.zeros([SPLIT_M, HEAD_DIM], gl.float32, g_layout)
@@ -270,7 +273,7 @@ def _dq_consumer(cid: gl.constexpr, sm_scale, LSE, Delta, desc_dq, q_bufs, o_buf
 
 
 @gluon.jit
-def attn_bwd_dq_hopper(sm_scale, LSE, Delta, N_CTX, H_Q, GROUP, desc_q, desc_k, desc_v, desc_o, desc_do, desc_dq,
+def attn_bwd_dq_hopper(sm_scale, LSE, LSE2, Delta, N_CTX, S_PAD, H_Q, GROUP, desc_q, desc_k, desc_v, desc_o, desc_do, desc_dq,
                        NBUF: gl.constexpr, CAUSAL: gl.constexpr, CONSUMER_REGS: gl.constexpr,
                        PRODUCER_REGS: gl.constexpr):
     dtype: gl.constexpr = desc_q.dtype
@@ -285,8 +288,8 @@ def attn_bwd_dq_hopper(sm_scale, LSE, Delta, N_CTX, H_Q, GROUP, desc_q, desc_k, 
     k_ready, k_empty = stage_barriers(NBUF, 2)     # both consumer warpgroups release each stage
     v_ready, v_empty = stage_barriers(NBUF, 2)
 
-    cargs = (sm_scale, LSE, Delta, desc_dq, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs,
-             rows_ready, k_ready, k_empty, v_ready, v_empty, N_CTX, H_Q, CAUSAL)
+    cargs = (sm_scale, LSE, LSE2, Delta, desc_dq, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs,
+             rows_ready, k_ready, k_empty, v_ready, v_empty, N_CTX, S_PAD, H_Q, CAUSAL)
     c0: gl.constexpr = 0
     c1: gl.constexpr = 1
     pargs = (desc_q, desc_k, desc_v, desc_o, desc_do, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs,
@@ -336,29 +339,45 @@ def unsupported_reason(q, k, v, dout, capability, has_features: bool) -> str | N
     return None
 
 
-def attention_backward_dq(q, k, v, out, dout, lse, delta, dq, sm_scale: float, causal: bool, NBUF: int = 2,
-                          block_n: int = KEYS_PER_STAGE, consumer_regs: int = 240, producer_regs: int = 24):
-    """Writes dq (B, H_q, S, 128) and delta (B, H_q, S) fp32 = rowsum(dO * O), contiguous, from
-    q, k, v, out, dout as unsupported_reason accepts them and lse (B, H_q, S) fp32 natural log."""
-    batch, heads_q, seq, _ = q.shape
-    grid = (triton.cdiv(seq, 2 * SPLIT_M), batch * heads_q)
-    attn_bwd_dq_hopper[grid](sm_scale, lse, delta, seq, heads_q, heads_q // k.shape[1],
-                             descriptor(q, SPLIT_M), descriptor(k, block_n), descriptor(v, block_n),
-                             descriptor(out, SPLIT_M), descriptor(dout, SPLIT_M), descriptor(dq, SPLIT_M),
-                             NBUF, causal, consumer_regs, producer_regs, num_warps=4)
-    return dq, delta
+def row_stats(lse: torch.Tensor) -> torch.Tensor:
+    """The buffer the dQ launch fills for the dK/dV launch: (2, B * H_q, S rounded up to 128)
+    fp32, delta = rowsum(dO * O) then lse in log2 units. Rows padded to a multiple of 128 let
+    dK/dV load them unmasked and aligned: with a ragged S its loop otherwise spills (sm_90a:
+    511 instructions a warp per tile and 1/8 spill stores/loads, against 440 and none)."""
+    batch, heads_q, seq = lse.shape
+    return torch.empty((2, batch * heads_q, triton.cdiv(seq, 128) * 128), device=lse.device, dtype=torch.float32)
 
 
-def attention_backward_dkdv(q, k, v, dout, lse, delta, dk, dv, sm_scale: float, causal: bool, NBUF: int = 2,
-                            block_m: int = BLOCK_M, consumer_regs: int = 240, producer_regs: int = 24):
-    """Writes dk, dv (B, H_kv, S, 128; strides a TMA descriptor takes) from q, k, v, dout as
-    unsupported_reason accepts them, lse (B, H_q, S) fp32 natural log and delta (B, H_q, S)
-    fp32 = rowsum(dO * O), both contiguous."""
+_DQ, _DKDV = FastLauncher(attn_bwd_dq_hopper), FastLauncher(attn_bwd_dkdv_hopper)
+
+
+def backward_launches(q, k, sm_scale: float, causal: bool, NBUF: int = 2, block_n: int = KEYS_PER_STAGE,
+                      block_m: int = BLOCK_M, consumer_regs: int = 240, producer_regs: int = 24):
+    """The two launches bound to this call's shapes, strides and options, for the calls that
+    share them (backends/flash.py keys them), to run in this order:
+      dq_launch(q, k, v, out, dout, lse, stats, dq) writes dq (B, H_q, S, 128) and stats
+        (row_stats) from lse (B, H_q, S) fp32 natural log, contiguous;
+      dkdv_launch(q, k, v, dout, stats, dk, dv) writes dk, dv (B, H_kv, S, 128);
+    q, k, v, out, dout and the gradients as unsupported_reason accepts them. block_n: keys a
+    stage of dQ; block_m: query rows a stage of dK/dV."""
     batch, heads_q, seq, _ = q.shape
     heads_kv = k.shape[1]
-    grid = (triton.cdiv(seq, 2 * SPLIT_N), batch * heads_kv)
-    attn_bwd_dkdv_hopper[grid](sm_scale, lse, delta, seq, heads_q, heads_kv, heads_q // heads_kv,
-                               descriptor(q, block_m), descriptor(k, SPLIT_N), descriptor(v, SPLIT_N),
-                               descriptor(dout, block_m), descriptor(dk, SPLIT_N), descriptor(dv, SPLIT_N),
-                               NBUF, causal, consumer_regs, producer_regs, num_warps=4)
-    return dk, dv
+    s_pad = triton.cdiv(seq, 128) * 128   # row_stats' row length
+    flags = (NBUF, causal, consumer_regs, producer_regs)
+    dq_bound = _DQ.bind((triton.cdiv(seq, 2 * SPLIT_M), batch * heads_q),
+                        ("LSE", "LSE2", "Delta", "desc_q", "desc_k", "desc_v", "desc_o", "desc_do", "desc_dq"),
+                        sm_scale, None, None, None, seq, s_pad, heads_q, heads_q // heads_kv, *([None] * 6), *flags,
+                        num_warps=4)
+    dkdv_bound = _DKDV.bind((triton.cdiv(seq, 2 * SPLIT_N), batch * heads_kv),
+                            ("LSE2", "Delta", "desc_q", "desc_k", "desc_v", "desc_do", "desc_dk", "desc_dv"),
+                            sm_scale, None, None, seq, s_pad, heads_q, heads_kv, heads_q // heads_kv, *([None] * 6),
+                            *flags, num_warps=4)
+
+    def dq_launch(q, k, v, out, dout, lse, stats, dq):
+        dq_bound(lse, stats[1], stats[0], descriptor(q, SPLIT_M), descriptor(k, block_n), descriptor(v, block_n),
+                 descriptor(out, SPLIT_M), descriptor(dout, SPLIT_M), descriptor(dq, SPLIT_M))
+
+    def dkdv_launch(q, k, v, dout, stats, dk, dv):
+        dkdv_bound(stats[1], stats[0], descriptor(q, block_m), descriptor(k, SPLIT_N), descriptor(v, SPLIT_N),
+                   descriptor(dout, block_m), descriptor(dk, SPLIT_N), descriptor(dv, SPLIT_N))
+    return dq_launch, dkdv_launch

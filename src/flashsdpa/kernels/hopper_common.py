@@ -6,6 +6,8 @@ A ring of NBUF shared-memory stages has two mbarriers a stage: `ready` (the prod
 arrival fills it, counting bytes) and `empty` (each consumer warpgroup releases it). The
 producer fills stage `it % NBUF` once its consumers released the previous round's use of it.
 """
+import functools
+
 import torch
 from triton.experimental import gluon
 from triton.experimental.gluon import language as gl
@@ -68,6 +70,20 @@ def descriptor(t: torch.Tensor, rows: int) -> TensorDescriptor:
     """A 4D TMA descriptor over t's own (B, H, S, D) strides with boxes of `rows` x D: any layout
     with a unit last stride, and a ragged last box reads zeros / stores nothing past S within
     its own head."""
-    block = [1, 1, rows, t.shape[3]]
-    layout = gl.NVMMASharedLayout.get_default_for(block, gl.bfloat16 if t.dtype == torch.bfloat16 else gl.float16)
-    return TensorDescriptor(t, shape=list(t.shape), strides=list(t.stride()), block_shape=block, layout=layout)
+    return box_descriptor(t, list(t.shape), list(t.stride()), [1, 1, rows, t.shape[3]])
+
+
+def box_descriptor(t: torch.Tensor, shape: list, strides: list, block: list) -> TensorDescriptor:
+    """TensorDescriptor(t, shape, strides, block, its default shared layout), built without the
+    dataclass's checks: they cost ~7 us of Python a descriptor, six a launch, and tma_compatible
+    has made them before a call is routed to a Gluon kernel."""
+    desc = object.__new__(TensorDescriptor)
+    desc.base, desc.shape, desc.strides, desc.block_shape = t, shape, strides, block
+    desc.layout = _shared_layout(tuple(block), t.dtype)
+    desc.padding = "zero"
+    return desc
+
+
+@functools.lru_cache(maxsize=None)
+def _shared_layout(block: tuple, dtype: torch.dtype):
+    return gl.NVMMASharedLayout.get_default_for(list(block), gl.bfloat16 if dtype == torch.bfloat16 else gl.float16)

@@ -21,11 +21,11 @@ import torch
 import triton
 from triton.experimental import gluon
 from triton.experimental.gluon import language as gl
-from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
 from triton.experimental.gluon.language.nvidia.hopper import (
     tma, mbarrier, fence_async_shared, warpgroup_mma, warpgroup_mma_wait)
 
-from .hopper_common import descriptor, key_end, stage_barriers, tma_compatible  # noqa: F401 (tma_compatible: re-exported)
+from .hopper_common import box_descriptor, descriptor, key_end, stage_barriers, tma_compatible  # noqa: F401 (tma_compatible: re-exported)
+from .launch import FastLauncher
 
 
 @gluon.jit
@@ -314,21 +314,37 @@ def _bias_descriptor(bias):
     whole = rows * stride_m   # a stand-in stride for a size-1 dim, 16-byte aligned as the row's
     shape = [batch if stride_b else 1, heads if stride_h else 1, rows, cols]
     strides = [stride_b or whole, stride_h or whole, stride_m, 1]
-    block = [1, 1, SPLIT_M, BLOCK_N]
-    layout = gl.NVMMASharedLayout.get_default_for(block, gl.bfloat16 if bias.dtype == torch.bfloat16 else gl.float16)
-    return (TensorDescriptor(bias, shape=shape, strides=strides, block_shape=block, layout=layout),
+    return (box_descriptor(bias, shape, strides, [1, 1, SPLIT_M, BLOCK_N]),
             int(stride_b != 0), int(stride_h != 0))
+
+
+_LAUNCHER = FastLauncher(attn_fwd_hopper)
+
+
+def forward_launch(q, k, sm_scale: float, causal: bool, bias=None, NBUF: int = 2, consumer_regs: int = 240,
+                   producer_regs: int = 24):
+    """The launch bound to this call's shapes, strides and options, for the calls that share
+    them (backends/flash.py keys them): launch(q, k, v, out, lse, bias) writes out (B, H_q, S, D)
+    (any strides tma_compatible accepts) and lse (B, H_q, S) fp32 contiguous, natural log; q, k,
+    v as unsupported_reason accepts them (GQA: k and v with H_kv heads dividing H_q); bias: a
+    float attn_mask as bias_reason accepts it, or None."""
+    batch, heads_q, seq, d = q.shape
+    grid = (triton.cdiv(seq, 2 * SPLIT_M), batch * heads_q)
+    bias_b, bias_h = _bias_descriptor(bias)[1:] if bias is not None else (0, 0)
+    bound = _LAUNCHER.bind(grid, ("M_ptr", "desc_q", "desc_k", "desc_v", "desc_o", "desc_bias"),
+                           sm_scale, None, seq, heads_q, heads_q // k.shape[1], None, None, None, None,
+                           NBUF, causal, consumer_regs, producer_regs, None, bias_b, bias_h, bias is not None,
+                           num_warps=4)
+
+    def launch(q, k, v, out, lse, bias=None):
+        bound(lse, descriptor(q, SPLIT_M), descriptor(k, BLOCK_N), descriptor(v, BLOCK_N), descriptor(out, SPLIT_M),
+              None if bias is None else _bias_descriptor(bias)[0])
+    return launch
 
 
 def attention_forward(q, k, v, out, lse, sm_scale: float, causal: bool, NBUF: int = 2, consumer_regs: int = 240,
                       producer_regs: int = 24, bias=None):
-    """Writes out (B, H_q, S, D) (any strides tma_compatible accepts) and lse (B, H_q, S) fp32
-    contiguous, natural log; q, k, v as unsupported_reason accepts them (GQA: k and v with
-    H_kv heads dividing H_q); bias: a float attn_mask as bias_reason accepts it, or None."""
-    batch, heads_q, seq, d = q.shape
-    grid = (triton.cdiv(seq, 2 * SPLIT_M), batch * heads_q)
-    extra = {} if bias is None else dict(zip(("desc_bias", "BIAS_B", "BIAS_H"), _bias_descriptor(bias)), HAS_BIAS=True)
-    attn_fwd_hopper[grid](sm_scale, lse, seq, heads_q, heads_q // k.shape[1], descriptor(q, SPLIT_M),
-                          descriptor(k, BLOCK_N), descriptor(v, BLOCK_N), descriptor(out, SPLIT_M),
-                          NBUF, causal, consumer_regs, producer_regs, num_warps=4, **extra)
+    """One call of forward_launch's launch (binding it costs host time: repeated calls should
+    keep the launch)."""
+    forward_launch(q, k, sm_scale, causal, bias, NBUF, consumer_regs, producer_regs)(q, k, v, out, lse, bias)
     return out, lse

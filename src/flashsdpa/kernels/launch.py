@@ -64,8 +64,8 @@ class BoundLaunch:
             return
         args = self.values.copy()
         for slot, i in self.slots:  # tensors as raw pointers: the launcher then skips a driver query each
-            value = values[i]
-            args[slot] = value if type(value) is int else value.data_ptr()
+            value = values[i]       # (anything else, an int or a TMA descriptor, as it is)
+            args[slot] = value.data_ptr() if isinstance(value, torch.Tensor) else value
         compiled = self.compiled
         stream = _current_stream()
         if self.direct is not None:  # the C launcher itself, without its Python wrapper
