@@ -309,11 +309,12 @@ SPLIT_N = 64  # dK/dV: keys per consumer warpgroup, two per program
 # launch alone 398 / 349 TFLOP/s at S = 8192 full / causal against 343 / 332 with 32 rows
 # (benchmarks/experiment_gluon_backward.py).
 BLOCK_M = 64
-# Below this many scores (B * H_q * S^2, nominal) the Triton kernels are faster. H200, bf16,
-# D = 128: S = 512 B = 32 H = 16 (2^27) 198 / 130 TFLOP/s full / causal against 299 / 181, and
-# S = 2047 B = 2 H = 8 (2^26) 133 against 332; from S = 1024 B = 16 H = 16 (2^28) on it wins
-# (381 / 288 against 360 / 242).
-MIN_SCORES = 2 ** 28
+# Below this many scores (B * H_q * S^2, nominal) the Triton kernels are faster: the two Gluon
+# launches cost ~0.15-0.19 ms of host time a backward against ~0.07 for the Triton ones. H200,
+# bf16, D = 128 (benchmarks/gluon_backward_small_calls.py): B = 2 H = 8 S = 2047 (2^26) 414
+# TFLOP/s against 331 (0.21 ms of GPU time); S = 512 B = 32 H = 16 (2^27) 325 / 221 full /
+# causal against 298 / 179. Smaller calls are host-bound.
+MIN_SCORES = 2 ** 26
 
 
 def unsupported_reason(q, k, v, dout, capability, has_features: bool) -> str | None:
