@@ -333,7 +333,8 @@ def _tiles_and_features(table, q, k, v, mask, slopes, opts, config):
         return config, features
     cfg = table(_capability(q.device), q.element_size(), q.shape[3], v.shape[3], opts.is_causal, k.shape[2])
     if _needs_smaller_pipeline(features):
-        cfg = configs.for_mask_tiles(cfg, _has_2d_mask(features), features["HAS_DROPOUT"])
+        cfg = configs.for_mask_tiles(cfg, _has_2d_mask(features), features["HAS_DROPOUT"],
+                                     configs.padded_head_dim(max(q.shape[3], v.shape[3])))
     return cfg, features
 
 

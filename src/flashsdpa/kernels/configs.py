@@ -31,8 +31,12 @@ INTERPRETER_BACKWARD = BackwardConfig(TileConfig(16, 16, 1, 1), TileConfig(16, 1
 
 # Hopper (sm_90), 16-bit inputs, keyed by (padded head dim, causal, long keys: S_k > 4096).
 # Measured on an H100 80GB HBM3 (torch 2.11, Triton 3.6), bf16, 16k tokens per batch:
-# benchmarks/tune.py, results in benchmarks/NOTES.md. Dims 16/32 reuse the 64 entries;
-# 256 and 512 are chosen to fit registers and shared memory, not yet swept.
+# benchmarks/tune.py, results in benchmarks/NOTES.md. Dims 16/32 reuse the 64 entries. 256:
+# candidates without (or with few) register spills by benchmarks/compile_report.py, timed by
+# benchmarks/experiment_d256_tiles.py (H200, S = 8192): forward 128x64/8w/2s 509 / 478 TFLOP/s
+# full / causal against 408 / 368 for 64x32/4w/2s; backward 16x64/8w/2s + 128x32/8w/2s 135 /
+# 105 against 60 / 47 for 16x64/4w/1s + 64x16/4w/1s (which spilled 2 KB a thread). 512 is
+# chosen to fit registers and shared memory, not yet swept.
 _H64_FWD_SHORT, _H64_FWD_LONG = TileConfig(64, 64, 4, 3), TileConfig(128, 64, 8, 3)
 _H128_FWD_SHORT, _H128_FWD_LONG = TileConfig(64, 64, 4, 3), TileConfig(128, 128, 8, 3)
 _H_BWD_64 = BackwardConfig(TileConfig(32, 64, 4, 3), TileConfig(128, 64, 8, 3))
@@ -43,13 +47,13 @@ HOPPER_FORWARD_16BIT = {
     (64, True, False): _H64_FWD_SHORT, (64, True, True): TileConfig(128, 64, 4, 4),
     (128, False, False): _H128_FWD_SHORT, (128, False, True): _H128_FWD_LONG,
     (128, True, False): _H128_FWD_SHORT, (128, True, True): _H128_FWD_LONG,
-    (256, None, None): TileConfig(64, 32, 4, 2),
+    (256, None, None): TileConfig(128, 64, 8, 2),
     (512, None, None): TileConfig(32, 16, 4, 1),
 }
 HOPPER_BACKWARD_16BIT = {
     (64, False, None): _H_BWD_64, (64, True, None): _H_BWD_64_CAUSAL,
     (128, None, None): _H_BWD_128,
-    (256, None, None): BackwardConfig(TileConfig(16, 64, 4, 1), TileConfig(64, 16, 4, 1)),
+    (256, None, None): BackwardConfig(TileConfig(16, 64, 8, 2), TileConfig(128, 32, 8, 2)),
     (512, None, None): BackwardConfig(TileConfig(16, 32, 4, 1), TileConfig(32, 16, 4, 1)),
 }
 
@@ -133,18 +137,23 @@ def backward_config(capability, element_size: int, d_qk: int, d_v: int, causal: 
     return GENERIC_BACKWARD[d]
 
 
-def for_mask_tiles(config, mask_2d: bool, dropout: bool):
+def for_mask_tiles(config, mask_2d: bool, dropout: bool, head_dim: int = 128):
     """The config for a call that also streams a 2D attn_mask tile per step (prefetched into
     registers, see kernels/common.py) or draws dropout's random bits (registers too).
     Forward: tiles of at most 64x64 for either, with 4 warps for dropout and at most 2
     pipeline stages for a 2D mask. Measured on an H200, bf16, D = 128: bias at S = 2048
     64x64/4w/2s 293 TFLOP/s, 64x32 271, 128x128/8w/2s 283 (benchmarks/experiment_masks.py);
     dropout 0.1 causal 64x64/4w/3s the best of benchmarks/tune.py's candidates at S = 2048 and
-    8192 (308, 356). The backward keeps its table's tiles (bias: 249 against 202 with 2 stages)."""
+    8192 (308, 356). Head dims above 128: 64x32/4w (64x64 spills at D = 256, and 64x64/8w ran
+    at 265 TFLOP/s against 64x32/4w's 408 unmasked). The backward keeps its table's tiles (bias:
+    249 against 202 with 2 stages)."""
     if isinstance(config, BackwardConfig):
         return config
     if mask_2d:
         config = replace(config, num_stages=min(config.num_stages, 2))
     if dropout:
         config = replace(config, num_warps=min(config.num_warps, 4))
+    if head_dim > 128:
+        return replace(config, block_m=min(config.block_m, 64), block_n=min(config.block_n, 32),
+                       num_warps=min(config.num_warps, 4))
     return replace(config, block_m=min(config.block_m, 64), block_n=min(config.block_n, 64))
