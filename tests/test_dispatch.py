@@ -349,10 +349,11 @@ def test_hopper_bias_rules_on_any_machine():
     assert "key padding" in hopper.bias_reason(key_padding, q)
     assert "16-byte" in hopper.bias_reason(torch.empty(2, 4, 1024, 1027, dtype=torch.bfloat16)[..., :1024], q)
     assert "unit stride" in hopper.bias_reason(full.transpose(2, 3), q)
-    descriptor, along_batch, along_heads = hopper._bias_descriptor(
-        torch.empty(1024, 1024, dtype=torch.bfloat16).expand(2, 4, 1024, 1024))
+    descriptor, along_batch, along_heads = hopper.bias_descriptor(
+        torch.empty(1024, 1024, dtype=torch.bfloat16).expand(2, 4, 1024, 1024), 64, 128)
     assert (along_batch, along_heads) == (0, 0) and list(descriptor.shape) == [1, 1, 1024, 1024]
-    assert hopper._bias_descriptor(full)[1:] == (1, 1)
+    assert descriptor.block_shape == [1, 1, 64, 128] and descriptor.strides == [1024 * 1024, 1024 * 1024, 1024, 1]
+    assert hopper.bias_descriptor(full, 64, 64)[1:] == (1, 1)
 
 
 def test_hopper_backward_rules_on_any_machine():

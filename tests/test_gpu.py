@@ -178,6 +178,27 @@ def test_hopper_forward_bias(dtype, bias_shape, causal, gen, monkeypatch):
     assert torch.isfinite(out).all() and torch.isfinite(lse[:, :, 6:]).all()
 
 
+@lowp
+@pytest.mark.parametrize("bias_shape", ["full", "heads", "2d"])
+@pytest.mark.parametrize("causal", [None, "top_left"])
+def test_hopper_backward_bias(dtype, bias_shape, causal, gen, monkeypatch):
+    """The EXPERIMENTAL bias path of the Gluon backward (FLASHSDPA_HOPPER_BIAS_BACKWARD): a float
+    attn_mask that needs a gradient, within the accuracy rule for q, k, v and the bias (its
+    gradient summed over the broadcast dims), on a ragged length (rows and keys past S)."""
+    _gluon_path("HOPPER_BACKWARD", monkeypatch)
+    monkeypatch.setattr(flash, "HOPPER_BIAS_BACKWARD", True)
+    b, h, s = 2, 4, 1024 + 72
+    q, k, v = (randn((b, h, s, 128), dtype, DEVICE, gen) for _ in range(3))
+    shape = {"full": (b, h, s, s), "heads": (1, h, s, s), "2d": (s, s)}[bias_shape]
+    bias = randn(shape, dtype, DEVICE, gen)
+    opts = flash.ScoreOptions(128 ** -0.5, causal is not None)
+    grads = [flash.empty_like_layout(t, 128) for t in (q, k, v)]
+    assert flash.hopper_backward_reason(q, k, v, q, q, grads, mask=bias.expand(b, h, s, s), opts=opts) is None
+    fns = [ours_sdpa(Backend.FLASH, causal, None, True), torch_sdpa(causal, None, True), ref_sdpa(causal, None, True)]
+    check_accuracy(*fns, [q, k, v, bias], dtype, gen, grad_mask=[True, True, True, True],
+                   context=f"gluon backward bias {bias_shape} causal={causal}")
+
+
 def test_hopper_forward_reasons():
     q = torch.empty(1, 2, 2048, 128, device=DEVICE, dtype=torch.bfloat16)
     reason = flash.hopper_forward_reason

@@ -306,10 +306,23 @@ def hopper_backward_reason(q, k, v, out, dout, grads, mask=None, slopes=None,
         return kernels
     capability, hopper_forward, hopper_backward = kernels
     opts = opts or ScoreOptions(1.0)
-    reason = hopper_backward.unsupported_reason(q, k, v, dout, capability, _has_score_features(mask, slopes, opts))
+    bias = _hopper_backward_bias(mask, q, hopper_forward)
+    reason = hopper_backward.unsupported_reason(q, k, v, dout, capability,
+                                                _has_score_features(None if bias is not None else mask, slopes, opts))
     if reason is None and not all(hopper_forward.tma_compatible(t) for t in (out, *grads)):
         reason = "needs out, dq, dk and dv a TMA descriptor can address"
     return reason
+
+
+# EXPERIMENTAL: a float bias (and its gradient) in the Gluon backward compiles for sm_90a but has
+# not run on a GPU yet; FLASHSDPA_HOPPER_BIAS_BACKWARD=1 lets the backward calls with a bias the
+# Gluon forward would take run it.
+HOPPER_BIAS_BACKWARD = os.environ.get("FLASHSDPA_HOPPER_BIAS_BACKWARD", "0") == "1"
+
+
+def _hopper_backward_bias(mask, q, hopper_forward):
+    """The mask, when the Gluon backward takes it as a bias (else None)."""
+    return _hopper_bias(mask, q, hopper_forward) if HOPPER_BIAS_BACKWARD else None
 
 
 def _hopper_forward_plan(q, k, v, out, mask, slopes, opts, config):
@@ -384,10 +397,11 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
     if batch * heads_q * seq_q == 0 or seq_k == 0:  # a zero head dim still runs: dv is defined
         return dq.zero_(), dk.zero_(), dv.zero_(), dmask
     if forward_key is not None:
-        key = ("backward", forward_key, _layout(dout), config, mask_grad, HOPPER_BACKWARD)
+        key = ("backward", forward_key, _layout(dout), config, mask_grad, HOPPER_BACKWARD, HOPPER_BIAS_BACKWARD)
     else:
         key = ("backward", q.device, _tf32(q), _layout(dout), _layout(q), _layout(k), _layout(v), _layout(out),
-               _layout(lse), _layout(mask), _layout(slopes), opts.plan_key, config, mask_grad, HOPPER_BACKWARD)
+               _layout(lse), _layout(mask), _layout(slopes), opts.plan_key, config, mask_grad, HOPPER_BACKWARD,
+               HOPPER_BIAS_BACKWARD)
     if grads is not None:  # given gradients have layouts of their own
         key += (_layout(dq), _layout(dk), _layout(dv))
     row_stats, dq_launch, dkdv = _plan(key, lambda: _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask,
@@ -412,13 +426,14 @@ def _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask, slopes, opt
                   H_Q=heads_q, GROUP=heads_q // heads_kv, S_Q=seq_q, S_K=seq_k, sm_scale=opts.scale, **features)
     if config is None and hopper_backward_reason(q, k, v, out, dout, (dq, dk, dv), mask, slopes, opts) is None:
         from ..kernels import hopper_backward
-        gluon_dq, gluon_dkdv = hopper_backward.backward_launches(q, k, opts.scale, opts.is_causal)
+        has_bias = mask is not None   # the reason above let a mask through only as a bias
+        gluon_dq, gluon_dkdv = hopper_backward.backward_launches(q, k, opts.scale, opts.is_causal, mask, mask_grad)
 
-        def dq_launch(q, k, v, out, dout, lse, stats, dq, *unused):
-            gluon_dq(q, k, v, out, dout, lse, stats, dq)
+        def dq_launch(q, k, v, out, dout, lse, stats, dq, mask, slopes, dmask, seed):
+            gluon_dq(q, k, v, out, dout, lse, stats, dq, mask if has_bias else None, dmask if mask_grad else None)
 
-        def dkdv(q, k, v, dout, lse, stats, dk, dv, *unused):
-            gluon_dkdv(q, k, v, dout, stats, dk, dv)
+        def dkdv(q, k, v, dout, lse, stats, dk, dv, mask, *unused):
+            gluon_dkdv(q, k, v, dout, stats, dk, dv, mask if has_bias else None)
         return hopper_backward.row_stats, dq_launch, dkdv
     c = cfg.dkdv
     dkdv = launch_dkdv.bind(

@@ -27,8 +27,8 @@ from triton.experimental.gluon import language as gl
 from triton.experimental.gluon.language.nvidia.hopper import (
     tma, mbarrier, fence_async_shared, warpgroup_mma, warpgroup_mma_wait)
 
-from .hopper_common import (accumulator_layout, descriptor, fill_stage, key_end, register_operand_layout,
-                            stage_barriers, tma_compatible)
+from .hopper_common import (accumulator_layout, bias_descriptor, bias_tile, descriptor, fill_bias_stage, fill_stage,
+                            key_end, register_operand_layout, stage_barriers, tma_compatible)
 from .launch import FastLauncher
 
 
@@ -42,8 +42,9 @@ def _query_tiles(start_n, N_CTX, BLOCK_M: gl.constexpr, CAUSAL: gl.constexpr):
 
 
 @gluon.jit
-def _producer(desc_q, desc_k, desc_v, desc_do, k_bufs, v_bufs, q_bufs, do_bufs,
-              kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, H_Q, H_KV, GROUP, CAUSAL: gl.constexpr):
+def _producer(HAS_BIAS: gl.constexpr, desc_q, desc_k, desc_v, desc_do, k_bufs, v_bufs, q_bufs, do_bufs,
+              kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, H_Q, H_KV, GROUP, CAUSAL: gl.constexpr,
+              desc_bias, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H):
     SPLIT_N: gl.constexpr = desc_k.block_type.shape[2]
     BLOCK_M: gl.constexpr = desc_q.block_type.shape[2]
     start_n = gl.program_id(0) * 2 * SPLIT_N
@@ -62,12 +63,15 @@ def _producer(desc_q, desc_k, desc_v, desc_do, k_bufs, v_bufs, q_bufs, do_bufs,
         m0 = first + (it % n_m) * BLOCK_M
         fill_stage(desc_q, q_bufs, q_ready, q_empty, it, [b, h, m0, 0])
         fill_stage(desc_do, do_bufs, do_ready, do_empty, it, [b, h, m0, 0])
+        if HAS_BIAS:  # the tile's rows x each consumer's 64 keys (BIAS_B/H: 0 broadcasts)
+            fill_bias_stage(desc_bias, bias_bufs, bias_ready, bias_empty, it, b * BIAS_B, h * BIAS_H, m0, start_n,
+                            0, SPLIT_N)
 
 
 @gluon.jit
-def _consumer(cid: gl.constexpr, sm_scale, LSE2, Delta, desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs,
-              kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, S_PAD, H_Q, H_KV, GROUP,
-              CAUSAL: gl.constexpr):
+def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, sm_scale, LSE2, Delta, desc_dk, desc_dv, k_bufs, v_bufs,
+              q_bufs, do_bufs, kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, S_PAD, H_Q, H_KV, GROUP,
+              CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty):
     SPLIT_N: gl.constexpr = k_bufs.type.shape[3]     # buffers are (stage, 1, 1, rows, D): 4D TMA boxes
     HEAD_DIM: gl.constexpr = k_bufs.type.shape[4]
     BLOCK_M: gl.constexpr = q_bufs.type.shape[3]
@@ -112,7 +116,11 @@ def _consumer(cid: gl.constexpr, sm_scale, LSE2, Delta, desc_dk, desc_dv, k_bufs
         do_smem = do_bufs.index(idx).reshape([BLOCK_M, HEAD_DIM])
         dp = warpgroup_mma(v_smem, do_smem.permute((1, 0)), s0, use_acc=False, is_async=True)  # dP^T = V dO^T
         s = warpgroup_mma_wait(num_outstanding=1, deps=(s, ))
-        p = gl.exp2(s * qk_scale - lse[None, :])
+        if HAS_BIAS:  # the float attn_mask's tile, transposed as S^T is
+            bias = bias_tile(bias_bufs, bias_ready, bias_empty, it, cid, s_layout, True)
+            p = gl.exp2(gl.fma(bias, 1.44269504088896340736, s * qk_scale) - lse[None, :])
+        else:
+            p = gl.exp2(s * qk_scale - lse[None, :])
         if CAUSAL:  # only tiles that reach the diagonal pay for the mask
             if m0 < start_n + (cid + 1) * SPLIT_N:
                 p = gl.where(keys[:, None] <= queries[None, :], p, 0.0)
@@ -142,7 +150,8 @@ def _consumer(cid: gl.constexpr, sm_scale, LSE2, Delta, desc_dk, desc_dv, k_bufs
 def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
                          desc_q, desc_k, desc_v, desc_do, desc_dk, desc_dv,
                          NBUF: gl.constexpr, CAUSAL: gl.constexpr, CONSUMER_REGS: gl.constexpr,
-                         PRODUCER_REGS: gl.constexpr):
+                         PRODUCER_REGS: gl.constexpr, desc_bias=None, BIAS_B=0, BIAS_H=0,
+                         HAS_BIAS: gl.constexpr = False):
     dtype: gl.constexpr = desc_q.dtype
     k_bufs = gl.allocate_shared_memory(dtype, [2] + desc_k.block_type.shape, desc_k.layout)
     v_bufs = gl.allocate_shared_memory(dtype, [2] + desc_v.block_type.shape, desc_v.layout)
@@ -153,18 +162,35 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
         mbarrier.init(kv_ready.index(i), count=1)
     q_ready, q_empty = stage_barriers(NBUF, 2)     # both consumer warpgroups release each stage
     do_ready, do_empty = stage_barriers(NBUF, 2)
+    bias_desc, bias_bufs, bias_ready, bias_empty = _bias_ring(HAS_BIAS, desc_bias, NBUF, desc_q, q_bufs, q_ready,
+                                                              q_empty)
 
-    cargs = (sm_scale, LSE2, Delta, desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs,
-             kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, S_PAD, H_Q, H_KV, GROUP, CAUSAL)
+    # HAS_BIAS leads constexpr tuples: that way it reaches the partitions as a constexpr
+    cargs = (sm_scale, LSE2, Delta, desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty,
+             do_ready, do_empty, N_CTX, S_PAD, H_Q, H_KV, GROUP, CAUSAL, bias_bufs, bias_ready, bias_empty)
     c0: gl.constexpr = 0
     c1: gl.constexpr = 1
-    pargs = (desc_q, desc_k, desc_v, desc_do, k_bufs, v_bufs, q_bufs, do_bufs,
-             kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, H_Q, H_KV, GROUP, CAUSAL)
+    pargs = (desc_q, desc_k, desc_v, desc_do, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty,
+             do_ready, do_empty, N_CTX, H_Q, H_KV, GROUP, CAUSAL, bias_desc, bias_bufs, bias_ready, bias_empty,
+             BIAS_B, BIAS_H)
     gl.warp_specialize([
-        (_consumer, (c0, ) + cargs),  # default partition: num_warps (=4) warps = consumer warpgroup 0
-        (_consumer, (c1, ) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
-        (_producer, pargs),           # worker 1: TMA producer, 1 warp
+        (_consumer, (c0, HAS_BIAS) + cargs),  # default partition: num_warps (=4) warps = consumer warpgroup 0
+        (_consumer, (c1, HAS_BIAS) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
+        (_producer, (HAS_BIAS, ) + pargs),    # worker 1: TMA producer, 1 warp
     ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
+
+
+@gluon.jit
+def _bias_ring(HAS_BIAS: gl.constexpr, desc_bias, NBUF: gl.constexpr, stand_in_desc, stand_in_bufs, stand_in_ready,
+               stand_in_empty):
+    """(descriptor, buffers, ready, empty) of the bias boxes' ring: two boxes a stage, one per
+    consumer warpgroup; without a bias, the stand-ins (never read: the bias code is not compiled)."""
+    if HAS_BIAS:
+        bufs = gl.allocate_shared_memory(desc_bias.dtype, [2 * NBUF] + desc_bias.block_type.shape, desc_bias.layout)
+        ready, empty = stage_barriers(NBUF, 2)
+        return desc_bias, bufs, ready, empty
+    else:
+        return stand_in_desc, stand_in_bufs, stand_in_ready, stand_in_empty
 
 
 # ----------------------------------------------------------------------------- dQ (and delta)
@@ -175,8 +201,9 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
 
 
 @gluon.jit
-def _dq_producer(desc_q, desc_k, desc_v, desc_o, desc_do, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs,
-                 rows_ready, k_ready, k_empty, v_ready, v_empty, N_CTX, H_Q, GROUP, CAUSAL: gl.constexpr):
+def _dq_producer(HAS_BIAS: gl.constexpr, desc_q, desc_k, desc_v, desc_o, desc_do, q_bufs, o_bufs, do_bufs, k_bufs,
+                 v_bufs, rows_ready, k_ready, k_empty, v_ready, v_empty, N_CTX, H_Q, GROUP, CAUSAL: gl.constexpr,
+                 desc_bias, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H):
     SPLIT_M: gl.constexpr = desc_q.block_type.shape[2]
     BLOCK_N: gl.constexpr = desc_k.block_type.shape[2]
     start_m = gl.program_id(0) * 2 * SPLIT_M
@@ -194,11 +221,15 @@ def _dq_producer(desc_q, desc_k, desc_v, desc_o, desc_do, q_bufs, o_bufs, do_buf
     for j in range(n_tiles):
         fill_stage(desc_k, k_bufs, k_ready, k_empty, j, [b, h_kv, j * BLOCK_N, 0])
         fill_stage(desc_v, v_bufs, v_ready, v_empty, j, [b, h_kv, j * BLOCK_N, 0])
+        if HAS_BIAS:  # each consumer's 64 rows x the tile's keys (BIAS_B/H: 0 broadcasts)
+            fill_bias_stage(desc_bias, bias_bufs, bias_ready, bias_empty, j, b * BIAS_B, h * BIAS_H, start_m,
+                            j * BLOCK_N, SPLIT_M, 0)
 
 
 @gluon.jit
-def _dq_consumer(cid: gl.constexpr, sm_scale, LSE, LSE2, Delta, desc_dq, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs,
-                 rows_ready, k_ready, k_empty, v_ready, v_empty, N_CTX, S_PAD, H_Q, CAUSAL: gl.constexpr):
+def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.constexpr, sm_scale, LSE, LSE2, Delta,
+                 desc_dq, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs, rows_ready, k_ready, k_empty, v_ready, v_empty,
+                 N_CTX, S_PAD, H_Q, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, DBias):
     SPLIT_M: gl.constexpr = q_bufs.type.shape[3]
     HEAD_DIM: gl.constexpr = q_bufs.type.shape[4]
     BLOCK_N: gl.constexpr = k_bufs.type.shape[3]
@@ -235,6 +266,8 @@ def _dq_consumer(cid: gl.constexpr, sm_scale, LSE, LSE2, Delta, desc_dq, q_bufs,
 
     dq = gl.zeros([SPLIT_M, HEAD_DIM], gl.float32, g_layout)
     s0 = gl.zeros([SPLIT_M, BLOCK_N], gl.float32, s_layout)
+    if MASK_GRAD:  # this warpgroup's rows of the dense (B, H, S, S) bias gradient
+        dbias_rows = DBias + (off_hz.to(gl.int64) * N_CTX + rows) * N_CTX
     for j in range(n_tiles):
         idx = j % NBUF
         ph = (j // NBUF) & 1
@@ -246,7 +279,11 @@ def _dq_consumer(cid: gl.constexpr, sm_scale, LSE, LSE2, Delta, desc_dq, q_bufs,
         v_smem = v_bufs.index(idx).reshape([BLOCK_N, HEAD_DIM])
         dp = warpgroup_mma(do_smem, v_smem.permute((1, 0)), s0, use_acc=False, is_async=True)    # dP = dO V^T
         s = warpgroup_mma_wait(num_outstanding=1, deps=(s, ))
-        p = gl.exp2(s * qk_scale - lse[:, None])
+        if HAS_BIAS:  # the float attn_mask's tile
+            bias = bias_tile(bias_bufs, bias_ready, bias_empty, j, cid, s_layout)
+            p = gl.exp2(gl.fma(bias, 1.44269504088896340736, s * qk_scale) - lse[:, None])
+        else:
+            p = gl.exp2(s * qk_scale - lse[:, None])
         if CAUSAL:  # tiles that reach past the diagonal of these rows
             if start_n + BLOCK_N > row0:
                 keys = start_n + gl.arange(0, BLOCK_N, layout=key_axis)
@@ -258,6 +295,13 @@ def _dq_consumer(cid: gl.constexpr, sm_scale, LSE, LSE2, Delta, desc_dq, q_bufs,
         dp = warpgroup_mma_wait(num_outstanding=0, deps=(dp, ))
         mbarrier.arrive(v_empty.index(idx), count=1)
         ds = p * (dp - delta[:, None])
+        if MASK_GRAD:  # d attn_mask = dS into a dense (B, H, S, S) tensor, from the registers
+            keys = start_n + gl.arange(0, BLOCK_N, layout=key_axis)
+            ptrs = dbias_rows[:, None] + keys[None, :]
+            if row0 + SPLIT_M > N_CTX or start_n + BLOCK_N > N_CTX:   # a ragged edge
+                gl.store(ptrs, ds.to(DBias.dtype.element_ty), mask=(rows[:, None] < N_CTX) & (keys[None, :] < N_CTX))
+            else:
+                gl.store(ptrs, ds.to(DBias.dtype.element_ty))
         ds_op = gl.convert_layout(ds.to(dtype), a_layout, assert_trivial=True)
         dq = warpgroup_mma(ds_op, k_smem, dq, is_async=True)                                     # dQ += dS K
         dq = warpgroup_mma_wait(num_outstanding=0, deps=(dq, ))
@@ -273,9 +317,10 @@ def _dq_consumer(cid: gl.constexpr, sm_scale, LSE, LSE2, Delta, desc_dq, q_bufs,
 
 
 @gluon.jit
-def attn_bwd_dq_hopper(sm_scale, LSE, LSE2, Delta, N_CTX, S_PAD, H_Q, GROUP, desc_q, desc_k, desc_v, desc_o, desc_do, desc_dq,
-                       NBUF: gl.constexpr, CAUSAL: gl.constexpr, CONSUMER_REGS: gl.constexpr,
-                       PRODUCER_REGS: gl.constexpr):
+def attn_bwd_dq_hopper(sm_scale, LSE, LSE2, Delta, N_CTX, S_PAD, H_Q, GROUP, desc_q, desc_k, desc_v, desc_o, desc_do,
+                       desc_dq, NBUF: gl.constexpr, CAUSAL: gl.constexpr, CONSUMER_REGS: gl.constexpr,
+                       PRODUCER_REGS: gl.constexpr, desc_bias=None, BIAS_B=0, BIAS_H=0, DBias=None,
+                       HAS_BIAS: gl.constexpr = False, MASK_GRAD: gl.constexpr = False):
     dtype: gl.constexpr = desc_q.dtype
     q_bufs = gl.allocate_shared_memory(dtype, [2] + desc_q.block_type.shape, desc_q.layout)
     o_bufs = gl.allocate_shared_memory(dtype, [2] + desc_o.block_type.shape, desc_o.layout)
@@ -287,17 +332,20 @@ def attn_bwd_dq_hopper(sm_scale, LSE, LSE2, Delta, N_CTX, S_PAD, H_Q, GROUP, des
         mbarrier.init(rows_ready.index(i), count=1)
     k_ready, k_empty = stage_barriers(NBUF, 2)     # both consumer warpgroups release each stage
     v_ready, v_empty = stage_barriers(NBUF, 2)
+    bias_desc, bias_bufs, bias_ready, bias_empty = _bias_ring(HAS_BIAS, desc_bias, NBUF, desc_k, k_bufs, k_ready,
+                                                              k_empty)
 
-    cargs = (sm_scale, LSE, LSE2, Delta, desc_dq, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs,
-             rows_ready, k_ready, k_empty, v_ready, v_empty, N_CTX, S_PAD, H_Q, CAUSAL)
+    cargs = (sm_scale, LSE, LSE2, Delta, desc_dq, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs, rows_ready, k_ready,
+             k_empty, v_ready, v_empty, N_CTX, S_PAD, H_Q, CAUSAL, bias_bufs, bias_ready, bias_empty, DBias)
     c0: gl.constexpr = 0
     c1: gl.constexpr = 1
-    pargs = (desc_q, desc_k, desc_v, desc_o, desc_do, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs,
-             rows_ready, k_ready, k_empty, v_ready, v_empty, N_CTX, H_Q, GROUP, CAUSAL)
+    pargs = (desc_q, desc_k, desc_v, desc_o, desc_do, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs, rows_ready, k_ready,
+             k_empty, v_ready, v_empty, N_CTX, H_Q, GROUP, CAUSAL, bias_desc, bias_bufs, bias_ready, bias_empty,
+             BIAS_B, BIAS_H)
     gl.warp_specialize([
-        (_dq_consumer, (c0, ) + cargs),  # default partition: consumer warpgroup 0
-        (_dq_consumer, (c1, ) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
-        (_dq_producer, pargs),           # worker 1: TMA producer, 1 warp
+        (_dq_consumer, (c0, HAS_BIAS, MASK_GRAD) + cargs),  # default partition: consumer warpgroup 0
+        (_dq_consumer, (c1, HAS_BIAS, MASK_GRAD) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
+        (_dq_producer, (HAS_BIAS, ) + pargs),               # worker 1: TMA producer, 1 warp
     ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
 
 
@@ -356,33 +404,42 @@ def row_stats(lse: torch.Tensor) -> torch.Tensor:
 _DQ, _DKDV = FastLauncher(attn_bwd_dq_hopper), FastLauncher(attn_bwd_dkdv_hopper)
 
 
-def backward_launches(q, k, sm_scale: float, causal: bool, NBUF: int = 2, block_n: int = KEYS_PER_STAGE,
-                      block_m: int = BLOCK_M, consumer_regs: int = 240, producer_regs: int = 24):
+def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad: bool = False, NBUF: int = 2,
+                      block_n: int = KEYS_PER_STAGE, block_m: int = BLOCK_M, consumer_regs: int = 240,
+                      producer_regs: int = 24):
     """The two launches bound to this call's shapes, strides and options, for the calls that
     share them (backends/flash.py keys them), to run in this order:
-      dq_launch(q, k, v, out, dout, lse, stats, dq) writes dq (B, H_q, S, 128) and stats
-        (row_stats) from lse (B, H_q, S) fp32 natural log, contiguous;
-      dkdv_launch(q, k, v, dout, stats, dk, dv) writes dk, dv (B, H_kv, S, 128);
-    q, k, v, out, dout and the gradients as unsupported_reason accepts them. block_n: keys a
-    stage of dQ; block_m: query rows a stage of dK/dV."""
+      dq_launch(q, k, v, out, dout, lse, stats, dq, bias, dbias) writes dq (B, H_q, S, 128), stats
+        (row_stats) from lse (B, H_q, S) fp32 natural log, contiguous, and with mask_grad dbias
+        (B, H_q, S, S) dense, the bias's gradient before its broadcast dims are summed;
+      dkdv_launch(q, k, v, dout, stats, dk, dv, bias) writes dk, dv (B, H_kv, S, 128);
+    q, k, v, out, dout and the gradients as unsupported_reason accepts them, bias (a float
+    attn_mask as hopper_forward.bias_reason accepts it) or None. block_n: keys a stage of dQ;
+    block_m: query rows a stage of dK/dV."""
     batch, heads_q, seq, _ = q.shape
     heads_kv = k.shape[1]
     s_pad = triton.cdiv(seq, 128) * 128   # row_stats' row length
     flags = (NBUF, causal, consumer_regs, producer_regs)
+    bias_b, bias_h = bias_descriptor(bias, SPLIT_M, block_n)[1:] if bias is not None else (0, 0)
     dq_bound = _DQ.bind((triton.cdiv(seq, 2 * SPLIT_M), batch * heads_q),
-                        ("LSE", "LSE2", "Delta", "desc_q", "desc_k", "desc_v", "desc_o", "desc_do", "desc_dq"),
+                        ("LSE", "LSE2", "Delta", "desc_q", "desc_k", "desc_v", "desc_o", "desc_do", "desc_dq",
+                         "desc_bias", "DBias"),
                         sm_scale, None, None, None, seq, s_pad, heads_q, heads_q // heads_kv, *([None] * 6), *flags,
-                        num_warps=4)
+                        None, bias_b, bias_h, None, bias is not None, mask_grad, num_warps=4)
     dkdv_bound = _DKDV.bind((triton.cdiv(seq, 2 * SPLIT_N), batch * heads_kv),
-                            ("LSE2", "Delta", "desc_q", "desc_k", "desc_v", "desc_do", "desc_dk", "desc_dv"),
+                            ("LSE2", "Delta", "desc_q", "desc_k", "desc_v", "desc_do", "desc_dk", "desc_dv",
+                             "desc_bias"),
                             sm_scale, None, None, seq, s_pad, heads_q, heads_kv, heads_q // heads_kv, *([None] * 6),
-                            *flags, num_warps=4)
+                            *flags, None, bias_b, bias_h, bias is not None, num_warps=4)
 
-    def dq_launch(q, k, v, out, dout, lse, stats, dq):
+    def dq_launch(q, k, v, out, dout, lse, stats, dq, bias=None, dbias=None):
         dq_bound(lse, stats[1], stats[0], descriptor(q, SPLIT_M), descriptor(k, block_n), descriptor(v, block_n),
-                 descriptor(out, SPLIT_M), descriptor(dout, SPLIT_M), descriptor(dq, SPLIT_M))
+                 descriptor(out, SPLIT_M), descriptor(dout, SPLIT_M), descriptor(dq, SPLIT_M),
+                 None if bias is None else bias_descriptor(bias, SPLIT_M, block_n)[0],
+                 lse if dbias is None else dbias)   # lse: a pointer the kernel never writes without mask_grad
 
-    def dkdv_launch(q, k, v, dout, stats, dk, dv):
+    def dkdv_launch(q, k, v, dout, stats, dk, dv, bias=None):
         dkdv_bound(stats[1], stats[0], descriptor(q, block_m), descriptor(k, SPLIT_N), descriptor(v, SPLIT_N),
-                   descriptor(dout, block_m), descriptor(dk, SPLIT_N), descriptor(dv, SPLIT_N))
+                   descriptor(dout, block_m), descriptor(dk, SPLIT_N), descriptor(dv, SPLIT_N),
+                   None if bias is None else bias_descriptor(bias, block_m, SPLIT_N)[0])
     return dq_launch, dkdv_launch

@@ -59,6 +59,37 @@ def key_end(block, N_CTX, BLOCK_M: gl.constexpr, CAUSAL: gl.constexpr):
         return N_CTX
 
 
+@gluon.jit
+def fill_bias_stage(desc_bias, bufs, ready, empty, it, b, h, row0, col0, ROW_STEP: gl.constexpr,
+                    COL_STEP: gl.constexpr):
+    """Producer: both consumer warpgroups' bias boxes of step `it` into stage it % NBUF; consumer
+    c's box starts at (row0 + c * ROW_STEP, col0 + c * COL_STEP) and lands in buffer 2 * stage + c."""
+    NBUF: gl.constexpr = ready.type.shape[0]
+    idx = it % NBUF
+    mbarrier.wait(empty.index(idx), ((it // NBUF) & 1) ^ 1)
+    mbarrier.expect(ready.index(idx), 2 * desc_bias.block_type.nbytes)
+    for c in gl.static_range(2):
+        tma.async_copy_global_to_shared(desc_bias, [b, h, row0 + c * ROW_STEP, col0 + c * COL_STEP],
+                                        ready.index(idx), bufs.index(2 * idx + c))
+
+
+@gluon.jit
+def bias_tile(bias_bufs, bias_ready, bias_empty, j, cid: gl.constexpr, s_layout: gl.constexpr,
+              TRANSPOSED: gl.constexpr = False):
+    """Consumer cid's bias tile of step j in fp32, in the scores' layout (TRANSPOSED: the box's
+    keys along the rows, for the dK/dV kernels' S^T)."""
+    NBUF: gl.constexpr = bias_ready.type.shape[0]
+    idx = j % NBUF
+    mbarrier.wait(bias_ready.index(idx), (j // NBUF) & 1)
+    box = bias_bufs.index(2 * idx + cid)
+    box = box.reshape([box.type.shape[2], box.type.shape[3]])
+    if TRANSPOSED:
+        box = box.permute((1, 0))
+    tile = box.load(s_layout).to(gl.float32)
+    mbarrier.arrive(bias_empty.index(idx), count=1)
+    return tile
+
+
 def tma_compatible(t: torch.Tensor) -> bool:
     """A 4D TMA descriptor can address t: unit last stride, 16-byte aligned start and strides."""
     size = t.element_size()
@@ -87,3 +118,15 @@ def box_descriptor(t: torch.Tensor, shape: list, strides: list, block: list) -> 
 @functools.lru_cache(maxsize=None)
 def _shared_layout(block: tuple, dtype: torch.dtype):
     return gl.NVMMASharedLayout.get_default_for(list(block), gl.bfloat16 if dtype == torch.bfloat16 else gl.float16)
+
+
+def bias_descriptor(bias: torch.Tensor, rows: int, cols: int):
+    """(descriptor with (rows, cols) boxes, BIAS_B, BIAS_H) of a float attn_mask (B, H, S_q, S_k):
+    broadcast dims (stride 0) become size-1 dims that every program reads at coordinate 0 (TMA
+    takes no zero stride)."""
+    batch, heads, n_rows, n_cols = bias.shape
+    stride_b, stride_h, stride_m, _ = bias.stride()
+    whole = n_rows * stride_m   # a stand-in stride for a size-1 dim, 16-byte aligned as the row's
+    shape = [batch if stride_b else 1, heads if stride_h else 1, n_rows, n_cols]
+    strides = [stride_b or whole, stride_h or whole, stride_m, 1]
+    return box_descriptor(bias, shape, strides, [1, 1, rows, cols]), int(stride_b != 0), int(stride_h != 0)

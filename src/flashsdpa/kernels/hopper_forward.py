@@ -25,7 +25,8 @@ from triton.experimental.gluon import language as gl
 from triton.experimental.gluon.language.nvidia.hopper import (
     tma, mbarrier, fence_async_shared, warpgroup_mma, warpgroup_mma_wait)
 
-from .hopper_common import box_descriptor, descriptor, key_end, stage_barriers, tma_compatible  # noqa: F401 (tma_compatible: re-exported)
+from .hopper_common import (bias_descriptor, bias_tile, descriptor, key_end, stage_barriers,  # noqa: F401
+                            tma_compatible)  # tma_compatible: re-exported
 from .launch import FastLauncher
 
 
@@ -95,18 +96,6 @@ def _softmax_tile(s, m_i, l_i, qk_scale, start_n, offs_m, N_CTX, BLOCK_N: gl.con
 
 
 @gluon.jit
-def _bias_tile(bias_bufs, bias_ready, bias_empty, j, cid: gl.constexpr, s_layout: gl.constexpr):
-    """Consumer cid's bias tile of key tile j, in the scores' layout."""
-    NBUF: gl.constexpr = bias_ready.type.shape[0]
-    idx = j % NBUF
-    mbarrier.wait(bias_ready.index(idx), (j // NBUF) & 1)
-    box = bias_bufs.index(2 * idx + cid)
-    tile = box.reshape([box.type.shape[2], box.type.shape[3]]).load(s_layout).to(gl.float32)
-    mbarrier.arrive(bias_empty.index(idx), count=1)
-    return tile
-
-
-@gluon.jit
 def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs, o_bufs,
               q_ready, k_ready, k_empty, v_ready, v_empty, turn,
               N_CTX, H_Q, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty):
@@ -151,7 +140,7 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, sm_scale, M_ptr, desc_o
     s = warpgroup_mma_wait(num_outstanding=0, deps=(s, ))
     mbarrier.arrive(k_empty.index(0), count=1)
     if HAS_BIAS:
-        bias = _bias_tile(bias_bufs, bias_ready, bias_empty, 0, cid, s_layout)
+        bias = bias_tile(bias_bufs, bias_ready, bias_empty, 0, cid, s_layout)
         p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, 0, offs_m, N_CTX, BLOCK_N, s_layout, CAUSAL,
                                            bias, 1.0 / sm_scale, True)
     else:
@@ -174,7 +163,7 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, sm_scale, M_ptr, desc_o
         s = warpgroup_mma_wait(num_outstanding=1, deps=(s, ))   # S_j ready, PV_{j-1} may still run
         mbarrier.arrive(k_empty.index(idx), count=1)
         if HAS_BIAS:
-            bias = _bias_tile(bias_bufs, bias_ready, bias_empty, j, cid, s_layout)
+            bias = bias_tile(bias_bufs, bias_ready, bias_empty, j, cid, s_layout)
             p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, j * BLOCK_N, offs_m, N_CTX, BLOCK_N,
                                                s_layout, CAUSAL, bias, 1.0 / sm_scale, True)
         else:
@@ -307,18 +296,6 @@ def bias_reason(bias, q) -> str | None:
     return None
 
 
-def _bias_descriptor(bias):
-    """(descriptor, BIAS_B, BIAS_H): broadcast dims (stride 0) become size-1 dims that every
-    program reads at coordinate 0 (TMA takes no zero stride)."""
-    batch, heads, rows, cols = bias.shape
-    stride_b, stride_h, stride_m, _ = bias.stride()
-    whole = rows * stride_m   # a stand-in stride for a size-1 dim, 16-byte aligned as the row's
-    shape = [batch if stride_b else 1, heads if stride_h else 1, rows, cols]
-    strides = [stride_b or whole, stride_h or whole, stride_m, 1]
-    return (box_descriptor(bias, shape, strides, [1, 1, SPLIT_M, BLOCK_N]),
-            int(stride_b != 0), int(stride_h != 0))
-
-
 _LAUNCHER = FastLauncher(attn_fwd_hopper)
 
 
@@ -331,7 +308,7 @@ def forward_launch(q, k, sm_scale: float, causal: bool, bias=None, NBUF: int = 2
     float attn_mask as bias_reason accepts it, or None."""
     batch, heads_q, seq, d = q.shape
     grid = (triton.cdiv(seq, 2 * SPLIT_M), batch * heads_q)
-    bias_b, bias_h = _bias_descriptor(bias)[1:] if bias is not None else (0, 0)
+    bias_b, bias_h = bias_descriptor(bias, SPLIT_M, BLOCK_N)[1:] if bias is not None else (0, 0)
     bound = _LAUNCHER.bind(grid, ("M_ptr", "desc_q", "desc_k", "desc_v", "desc_o", "desc_bias"),
                            sm_scale, None, seq, heads_q, heads_q // k.shape[1], None, None, None, None,
                            NBUF, causal, consumer_regs, producer_regs, None, bias_b, bias_h, bias is not None,
@@ -339,7 +316,7 @@ def forward_launch(q, k, sm_scale: float, causal: bool, bias=None, NBUF: int = 2
 
     def launch(q, k, v, out, lse, bias=None):
         bound(lse, descriptor(q, SPLIT_M), descriptor(k, BLOCK_N), descriptor(v, BLOCK_N), descriptor(out, SPLIT_M),
-              None if bias is None else _bias_descriptor(bias)[0])
+              None if bias is None else bias_descriptor(bias, SPLIT_M, BLOCK_N)[0])
     return launch
 
 
