@@ -1,4 +1,4 @@
-"""Run the EXPERIMENTAL Gluon Hopper backward (src/flashsdpa/kernels/hopper_backward.py)
+"""Run the Gluon Hopper backward (src/flashsdpa/kernels/hopper_backward.py)
 against float64 and torch: dQ, dK and dV relative errors beside our Triton backward's and
 torch's, then backward TFLOP/s against the Triton backward and cuDNN, and each launch alone per
 variant (dQ: keys per stage x stages; dK/dV: query rows per stage x stages). Each case runs in
@@ -10,7 +10,8 @@ raising.
 
 bf16, D = 128, B*S = 16k tokens and H = 16 (the grid's shapes), plus GQA 32/8 and a ragged
 (B, S, H, D) case; D = 64 (H = 32), which the shipped dispatch does not give the Gluon
-backward yet (hopper_backward.HEAD_DIMS).
+backward yet (hopper_backward.HEAD_DIMS). "fused": the EXPERIMENTAL dQ inside the dK/dV launch
+(flash.HOPPER_FUSED_DQ), measured beside the rest.
 """
 from __future__ import annotations
 
@@ -46,8 +47,8 @@ def run_case(case) -> dict:
     dout = torch.randn_like(out)
     result = dict(case, batch=batch)
 
-    def backward(hopper: bool):
-        flash.HOPPER_BACKWARD = hopper
+    def backward(hopper: bool, fused: bool = False):
+        flash.HOPPER_BACKWARD, flash.HOPPER_FUSED_DQ = hopper, fused
         return flash.flash_backward(dout, q, k, v, out, lse, scale, causal, 0, opts=opts)
 
     flash.HOPPER_BACKWARD = True
@@ -60,12 +61,16 @@ def run_case(case) -> dict:
     gluon = backward(True)
     torch.cuda.synchronize()
     triton_ = backward(False)
+    torch.cuda.synchronize()
+    fused = backward(True, fused=True)   # EXPERIMENTAL: dQ in the dK/dV launch (atomics)
+    torch.cuda.synchronize()
 
     def rel(a, b):
         return ((a.double() - b.double()).norm() / b.double().norm()).item()
     for name, i in (("dq", 0), ("dk", 1), ("dv", 2)):
         result[f"{name}_vs_triton"] = rel(gluon[i], triton_[i])
-    result["finite"] = bool(all(torch.isfinite(t).all() for t in gluon[:3]))
+        result[f"{name}_fused_vs_triton"] = rel(fused[i], triton_[i])
+    result["finite"] = bool(all(torch.isfinite(t).all() for t in gluon[:3] + fused[:3]))
     if batch * heads * seq * seq <= 2 ** 30:  # float64 reference (its scores, 8 GiB at most, and their gradients)
         leaves = [t.detach().double().requires_grad_() for t in (q, k, v)]
         ref = torch.nn.functional.scaled_dot_product_attention(*leaves, is_causal=causal, enable_gqa=True)
@@ -78,6 +83,7 @@ def run_case(case) -> dict:
             result[f"{name}_rel"] = rel(gluon[i], ref_grads[i])
             result[f"{name}_rel_triton"] = rel(triton_[i], ref_grads[i])
             result[f"{name}_rel_torch"] = rel(their_grads[i], ref_grads[i])
+            result[f"{name}_rel_fused"] = rel(fused[i], ref_grads[i])
         del ref, ref_grads
     flops = 2.5 * 4 * batch * heads * seq * seq * d * (0.5 if causal else 1.0)
 
@@ -85,6 +91,7 @@ def run_case(case) -> dict:
         return flops / triton.testing.do_bench(fn, return_mode="median") * 1e-9
     result["gluon_tflops"] = tflops(lambda: backward(True))
     result["triton_tflops"] = tflops(lambda: backward(False))
+    result["fused_tflops"] = tflops(lambda: backward(True, fused=True))
     theirs = [t.detach().requires_grad_() for t in (q, k, v)]
     with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
         their_out = torch.nn.functional.scaled_dot_product_attention(*theirs, is_causal=causal, enable_gqa=True)
@@ -150,10 +157,11 @@ def main():
     rows = isolated.main(__doc__, __file__, CASES, run_case, compile_only, timeout=150)
     if rows is None:
         return
-    print("| case | dQ / dK / dV rel err: Gluon; Triton; torch | bwd TFLOP/s Gluon / Triton / cuDNN | dQ alone "
+    print("| case | dQ / dK / dV rel err: Gluon; Triton; torch; fused | bwd TFLOP/s Gluon / Triton / cuDNN / fused "
+          "| dQ alone "
           + " / ".join(f"{n}x{s}" for n, s in VARIANTS["dq"]) + " | dK/dV alone "
           + " / ".join(f"{m}x{s}" for m, s in VARIANTS["dkdv"]) + " |")
-    print("|---|---|---|---|---|")
+    print("|---|---|---|---|---|")   # fused: EXPERIMENTAL dQ inside the dK/dV launch
     for r in rows:
         name = f"D={r.get('d', 128)} h{r['heads']}/{r['heads_kv']} S={r['seq']} causal={r['causal']} {r['layout']}"
         if "error" in r:
@@ -161,11 +169,14 @@ def main():
             continue
         grads = ("dq", "dk", "dv")
         if "dk_rel" in r:
-            errs = "; ".join("/".join(f"{r[g + suffix]:.1e}" for g in grads) for suffix in ("_rel", "_rel_triton", "_rel_torch"))
+            errs = "; ".join("/".join(f"{r[g + suffix]:.1e}" for g in grads)
+                             for suffix in ("_rel", "_rel_triton", "_rel_torch", "_rel_fused"))
         else:
-            errs = "vs Triton " + "/".join(f"{r[g + '_vs_triton']:.1e}" for g in grads)
+            errs = "; ".join("vs Triton " + "/".join(f"{r[g + suffix]:.1e}" for g in grads)
+                             for suffix in ("_vs_triton", "_fused_vs_triton"))
         alone = [" / ".join(f"{r[f'{kind}_{a}x{b}_tflops']:.0f}" for a, b in VARIANTS[kind]) for kind in ("dq", "dkdv")]
         print(f"| {name} | {errs} | {r['gluon_tflops']:.0f} / {r['triton_tflops']:.0f} / {r['cudnn_tflops']:.0f} "
+              f"/ {r['fused_tflops']:.0f} "
               f"| {alone[0]} | {alone[1]} |")
 
 

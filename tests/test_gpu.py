@@ -154,6 +154,28 @@ def test_hopper_backward(dtype, config, d, gen, monkeypatch):
 
 
 @lowp
+@pytest.mark.parametrize("config", HOPPER_SHAPES, ids=lambda c: "b{}h{}-{}s{}-c{}-{}".format(*c))
+def test_hopper_backward_fused_dq(dtype, config, gen, monkeypatch):
+    """The EXPERIMENTAL fused dQ (FLASHSDPA_HOPPER_FUSED_DQ: dQ inside the Gluon dK/dV launch,
+    fp32 atomics) within the accuracy rule, and its gradients agree with the Triton kernels'."""
+    _gluon_path("HOPPER_BACKWARD", monkeypatch)
+    monkeypatch.setattr(flash, "HOPPER_FUSED_DQ", True)
+    b, h_q, h_kv, s, causal, layout = config
+    _check(gen, dtype, b, h_q, h_kv, s, s, 128, 128, causal, layout=layout)
+    tensors, view = _tensors(gen, dtype, b, h_q, h_kv, s, s, 128, 128, layout)
+    q, k, v = view(*tensors)
+    opts = flash.ScoreOptions(128 ** -0.5, causal is not None)
+    out, lse = flash.flash_forward(q, k, v, 0.0, False, 0, opts=opts)
+    dout = randn(out.shape, dtype, DEVICE, gen)
+    grads = flash.flash_backward(dout, q, k, v, out, lse, 0.0, False, 0, opts=opts)
+    monkeypatch.setattr(flash, "HOPPER_BACKWARD", False)
+    triton_grads = flash.flash_backward(dout, q, k, v, out, lse, 0.0, False, 0, opts=opts)
+    for ours, theirs in zip(grads[:3], triton_grads[:3]):
+        assert torch.isfinite(ours).all()
+        assert ((ours.float() - theirs.float()).norm() / theirs.float().norm()).item() < 1e-2
+
+
+@lowp
 @pytest.mark.parametrize("bias_shape", ["full", "heads", "2d"])
 @pytest.mark.parametrize("causal", [None, "top_left"])
 def test_hopper_forward_bias(dtype, bias_shape, causal, gen, monkeypatch):

@@ -320,6 +320,12 @@ def hopper_backward_reason(q, k, v, out, dout, grads, mask=None, slopes=None,
 HOPPER_BIAS_BACKWARD = os.environ.get("FLASHSDPA_HOPPER_BIAS_BACKWARD", "0") == "1"
 
 
+# EXPERIMENTAL: dQ inside the Gluon dK/dV launch (fp32 atomics; 5 products instead of 7) compiles
+# for sm_90a but has not run on a GPU yet; FLASHSDPA_HOPPER_FUSED_DQ=1 runs the Gluon backward
+# calls without a bias that way.
+HOPPER_FUSED_DQ = os.environ.get("FLASHSDPA_HOPPER_FUSED_DQ", "0") == "1"
+
+
 def _hopper_backward_bias(mask, q, hopper_forward):
     """The mask, when the Gluon backward takes it as a bias (else None)."""
     return _hopper_bias(mask, q, hopper_forward) if HOPPER_BIAS_BACKWARD else None
@@ -397,11 +403,12 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
     if batch * heads_q * seq_q == 0 or seq_k == 0:  # a zero head dim still runs: dv is defined
         return dq.zero_(), dk.zero_(), dv.zero_(), dmask
     if forward_key is not None:
-        key = ("backward", forward_key, _layout(dout), config, mask_grad, HOPPER_BACKWARD, HOPPER_BIAS_BACKWARD)
+        key = ("backward", forward_key, _layout(dout), config, mask_grad, HOPPER_BACKWARD, HOPPER_BIAS_BACKWARD,
+               HOPPER_FUSED_DQ)
     else:
         key = ("backward", q.device, _tf32(q), _layout(dout), _layout(q), _layout(k), _layout(v), _layout(out),
                _layout(lse), _layout(mask), _layout(slopes), opts.plan_key, config, mask_grad, HOPPER_BACKWARD,
-               HOPPER_BIAS_BACKWARD)
+               HOPPER_BIAS_BACKWARD, HOPPER_FUSED_DQ)
     if grads is not None:  # given gradients have layouts of their own
         key += (_layout(dq), _layout(dk), _layout(dv))
     row_stats, dq_launch, dkdv = _plan(key, lambda: _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask,
@@ -410,7 +417,8 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
     mask_arg, slopes_arg = _mask_arg(q, mask), q if slopes is None else slopes
     seed = opts.seed if seed is None else seed
     dq_launch(q, k, v, out, dout, lse, delta, dq, mask_arg, slopes_arg, q if dmask is None else dmask, seed)
-    dkdv(q, k, v, dout, lse, delta, dk, dv, mask_arg, slopes_arg, seed)  # reads the delta dQ stored
+    # reads the delta dQ stored; dq last, for the fused Gluon dQ (a bound launch ignores values past its own)
+    dkdv(q, k, v, dout, lse, delta, dk, dv, mask_arg, slopes_arg, seed, dq)
     return dq, dk, dv, dmask
 
 
@@ -427,13 +435,14 @@ def _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask, slopes, opt
     if config is None and hopper_backward_reason(q, k, v, out, dout, (dq, dk, dv), mask, slopes, opts) is None:
         from ..kernels import hopper_backward
         has_bias = mask is not None   # the reason above let a mask through only as a bias
-        gluon_dq, gluon_dkdv = hopper_backward.backward_launches(q, k, opts.scale, opts.is_causal, mask, mask_grad)
+        gluon_dq, gluon_dkdv = hopper_backward.backward_launches(q, k, opts.scale, opts.is_causal, mask, mask_grad,
+                                                                 fused_dq=HOPPER_FUSED_DQ and not has_bias)
 
         def dq_launch(q, k, v, out, dout, lse, stats, dq, mask, slopes, dmask, seed):
             gluon_dq(q, k, v, out, dout, lse, stats, dq, mask if has_bias else None, dmask if mask_grad else None)
 
-        def dkdv(q, k, v, dout, lse, stats, dk, dv, mask, *unused):
-            gluon_dkdv(q, k, v, dout, stats, dk, dv, mask if has_bias else None)
+        def dkdv(q, k, v, dout, lse, stats, dk, dv, mask, slopes, seed, dq):
+            gluon_dkdv(q, k, v, dout, stats, dk, dv, mask if has_bias else None, dq)
         return hopper_backward.row_stats, dq_launch, dkdv
     c = cfg.dkdv
     dkdv = launch_dkdv.bind(

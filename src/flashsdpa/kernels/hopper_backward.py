@@ -69,9 +69,10 @@ def _producer(HAS_BIAS: gl.constexpr, desc_q, desc_k, desc_v, desc_do, k_bufs, v
 
 
 @gluon.jit
-def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, sm_scale, LSE2, Delta, desc_dk, desc_dv, k_bufs, v_bufs,
-              q_bufs, do_bufs, kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, S_PAD, H_Q, H_KV, GROUP,
-              CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty):
+def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr, sm_scale, LSE2, Delta, desc_dk,
+              desc_dv, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, S_PAD,
+              H_Q, H_KV, GROUP, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, ds_bufs, ds_ready, ds_free,
+              DQ_ACC):
     SPLIT_N: gl.constexpr = k_bufs.type.shape[3]     # buffers are (stage, 1, 1, rows, D): 4D TMA boxes
     HEAD_DIM: gl.constexpr = k_bufs.type.shape[4]
     BLOCK_M: gl.constexpr = q_bufs.type.shape[3]
@@ -131,12 +132,24 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, sm_scale, LSE2, Delta, 
         ds = p * (dp - delta[None, :])
         ds_op = gl.convert_layout(ds.to(dtype), a_layout, assert_trivial=True)
         dk = warpgroup_mma(ds_op, q_smem, dk, is_async=True)                                   # dK += dS^T Q
+        if FUSED_DQ:  # dS^T to shared memory while the products run: the dQ product needs it as dS
+            mbarrier.wait(ds_free, (it & 1) ^ 1)      # both warpgroups have read the last tile's dS
+            ds_bufs.index(cid).store(ds.to(dtype))
+            fence_async_shared()
+            gl.thread_barrier()                       # every thread's part stored before the one arrive
+            mbarrier.arrive(ds_ready, count=1)
         dv, dk = warpgroup_mma_wait(num_outstanding=0, deps=(dv, dk))
         mbarrier.arrive(q_empty.index(idx), count=1)
         mbarrier.arrive(do_empty.index(idx), count=1)
+        if FUSED_DQ:
+            _add_dq(cid, ds_bufs, ds_ready, ds_free, k_bufs, it, DQ_ACC + (b * H_Q + h).to(gl.int64) * S_PAD * HEAD_DIM,
+                    m0, dtype)
 
-    # epilogue: through this warpgroup's own K and V buffers (no product reads them any more);
-    # rows past N_CTX are clipped by the descriptors
+    # epilogue: through this warpgroup's own K and V buffers (no product reads them any more:
+    # with FUSED_DQ, once the other warpgroup's last dQ product has read this K); rows past
+    # N_CTX are clipped by the descriptors
+    if FUSED_DQ:
+        mbarrier.wait(ds_free, ((GROUP * n_m - 1) & 1))   # no tile at all: parity 1, complete when fresh
     dk = dk * sm_scale
     k_bufs.index(cid).reshape([SPLIT_N, HEAD_DIM]).store(dk.to(dtype))
     v_bufs.index(cid).reshape([SPLIT_N, HEAD_DIM]).store(dv.to(dtype))
@@ -147,11 +160,33 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, sm_scale, LSE2, Delta, 
 
 
 @gluon.jit
+def _add_dq(cid: gl.constexpr, ds_bufs, ds_ready, ds_free, k_bufs, it, dq_acc, m0, dtype: gl.constexpr):
+    """Consumer cid's half of the tile's dQ (its 64 of D's columns) over both warpgroups' keys:
+    dQ[:, cols] = dS K[:, cols], dS read back transposed from the halves both stored, added
+    to the fp32 accumulator dq_acc (this head's (S_PAD, D) rows) with atomics."""
+    SPLIT_N: gl.constexpr = k_bufs.type.shape[3]
+    HEAD_DIM: gl.constexpr = k_bufs.type.shape[4]
+    BLOCK_M: gl.constexpr = ds_bufs.type.shape[2]
+    HALF_D: gl.constexpr = HEAD_DIM // 2
+    q_layout: gl.constexpr = accumulator_layout(HALF_D, dtype)      # dQ part: query rows x D / 2
+    mbarrier.wait(ds_ready, it & 1)                                  # both halves of dS^T stored
+    part = gl.zeros([BLOCK_M, HALF_D], gl.float32, q_layout)
+    for c in gl.static_range(2):                                     # keys of warpgroup c
+        k_cols = k_bufs.index(c).reshape([SPLIT_N, HEAD_DIM]).slice(cid * HALF_D, HALF_D, dim=1)
+        part = warpgroup_mma(ds_bufs.index(c).permute((1, 0)), k_cols, part, is_async=True)
+    part = warpgroup_mma_wait(num_outstanding=0, deps=(part, ))
+    mbarrier.arrive(ds_free, count=1)
+    rows = m0 + gl.arange(0, BLOCK_M, layout=gl.SliceLayout(1, q_layout))
+    cols = cid * HALF_D + gl.arange(0, HALF_D, layout=gl.SliceLayout(0, q_layout))
+    gl.atomic_add(dq_acc + rows[:, None] * HEAD_DIM + cols[None, :], part, sem="relaxed")   # rows < S_PAD
+
+
+@gluon.jit
 def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
                          desc_q, desc_k, desc_v, desc_do, desc_dk, desc_dv,
                          NBUF: gl.constexpr, CAUSAL: gl.constexpr, CONSUMER_REGS: gl.constexpr,
                          PRODUCER_REGS: gl.constexpr, desc_bias=None, BIAS_B=0, BIAS_H=0,
-                         HAS_BIAS: gl.constexpr = False):
+                         HAS_BIAS: gl.constexpr = False, DQ_ACC=None, FUSED_DQ: gl.constexpr = False):
     dtype: gl.constexpr = desc_q.dtype
     k_bufs = gl.allocate_shared_memory(dtype, [2] + desc_k.block_type.shape, desc_k.layout)
     v_bufs = gl.allocate_shared_memory(dtype, [2] + desc_v.block_type.shape, desc_v.layout)
@@ -164,18 +199,31 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
     do_ready, do_empty = stage_barriers(NBUF, 2)
     bias_desc, bias_bufs, bias_ready, bias_empty = _bias_ring(HAS_BIAS, desc_bias, NBUF, desc_q, q_bufs, q_ready,
                                                               q_empty)
+    if FUSED_DQ:  # each warpgroup's dS^T (its keys x the tile's rows), and the pair of barriers
+        ds_shape: gl.constexpr = [desc_k.block_type.shape[2], desc_q.block_type.shape[2]]
+        ds_bufs = gl.allocate_shared_memory(dtype, [2] + ds_shape, gl.NVMMASharedLayout.get_default_for(ds_shape, dtype))
+        ds_ready = gl.allocate_shared_memory(gl.int64, [1], mbarrier.MBarrierLayout())
+        ds_free = gl.allocate_shared_memory(gl.int64, [1], mbarrier.MBarrierLayout())
+        mbarrier.init(ds_ready, count=2)
+        mbarrier.init(ds_free, count=2)
+    else:
+        ds_bufs = q_bufs   # stand-ins, never read without FUSED_DQ
+        ds_ready = kv_ready
+        ds_free = kv_ready
+        DQ_ACC = LSE2
 
-    # HAS_BIAS leads constexpr tuples: that way it reaches the partitions as a constexpr
+    # HAS_BIAS and FUSED_DQ lead constexpr tuples: that way they reach the partitions as constexprs
     cargs = (sm_scale, LSE2, Delta, desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty,
-             do_ready, do_empty, N_CTX, S_PAD, H_Q, H_KV, GROUP, CAUSAL, bias_bufs, bias_ready, bias_empty)
+             do_ready, do_empty, N_CTX, S_PAD, H_Q, H_KV, GROUP, CAUSAL, bias_bufs, bias_ready, bias_empty, ds_bufs,
+             ds_ready, ds_free, DQ_ACC)
     c0: gl.constexpr = 0
     c1: gl.constexpr = 1
     pargs = (desc_q, desc_k, desc_v, desc_do, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty,
              do_ready, do_empty, N_CTX, H_Q, H_KV, GROUP, CAUSAL, bias_desc, bias_bufs, bias_ready, bias_empty,
              BIAS_B, BIAS_H)
     gl.warp_specialize([
-        (_consumer, (c0, HAS_BIAS) + cargs),  # default partition: num_warps (=4) warps = consumer warpgroup 0
-        (_consumer, (c1, HAS_BIAS) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
+        (_consumer, (c0, HAS_BIAS, FUSED_DQ) + cargs),  # default partition: num_warps (=4) warps = consumer warpgroup 0
+        (_consumer, (c1, HAS_BIAS, FUSED_DQ) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
         (_producer, (HAS_BIAS, ) + pargs),    # worker 1: TMA producer, 1 warp
     ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
 
@@ -201,9 +249,9 @@ def _bias_ring(HAS_BIAS: gl.constexpr, desc_bias, NBUF: gl.constexpr, stand_in_d
 
 
 @gluon.jit
-def _dq_producer(HAS_BIAS: gl.constexpr, desc_q, desc_k, desc_v, desc_o, desc_do, q_bufs, o_bufs, do_bufs, k_bufs,
-                 v_bufs, rows_ready, k_ready, k_empty, v_ready, v_empty, N_CTX, H_Q, GROUP, CAUSAL: gl.constexpr,
-                 desc_bias, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H):
+def _dq_producer(HAS_BIAS: gl.constexpr, STATS_ONLY: gl.constexpr, desc_q, desc_k, desc_v, desc_o, desc_do, q_bufs,
+                 o_bufs, do_bufs, k_bufs, v_bufs, rows_ready, k_ready, k_empty, v_ready, v_empty, N_CTX, H_Q, GROUP,
+                 CAUSAL: gl.constexpr, desc_bias, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H):
     SPLIT_M: gl.constexpr = desc_q.block_type.shape[2]
     BLOCK_N: gl.constexpr = desc_k.block_type.shape[2]
     start_m = gl.program_id(0) * 2 * SPLIT_M
@@ -218,6 +266,8 @@ def _dq_producer(HAS_BIAS: gl.constexpr, desc_q, desc_k, desc_v, desc_o, desc_do
         tma.async_copy_global_to_shared(desc_o, [b, h, start_m + c * SPLIT_M, 0], bar, o_bufs.index(c))
         tma.async_copy_global_to_shared(desc_do, [b, h, start_m + c * SPLIT_M, 0], bar, do_bufs.index(c))
     n_tiles = gl.cdiv(key_end(gl.program_id(0), N_CTX, 2 * SPLIT_M, CAUSAL), BLOCK_N)
+    if STATS_ONLY:
+        n_tiles = 0
     for j in range(n_tiles):
         fill_stage(desc_k, k_bufs, k_ready, k_empty, j, [b, h_kv, j * BLOCK_N, 0])
         fill_stage(desc_v, v_bufs, v_ready, v_empty, j, [b, h_kv, j * BLOCK_N, 0])
@@ -227,8 +277,8 @@ def _dq_producer(HAS_BIAS: gl.constexpr, desc_q, desc_k, desc_v, desc_o, desc_do
 
 
 @gluon.jit
-def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.constexpr, sm_scale, LSE, LSE2, Delta,
-                 desc_dq, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs, rows_ready, k_ready, k_empty, v_ready, v_empty,
+def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.constexpr, STATS_ONLY: gl.constexpr,
+                 sm_scale, LSE, LSE2, Delta, desc_dq, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs, rows_ready, k_ready, k_empty, v_ready, v_empty,
                  N_CTX, S_PAD, H_Q, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, DBias):
     SPLIT_M: gl.constexpr = q_bufs.type.shape[3]
     HEAD_DIM: gl.constexpr = q_bufs.type.shape[4]
@@ -253,6 +303,8 @@ def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.conste
     stats_base = off_hz.to(gl.int64) * S_PAD
     gl.store(LSE2 + stats_base + rows, lse)   # for the dK/dV launch (rows past N_CTX: +inf, so P = 0)
     n_tiles = gl.cdiv(key_end(gl.program_id(0), N_CTX, 2 * SPLIT_M, CAUSAL), BLOCK_N)
+    if STATS_ONLY:   # the fused dK/dV launch adds dQ itself: only delta and lse for it
+        n_tiles = 0
 
     q_smem = q_bufs.index(cid).reshape([SPLIT_M, HEAD_DIM])
     do_smem = do_bufs.index(cid).reshape([SPLIT_M, HEAD_DIM])
@@ -307,20 +359,20 @@ def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.conste
         dq = warpgroup_mma_wait(num_outstanding=0, deps=(dq, ))
         mbarrier.arrive(k_empty.index(idx), count=1)
 
-    # epilogue through this warpgroup's own Q buffer (no product reads it any more); rows past
-    # N_CTX are clipped by the descriptor
-    dq = dq * sm_scale
-    q_bufs.index(cid).reshape([SPLIT_M, HEAD_DIM]).store(dq.to(dtype))
-    fence_async_shared()
-    tma.async_copy_shared_to_global(desc_dq, [off_hz // H_Q, off_hz % H_Q, row0, 0], q_bufs.index(cid))
-    tma.store_wait(pendings=0)
+    if not STATS_ONLY:  # epilogue through this warpgroup's own Q buffer (no product reads it any more);
+        dq = dq * sm_scale  # rows past N_CTX are clipped by the descriptor
+        q_bufs.index(cid).reshape([SPLIT_M, HEAD_DIM]).store(dq.to(dtype))
+        fence_async_shared()
+        tma.async_copy_shared_to_global(desc_dq, [off_hz // H_Q, off_hz % H_Q, row0, 0], q_bufs.index(cid))
+        tma.store_wait(pendings=0)
 
 
 @gluon.jit
 def attn_bwd_dq_hopper(sm_scale, LSE, LSE2, Delta, N_CTX, S_PAD, H_Q, GROUP, desc_q, desc_k, desc_v, desc_o, desc_do,
                        desc_dq, NBUF: gl.constexpr, CAUSAL: gl.constexpr, CONSUMER_REGS: gl.constexpr,
                        PRODUCER_REGS: gl.constexpr, desc_bias=None, BIAS_B=0, BIAS_H=0, DBias=None,
-                       HAS_BIAS: gl.constexpr = False, MASK_GRAD: gl.constexpr = False):
+                       HAS_BIAS: gl.constexpr = False, MASK_GRAD: gl.constexpr = False,
+                       STATS_ONLY: gl.constexpr = False):
     dtype: gl.constexpr = desc_q.dtype
     q_bufs = gl.allocate_shared_memory(dtype, [2] + desc_q.block_type.shape, desc_q.layout)
     o_bufs = gl.allocate_shared_memory(dtype, [2] + desc_o.block_type.shape, desc_o.layout)
@@ -343,9 +395,9 @@ def attn_bwd_dq_hopper(sm_scale, LSE, LSE2, Delta, N_CTX, S_PAD, H_Q, GROUP, des
              k_empty, v_ready, v_empty, N_CTX, H_Q, GROUP, CAUSAL, bias_desc, bias_bufs, bias_ready, bias_empty,
              BIAS_B, BIAS_H)
     gl.warp_specialize([
-        (_dq_consumer, (c0, HAS_BIAS, MASK_GRAD) + cargs),  # default partition: consumer warpgroup 0
-        (_dq_consumer, (c1, HAS_BIAS, MASK_GRAD) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
-        (_dq_producer, (HAS_BIAS, ) + pargs),               # worker 1: TMA producer, 1 warp
+        (_dq_consumer, (c0, HAS_BIAS, MASK_GRAD, STATS_ONLY) + cargs),  # default partition: consumer warpgroup 0
+        (_dq_consumer, (c1, HAS_BIAS, MASK_GRAD, STATS_ONLY) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
+        (_dq_producer, (HAS_BIAS, STATS_ONLY) + pargs),                 # worker 1: TMA producer, 1 warp
     ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
 
 
@@ -404,19 +456,22 @@ def row_stats(lse: torch.Tensor) -> torch.Tensor:
 _DQ, _DKDV = FastLauncher(attn_bwd_dq_hopper), FastLauncher(attn_bwd_dkdv_hopper)
 
 
-def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad: bool = False, NBUF: int = 2,
-                      block_n: int = KEYS_PER_STAGE, block_m: int = BLOCK_M, consumer_regs: int = 240,
+def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad: bool = False, fused_dq: bool = False,
+                      NBUF: int = 2, block_n: int = KEYS_PER_STAGE, block_m: int = BLOCK_M, consumer_regs: int = 240,
                       producer_regs: int = 24):
     """The two launches bound to this call's shapes, strides and options, for the calls that
     share them (backends/flash.py keys them), to run in this order:
       dq_launch(q, k, v, out, dout, lse, stats, dq, bias, dbias) writes dq (B, H_q, S, 128), stats
         (row_stats) from lse (B, H_q, S) fp32 natural log, contiguous, and with mask_grad dbias
         (B, H_q, S, S) dense, the bias's gradient before its broadcast dims are summed;
-      dkdv_launch(q, k, v, dout, stats, dk, dv, bias) writes dk, dv (B, H_kv, S, 128);
+      dkdv_launch(q, k, v, dout, stats, dk, dv, bias, dq) writes dk, dv (B, H_kv, S, 128);
     q, k, v, out, dout and the gradients as unsupported_reason accepts them, bias (a float
     attn_mask as hopper_forward.bias_reason accepts it) or None. block_n: keys a stage of dQ;
-    block_m: query rows a stage of dK/dV."""
-    batch, heads_q, seq, _ = q.shape
+    block_m: query rows a stage of dK/dV.
+    EXPERIMENTAL fused_dq (no bias): dq_launch only writes stats; dkdv_launch also computes dQ,
+    adding it to an fp32 accumulator with atomics (5 products instead of 7), then writes dq."""
+    assert not fused_dq or bias is None, "the fused dQ runs no bias"
+    batch, heads_q, seq, d = q.shape
     heads_kv = k.shape[1]
     s_pad = triton.cdiv(seq, 128) * 128   # row_stats' row length
     flags = (NBUF, causal, consumer_regs, producer_regs)
@@ -425,21 +480,27 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                         ("LSE", "LSE2", "Delta", "desc_q", "desc_k", "desc_v", "desc_o", "desc_do", "desc_dq",
                          "desc_bias", "DBias"),
                         sm_scale, None, None, None, seq, s_pad, heads_q, heads_q // heads_kv, *([None] * 6), *flags,
-                        None, bias_b, bias_h, None, bias is not None, mask_grad, num_warps=4)
+                        None, bias_b, bias_h, None, bias is not None, mask_grad, fused_dq, num_warps=4)
     dkdv_bound = _DKDV.bind((triton.cdiv(seq, 2 * SPLIT_N), batch * heads_kv),
                             ("LSE2", "Delta", "desc_q", "desc_k", "desc_v", "desc_do", "desc_dk", "desc_dv",
-                             "desc_bias"),
+                             "desc_bias", "DQ_ACC"),
                             sm_scale, None, None, seq, s_pad, heads_q, heads_kv, heads_q // heads_kv, *([None] * 6),
-                            *flags, None, bias_b, bias_h, bias is not None, num_warps=4)
+                            *flags, None, bias_b, bias_h, bias is not None, None, fused_dq, num_warps=4)
 
     def dq_launch(q, k, v, out, dout, lse, stats, dq, bias=None, dbias=None):
-        dq_bound(lse, stats[1], stats[0], descriptor(q, SPLIT_M), descriptor(k, block_n), descriptor(v, block_n),
-                 descriptor(out, SPLIT_M), descriptor(dout, SPLIT_M), descriptor(dq, SPLIT_M),
+        rows = descriptor(q, SPLIT_M)
+        keys = (descriptor(k, block_n), descriptor(v, block_n)) if not fused_dq else (rows, rows)  # unread: stand-ins
+        dq_bound(lse, stats[1], stats[0], rows, *keys, descriptor(out, SPLIT_M), descriptor(dout, SPLIT_M),
+                 rows if fused_dq else descriptor(dq, SPLIT_M),
                  None if bias is None else bias_descriptor(bias, SPLIT_M, block_n)[0],
                  lse if dbias is None else dbias)   # lse: a pointer the kernel never writes without mask_grad
 
-    def dkdv_launch(q, k, v, dout, stats, dk, dv, bias=None):
+    def dkdv_launch(q, k, v, dout, stats, dk, dv, bias=None, dq=None):
+        dq_acc = torch.zeros((batch * heads_q, s_pad, d), device=q.device, dtype=torch.float32) if fused_dq else None
         dkdv_bound(stats[1], stats[0], descriptor(q, block_m), descriptor(k, SPLIT_N), descriptor(v, SPLIT_N),
                    descriptor(dout, block_m), descriptor(dk, SPLIT_N), descriptor(dv, SPLIT_N),
-                   None if bias is None else bias_descriptor(bias, block_m, SPLIT_N)[0])
+                   None if bias is None else bias_descriptor(bias, block_m, SPLIT_N)[0],
+                   dq_acc)
+        if fused_dq:
+            dq.copy_(dq_acc.view(batch, heads_q, s_pad, d)[:, :, :seq].mul_(sm_scale))
     return dq_launch, dkdv_launch

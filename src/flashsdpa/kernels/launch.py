@@ -53,7 +53,7 @@ class BoundLaunch:
             self.slots = [(launcher.names.index(name), i) for i, name in enumerate(per_call)]
             self.kwargs = {name: value for name, value in kwargs.items() if name not in launcher.names}
 
-    def __call__(self, *values):
+    def __call__(self, *values):   # values past those per_call names are ignored
         launcher = self.launcher
         if self.compiled is None or not FAST or _hooks_installed():
             kwargs = dict(zip(launcher.names, self.values), **self.kwargs) if launcher.usable else dict(self.kwargs)
