@@ -175,6 +175,28 @@ def test_hopper_backward_fused_dq(dtype, config, gen, monkeypatch):
         assert ((ours.float() - theirs.float()).norm() / theirs.float().norm()).item() < 1e-2
 
 
+def test_hopper_fused_dq_yields_to_deterministic_mode(gen, monkeypatch):
+    """Under torch.use_deterministic_algorithms(True) the backward does not add with atomics:
+    two runs are equal bit for bit, and equal to the two-launch Gluon backward's."""
+    _gluon_path("HOPPER_BACKWARD", monkeypatch)
+    monkeypatch.setattr(flash, "HOPPER_FUSED_DQ", True)
+    q, k, v, dout = (randn((1, 8, 2048, 128), torch.bfloat16, DEVICE, gen) for _ in range(4))
+    opts = flash.ScoreOptions(128 ** -0.5, True)
+    out, lse = flash.flash_forward(q, k, v, 0.0, False, 0, opts=opts)
+
+    def backward():
+        return flash.flash_backward(dout, q, k, v, out, lse, 0.0, False, 0, opts=opts)[:3]
+    torch.use_deterministic_algorithms(True)
+    try:
+        first, second = backward(), backward()
+    finally:
+        torch.use_deterministic_algorithms(False)
+    monkeypatch.setattr(flash, "HOPPER_FUSED_DQ", False)
+    two_launch = backward()
+    for a, b, c in zip(first, second, two_launch):
+        assert torch.equal(a, b) and torch.equal(a, c)
+
+
 @lowp
 @pytest.mark.parametrize("bias_shape", ["full", "heads", "2d"])
 @pytest.mark.parametrize("causal", [None, "top_left"])

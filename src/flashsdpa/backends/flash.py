@@ -322,8 +322,13 @@ HOPPER_BIAS_BACKWARD = os.environ.get("FLASHSDPA_HOPPER_BIAS_BACKWARD", "0") == 
 
 # EXPERIMENTAL: dQ inside the Gluon dK/dV launch (fp32 atomics; 5 products instead of 7) compiles
 # for sm_90a but has not run on a GPU yet; FLASHSDPA_HOPPER_FUSED_DQ=1 runs the Gluon backward
-# calls without a bias that way.
+# calls without a bias that way, unless torch.use_deterministic_algorithms(True) asks for
+# results that do not depend on the order of atomic adds.
 HOPPER_FUSED_DQ = os.environ.get("FLASHSDPA_HOPPER_FUSED_DQ", "0") == "1"
+
+
+def _fused_dq() -> bool:
+    return HOPPER_FUSED_DQ and not torch.are_deterministic_algorithms_enabled()
 
 
 def _hopper_backward_bias(mask, q, hopper_forward):
@@ -404,11 +409,11 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
         return dq.zero_(), dk.zero_(), dv.zero_(), dmask
     if forward_key is not None:
         key = ("backward", forward_key, _layout(dout), config, mask_grad, HOPPER_BACKWARD, HOPPER_BIAS_BACKWARD,
-               HOPPER_FUSED_DQ)
+               _fused_dq())
     else:
         key = ("backward", q.device, _tf32(q), _layout(dout), _layout(q), _layout(k), _layout(v), _layout(out),
                _layout(lse), _layout(mask), _layout(slopes), opts.plan_key, config, mask_grad, HOPPER_BACKWARD,
-               HOPPER_BIAS_BACKWARD, HOPPER_FUSED_DQ)
+               HOPPER_BIAS_BACKWARD, _fused_dq())
     if grads is not None:  # given gradients have layouts of their own
         key += (_layout(dq), _layout(dk), _layout(dv))
     row_stats, dq_launch, dkdv = _plan(key, lambda: _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask,
@@ -436,7 +441,7 @@ def _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask, slopes, opt
         from ..kernels import hopper_backward
         has_bias = mask is not None   # the reason above let a mask through only as a bias
         gluon_dq, gluon_dkdv = hopper_backward.backward_launches(q, k, opts.scale, opts.is_causal, mask, mask_grad,
-                                                                 fused_dq=HOPPER_FUSED_DQ and not has_bias)
+                                                                 fused_dq=_fused_dq() and not has_bias)
 
         def dq_launch(q, k, v, out, dout, lse, stats, dq, mask, slopes, dmask, seed):
             gluon_dq(q, k, v, out, dout, lse, stats, dq, mask if has_bias else None, dmask if mask_grad else None)
