@@ -19,6 +19,12 @@ Runs by default on sm_90 (FLASHSDPA_HOPPER_BACKWARD=0 turns it off) for 16-bit i
 GQA are fine), TMA-addressable q, k, v, out, dout and gradients. H200, bf16, 16k tokens: 378-440
 TFLOP/s full and 291-414 causal at S = 1024..16384, against the Triton kernels' 360-411 and
 242-359 (benchmarks/results/2026-11-28-h200-gluon-backward).
+
+EXPERIMENTAL, compiled for sm_90a but not yet run on a GPU (benchmarks/NOTES.md v0.8b), each
+off unless asked for: HAS_BIAS (a float attn_mask streamed by TMA in both launches; MASK_GRAD:
+the dQ launch stores dS as its gradient), FUSED_DQ (dQ inside the dK/dV launch, added to an fp32
+accumulator with atomics after a STATS_ONLY dQ launch: 5 products instead of 7), and head dim
+64 (HEAD_DIMS).
 """
 import torch
 import triton
