@@ -113,6 +113,8 @@ def run_case(case) -> dict:
 def compile_only():
     """Compile both kernels for sm_90a with Triton's own ptxas (no GPU) per variant and report
     shared memory, spills, and instructions a warp per stage of the consumer loop."""
+    import inspect
+
     import triton
     from triton.backends.compiler import GPUTarget
     from triton.experimental.gluon import language as gl
@@ -122,35 +124,55 @@ def compile_only():
     from flashsdpa.kernels import hopper_backward as hb
     from sass_fingerprint import cubin_sass
 
-    def desc(rows):  # the JIT's spelling of a Gluon tensor descriptor's type
-        block = [1, 1, rows, d]
+    def desc(rows, cols):  # the JIT's spelling of a Gluon tensor descriptor's type
+        block = [1, 1, rows, cols]
         return f"tensordesc<bf16{block},{gl.NVMMASharedLayout.get_default_for(block, gl.bfloat16)!r}>"
-    flags = {"NBUF": "constexpr", "CAUSAL": "constexpr", "CONSUMER_REGS": "constexpr", "PRODUCER_REGS": "constexpr"}
-    for d, name, kernel, variants in [(d, *kernel) for d in (128, 64) for kernel in (
-            ("dq", hb.attn_bwd_dq_hopper, VARIANTS["dq"]), ("dkdv", hb.attn_bwd_dkdv_hopper, VARIANTS["dkdv"]))]:
-        for streamed, stages in variants:
-            if name == "dq":
-                own, tiles = desc(hb.SPLIT_M), desc(streamed)
-                signature = dict(sm_scale="fp32", LSE="*fp32", LSE2="*fp32", Delta="*fp32", N_CTX="i32", S_PAD="i32",
-                                 H_Q="i32", GROUP="i32", desc_q=own, desc_k=tiles, desc_v=tiles, desc_o=own,
-                                 desc_do=own, desc_dq=own, **flags)
-            else:
-                own, tiles = desc(hb.SPLIT_N), desc(streamed)
-                signature = dict(sm_scale="fp32", LSE2="*fp32", Delta="*fp32", N_CTX="i32", S_PAD="i32", H_Q="i32",
-                                 H_KV="i32", GROUP="i32", desc_q=tiles, desc_k=own, desc_v=own,
-                                 desc_do=tiles, desc_dk=own, desc_dv=own, **flags)
-            # what the JIT knows at run time: fresh buffers and S_PAD are 16-aligned; N_CTX is any
-            # length (a ragged one, the case that spilled before row_stats)
-            attrs = {(kernel.arg_names.index(arg), ): [["tt.divisibility", 16]]
-                     for arg in ("LSE", "LSE2", "Delta", "S_PAD") if arg in signature}
-            for causal in (False, True):
-                constants = {"NBUF": stages, "CAUSAL": causal, "CONSUMER_REGS": 240, "PRODUCER_REGS": 24}
-                compiled = triton.compile(GluonASTSource(kernel, signature, constants, attrs),
-                                          target=GPUTarget("cuda", 90, 32), options={"num_warps": 4})
-                loop = sass_loops.consumer_loop(cubin_sass(compiled.asm["cubin"]))
-                print(f"D={d} {name:4s} {streamed:3d} {'keys' if name == 'dq' else 'query rows'}/stage x {stages} stages "
-                      f"causal={causal!s:5}: shared memory {compiled.metadata.shared} B (232448 allowed); {loop}",
-                      flush=True)
+
+    def report(label, kernel, types, constants):
+        """Compile with `types` for the runtime arguments (the rest constexpr: `constants` or their
+        defaults) as the JIT would see a call: fresh buffers and S_PAD 16-aligned, N_CTX any
+        length (a ragged one, the case that spilled before row_stats)."""
+        names = kernel.arg_names
+        types = {name: kind for name, kind in types.items() if name in names}
+        signature = {name: types.get(name, "constexpr") for name in names}
+        defaults = {name: param.default for name, param in inspect.signature(kernel.fn).parameters.items()}
+        constants = {name: constants.get(name, defaults[name]) for name in names if name not in types}
+        attrs = {(names.index(arg), ): [["tt.divisibility", 16]]
+                 for arg in ("LSE", "LSE2", "Delta", "S_PAD", "DBias", "DQ_ACC") if arg in types}
+        compiled = triton.compile(GluonASTSource(kernel, signature, constants, attrs), target=GPUTarget("cuda", 90, 32),
+                                  options={"num_warps": 4})
+        sass = cubin_sass(compiled.asm["cubin"])
+        print(f"{label}: shared memory {compiled.metadata.shared} B (232448 allowed); {sass_loops.consumer_loop(sass)}; "
+              f"REDG {sum('REDG' in line for line in sass.splitlines())}", flush=True)
+
+    scalars = dict(sm_scale="fp32", LSE="*fp32", LSE2="*fp32", Delta="*fp32", N_CTX="i32", S_PAD="i32", H_Q="i32",
+                   H_KV="i32", GROUP="i32")
+    for d in (128, 64):
+        for name, kernel in (("dq", hb.attn_bwd_dq_hopper), ("dkdv", hb.attn_bwd_dkdv_hopper)):
+            for streamed, stages in VARIANTS[name]:
+                own, tiles = (desc(hb.SPLIT_M, d), desc(streamed, d)) if name == "dq" else (desc(hb.SPLIT_N, d),
+                                                                                           desc(streamed, d))
+                types = dict(scalars, desc_q=own, desc_k=tiles, desc_v=tiles, desc_o=own, desc_do=own, desc_dq=own,
+                             DBias="*fp32") if name == "dq" else \
+                    dict(scalars, desc_q=tiles, desc_k=own, desc_v=own, desc_do=tiles, desc_dk=own, desc_dv=own)
+                for causal in (False, True):
+                    report(f"D={d} {name:4s} {streamed:3d} {'keys' if name == 'dq' else 'query rows'}/stage x {stages} "
+                           f"stages causal={causal!s:5}", kernel, types,
+                           {"NBUF": stages, "CAUSAL": causal, "CONSUMER_REGS": 240, "PRODUCER_REGS": 24})
+    # the experimental paths at the shipped tiles, D = 128
+    rows = desc(64, 128)
+    base = dict(scalars, **{f"desc_{t}": rows for t in ("q", "k", "v", "o", "do", "dq", "dk", "dv")})
+    flags = {"NBUF": 2, "CONSUMER_REGS": 240, "PRODUCER_REGS": 24}
+    for causal in (False, True):
+        with_bias = dict(base, desc_bias=desc(64, 64), BIAS_B="i32", BIAS_H="i32", DBias="*bf16")
+        report(f"bias + its gradient, dq   causal={causal!s:5}", hb.attn_bwd_dq_hopper, with_bias,
+               dict(flags, CAUSAL=causal, HAS_BIAS=True, MASK_GRAD=True))
+        report(f"bias, dkdv                causal={causal!s:5}", hb.attn_bwd_dkdv_hopper, with_bias,
+               dict(flags, CAUSAL=causal, HAS_BIAS=True))
+        report(f"fused dQ, dkdv            causal={causal!s:5}", hb.attn_bwd_dkdv_hopper, dict(base, DQ_ACC="*fp32"),
+               dict(flags, CAUSAL=causal, FUSED_DQ=True))
+        report(f"fused dQ's stats-only dq  causal={causal!s:5}", hb.attn_bwd_dq_hopper, dict(base, DBias="*fp32"),
+               dict(flags, CAUSAL=causal, STATS_ONLY=True))
 
 
 def main():

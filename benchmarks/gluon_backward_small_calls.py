@@ -41,7 +41,8 @@ def main():
             def backward():
                 return flash.flash_backward(dout, q, k, v, out, lse, scale, causal, 0, opts=opts)
             ms = triton.testing.do_bench(backward, return_mode="median")
-            row += f" {'gluon' if gluon else 'triton'} {flops / ms * 1e-9:.0f} TFLOP/s ({ms:.3f} ms; host {host_ms(backward):.3f})"
+            name = "gluon" if gluon else "triton"
+            row += f" {name} {flops / ms * 1e-9:.0f} TFLOP/s ({ms:.3f} ms; host {host_ms(backward):.3f})"
         dq, dk, dv = (torch.empty_like(t) for t in (q, k, v))
         stats = hopper_backward.row_stats(lse)
         dq_launch, dkdv_launch = hopper_backward.backward_launches(q, k, scale, causal)

@@ -43,6 +43,8 @@ def consumer_loop(sass_text: str) -> str:
     # it: the main loop is the one with the fewest instructions per wgmma (the first of equals)
     found = [(len(body) / wgmma(body), start, body) for start, _, body in loops(sass_text)
              if wgmma(body) and not any(op.startswith("UTMALDG") for op in body)]
+    if not found:
+        return "no consumer loop (no loop with a wgmma)"
     body = min(found, key=lambda item: item[:2])[2]
     ops = collections.Counter(op.split(".")[0] for op in body)
     return (f"consumer loop {len(body)} instructions a warp, spill stores/loads {ops['STL']}/{ops['LDL']}, "

@@ -207,7 +207,8 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
                                                               q_empty)
     if FUSED_DQ:  # each warpgroup's dS^T (its keys x the tile's rows), and the pair of barriers
         ds_shape: gl.constexpr = [desc_k.block_type.shape[2], desc_q.block_type.shape[2]]
-        ds_bufs = gl.allocate_shared_memory(dtype, [2] + ds_shape, gl.NVMMASharedLayout.get_default_for(ds_shape, dtype))
+        ds_layout: gl.constexpr = gl.NVMMASharedLayout.get_default_for(ds_shape, dtype)
+        ds_bufs = gl.allocate_shared_memory(dtype, [2] + ds_shape, ds_layout)
         ds_ready = gl.allocate_shared_memory(gl.int64, [1], mbarrier.MBarrierLayout())
         ds_free = gl.allocate_shared_memory(gl.int64, [1], mbarrier.MBarrierLayout())
         mbarrier.init(ds_ready, count=2)
@@ -284,8 +285,9 @@ def _dq_producer(HAS_BIAS: gl.constexpr, STATS_ONLY: gl.constexpr, desc_q, desc_
 
 @gluon.jit
 def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.constexpr, STATS_ONLY: gl.constexpr,
-                 sm_scale, LSE, LSE2, Delta, desc_dq, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs, rows_ready, k_ready, k_empty, v_ready, v_empty,
-                 N_CTX, S_PAD, H_Q, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, DBias):
+                 sm_scale, LSE, LSE2, Delta, desc_dq, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs, rows_ready, k_ready,
+                 k_empty, v_ready, v_empty, N_CTX, S_PAD, H_Q, CAUSAL: gl.constexpr, bias_bufs, bias_ready,
+                 bias_empty, DBias):
     SPLIT_M: gl.constexpr = q_bufs.type.shape[3]
     HEAD_DIM: gl.constexpr = q_bufs.type.shape[4]
     BLOCK_N: gl.constexpr = k_bufs.type.shape[3]
