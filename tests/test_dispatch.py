@@ -393,3 +393,28 @@ def test_hopper_forward_reason_off_gpu():
     from flashsdpa.backends import flash
     q = torch.empty(1, 2, 2048, 128, dtype=torch.bfloat16)
     assert "CUDA" in flash.hopper_forward_reason(q, q, q, q)
+
+
+def test_feature_tiles_keep_head_dim_256_spill_free():
+    """A mask or dropout shrinks the forward's tiles; above head dim 128 to 64x32 with 4 warps
+    (64x64 spills at D = 256), whatever the unmasked table entry is."""
+    from flashsdpa.kernels import configs
+    wide = configs.forward_config((9, 0), 2, 256, 256)
+    assert (wide.block_m, wide.block_n, wide.num_warps) == (128, 64, 8)
+    for mask_2d, dropout in ((True, False), (False, True), (True, True)):
+        cfg = configs.for_mask_tiles(wide, mask_2d, dropout, head_dim=256)
+        assert (cfg.block_m, cfg.block_n, cfg.num_warps, cfg.num_stages) == (64, 32, 4, 2)
+    narrow = configs.for_mask_tiles(configs.forward_config((9, 0), 2, 128, 128, seq_k=8192), True, False)
+    assert (narrow.block_m, narrow.block_n) == (64, 64) and narrow.num_stages <= 2
+
+
+def test_fused_dq_yields_to_deterministic_mode_in_the_plan():
+    from flashsdpa.backends import flash
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(flash, "HOPPER_FUSED_DQ", True)
+        assert flash._fused_dq()
+        torch.use_deterministic_algorithms(True)
+        try:
+            assert not flash._fused_dq()
+        finally:
+            torch.use_deterministic_algorithms(False)
