@@ -458,7 +458,12 @@ def row_stats(lse: torch.Tensor) -> torch.Tensor:
     dK/dV load them unmasked and aligned: with a ragged S its loop otherwise spills (sm_90a:
     511 instructions a warp per tile and 1/8 spill stores/loads, against 440 and none)."""
     batch, heads_q, seq = lse.shape
-    return torch.empty((2, batch * heads_q, triton.cdiv(seq, 128) * 128), device=lse.device, dtype=torch.float32)
+    return torch.empty((2, batch * heads_q, _padded_rows(seq)), device=lse.device, dtype=torch.float32)
+
+
+def _padded_rows(seq: int) -> int:
+    """row_stats' row length: S rounded up to 128, the dQ launch's rows a program."""
+    return triton.cdiv(seq, 2 * SPLIT_M) * 2 * SPLIT_M
 
 
 _DQ, _DKDV = FastLauncher(attn_bwd_dq_hopper), FastLauncher(attn_bwd_dkdv_hopper)
@@ -481,7 +486,7 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
     assert not fused_dq or bias is None, "the fused dQ runs no bias"
     batch, heads_q, seq, d = q.shape
     heads_kv = k.shape[1]
-    s_pad = triton.cdiv(seq, 128) * 128   # row_stats' row length
+    s_pad = _padded_rows(seq)
     flags = (NBUF, causal, consumer_regs, producer_regs)
     bias_b, bias_h = bias_descriptor(bias, SPLIT_M, block_n)[1:] if bias is not None else (0, 0)
     dq_bound = _DQ.bind((triton.cdiv(seq, 2 * SPLIT_M), batch * heads_q),

@@ -318,11 +318,3 @@ def forward_launch(q, k, sm_scale: float, causal: bool, bias=None, NBUF: int = 2
         bound(lse, descriptor(q, SPLIT_M), descriptor(k, BLOCK_N), descriptor(v, BLOCK_N), descriptor(out, SPLIT_M),
               None if bias is None else bias_descriptor(bias, SPLIT_M, BLOCK_N)[0])
     return launch
-
-
-def attention_forward(q, k, v, out, lse, sm_scale: float, causal: bool, NBUF: int = 2, consumer_regs: int = 240,
-                      producer_regs: int = 24, bias=None):
-    """One call of forward_launch's launch (binding it costs host time: repeated calls should
-    keep the launch)."""
-    forward_launch(q, k, sm_scale, causal, bias, NBUF, consumer_regs, producer_regs)(q, k, v, out, lse, bias)
-    return out, lse
