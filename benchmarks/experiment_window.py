@@ -2,6 +2,7 @@
 score of the window against full causal attention (the default configs), over tile configs.
 
     PYTHONPATH=src python3 benchmarks/experiment_window.py
+    PYTHONPATH=src python3 benchmarks/experiment_window.py --gluon   # Gluon vs Triton, per window size
 
 The bar (issue 3): at most 1.15x the time per kept score of full causal attention.
 """
@@ -65,5 +66,35 @@ def main():
         print(f"| {name} | {f:.2f} | {b:.2f} |")
 
 
+def gluon_vs_triton():
+    """Windows (w, 0), causal, in the Gluon kernels and in the Triton ones: forward and backward
+    time per kept score against the default full causal call's, and TFLOP/s of the kept scores."""
+    q, k, v, dout = (torch.randn(1, H, S, D, device="cuda", dtype=torch.bfloat16) for _ in range(4))
+    scale = D ** -0.5
+
+    def times(opts):
+        out, lse = flash.flash_forward(q, k, v, scale, True, 0, opts=opts)
+        fwd = triton.testing.do_bench(lambda: flash.flash_forward(q, k, v, scale, True, 0, opts=opts),
+                                      return_mode="median")
+        bwd = triton.testing.do_bench(lambda: flash.flash_backward(dout, q, k, v, out, lse, scale, True, 0, opts=opts),
+                                      return_mode="median")
+        return fwd, bwd
+    full_f, full_b = times(flash.ScoreOptions(scale, True))
+    per_full = kept_scores(-1)
+    print("| window | kernels | fwd ms | bwd ms | fwd TFLOP/s | bwd TFLOP/s | fwd / bwd time per score ÷ full causal |")
+    print("|---|---|---|---|---|---|---|")
+    for left in (128, 256, 512, 1024, 4096):
+        opts = flash.ScoreOptions(scale, True, window=(left, 0))
+        for gluon in (True, False):
+            flash.HOPPER_FORWARD = flash.HOPPER_BACKWARD = gluon
+            f, b = times(opts)
+            kept = kept_scores(left)
+            tf = 4 * H * D * kept / f / 1e9
+            print(f"| ({left}, 0) | {'Gluon' if gluon else 'Triton'} | {f:.3f} | {b:.3f} | {tf:.0f} | {2.5 * tf * f / b:.0f} "
+                  f"| {f / kept / (full_f / per_full):.2f} / {b / kept / (full_b / per_full):.2f} |", flush=True)
+        flash.HOPPER_FORWARD = flash.HOPPER_BACKWARD = True
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+    gluon_vs_triton() if "--gluon" in sys.argv else main()

@@ -4,10 +4,14 @@ fingerprints mean the GPU runs identical machine code (line info is not part of 
 
     PYTHONPATH=src python3 benchmarks/sass_fingerprint.py > before.txt   # ... edit ...
     PYTHONPATH=src python3 benchmarks/sass_fingerprint.py | diff before.txt -
+
+`--gluon`: the same for the Gluon kernels for Hopper (forward, dQ, dK/dV; D = 128; full,
+causal and with a bias), as the JIT would specialise a call.
 """
 import hashlib
 import os
 import subprocess
+import sys
 import tempfile
 
 import triton
@@ -50,7 +54,62 @@ def fingerprint(kernel, constexprs: dict, num_warps: int, num_stages: int) -> st
     return f"{hashlib.sha1(body.encode()).hexdigest()[:12]} ({len(body.splitlines())} lines)"
 
 
+def gluon_fingerprints(cases=None):
+    """{case: fingerprint} of the Gluon kernels, compiled as a call with fresh buffers would be
+    (every pointer, S_PAD and the descriptors 16-aligned; N_CTX any length)."""
+    import inspect
+
+    from triton.experimental.gluon import language as gl
+    from triton.experimental.gluon._runtime import GluonASTSource
+
+    from flashsdpa.kernels import hopper_backward as hb, hopper_forward as hf
+
+    def desc(rows, cols):  # the JIT's spelling of a Gluon tensor descriptor's type
+        block = [1, 1, rows, cols]
+        return f"tensordesc<bf16{block},{gl.NVMMASharedLayout.get_default_for(block, gl.bfloat16)!r}>"
+
+    def compiled_sass(kernel, types, constants):
+        names = kernel.arg_names
+        types = {name: kind for name, kind in types.items() if name in names}
+        defaults = {name: param.default for name, param in inspect.signature(kernel.fn).parameters.items()}
+        signature = {name: types.get(name, "constexpr") for name in names}
+        constants = {name: constants.get(name, defaults[name]) for name in names if name not in types}
+        attrs = {(names.index(arg), ): [["tt.divisibility", 16]]
+                 for arg in ("M_ptr", "LSE", "LSE2", "Delta", "S_PAD", "DBias", "DQ_ACC") if arg in types}
+        compiled = triton.compile(GluonASTSource(kernel, signature, constants, attrs),
+                                  target=GPUTarget("cuda", 90, 32), options={"num_warps": 4})
+        return cubin_sass(compiled.asm["cubin"])
+
+    rows = desc(64, 128)
+    scalars = dict(sm_scale="fp32", M_ptr="*fp32", LSE="*fp32", LSE2="*fp32", Delta="*fp32", N_CTX="i32",
+                   S_PAD="i32", H_Q="i32", H_KV="i32", GROUP="i32", LEFT="i32", RIGHT="i32",
+                   **{f"desc_{t}": rows for t in ("q", "o", "do", "dq", "dk", "dv")})
+    flags = {"NBUF": 2, "CONSUMER_REGS": 240, "PRODUCER_REGS": 24}
+    kernels = {"forward": (hf.attn_fwd_hopper, dict(desc_k=desc(128, 128), desc_v=desc(128, 128)),
+                           desc(64, 128), {}),
+               "dq": (hb.attn_bwd_dq_hopper, dict(desc_k=rows, desc_v=rows, DBias="*bf16"), desc(64, 64),
+                      {"MASK_GRAD": True}),
+               "dkdv": (hb.attn_bwd_dkdv_hopper, dict(desc_k=rows, desc_v=rows), desc(64, 64), {})}
+    prints = {}
+    for name, (kernel, types, bias_desc, bias_flags) in kernels.items():
+        for case, constants in (("full", dict(CAUSAL=False)), ("causal", dict(CAUSAL=True)),
+                                ("bias", dict(CAUSAL=False, HAS_BIAS=True, **bias_flags)),
+                                ("window", dict(CAUSAL=False, WINDOW=True))):
+            if cases is not None and case not in cases:
+                continue
+            if case == "window" and "WINDOW" not in kernel.arg_names:
+                continue
+            extra = dict(desc_bias=bias_desc, BIAS_B="i32", BIAS_H="i32") if case == "bias" else {}
+            body = compiled_sass(kernel, dict(scalars, **types, **extra), dict(flags, **constants))
+            prints[f"{name} {case}"] = f"{hashlib.sha1(body.encode()).hexdigest()[:12]} ({len(body.splitlines())} lines)"
+    return prints
+
+
 def main():
+    if "--gluon" in sys.argv:
+        for case, print_ in gluon_fingerprints().items():
+            print(f"{case:16s} {print_}", flush=True)
+        return
     for name, overrides in CASES.items():
         features = compile_report._features(**overrides)
         for d in (64, 128):

@@ -418,3 +418,24 @@ def test_fused_dq_yields_to_deterministic_mode_in_the_plan():
             assert not flash._fused_dq()
         finally:
             torch.use_deterministic_algorithms(False)
+
+
+@pytest.mark.parametrize("window, causal, diag_off, band", [
+    ((256, -1), True, 0, (256, 0)),        # causal folds into the right edge
+    ((100, 20), False, 0, (100, 20)),
+    ((100, 20), True, 0, (100, 0)),
+    ((-1, 300), False, 0, (5000, 300)),    # S = 5000 stands for unbounded
+    ((1024, -1), False, 0, (1024, 5000)),
+    ((9000, 9000), False, 0, (5000, 5000)),
+    ((-1, -1), True, 0, None),             # no window: the plain causal kernel
+    ((100, 0), False, 3, None),            # a diagonal offset: the Gluon kernels take none
+])
+def test_gluon_window_band(window, causal, diag_off, band):
+    """The (left, right) band a windowed call hands the Gluon kernels, and that the window then
+    no longer counts as a feature they refuse."""
+    from flashsdpa.backends import flash
+    q = torch.empty(1, 1, 5000, 8)
+    opts = flash.ScoreOptions(1.0, causal, diag_off, window)
+    assert flash._hopper_window(opts, q) == band
+    taken = band is not None
+    assert flash._has_score_features(None, None, opts, taken) == (window != (-1, -1) and not taken)

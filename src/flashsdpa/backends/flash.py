@@ -249,9 +249,11 @@ def hopper_forward_reason(q, k, v, out, mask=None, slopes=None, opts: ScoreOptio
     capability, hopper_forward, _ = kernels
     opts = opts or ScoreOptions(1.0)
     bias = _hopper_bias(mask, q, hopper_forward)
+    window = _hopper_window(opts, q)
     reason = hopper_forward.unsupported_reason(q, k, v, capability,
-                                               _has_score_features(None if bias is not None else mask, slopes, opts),
-                                               opts.is_causal)
+                                               _has_score_features(None if bias is not None else mask, slopes, opts,
+                                                                   window is not None),
+                                               opts.is_causal or window is not None)
     if reason is None and not hopper_forward.tma_compatible(out):
         reason = "needs an output a TMA descriptor can address"
     return reason
@@ -284,10 +286,23 @@ def _gluon_kernels(device):
     return capability, hopper_forward, hopper_backward
 
 
-def _has_score_features(mask, slopes, opts: ScoreOptions) -> bool:
-    """Anything but scale and top-left causal shapes the scores (the Gluon kernels take neither)."""
-    return (mask is not None or slopes is not None or opts.window != (-1, -1) or opts.softcap > 0
-            or opts.dropout_p > 0 or opts.diag_off != 0)
+def _has_score_features(mask, slopes, opts: ScoreOptions, window_taken: bool = False) -> bool:
+    """Anything but scale, top-left causal and (window_taken) the window shapes the scores (the
+    Gluon kernels take none of the rest)."""
+    return (mask is not None or slopes is not None or (opts.window != (-1, -1) and not window_taken)
+            or opts.softcap > 0 or opts.dropout_p > 0 or opts.diag_off != 0)
+
+
+def _hopper_window(opts: ScoreOptions, q) -> tuple[int, int] | None:
+    """The Gluon kernels' band (left, right) of a call with a sliding window: row i sees keys
+    i - left .. i + right, causal folded into right, S standing for unbounded; None without a
+    window (or with a diagonal offset, which the kernels do not take)."""
+    left, right = opts.window
+    if (left, right) == (-1, -1) or opts.diag_off != 0:
+        return None
+    seq = q.shape[2]
+    upper = ([0] if opts.is_causal else []) + ([right] if right >= 0 else [])
+    return (min(left, seq) if left >= 0 else seq), (min(min(upper), seq) if upper else seq)
 
 
 # The Gluon backward kernels for Hopper (kernels/hopper_backward.py) run the backward calls they
@@ -308,22 +323,25 @@ def hopper_backward_reason(q, k, v, out, dout, grads, mask=None, slopes=None,
     opts = opts or ScoreOptions(1.0)
     bias = _hopper_backward_bias(mask, q, hopper_forward)
     reason = hopper_backward.unsupported_reason(q, k, v, dout, capability,
-                                                _has_score_features(None if bias is not None else mask, slopes, opts))
+                                                _has_score_features(None if bias is not None else mask, slopes, opts,
+                                                                    _hopper_window(opts, q) is not None))
     if reason is None and not all(hopper_forward.tma_compatible(t) for t in (out, *grads)):
         reason = "needs out, dq, dk and dv a TMA descriptor can address"
     return reason
 
 
-# EXPERIMENTAL: a float bias (and its gradient) in the Gluon backward compiles for sm_90a but has
-# not run on a GPU yet; FLASHSDPA_HOPPER_BIAS_BACKWARD=1 lets the backward calls with a bias the
-# Gluon forward would take run it.
-HOPPER_BIAS_BACKWARD = os.environ.get("FLASHSDPA_HOPPER_BIAS_BACKWARD", "0") == "1"
+# A float bias (and its gradient) in the Gluon backward, for the calls with a bias the Gluon
+# forward takes: H200, bf16, (B, H, S, S) bias with gradient at S = 2048 288 TFLOP/s against the
+# Triton kernels' 261 (benchmarks/results/2026-11-29-h200-v0.9); FLASHSDPA_HOPPER_BIAS_BACKWARD=0
+# keeps them on the Triton kernels.
+HOPPER_BIAS_BACKWARD = os.environ.get("FLASHSDPA_HOPPER_BIAS_BACKWARD", "1") != "0"
 
 
-# EXPERIMENTAL: dQ inside the Gluon dK/dV launch (fp32 atomics; 5 products instead of 7) compiles
-# for sm_90a but has not run on a GPU yet; FLASHSDPA_HOPPER_FUSED_DQ=1 runs the Gluon backward
-# calls without a bias that way, unless torch.use_deterministic_algorithms(True) asks for
-# results that do not depend on the order of atomic adds.
+# EXPERIMENTAL, slower: dQ inside the Gluon dK/dV launch (fp32 atomics; 5 products instead of 7)
+# is correct on the GPU but runs 0.67-0.90x the two launches (H200, bf16: 361 against 462 TFLOP/s
+# at S = 8192; benchmarks/results/2026-11-29-h200-v0.9); FLASHSDPA_HOPPER_FUSED_DQ=1 runs the
+# Gluon backward calls without a bias that way, unless torch.use_deterministic_algorithms(True)
+# asks for results that do not depend on the order of atomic adds.
 HOPPER_FUSED_DQ = os.environ.get("FLASHSDPA_HOPPER_FUSED_DQ", "0") == "1"
 
 
@@ -343,7 +361,7 @@ def _hopper_forward_plan(q, k, v, out, mask, slopes, opts, config):
         return None
     from ..kernels import hopper_forward
     bias = _hopper_bias(mask, q, hopper_forward)
-    launch = hopper_forward.forward_launch(q, k, opts.scale, opts.is_causal, bias)
+    launch = hopper_forward.forward_launch(q, k, opts.scale, opts.is_causal, bias, _hopper_window(opts, q))
     if bias is not None:
         return lambda q, k, v, out, lse, mask, *unused: launch(q, k, v, out, lse, mask)
     return lambda q, k, v, out, lse, *unused: launch(q, k, v, out, lse)
@@ -441,7 +459,8 @@ def _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask, slopes, opt
         from ..kernels import hopper_backward
         has_bias = mask is not None   # the reason above let a mask through only as a bias
         gluon_dq, gluon_dkdv = hopper_backward.backward_launches(q, k, opts.scale, opts.is_causal, mask, mask_grad,
-                                                                 fused_dq=_fused_dq() and not has_bias)
+                                                                 fused_dq=_fused_dq() and not has_bias,
+                                                                 window=_hopper_window(opts, q))
 
         def dq_launch(q, k, v, out, dout, lse, stats, dq, mask, slopes, dmask, seed):
             gluon_dq(q, k, v, out, dout, lse, stats, dq, mask if has_bias else None, dmask if mask_grad else None)

@@ -15,16 +15,18 @@ dS) comes from registers, with no shared-memory round trip. Two launches, no ato
 dQ and dK are scaled by `scale` at the end.
 
 Runs by default on sm_90 (FLASHSDPA_HOPPER_BACKWARD=0 turns it off) for 16-bit inputs, head dim
-128, S_q = S_k, B * H * S^2 >= MIN_SCORES, no mask, bias, dropout, window or softcap (causal and
-GQA are fine), TMA-addressable q, k, v, out, dout and gradients. H200, bf16, 16k tokens: 378-440
-TFLOP/s full and 291-414 causal at S = 1024..16384, against the Triton kernels' 360-411 and
-242-359 (benchmarks/results/2026-11-28-h200-gluon-backward).
+128, S_q = S_k, B * H * S^2 >= MIN_SCORES, no mask but a float bias, no dropout or softcap
+(causal, sliding windows and GQA are fine), TMA-addressable q, k, v, out, dout and gradients.
+H200, bf16, 16k tokens: 378-440 TFLOP/s full and 291-414 causal at S = 1024..16384, against the
+Triton kernels' 360-411 and 242-359 (benchmarks/results/2026-11-28-h200-gluon-backward).
 
-EXPERIMENTAL, compiled for sm_90a but not yet run on a GPU (benchmarks/NOTES.md v0.8b), each
-off unless asked for: HAS_BIAS (a float attn_mask streamed by TMA in both launches; MASK_GRAD:
-the dQ launch stores dS as its gradient), FUSED_DQ (dQ inside the dK/dV launch, added to an fp32
-accumulator with atomics after a STATS_ONLY dQ launch: 5 products instead of 7), and head dim
-64 (HEAD_DIMS).
+HAS_BIAS: a float attn_mask streamed by TMA in both launches (MASK_GRAD: the dQ launch stores dS
+as its gradient): H200, bf16, (B, H, S, S) bias with gradient at S = 2048 288 TFLOP/s against the
+Triton kernels' 261. WINDOW: a sliding window, tiles outside the band skipped in both launches
+(S = 16384, window (1024, 0): 346 TFLOP/s of kept scores against 265). Measured, correct and
+slower, so off (benchmarks/results/2026-11-29-h200-v0.9): FUSED_DQ (dQ inside the dK/dV launch,
+added to an fp32 accumulator with atomics after a STATS_ONLY dQ launch: 5 products instead of 7;
+0.67-0.90x the two launches) and head dim 64 (HEAD_DIMS; 0.84-1.02x the Triton kernels).
 """
 import torch
 import triton
@@ -33,24 +35,30 @@ from triton.experimental.gluon import language as gl
 from triton.experimental.gluon.language.nvidia.hopper import (
     tma, mbarrier, fence_async_shared, warpgroup_mma, warpgroup_mma_wait)
 
-from .hopper_common import (accumulator_layout, bias_descriptor, bias_tile, descriptor, fill_bias_stage, fill_stage,
-                            key_end, register_operand_layout, stage_barriers, tma_compatible)
+from .hopper_common import (accumulator_layout, band_edge, bias_descriptor, bias_tile, descriptor, fill_bias_stage,
+                            fill_stage, in_band, key_tiles, register_operand_layout, stage_barriers, tma_compatible)
 from .launch import FastLauncher
 
 
 @gluon.jit
-def _query_tiles(start_n, N_CTX, BLOCK_M: gl.constexpr, CAUSAL: gl.constexpr):
-    """(first query row, number of query tiles) that see any key of the block at start_n."""
-    first = 0
-    if CAUSAL:  # top-left diagonal: query i sees key j <= i
-        first = start_n // BLOCK_M * BLOCK_M
-    return first, gl.cdiv(N_CTX - first, BLOCK_M)
+def _query_tiles(start_n, N_CTX, BLOCK_M: gl.constexpr, BLOCK_N: gl.constexpr, CAUSAL: gl.constexpr,
+                 WINDOW: gl.constexpr, LEFT, RIGHT):
+    """(first query row, number of query tiles) that see any key of the BLOCK_N keys at start_n."""
+    if WINDOW:  # query i sees keys i - LEFT .. i + RIGHT
+        first = gl.maximum(start_n - RIGHT, 0) // BLOCK_M * BLOCK_M
+        end = gl.minimum(start_n + BLOCK_N + LEFT, N_CTX)
+    else:
+        first = 0
+        if CAUSAL:  # top-left diagonal: query i sees key j <= i
+            first = start_n // BLOCK_M * BLOCK_M
+        end = N_CTX
+    return first, gl.cdiv(end - first, BLOCK_M)
 
 
 @gluon.jit
-def _producer(HAS_BIAS: gl.constexpr, desc_q, desc_k, desc_v, desc_do, k_bufs, v_bufs, q_bufs, do_bufs,
-              kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, H_Q, H_KV, GROUP, CAUSAL: gl.constexpr,
-              desc_bias, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H):
+def _producer(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, desc_q, desc_k, desc_v, desc_do, k_bufs, v_bufs, q_bufs,
+              do_bufs, kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, H_Q, H_KV, GROUP, CAUSAL: gl.constexpr,
+              desc_bias, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H, LEFT, RIGHT):
     SPLIT_N: gl.constexpr = desc_k.block_type.shape[2]
     BLOCK_M: gl.constexpr = desc_q.block_type.shape[2]
     start_n = gl.program_id(0) * 2 * SPLIT_N
@@ -63,7 +71,7 @@ def _producer(HAS_BIAS: gl.constexpr, desc_q, desc_k, desc_v, desc_do, k_bufs, v
                                         k_bufs.index(c))
         tma.async_copy_global_to_shared(desc_v, [b, h_kv, start_n + c * SPLIT_N, 0], kv_ready.index(c),
                                         v_bufs.index(c))
-    first, n_m = _query_tiles(start_n, N_CTX, BLOCK_M, CAUSAL)
+    first, n_m = _query_tiles(start_n, N_CTX, BLOCK_M, 2 * SPLIT_N, CAUSAL, WINDOW, LEFT, RIGHT)
     for it in range(GROUP * n_m):  # the GROUP query heads of this key-value head, their tiles in turn
         h = h_kv * GROUP + it // n_m
         m0 = first + (it % n_m) * BLOCK_M
@@ -75,10 +83,10 @@ def _producer(HAS_BIAS: gl.constexpr, desc_q, desc_k, desc_v, desc_do, k_bufs, v
 
 
 @gluon.jit
-def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr, sm_scale, LSE2, Delta, desc_dk,
-              desc_dv, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, S_PAD,
-              H_Q, H_KV, GROUP, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, ds_bufs, ds_ready, ds_free,
-              DQ_ACC):
+def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr, WINDOW: gl.constexpr, sm_scale, LSE2,
+              Delta, desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty, do_ready, do_empty,
+              N_CTX, S_PAD, H_Q, H_KV, GROUP, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, ds_bufs,
+              ds_ready, ds_free, DQ_ACC, LEFT, RIGHT):
     SPLIT_N: gl.constexpr = k_bufs.type.shape[3]     # buffers are (stage, 1, 1, rows, D): 4D TMA boxes
     HEAD_DIM: gl.constexpr = k_bufs.type.shape[4]
     BLOCK_M: gl.constexpr = q_bufs.type.shape[3]
@@ -96,7 +104,7 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr,
     b = off_hz // H_KV
     h_kv = off_hz % H_KV
     keys = start_n + cid * SPLIT_N + gl.arange(0, SPLIT_N, layout=key_axis)
-    first, n_m = _query_tiles(start_n, N_CTX, BLOCK_M, CAUSAL)
+    first, n_m = _query_tiles(start_n, N_CTX, BLOCK_M, 2 * SPLIT_N, CAUSAL, WINDOW, LEFT, RIGHT)
 
     k_smem = k_bufs.index(cid).reshape([SPLIT_N, HEAD_DIM])
     v_smem = v_bufs.index(cid).reshape([SPLIT_N, HEAD_DIM])
@@ -128,7 +136,10 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr,
             p = gl.exp2(gl.fma(bias, 1.44269504088896340736, s * qk_scale) - lse[None, :])
         else:
             p = gl.exp2(s * qk_scale - lse[None, :])
-        if CAUSAL:  # only tiles that reach the diagonal pay for the mask
+        if WINDOW:  # only tiles across the window's edges pay for the mask (rows past N_CTX: P = 0)
+            if band_edge(m0, m0 + BLOCK_M - 1, start_n + cid * SPLIT_N, start_n + (cid + 1) * SPLIT_N - 1, LEFT, RIGHT):
+                p = gl.where(in_band(queries[None, :], keys[:, None], LEFT, RIGHT), p, 0.0)
+        elif CAUSAL:  # only tiles that reach the diagonal pay for the mask
             if m0 < start_n + (cid + 1) * SPLIT_N:
                 p = gl.where(keys[:, None] <= queries[None, :], p, 0.0)
         p_op = gl.convert_layout(p.to(dtype), a_layout, assert_trivial=True)
@@ -192,7 +203,8 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
                          desc_q, desc_k, desc_v, desc_do, desc_dk, desc_dv,
                          NBUF: gl.constexpr, CAUSAL: gl.constexpr, CONSUMER_REGS: gl.constexpr,
                          PRODUCER_REGS: gl.constexpr, desc_bias=None, BIAS_B=0, BIAS_H=0,
-                         HAS_BIAS: gl.constexpr = False, DQ_ACC=None, FUSED_DQ: gl.constexpr = False):
+                         HAS_BIAS: gl.constexpr = False, DQ_ACC=None, FUSED_DQ: gl.constexpr = False,
+                         LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False):
     dtype: gl.constexpr = desc_q.dtype
     k_bufs = gl.allocate_shared_memory(dtype, [2] + desc_k.block_type.shape, desc_k.layout)
     v_bufs = gl.allocate_shared_memory(dtype, [2] + desc_v.block_type.shape, desc_v.layout)
@@ -222,16 +234,16 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
     # HAS_BIAS and FUSED_DQ lead constexpr tuples: that way they reach the partitions as constexprs
     cargs = (sm_scale, LSE2, Delta, desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty,
              do_ready, do_empty, N_CTX, S_PAD, H_Q, H_KV, GROUP, CAUSAL, bias_bufs, bias_ready, bias_empty, ds_bufs,
-             ds_ready, ds_free, DQ_ACC)
+             ds_ready, ds_free, DQ_ACC, LEFT, RIGHT)
     c0: gl.constexpr = 0
     c1: gl.constexpr = 1
     pargs = (desc_q, desc_k, desc_v, desc_do, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty,
              do_ready, do_empty, N_CTX, H_Q, H_KV, GROUP, CAUSAL, bias_desc, bias_bufs, bias_ready, bias_empty,
-             BIAS_B, BIAS_H)
+             BIAS_B, BIAS_H, LEFT, RIGHT)
     gl.warp_specialize([
-        (_consumer, (c0, HAS_BIAS, FUSED_DQ) + cargs),  # default partition: num_warps (=4) warps = consumer warpgroup 0
-        (_consumer, (c1, HAS_BIAS, FUSED_DQ) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
-        (_producer, (HAS_BIAS, ) + pargs),    # worker 1: TMA producer, 1 warp
+        (_consumer, (c0, HAS_BIAS, FUSED_DQ, WINDOW) + cargs),  # default partition: 4 warps = consumer warpgroup 0
+        (_consumer, (c1, HAS_BIAS, FUSED_DQ, WINDOW) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
+        (_producer, (HAS_BIAS, WINDOW) + pargs),                # worker 1: TMA producer, 1 warp
     ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
 
 
@@ -256,9 +268,10 @@ def _bias_ring(HAS_BIAS: gl.constexpr, desc_bias, NBUF: gl.constexpr, stand_in_d
 
 
 @gluon.jit
-def _dq_producer(HAS_BIAS: gl.constexpr, STATS_ONLY: gl.constexpr, desc_q, desc_k, desc_v, desc_o, desc_do, q_bufs,
-                 o_bufs, do_bufs, k_bufs, v_bufs, rows_ready, k_ready, k_empty, v_ready, v_empty, N_CTX, H_Q, GROUP,
-                 CAUSAL: gl.constexpr, desc_bias, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H):
+def _dq_producer(HAS_BIAS: gl.constexpr, STATS_ONLY: gl.constexpr, WINDOW: gl.constexpr, desc_q, desc_k, desc_v,
+                 desc_o, desc_do, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs, rows_ready, k_ready, k_empty, v_ready,
+                 v_empty, N_CTX, H_Q, GROUP, CAUSAL: gl.constexpr, desc_bias, bias_bufs, bias_ready, bias_empty,
+                 BIAS_B, BIAS_H, LEFT, RIGHT):
     SPLIT_M: gl.constexpr = desc_q.block_type.shape[2]
     BLOCK_N: gl.constexpr = desc_k.block_type.shape[2]
     start_m = gl.program_id(0) * 2 * SPLIT_M
@@ -272,22 +285,23 @@ def _dq_producer(HAS_BIAS: gl.constexpr, STATS_ONLY: gl.constexpr, desc_q, desc_
         tma.async_copy_global_to_shared(desc_q, [b, h, start_m + c * SPLIT_M, 0], bar, q_bufs.index(c))
         tma.async_copy_global_to_shared(desc_o, [b, h, start_m + c * SPLIT_M, 0], bar, o_bufs.index(c))
         tma.async_copy_global_to_shared(desc_do, [b, h, start_m + c * SPLIT_M, 0], bar, do_bufs.index(c))
-    n_tiles = gl.cdiv(key_end(gl.program_id(0), N_CTX, 2 * SPLIT_M, CAUSAL), BLOCK_N)
+    first, n_tiles = key_tiles(gl.program_id(0), N_CTX, 2 * SPLIT_M, BLOCK_N, CAUSAL, WINDOW, LEFT, RIGHT)
     if STATS_ONLY:
         n_tiles = 0
     for j in range(n_tiles):
-        fill_stage(desc_k, k_bufs, k_ready, k_empty, j, [b, h_kv, j * BLOCK_N, 0])
-        fill_stage(desc_v, v_bufs, v_ready, v_empty, j, [b, h_kv, j * BLOCK_N, 0])
+        start_n = (first + j) * BLOCK_N
+        fill_stage(desc_k, k_bufs, k_ready, k_empty, j, [b, h_kv, start_n, 0])
+        fill_stage(desc_v, v_bufs, v_ready, v_empty, j, [b, h_kv, start_n, 0])
         if HAS_BIAS:  # each consumer's 64 rows x the tile's keys (BIAS_B/H: 0 broadcasts)
             fill_bias_stage(desc_bias, bias_bufs, bias_ready, bias_empty, j, b * BIAS_B, h * BIAS_H, start_m,
-                            j * BLOCK_N, SPLIT_M, 0)
+                            start_n, SPLIT_M, 0)
 
 
 @gluon.jit
 def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.constexpr, STATS_ONLY: gl.constexpr,
-                 sm_scale, LSE, LSE2, Delta, desc_dq, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs, rows_ready, k_ready,
-                 k_empty, v_ready, v_empty, N_CTX, S_PAD, H_Q, CAUSAL: gl.constexpr, bias_bufs, bias_ready,
-                 bias_empty, DBias):
+                 WINDOW: gl.constexpr, sm_scale, LSE, LSE2, Delta, desc_dq, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs,
+                 rows_ready, k_ready, k_empty, v_ready, v_empty, N_CTX, S_PAD, H_Q, CAUSAL: gl.constexpr, bias_bufs,
+                 bias_ready, bias_empty, DBias, LEFT, RIGHT):
     SPLIT_M: gl.constexpr = q_bufs.type.shape[3]
     HEAD_DIM: gl.constexpr = q_bufs.type.shape[4]
     BLOCK_N: gl.constexpr = k_bufs.type.shape[3]
@@ -310,7 +324,7 @@ def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.conste
     lse = gl.where(lse == float("-inf"), float("inf"), lse) * 1.44269504088896340736
     stats_base = off_hz.to(gl.int64) * S_PAD
     gl.store(LSE2 + stats_base + rows, lse)   # for the dK/dV launch (rows past N_CTX: +inf, so P = 0)
-    n_tiles = gl.cdiv(key_end(gl.program_id(0), N_CTX, 2 * SPLIT_M, CAUSAL), BLOCK_N)
+    first, n_tiles = key_tiles(gl.program_id(0), N_CTX, 2 * SPLIT_M, BLOCK_N, CAUSAL, WINDOW, LEFT, RIGHT)
     if STATS_ONLY:   # the fused dK/dV launch adds dQ itself: only delta and lse for it
         n_tiles = 0
 
@@ -331,7 +345,7 @@ def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.conste
     for j in range(n_tiles):
         idx = j % NBUF
         ph = (j // NBUF) & 1
-        start_n = j * BLOCK_N
+        start_n = (first + j) * BLOCK_N
         mbarrier.wait(k_ready.index(idx), ph)
         k_smem = k_bufs.index(idx).reshape([BLOCK_N, HEAD_DIM])
         s = warpgroup_mma(q_smem, k_smem.permute((1, 0)), s0, use_acc=False, is_async=True)      # S = Q K^T
@@ -344,7 +358,12 @@ def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.conste
             p = gl.exp2(gl.fma(bias, 1.44269504088896340736, s * qk_scale) - lse[:, None])
         else:
             p = gl.exp2(s * qk_scale - lse[:, None])
-        if CAUSAL:  # tiles that reach past the diagonal of these rows
+        if WINDOW:  # tiles across the window's edges (or the ragged last one)
+            if band_edge(row0, row0 + SPLIT_M - 1, start_n, start_n + BLOCK_N - 1, LEFT, RIGHT) | (start_n + BLOCK_N
+                                                                                                  > N_CTX):
+                keys = start_n + gl.arange(0, BLOCK_N, layout=key_axis)
+                p = gl.where(in_band(rows[:, None], keys[None, :], LEFT, RIGHT) & (keys[None, :] < N_CTX), p, 0.0)
+        elif CAUSAL:  # tiles that reach past the diagonal of these rows
             if start_n + BLOCK_N > row0:
                 keys = start_n + gl.arange(0, BLOCK_N, layout=key_axis)
                 p = gl.where(keys[None, :] <= rows[:, None], p, 0.0)
@@ -380,7 +399,7 @@ def attn_bwd_dq_hopper(sm_scale, LSE, LSE2, Delta, N_CTX, S_PAD, H_Q, GROUP, des
                        desc_dq, NBUF: gl.constexpr, CAUSAL: gl.constexpr, CONSUMER_REGS: gl.constexpr,
                        PRODUCER_REGS: gl.constexpr, desc_bias=None, BIAS_B=0, BIAS_H=0, DBias=None,
                        HAS_BIAS: gl.constexpr = False, MASK_GRAD: gl.constexpr = False,
-                       STATS_ONLY: gl.constexpr = False):
+                       STATS_ONLY: gl.constexpr = False, LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False):
     dtype: gl.constexpr = desc_q.dtype
     q_bufs = gl.allocate_shared_memory(dtype, [2] + desc_q.block_type.shape, desc_q.layout)
     o_bufs = gl.allocate_shared_memory(dtype, [2] + desc_o.block_type.shape, desc_o.layout)
@@ -396,16 +415,17 @@ def attn_bwd_dq_hopper(sm_scale, LSE, LSE2, Delta, N_CTX, S_PAD, H_Q, GROUP, des
                                                               k_empty)
 
     cargs = (sm_scale, LSE, LSE2, Delta, desc_dq, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs, rows_ready, k_ready,
-             k_empty, v_ready, v_empty, N_CTX, S_PAD, H_Q, CAUSAL, bias_bufs, bias_ready, bias_empty, DBias)
+             k_empty, v_ready, v_empty, N_CTX, S_PAD, H_Q, CAUSAL, bias_bufs, bias_ready, bias_empty, DBias, LEFT,
+             RIGHT)
     c0: gl.constexpr = 0
     c1: gl.constexpr = 1
     pargs = (desc_q, desc_k, desc_v, desc_o, desc_do, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs, rows_ready, k_ready,
              k_empty, v_ready, v_empty, N_CTX, H_Q, GROUP, CAUSAL, bias_desc, bias_bufs, bias_ready, bias_empty,
-             BIAS_B, BIAS_H)
+             BIAS_B, BIAS_H, LEFT, RIGHT)
     gl.warp_specialize([
-        (_dq_consumer, (c0, HAS_BIAS, MASK_GRAD, STATS_ONLY) + cargs),  # default partition: consumer warpgroup 0
-        (_dq_consumer, (c1, HAS_BIAS, MASK_GRAD, STATS_ONLY) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
-        (_dq_producer, (HAS_BIAS, STATS_ONLY) + pargs),                 # worker 1: TMA producer, 1 warp
+        (_dq_consumer, (c0, HAS_BIAS, MASK_GRAD, STATS_ONLY, WINDOW) + cargs),  # default partition: warpgroup 0
+        (_dq_consumer, (c1, HAS_BIAS, MASK_GRAD, STATS_ONLY, WINDOW) + cargs),  # worker 0: warpgroup 1 (4 warps)
+        (_dq_producer, (HAS_BIAS, STATS_ONLY, WINDOW) + pargs),  # worker 1: TMA producer, 1 warp
     ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
 
 
@@ -423,9 +443,9 @@ BLOCK_M = 64
 # TFLOP/s against 331 (0.21 ms of GPU time); S = 512 B = 32 H = 16 (2^27) 325 / 221 full /
 # causal against 298 / 179. Smaller calls are host-bound.
 MIN_SCORES = 2 ** 26
-# Head dims it runs. 64 compiles for sm_90a with the same tiles (benchmarks/
-# experiment_gluon_backward.py --compile-only) but has not run on a GPU: the experiment turns it
-# on to measure it against the Triton kernels, which run D = 64 until then.
+# Head dims it runs. 64 runs correctly with the same tiles but slower than the Triton kernels
+# where it matters (H200, bf16, H = 32: S = 1024 276 against 329 TFLOP/s, S = 8192 360 against
+# 373; causal 224 / 243 and 331 / 326); the experiment and the GPU tests turn it on.
 HEAD_DIMS = (128,)
 
 
@@ -444,7 +464,7 @@ def unsupported_reason(q, k, v, dout, capability, has_features: bool) -> str | N
         return (f"runs B * H * S^2 >= 2^{MIN_SCORES.bit_length() - 1} (got {batch} * {heads_q} * {seq_q}^2; "
                 "the Triton kernels are faster below)")
     if has_features:
-        return "runs no mask, bias, ALiBi, dropout, window, softcap or offset diagonal"
+        return "runs no mask, bias, ALiBi, dropout, softcap or offset diagonal"
     if not all(tma_compatible(t) for t in (q, k, v, dout)):
         return "needs q, k, v, dout with a unit last stride, other strides and the start 16-byte aligned (TMA)"
     if batch * k.shape[1] > 65535:
@@ -470,8 +490,8 @@ _DQ, _DKDV = FastLauncher(attn_bwd_dq_hopper), FastLauncher(attn_bwd_dkdv_hopper
 
 
 def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad: bool = False, fused_dq: bool = False,
-                      NBUF: int = 2, block_n: int = KEYS_PER_STAGE, block_m: int = BLOCK_M, consumer_regs: int = 240,
-                      producer_regs: int = 24):
+                      window=None, NBUF: int = 2, block_n: int = KEYS_PER_STAGE, block_m: int = BLOCK_M,
+                      consumer_regs: int = 240, producer_regs: int = 24):
     """The two launches bound to this call's shapes, strides and options, for the calls that
     share them (backends/flash.py keys them), to run in this order:
       dq_launch(q, k, v, out, dout, lse, stats, dq, bias, dbias) writes dq (B, H_q, S, 128), stats
@@ -479,26 +499,28 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
         (B, H_q, S, S) dense, the bias's gradient before its broadcast dims are summed;
       dkdv_launch(q, k, v, dout, stats, dk, dv, bias, dq) writes dk, dv (B, H_kv, S, 128);
     q, k, v, out, dout and the gradients as unsupported_reason accepts them, bias (a float
-    attn_mask as hopper_forward.bias_reason accepts it) or None. block_n: keys a stage of dQ;
-    block_m: query rows a stage of dK/dV.
-    EXPERIMENTAL fused_dq (no bias): dq_launch only writes stats; dkdv_launch also computes dQ,
+    attn_mask as hopper_forward.bias_reason accepts it) or None; window: (left, right) >= 0, row i
+    sees keys i - left .. i + right (causal then means right = 0), or None. block_n: keys a stage
+    of dQ; block_m: query rows a stage of dK/dV.
+    fused_dq (no bias; measured slower, off by default): dq_launch only writes stats; dkdv_launch also computes dQ,
     adding it to an fp32 accumulator with atomics (5 products instead of 7), then writes dq."""
     assert not fused_dq or bias is None, "the fused dQ runs no bias"
     batch, heads_q, seq, d = q.shape
     heads_kv = k.shape[1]
     s_pad = _padded_rows(seq)
-    flags = (NBUF, causal, consumer_regs, producer_regs)
+    flags = (NBUF, causal and window is None, consumer_regs, producer_regs)
+    band = (*(window or (0, 0)), window is not None)   # LEFT, RIGHT, WINDOW
     bias_b, bias_h = bias_descriptor(bias, SPLIT_M, block_n)[1:] if bias is not None else (0, 0)
     dq_bound = _DQ.bind((triton.cdiv(seq, 2 * SPLIT_M), batch * heads_q),
                         ("LSE", "LSE2", "Delta", "desc_q", "desc_k", "desc_v", "desc_o", "desc_do", "desc_dq",
                          "desc_bias", "DBias"),
                         sm_scale, None, None, None, seq, s_pad, heads_q, heads_q // heads_kv, *([None] * 6), *flags,
-                        None, bias_b, bias_h, None, bias is not None, mask_grad, fused_dq, num_warps=4)
+                        None, bias_b, bias_h, None, bias is not None, mask_grad, fused_dq, *band, num_warps=4)
     dkdv_bound = _DKDV.bind((triton.cdiv(seq, 2 * SPLIT_N), batch * heads_kv),
                             ("LSE2", "Delta", "desc_q", "desc_k", "desc_v", "desc_do", "desc_dk", "desc_dv",
                              "desc_bias", "DQ_ACC"),
                             sm_scale, None, None, seq, s_pad, heads_q, heads_kv, heads_q // heads_kv, *([None] * 6),
-                            *flags, None, bias_b, bias_h, bias is not None, None, fused_dq, num_warps=4)
+                            *flags, None, bias_b, bias_h, bias is not None, None, fused_dq, *band, num_warps=4)
 
     def dq_launch(q, k, v, out, dout, lse, stats, dq, bias=None, dbias=None):
         rows = descriptor(q, SPLIT_M)

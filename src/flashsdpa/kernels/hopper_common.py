@@ -1,6 +1,6 @@
 """What the Gluon kernels for Hopper (hopper_forward.py, hopper_backward.py) share: the staged
-TMA pipeline between a producer warp and two consumer warpgroups, the causal key range, and
-the host-side TMA descriptors.
+TMA pipeline between a producer warp and two consumer warpgroups, the causal and sliding-window
+key ranges, and the host-side TMA descriptors.
 
 A ring of NBUF shared-memory stages has two mbarriers a stage: `ready` (the producer's TMA
 arrival fills it, counting bytes) and `empty` (each consumer warpgroup releases it). The
@@ -57,6 +57,32 @@ def key_end(block, N_CTX, BLOCK_M: gl.constexpr, CAUSAL: gl.constexpr):
         return gl.minimum((block + 1) * BLOCK_M, N_CTX)
     else:
         return N_CTX
+
+
+@gluon.jit
+def key_tiles(block, N_CTX, BLOCK_M: gl.constexpr, BLOCK_N: gl.constexpr, CAUSAL: gl.constexpr,
+              WINDOW: gl.constexpr, LEFT, RIGHT):
+    """(first, count) of the BLOCK_N-key tiles that rows of query block `block` see; WINDOW: row
+    i sees keys i - LEFT .. i + RIGHT only (causal is RIGHT = 0), so the tiles outside are skipped."""
+    if WINDOW:
+        first = gl.maximum(block * BLOCK_M - LEFT, 0) // BLOCK_N
+        count = gl.cdiv(gl.minimum((block + 1) * BLOCK_M + RIGHT, N_CTX), BLOCK_N) - first
+    else:
+        first = 0
+        count = gl.cdiv(key_end(block, N_CTX, BLOCK_M, CAUSAL), BLOCK_N)
+    return first, count
+
+
+@gluon.jit
+def band_edge(first_row, last_row, first_key, last_key, LEFT, RIGHT):
+    """Whether a tile of these rows and keys crosses the window's edge (some pair falls outside)."""
+    return (first_key < last_row - LEFT) | (last_key > first_row + RIGHT)
+
+
+@gluon.jit
+def in_band(rows, keys, LEFT, RIGHT):
+    """Row i sees key j: i - LEFT <= j <= i + RIGHT (rows and keys broadcast against each other)."""
+    return (keys >= rows - LEFT) & (keys <= rows + RIGHT)
 
 
 @gluon.jit

@@ -7,8 +7,8 @@ The fast path of the FLASH backend's forward where it applies (see `unsupported_
 16-bit inputs, head dim 128, any strides a TMA descriptor takes (unit last stride, 16-byte
 aligned: (B, H, S, D) and (B, S, H, D) memory alike), S_q = S_k of any length (4D descriptors
 keep a ragged tile within its head: reads past S are zeros, stores past S are dropped), S >=
-1024 (2048 causal; see MIN_SEQ), no mask but a float bias (below), no dropout, window or softcap
-(causal and GQA are fine). Everything else runs the portable Triton kernel. H200, bf16, 16k
+1024 (2048 causal or windowed; see MIN_SEQ), no mask but a float bias (below), no dropout or
+softcap (causal, sliding windows and GQA are fine). Everything else runs the portable Triton kernel. H200, bf16, 16k
 tokens: 620 / 610 TFLOP/s at S = 8192 (full / causal) against cuDNN's 611 / 542 and our Triton
 kernel's 507 / 470 (benchmarks/experiment_gluon_forward.py). Design notes:
 benchmarks/GLUON_HOPPER.md.
@@ -17,6 +17,11 @@ HAS_BIAS adds a float attn_mask (`bias_reason` says which) streamed through its 
 (FLASHSDPA_HOPPER_BIAS=0 turns it off): H200, bf16, (B, H, S, S) bias at S = 2048 468 TFLOP/s
 against the Triton kernel's 293 (benchmarks/results/2026-11-28-h200-gluon-backward). Without it
 the kernel's SASS is what it was.
+
+WINDOW: a sliding window (row i sees keys i - LEFT .. i + RIGHT; causal is RIGHT = 0): the key
+tiles outside the band are not visited, only the tiles across its edges are masked. H200, bf16,
+S = 16384, window (1024, 0): 420 TFLOP/s of kept scores against the Triton kernel's 327
+(benchmarks/results/2026-11-29-h200-v0.9).
 """
 import torch
 import triton
@@ -25,16 +30,16 @@ from triton.experimental.gluon import language as gl
 from triton.experimental.gluon.language.nvidia.hopper import (
     tma, mbarrier, fence_async_shared, warpgroup_mma, warpgroup_mma_wait)
 
-from .hopper_common import (bias_descriptor, bias_tile, descriptor, key_end, stage_barriers,  # noqa: F401
-                            tma_compatible)  # tma_compatible: re-exported
+from .hopper_common import (band_edge, bias_descriptor, bias_tile, descriptor, in_band, key_tiles,  # noqa: F401
+                            stage_barriers, tma_compatible)  # tma_compatible: re-exported
 from .launch import FastLauncher
 
 
 @gluon.jit
-def _producer(HAS_BIAS: gl.constexpr, desc_q, desc_k, desc_v, q_bufs, k_bufs, v_bufs,
+def _producer(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, desc_q, desc_k, desc_v, q_bufs, k_bufs, v_bufs,
               q_ready, k_ready, k_empty, v_ready, v_empty,
               N_CTX, H_Q, GROUP, CAUSAL: gl.constexpr,
-              desc_bias, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H):
+              desc_bias, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H, LEFT, RIGHT):
     SPLIT_M: gl.constexpr = desc_q.block_type.shape[2]
     BLOCK_M: gl.constexpr = 2 * SPLIT_M
     BLOCK_N: gl.constexpr = desc_k.block_type.shape[2]
@@ -50,30 +55,38 @@ def _producer(HAS_BIAS: gl.constexpr, desc_q, desc_k, desc_v, q_bufs, k_bufs, v_
         mbarrier.expect(q_ready.index(c), desc_q.block_type.nbytes)
         tma.async_copy_global_to_shared(desc_q, [b, h, start_m * BLOCK_M + c * SPLIT_M, 0], q_ready.index(c),
                                         q_bufs.index(c))
-    n_tiles = gl.cdiv(key_end(start_m, N_CTX, BLOCK_M, CAUSAL), BLOCK_N)
+    first, n_tiles = key_tiles(start_m, N_CTX, BLOCK_M, BLOCK_N, CAUSAL, WINDOW, LEFT, RIGHT)
     for j in range(n_tiles):
         idx = j % NBUF
         ph = (j // NBUF) & 1
+        start_n = (first + j) * BLOCK_N
         # fresh mbarrier: waiting on parity 1 returns immediately (tutorial 08 idiom)
         mbarrier.wait(k_empty.index(idx), ph ^ 1)
         mbarrier.expect(k_ready.index(idx), desc_k.block_type.nbytes)
-        tma.async_copy_global_to_shared(desc_k, [b, h_kv, j * BLOCK_N, 0], k_ready.index(idx), k_bufs.index(idx))
+        tma.async_copy_global_to_shared(desc_k, [b, h_kv, start_n, 0], k_ready.index(idx), k_bufs.index(idx))
         mbarrier.wait(v_empty.index(idx), ph ^ 1)
         mbarrier.expect(v_ready.index(idx), desc_v.block_type.nbytes)
-        tma.async_copy_global_to_shared(desc_v, [b, h_kv, j * BLOCK_N, 0], v_ready.index(idx), v_bufs.index(idx))
+        tma.async_copy_global_to_shared(desc_v, [b, h_kv, start_n, 0], v_ready.index(idx), v_bufs.index(idx))
         if HAS_BIAS:  # both consumers' (64 rows x BLOCK_N keys) bias boxes, one stage (BIAS_B/H: 0 broadcasts)
             mbarrier.wait(bias_empty.index(idx), ph ^ 1)
             mbarrier.expect(bias_ready.index(idx), 2 * desc_bias.block_type.nbytes)
             for c in gl.static_range(2):
                 tma.async_copy_global_to_shared(desc_bias, [b * BIAS_B, h * BIAS_H, start_m * BLOCK_M + c * SPLIT_M,
-                                                            j * BLOCK_N], bias_ready.index(idx), bias_bufs.index(2 * idx + c))
+                                                            start_n], bias_ready.index(idx),
+                                                bias_bufs.index(2 * idx + c))
 
 
 @gluon.jit
 def _softmax_tile(s, m_i, l_i, qk_scale, start_n, offs_m, N_CTX, BLOCK_N: gl.constexpr,
                   s_layout: gl.constexpr, CAUSAL: gl.constexpr, bias=None, inv_scale=1.0,
-                  HAS_BIAS: gl.constexpr = False):
-    if CAUSAL:  # only the tile(s) that straddle the diagonal pay for the mask
+                  HAS_BIAS: gl.constexpr = False, WINDOW: gl.constexpr = False, LEFT=0, RIGHT=0):
+    if WINDOW:  # only the tiles across the window's edges (or the ragged last one) pay for the mask
+        if band_edge(gl.min(offs_m, axis=0), gl.max(offs_m, axis=0), start_n, start_n + BLOCK_N - 1, LEFT,
+                     RIGHT) | (start_n + BLOCK_N > N_CTX):
+            offs_n = start_n + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, s_layout))
+            keep = in_band(offs_m[:, None], offs_n[None, :], LEFT, RIGHT) & (offs_n[None, :] < N_CTX)
+            s = gl.where(keep, s, -float("inf"))
+    elif CAUSAL:  # only the tile(s) that straddle the diagonal pay for the mask
         if start_n + BLOCK_N > gl.min(offs_m, axis=0):
             offs_n = start_n + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, s_layout))
             s = gl.where(offs_n[None, :] <= offs_m[:, None], s, -float("inf"))
@@ -81,8 +94,9 @@ def _softmax_tile(s, m_i, l_i, qk_scale, start_n, offs_m, N_CTX, BLOCK_N: gl.con
         if start_n + BLOCK_N > N_CTX:
             offs_n = start_n + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, s_layout))
             s = gl.where(offs_n[None, :] < N_CTX, s, -float("inf"))
-    if HAS_BIAS:  # the float attn_mask, over sm_scale; -inf entries can leave a row nothing yet
+    if HAS_BIAS:  # the float attn_mask, over sm_scale
         s = gl.fma(bias, inv_scale, s)
+    if HAS_BIAS or WINDOW:  # -inf entries can leave a row nothing yet (a window's first tile)
         m_new = gl.maximum(m_i, gl.max(s, axis=1) * qk_scale)
         m_safe = gl.where(m_new == -float("inf"), 0.0, m_new)
         p = gl.exp2(s * qk_scale - m_safe[:, None])
@@ -96,9 +110,9 @@ def _softmax_tile(s, m_i, l_i, qk_scale, start_n, offs_m, N_CTX, BLOCK_N: gl.con
 
 
 @gluon.jit
-def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs, o_bufs,
-              q_ready, k_ready, k_empty, v_ready, v_empty, turn,
-              N_CTX, H_Q, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty):
+def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, sm_scale, M_ptr, desc_o, q_bufs,
+              k_bufs, v_bufs, o_bufs, q_ready, k_ready, k_empty, v_ready, v_empty, turn,
+              N_CTX, H_Q, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, LEFT, RIGHT):
     SPLIT_M: gl.constexpr = q_bufs.type.shape[3]     # buffers are (stage, 1, 1, rows, D): 4D TMA boxes
     HEAD_DIM: gl.constexpr = q_bufs.type.shape[4]
     BLOCK_M: gl.constexpr = 2 * SPLIT_M
@@ -119,7 +133,7 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, sm_scale, M_ptr, desc_o
     start_m = gl.program_id(0)
     off_hz = gl.program_id(1)
     offs_m = start_m * BLOCK_M + cid * SPLIT_M + gl.arange(0, SPLIT_M, layout=row_s)
-    n_tiles = gl.cdiv(key_end(start_m, N_CTX, BLOCK_M, CAUSAL), BLOCK_N)
+    first, n_tiles = key_tiles(start_m, N_CTX, BLOCK_M, BLOCK_N, CAUSAL, WINDOW, LEFT, RIGHT)
 
     q_smem = q_bufs.index(cid).reshape([SPLIT_M, HEAD_DIM])
     my_turn = turn.index(cid)
@@ -141,10 +155,11 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, sm_scale, M_ptr, desc_o
     mbarrier.arrive(k_empty.index(0), count=1)
     if HAS_BIAS:
         bias = bias_tile(bias_bufs, bias_ready, bias_empty, 0, cid, s_layout)
-        p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, 0, offs_m, N_CTX, BLOCK_N, s_layout, CAUSAL,
-                                           bias, 1.0 / sm_scale, True)
+        p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, first * BLOCK_N, offs_m, N_CTX, BLOCK_N, s_layout,
+                                           CAUSAL, bias, 1.0 / sm_scale, True, WINDOW, LEFT, RIGHT)
     else:
-        p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, 0, offs_m, N_CTX, BLOCK_N, s_layout, CAUSAL)
+        p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, first * BLOCK_N, offs_m, N_CTX, BLOCK_N, s_layout,
+                                           CAUSAL, None, 1.0, False, WINDOW, LEFT, RIGHT)
 
     # ---- steady state: issue S_j = Q K_j^T and O += P_{j-1} V_{j-1}, softmax(S_j) overlaps PV ----
     for j in range(1, n_tiles):
@@ -164,11 +179,11 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, sm_scale, M_ptr, desc_o
         mbarrier.arrive(k_empty.index(idx), count=1)
         if HAS_BIAS:
             bias = bias_tile(bias_bufs, bias_ready, bias_empty, j, cid, s_layout)
-            p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, j * BLOCK_N, offs_m, N_CTX, BLOCK_N,
-                                               s_layout, CAUSAL, bias, 1.0 / sm_scale, True)
+            p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, (first + j) * BLOCK_N, offs_m, N_CTX, BLOCK_N,
+                                               s_layout, CAUSAL, bias, 1.0 / sm_scale, True, WINDOW, LEFT, RIGHT)
         else:
-            p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, j * BLOCK_N, offs_m, N_CTX, BLOCK_N,
-                                               s_layout, CAUSAL)
+            p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, (first + j) * BLOCK_N, offs_m, N_CTX, BLOCK_N,
+                                               s_layout, CAUSAL, None, 1.0, False, WINDOW, LEFT, RIGHT)
         o = warpgroup_mma_wait(num_outstanding=0, deps=(o, ))
         mbarrier.arrive(v_empty.index(pidx), count=1)
         o = o * gl.convert_layout(alpha, row_o)[:, None]
@@ -202,7 +217,8 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, sm_scale, M_ptr, desc_o
 @gluon.jit
 def attn_fwd_hopper(sm_scale, M_ptr, N_CTX, H_Q, GROUP, desc_q, desc_k, desc_v, desc_o,
                     NBUF: gl.constexpr, CAUSAL: gl.constexpr, CONSUMER_REGS: gl.constexpr,
-                    PRODUCER_REGS: gl.constexpr, desc_bias=None, BIAS_B=0, BIAS_H=0, HAS_BIAS: gl.constexpr = False):
+                    PRODUCER_REGS: gl.constexpr, desc_bias=None, BIAS_B=0, BIAS_H=0, HAS_BIAS: gl.constexpr = False,
+                    LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False):
     dtype: gl.constexpr = desc_q.dtype
     q_bufs = gl.allocate_shared_memory(dtype, [2] + desc_q.block_type.shape, desc_q.layout)
     k_bufs = gl.allocate_shared_memory(dtype, [NBUF] + desc_k.block_type.shape, desc_k.layout)
@@ -239,15 +255,15 @@ def attn_fwd_hopper(sm_scale, M_ptr, N_CTX, H_Q, GROUP, desc_q, desc_k, desc_v, 
     # constexprs (in one with runtime values it becomes a runtime value, as CAUSAL here does):
     # the bias code must not be compiled without a bias (its stand-ins' shapes differ)
     cargs = (sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs, o_bufs, q_ready, k_ready, k_empty,
-             v_ready, v_empty, turn, N_CTX, H_Q, CAUSAL, bias_bufs, bias_ready, bias_empty)
+             v_ready, v_empty, turn, N_CTX, H_Q, CAUSAL, bias_bufs, bias_ready, bias_empty, LEFT, RIGHT)
     c0: gl.constexpr = 0
     c1: gl.constexpr = 1
     pargs = (desc_q, desc_k, desc_v, q_bufs, k_bufs, v_bufs, q_ready, k_ready, k_empty, v_ready, v_empty,
-             N_CTX, H_Q, GROUP, CAUSAL, bias_desc, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H)
+             N_CTX, H_Q, GROUP, CAUSAL, bias_desc, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H, LEFT, RIGHT)
     gl.warp_specialize([
-        (_consumer, (c0, HAS_BIAS) + cargs),  # default partition: num_warps (=4) warps = consumer warpgroup 0
-        (_consumer, (c1, HAS_BIAS) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
-        (_producer, (HAS_BIAS, ) + pargs),    # worker 1: TMA producer, 1 warp
+        (_consumer, (c0, HAS_BIAS, WINDOW) + cargs),  # default partition: num_warps (=4) warps = consumer warpgroup 0
+        (_consumer, (c1, HAS_BIAS, WINDOW) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
+        (_producer, (HAS_BIAS, WINDOW) + pargs),      # worker 1: TMA producer, 1 warp
     ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
 
 
@@ -275,7 +291,7 @@ def unsupported_reason(q, k, v, capability, has_features: bool, causal: bool = F
         kind = "causal" if causal else "full"
         return f"runs S >= {MIN_SEQ[causal]} {kind} (got {seq_q}; the Triton kernel is faster below)"
     if has_features:
-        return "runs no mask, bias, ALiBi, dropout, window, softcap or offset diagonal"
+        return "runs no mask, bias, ALiBi, dropout, softcap or offset diagonal"
     if not all(tma_compatible(t) for t in (q, k, v)):
         return "needs q, k, v with a unit last stride, other strides and the start 16-byte aligned (TMA)"
     if batch * heads_q > 65535:
@@ -299,20 +315,21 @@ def bias_reason(bias, q) -> str | None:
 _LAUNCHER = FastLauncher(attn_fwd_hopper)
 
 
-def forward_launch(q, k, sm_scale: float, causal: bool, bias=None, NBUF: int = 2, consumer_regs: int = 240,
-                   producer_regs: int = 24):
+def forward_launch(q, k, sm_scale: float, causal: bool, bias=None, window=None, NBUF: int = 2,
+                   consumer_regs: int = 240, producer_regs: int = 24):
     """The launch bound to this call's shapes, strides and options, for the calls that share
     them (backends/flash.py keys them): launch(q, k, v, out, lse, bias) writes out (B, H_q, S, D)
     (any strides tma_compatible accepts) and lse (B, H_q, S) fp32 contiguous, natural log; q, k,
     v as unsupported_reason accepts them (GQA: k and v with H_kv heads dividing H_q); bias: a
-    float attn_mask as bias_reason accepts it, or None."""
+    float attn_mask as bias_reason accepts it, or None; window: (left, right) >= 0, row i sees
+    keys i - left .. i + right (causal then means right = 0), or None."""
     batch, heads_q, seq, d = q.shape
     grid = (triton.cdiv(seq, 2 * SPLIT_M), batch * heads_q)
     bias_b, bias_h = bias_descriptor(bias, SPLIT_M, BLOCK_N)[1:] if bias is not None else (0, 0)
     bound = _LAUNCHER.bind(grid, ("M_ptr", "desc_q", "desc_k", "desc_v", "desc_o", "desc_bias"),
                            sm_scale, None, seq, heads_q, heads_q // k.shape[1], None, None, None, None,
-                           NBUF, causal, consumer_regs, producer_regs, None, bias_b, bias_h, bias is not None,
-                           num_warps=4)
+                           NBUF, causal and window is None, consumer_regs, producer_regs, None, bias_b, bias_h,
+                           bias is not None, *(window or (0, 0)), window is not None, num_warps=4)
 
     def launch(q, k, v, out, lse, bias=None):
         bound(lse, descriptor(q, SPLIT_M), descriptor(k, BLOCK_N), descriptor(v, BLOCK_N), descriptor(out, SPLIT_M),
