@@ -8,8 +8,10 @@
 #                                                # limit; then, if none hung, its GPU tests (~8 min)
 #   bash benchmarks/gpu_checks.sh bias           # the same for the Gluon forward's bias (~5 min)
 #   bash benchmarks/gpu_checks.sh extra          # python -m flashsdpa.bench --grid extra
-#   bash benchmarks/gpu_checks.sh bias-backward  # the experimental bias in the Gluon backward: the
-#                                                # feature benchmark's bias case, then (no hang) its tests
+#   bash benchmarks/gpu_checks.sh bias-backward  # the bias in the Gluon backward: the feature
+#                                                # benchmark's bias case, then (no hang) its tests
+#   bash benchmarks/gpu_checks.sh window         # windows in the Gluon kernels against the Triton ones
+#                                                # per window size, then (no hang) their tests
 #
 # Results go to $OUT (one tarball: the device returns only a few files) and a short summary
 # to stdout.
@@ -48,7 +50,7 @@ case "${1:-}" in
       benchmarks/experiment_gluon_forward.py --filter d=128 --filter seq=2048
     ;;
   bias-backward)
-    if FLASHSDPA_HOPPER_BIAS_BACKWARD=1 timeout 240 python3 -m flashsdpa.bench_features --cases bias \
+    if timeout 240 python3 -m flashsdpa.bench_features --cases bias \
         --markdown "$R/bias_backward.md" > "$R/bias_backward.txt" 2>&1; then
       grep "^|" "$R/bias_backward.md"
       timeout 150 $PYTEST -m gpu -n 8 -k "hopper_backward_bias" tests/test_gpu.py > "$R/gpu_test_bias_backward.txt" 2>&1
@@ -57,13 +59,22 @@ case "${1:-}" in
       echo "bench_features failed or timed out (a hang?):"; tail -5 "$R/bias_backward.txt"
     fi
     ;;
+  window)
+    if timeout 240 python3 benchmarks/experiment_window.py --gluon > "$R/window.txt" 2>&1; then
+      grep "^|" "$R/window.txt"
+      timeout 200 $PYTEST -m gpu -n 8 -k "hopper_window" tests/test_gpu_features.py > "$R/gpu_test_window.txt" 2>&1
+      tail -1 "$R/gpu_test_window.txt"
+    else
+      echo "experiment_window failed or timed out (a hang?):"; tail -5 "$R/window.txt"
+    fi
+    ;;
   extra)
     timeout 560 python3 -m flashsdpa.bench --grid extra --json "$R/extra.json" --markdown "$R/extra.md" \
       > "$R/extra.txt" 2>&1
     tail -25 "$R/extra.txt"
     ;;
   *)
-    echo "usage: bash benchmarks/gpu_checks.sh suites|backward|bias|bias-backward|extra" >&2
+    echo "usage: bash benchmarks/gpu_checks.sh suites|backward|bias|bias-backward|window|extra" >&2
     exit 2
     ;;
 esac
