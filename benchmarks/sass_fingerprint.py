@@ -56,7 +56,7 @@ def fingerprint(kernel, constexprs: dict, num_warps: int, num_stages: int) -> st
 
 def gluon_fingerprints(cases=None):
     """{case: fingerprint} of the Gluon kernels, compiled as a call with fresh buffers would be
-    (every pointer, S_PAD and the descriptors 16-aligned; N_CTX any length)."""
+    (every pointer, S_PAD and the descriptors 16-aligned; N_CTX any length); `cases` picks some."""
     import inspect
 
     from triton.experimental.gluon import language as gl
@@ -82,7 +82,7 @@ def gluon_fingerprints(cases=None):
 
     rows = desc(64, 128)
     scalars = dict(sm_scale="fp32", M_ptr="*fp32", LSE="*fp32", LSE2="*fp32", Delta="*fp32", N_CTX="i32",
-                   S_PAD="i32", H_Q="i32", H_KV="i32", GROUP="i32", LEFT="i32", RIGHT="i32",
+                   S_PAD="i32", H_Q="i32", H_KV="i32", GROUP="i32", LEFT="i32", RIGHT="i32", N_WORK="i32",
                    **{f"desc_{t}": rows for t in ("q", "o", "do", "dq", "dk", "dv")})
     flags = {"NBUF": 2, "CONSUMER_REGS": 240, "PRODUCER_REGS": 24}
     kernels = {"forward": (hf.attn_fwd_hopper, dict(desc_k=desc(128, 128), desc_v=desc(128, 128)),
@@ -94,12 +94,16 @@ def gluon_fingerprints(cases=None):
     for name, (kernel, types, bias_desc, bias_flags) in kernels.items():
         for case, constants in (("full", dict(CAUSAL=False)), ("causal", dict(CAUSAL=True)),
                                 ("bias", dict(CAUSAL=False, HAS_BIAS=True, **bias_flags)),
-                                ("window", dict(CAUSAL=False, WINDOW=True))):
+                                ("window", dict(CAUSAL=False, WINDOW=True)),
+                                ("persistent", dict(CAUSAL=False, PERSISTENT=True)),
+                                ("persistent causal", dict(CAUSAL=True, PERSISTENT=True)),
+                                ("persistent bias", dict(CAUSAL=False, HAS_BIAS=True, PERSISTENT=True)),
+                                ("persistent window", dict(CAUSAL=False, WINDOW=True, PERSISTENT=True))):
             if cases is not None and case not in cases:
                 continue
-            if case == "window" and "WINDOW" not in kernel.arg_names:
+            if any(flag not in kernel.arg_names for flag in constants):
                 continue
-            extra = dict(desc_bias=bias_desc, BIAS_B="i32", BIAS_H="i32") if case == "bias" else {}
+            extra = dict(desc_bias=bias_desc, BIAS_B="i32", BIAS_H="i32") if "bias" in case else {}
             body = compiled_sass(kernel, dict(scalars, **types, **extra), dict(flags, **constants))
             prints[f"{name} {case}"] = f"{hashlib.sha1(body.encode()).hexdigest()[:12]} ({len(body.splitlines())} lines)"
     return prints
@@ -108,7 +112,7 @@ def gluon_fingerprints(cases=None):
 def main():
     if "--gluon" in sys.argv:
         for case, print_ in gluon_fingerprints().items():
-            print(f"{case:16s} {print_}", flush=True)
+            print(f"{case:24s} {print_}", flush=True)
         return
     for name, overrides in CASES.items():
         features = compile_report._features(**overrides)

@@ -227,7 +227,7 @@ def _forward(q, k, v, mask, slopes, opts: ScoreOptions, seed: int, config=None):
         lse.fill_(float("-inf"))
         return out, lse, None
     key = ("forward", q.device, _tf32(q), _layout(q), _layout(k), _layout(v), _layout(mask), _layout(slopes), opts.plan_key,
-           config, HOPPER_FORWARD, HOPPER_BIAS)
+           config, HOPPER_FORWARD, HOPPER_BIAS, HOPPER_PERSISTENT)
     launch = _plan(key, lambda: _hopper_forward_plan(q, k, v, out, mask, slopes, opts, config)
                    or _forward_plan(q, k, v, out, lse, mask, slopes, opts, config))
     launch(q, k, v, out, lse, _mask_arg(q, mask), q if slopes is None else slopes, seed)
@@ -257,6 +257,11 @@ def hopper_forward_reason(q, k, v, out, mask=None, slopes=None, opts: ScoreOptio
     if reason is None and not hopper_forward.tma_compatible(out):
         reason = "needs an output a TMA descriptor can address"
     return reason
+
+
+# EXPERIMENTAL, not yet run on a GPU: a persistent grid for the Gluon forward (one program an SM
+# running query blocks in turn, the causal ones longest first); FLASHSDPA_HOPPER_PERSISTENT=1.
+HOPPER_PERSISTENT = os.environ.get("FLASHSDPA_HOPPER_PERSISTENT", "0") == "1"
 
 
 # A float attn_mask (bias) in the Gluon forward (H200, S = 2048: 466 TFLOP/s against the Triton
@@ -361,7 +366,8 @@ def _hopper_forward_plan(q, k, v, out, mask, slopes, opts, config):
         return None
     from ..kernels import hopper_forward
     bias = _hopper_bias(mask, q, hopper_forward)
-    launch = hopper_forward.forward_launch(q, k, opts.scale, opts.is_causal, bias, _hopper_window(opts, q))
+    launch = hopper_forward.forward_launch(q, k, opts.scale, opts.is_causal, bias, _hopper_window(opts, q),
+                                           HOPPER_PERSISTENT)
     if bias is not None:
         return lambda q, k, v, out, lse, mask, *unused: launch(q, k, v, out, lse, mask)
     return lambda q, k, v, out, lse, *unused: launch(q, k, v, out, lse)

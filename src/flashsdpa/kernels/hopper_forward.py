@@ -23,6 +23,8 @@ tiles outside the band are not visited, only the tiles across its edges are mask
 S = 16384, window (1024, 0): 420 TFLOP/s of kept scores against the Triton kernel's 327
 (benchmarks/results/2026-11-29-h200-v0.9).
 """
+import functools
+
 import torch
 import triton
 from triton.experimental import gluon
@@ -36,29 +38,67 @@ from .launch import FastLauncher
 
 
 @gluon.jit
-def _producer(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, desc_q, desc_k, desc_v, q_bufs, k_bufs, v_bufs,
-              q_ready, k_ready, k_empty, v_ready, v_empty,
+def _producer(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, PERSISTENT: gl.constexpr, desc_q, desc_k, desc_v, q_bufs,
+              k_bufs, v_bufs, q_ready, q_empty, k_ready, k_empty, v_ready, v_empty,
               N_CTX, H_Q, GROUP, CAUSAL: gl.constexpr,
-              desc_bias, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H, LEFT, RIGHT):
+              desc_bias, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H, LEFT, RIGHT, N_WORK):
+    if PERSISTENT:  # work items pid, pid + programs, ...; the K/V ring's count runs on across them
+        it = 0
+        for i in range((N_WORK - gl.program_id(0) + gl.num_programs(0) - 1) // gl.num_programs(0)):
+            start_m, off_hz = _work_item(gl.program_id(0) + i * gl.num_programs(0), N_CTX, H_Q, N_WORK,
+                                         2 * desc_q.block_type.shape[2], CAUSAL)
+            it = _produce_block(HAS_BIAS, WINDOW, PERSISTENT, start_m, off_hz, it, i, desc_q, desc_k, desc_v,
+                                q_bufs, k_bufs, v_bufs, q_ready, q_empty, k_ready, k_empty, v_ready, v_empty, N_CTX,
+                                H_Q, GROUP, CAUSAL, desc_bias, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H,
+                                LEFT, RIGHT)
+    else:
+        _produce_block(HAS_BIAS, WINDOW, PERSISTENT, gl.program_id(0), gl.program_id(1), 0, 0, desc_q, desc_k,
+                       desc_v, q_bufs, k_bufs, v_bufs, q_ready, q_empty, k_ready, k_empty, v_ready, v_empty, N_CTX,
+                       H_Q, GROUP, CAUSAL, desc_bias, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H, LEFT,
+                       RIGHT)
+
+
+@gluon.jit
+def _work_item(t, N_CTX, H_Q, N_WORK, BLOCK_M: gl.constexpr, CAUSAL: gl.constexpr):
+    """(query block, batch * head) of work item t of a persistent launch. Causal: the longest
+    blocks (last rows) of every head first, so that the short ones fill the tail."""
+    n_m = gl.cdiv(N_CTX, BLOCK_M)
+    if CAUSAL:
+        n_hz = N_WORK // n_m
+        start_m = n_m - 1 - t // n_hz
+        off_hz = t % n_hz
+    else:  # a head's blocks side by side: they share its K and V in L2
+        start_m = t % n_m
+        off_hz = t // n_m
+    return start_m, off_hz
+
+
+@gluon.jit
+def _produce_block(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, PERSISTENT: gl.constexpr, start_m, off_hz, it0, i,
+                   desc_q, desc_k, desc_v, q_bufs, k_bufs, v_bufs, q_ready, q_empty, k_ready, k_empty, v_ready,
+                   v_empty, N_CTX, H_Q, GROUP, CAUSAL: gl.constexpr, desc_bias, bias_bufs, bias_ready, bias_empty,
+                   BIAS_B, BIAS_H, LEFT, RIGHT):
+    """Producer: query block start_m of head off_hz, its i-th; K/V stages from it0 on. Returns
+    the stage count after it."""
     SPLIT_M: gl.constexpr = desc_q.block_type.shape[2]
     BLOCK_M: gl.constexpr = 2 * SPLIT_M
     BLOCK_N: gl.constexpr = desc_k.block_type.shape[2]
     NBUF: gl.constexpr = k_bufs.type.shape[0]
-    start_m = gl.program_id(0)
-    off_hz = gl.program_id(1)
     # 4D descriptors (B, H, S, D) over the tensors' own strides: any layout with a unit last
     # stride, and a ragged last tile reads zeros / stores nothing past S within its own head.
     b = off_hz // H_Q
     h = off_hz % H_Q
     h_kv = h // GROUP                          # the key-value head (GQA)
     for c in gl.static_range(2):               # Q halves for the two consumer warpgroups
+        if PERSISTENT:  # consumer c is done with its last block's Q
+            mbarrier.wait(q_empty.index(c), (i & 1) ^ 1)
         mbarrier.expect(q_ready.index(c), desc_q.block_type.nbytes)
         tma.async_copy_global_to_shared(desc_q, [b, h, start_m * BLOCK_M + c * SPLIT_M, 0], q_ready.index(c),
                                         q_bufs.index(c))
     first, n_tiles = key_tiles(start_m, N_CTX, BLOCK_M, BLOCK_N, CAUSAL, WINDOW, LEFT, RIGHT)
     for j in range(n_tiles):
-        idx = j % NBUF
-        ph = (j // NBUF) & 1
+        idx = (it0 + j) % NBUF
+        ph = ((it0 + j) // NBUF) & 1
         start_n = (first + j) * BLOCK_N
         # fresh mbarrier: waiting on parity 1 returns immediately (tutorial 08 idiom)
         mbarrier.wait(k_empty.index(idx), ph ^ 1)
@@ -74,6 +114,7 @@ def _producer(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, desc_q, desc_k, desc
                 tma.async_copy_global_to_shared(desc_bias, [b * BIAS_B, h * BIAS_H, start_m * BLOCK_M + c * SPLIT_M,
                                                             start_n], bias_ready.index(idx),
                                                 bias_bufs.index(2 * idx + c))
+    return it0 + n_tiles
 
 
 @gluon.jit
@@ -110,9 +151,31 @@ def _softmax_tile(s, m_i, l_i, qk_scale, start_n, offs_m, N_CTX, BLOCK_N: gl.con
 
 
 @gluon.jit
-def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, sm_scale, M_ptr, desc_o, q_bufs,
-              k_bufs, v_bufs, o_bufs, q_ready, k_ready, k_empty, v_ready, v_empty, turn,
-              N_CTX, H_Q, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, LEFT, RIGHT):
+def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, PERSISTENT: gl.constexpr, sm_scale,
+              M_ptr, desc_o, q_bufs, k_bufs, v_bufs, o_bufs, q_ready, q_empty, k_ready, k_empty, v_ready, v_empty,
+              turn, N_CTX, H_Q, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, LEFT, RIGHT, N_WORK):
+    if PERSISTENT:  # the producer's work items, in its order
+        it = 0
+        for i in range((N_WORK - gl.program_id(0) + gl.num_programs(0) - 1) // gl.num_programs(0)):
+            start_m, off_hz = _work_item(gl.program_id(0) + i * gl.num_programs(0), N_CTX, H_Q, N_WORK,
+                                         2 * q_bufs.type.shape[3], CAUSAL)
+            it = _consume_block(cid, HAS_BIAS, WINDOW, PERSISTENT, start_m, off_hz, it, i, sm_scale, M_ptr, desc_o,
+                                q_bufs, k_bufs, v_bufs, o_bufs, q_ready, q_empty, k_ready, k_empty, v_ready, v_empty,
+                                turn, N_CTX, H_Q, CAUSAL, bias_bufs, bias_ready, bias_empty, LEFT, RIGHT)
+        tma.store_wait(pendings=0)   # the last block's O
+    else:
+        _consume_block(cid, HAS_BIAS, WINDOW, PERSISTENT, gl.program_id(0), gl.program_id(1), 0, 0, sm_scale, M_ptr,
+                       desc_o, q_bufs, k_bufs, v_bufs, o_bufs, q_ready, q_empty, k_ready, k_empty, v_ready, v_empty,
+                       turn, N_CTX, H_Q, CAUSAL, bias_bufs, bias_ready, bias_empty, LEFT, RIGHT)
+
+
+@gluon.jit
+def _consume_block(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, PERSISTENT: gl.constexpr,
+                   start_m, off_hz, it0, i, sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs, o_bufs, q_ready, q_empty,
+                   k_ready, k_empty, v_ready, v_empty, turn, N_CTX, H_Q, CAUSAL: gl.constexpr, bias_bufs, bias_ready,
+                   bias_empty, LEFT, RIGHT):
+    """Consumer cid: its 64 rows of query block start_m of head off_hz, the i-th block it runs;
+    K/V stages (and ping-pong turns) from it0 on. Returns the stage count after it."""
     SPLIT_M: gl.constexpr = q_bufs.type.shape[3]     # buffers are (stage, 1, 1, rows, D): 4D TMA boxes
     HEAD_DIM: gl.constexpr = q_bufs.type.shape[4]
     BLOCK_M: gl.constexpr = 2 * SPLIT_M
@@ -130,15 +193,13 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, s
     row_o: gl.constexpr = gl.SliceLayout(1, o_layout)
 
     qk_scale = sm_scale * 1.44269504088896340736
-    start_m = gl.program_id(0)
-    off_hz = gl.program_id(1)
     offs_m = start_m * BLOCK_M + cid * SPLIT_M + gl.arange(0, SPLIT_M, layout=row_s)
     first, n_tiles = key_tiles(start_m, N_CTX, BLOCK_M, BLOCK_N, CAUSAL, WINDOW, LEFT, RIGHT)
 
     q_smem = q_bufs.index(cid).reshape([SPLIT_M, HEAD_DIM])
     my_turn = turn.index(cid)
     other_turn = turn.index(1 - cid)
-    mbarrier.wait(q_ready.index(cid), 0)
+    mbarrier.wait(q_ready.index(cid), i & 1)
 
     m_i = gl.full([SPLIT_M], -float("inf"), gl.float32, row_s)
     l_i = gl.full([SPLIT_M], 0.0, gl.float32, row_s)
@@ -146,15 +207,16 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, s
     s0 = gl.zeros([SPLIT_M, BLOCK_N], gl.float32, s_layout)
 
     # ---- prologue: S_0 = Q K_0^T, softmax(S_0) ----
-    mbarrier.wait(k_ready.index(0), 0)
-    mbarrier.wait(my_turn, 0)                                    # ping-pong: wait for our GEMM slot
-    k_t = k_bufs.index(0).reshape([BLOCK_N, HEAD_DIM]).permute((1, 0))
+    idx = it0 % NBUF
+    mbarrier.wait(k_ready.index(idx), (it0 // NBUF) & 1)
+    mbarrier.wait(my_turn, it0 & 1)                              # ping-pong: wait for our GEMM slot
+    k_t = k_bufs.index(idx).reshape([BLOCK_N, HEAD_DIM]).permute((1, 0))
     s = warpgroup_mma(q_smem, k_t, s0, use_acc=False, is_async=True)
     mbarrier.arrive(other_turn, count=1)                         # hand the tensor cores to the other WG
     s = warpgroup_mma_wait(num_outstanding=0, deps=(s, ))
-    mbarrier.arrive(k_empty.index(0), count=1)
+    mbarrier.arrive(k_empty.index(idx), count=1)
     if HAS_BIAS:
-        bias = bias_tile(bias_bufs, bias_ready, bias_empty, 0, cid, s_layout)
+        bias = bias_tile(bias_bufs, bias_ready, bias_empty, it0, cid, s_layout)
         p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, first * BLOCK_N, offs_m, N_CTX, BLOCK_N, s_layout,
                                            CAUSAL, bias, 1.0 / sm_scale, True, WINDOW, LEFT, RIGHT)
     else:
@@ -163,12 +225,12 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, s
 
     # ---- steady state: issue S_j = Q K_j^T and O += P_{j-1} V_{j-1}, softmax(S_j) overlaps PV ----
     for j in range(1, n_tiles):
-        idx = j % NBUF
-        ph = (j // NBUF) & 1
-        pidx = (j - 1) % NBUF
-        pph = ((j - 1) // NBUF) & 1
+        idx = (it0 + j) % NBUF
+        ph = ((it0 + j) // NBUF) & 1
+        pidx = (it0 + j - 1) % NBUF
+        pph = ((it0 + j - 1) // NBUF) & 1
         mbarrier.wait(k_ready.index(idx), ph)
-        mbarrier.wait(my_turn, j & 1)
+        mbarrier.wait(my_turn, (it0 + j) & 1)
         k_t = k_bufs.index(idx).reshape([BLOCK_N, HEAD_DIM]).permute((1, 0))
         s = warpgroup_mma(q_smem, k_t, s0, use_acc=False, is_async=True)
         mbarrier.wait(v_ready.index(pidx), pph)
@@ -178,7 +240,7 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, s
         s = warpgroup_mma_wait(num_outstanding=1, deps=(s, ))   # S_j ready, PV_{j-1} may still run
         mbarrier.arrive(k_empty.index(idx), count=1)
         if HAS_BIAS:
-            bias = bias_tile(bias_bufs, bias_ready, bias_empty, j, cid, s_layout)
+            bias = bias_tile(bias_bufs, bias_ready, bias_empty, it0 + j, cid, s_layout)
             p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, (first + j) * BLOCK_N, offs_m, N_CTX, BLOCK_N,
                                                s_layout, CAUSAL, bias, 1.0 / sm_scale, True, WINDOW, LEFT, RIGHT)
         else:
@@ -189,13 +251,15 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, s
         o = o * gl.convert_layout(alpha, row_o)[:, None]
 
     # ---- drain: O += P_{n-1} V_{n-1} ----
-    lidx = (n_tiles - 1) % NBUF
-    lph = ((n_tiles - 1) // NBUF) & 1
+    lidx = (it0 + n_tiles - 1) % NBUF
+    lph = ((it0 + n_tiles - 1) // NBUF) & 1
     mbarrier.wait(v_ready.index(lidx), lph)
     p_op = gl.convert_layout(p.to(dtype), p_layout, assert_trivial=True)
     o = warpgroup_mma(p_op, v_bufs.index(lidx).reshape([BLOCK_N, HEAD_DIM]), o, is_async=True)
     o = warpgroup_mma_wait(num_outstanding=0, deps=(o, ))
     mbarrier.arrive(v_empty.index(lidx), count=1)
+    if PERSISTENT and not HAS_BIAS:  # no product reads this Q any more: the next block's may come
+        mbarrier.arrive(q_empty.index(cid), count=1)
 
     # ---- epilogue: O / l via SMEM + TMA store; LSE (natural log) via plain store ----
     l_o = gl.convert_layout(l_i, row_o)
@@ -207,18 +271,26 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, s
     lse_rows = gl.convert_layout(offs_m, lse_layout)
     gl.store(M_ptr + off_hz.to(gl.int64) * N_CTX + lse_rows, lse, mask=lse_rows < N_CTX)
     o_box = o_bufs.index(cid)
+    if PERSISTENT and not HAS_BIAS:  # the last block's O store from this buffer has drained
+        tma.store_wait(pendings=0)
+        gl.thread_barrier()   # for every thread of the warpgroup, not only the one that issued it
     o_box.reshape([SPLIT_M, HEAD_DIM]).store(o.to(dtype))
     fence_async_shared()
     tma.async_copy_shared_to_global(desc_o, [off_hz // H_Q, off_hz % H_Q, start_m * BLOCK_M + cid * SPLIT_M, 0],
                                     o_box)   # rows past N_CTX are clipped by the descriptor
-    tma.store_wait(pendings=0)
+    if not PERSISTENT or HAS_BIAS:  # (persistent without a bias: left to drain while the next block runs)
+        tma.store_wait(pendings=0)
+        if PERSISTENT:  # with a bias, O went out through Q's buffer: only now may the next Q come
+            gl.thread_barrier()
+            mbarrier.arrive(q_empty.index(cid), count=1)
+    return it0 + n_tiles
 
 
 @gluon.jit
 def attn_fwd_hopper(sm_scale, M_ptr, N_CTX, H_Q, GROUP, desc_q, desc_k, desc_v, desc_o,
                     NBUF: gl.constexpr, CAUSAL: gl.constexpr, CONSUMER_REGS: gl.constexpr,
                     PRODUCER_REGS: gl.constexpr, desc_bias=None, BIAS_B=0, BIAS_H=0, HAS_BIAS: gl.constexpr = False,
-                    LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False):
+                    LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False, N_WORK=0, PERSISTENT: gl.constexpr = False):
     dtype: gl.constexpr = desc_q.dtype
     q_bufs = gl.allocate_shared_memory(dtype, [2] + desc_q.block_type.shape, desc_q.layout)
     k_bufs = gl.allocate_shared_memory(dtype, [NBUF] + desc_k.block_type.shape, desc_k.layout)
@@ -237,6 +309,12 @@ def attn_fwd_hopper(sm_scale, M_ptr, N_CTX, H_Q, GROUP, desc_q, desc_k, desc_v, 
         bias_empty = q_ready
         bias_desc = desc_q
     turn = gl.allocate_shared_memory(gl.int64, [2, 1], mbarrier.MBarrierLayout())
+    if PERSISTENT:  # consumer c released its Q half (the producer loads the next block's)
+        q_empty = gl.allocate_shared_memory(gl.int64, [2, 1], mbarrier.MBarrierLayout())
+        for i in gl.static_range(2):
+            mbarrier.init(q_empty.index(i), count=1)
+    else:
+        q_empty = q_ready   # a stand-in, never used
     k_ready = gl.allocate_shared_memory(gl.int64, [NBUF, 1], mbarrier.MBarrierLayout())
     k_empty = gl.allocate_shared_memory(gl.int64, [NBUF, 1], mbarrier.MBarrierLayout())
     v_ready = gl.allocate_shared_memory(gl.int64, [NBUF, 1], mbarrier.MBarrierLayout())
@@ -254,16 +332,17 @@ def attn_fwd_hopper(sm_scale, M_ptr, N_CTX, H_Q, GROUP, desc_q, desc_k, desc_v, 
     # a constexpr reaches warp_specialize's partitions as a constexpr only from a tuple of
     # constexprs (in one with runtime values it becomes a runtime value, as CAUSAL here does):
     # the bias code must not be compiled without a bias (its stand-ins' shapes differ)
-    cargs = (sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs, o_bufs, q_ready, k_ready, k_empty,
-             v_ready, v_empty, turn, N_CTX, H_Q, CAUSAL, bias_bufs, bias_ready, bias_empty, LEFT, RIGHT)
+    cargs = (sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs, o_bufs, q_ready, q_empty, k_ready, k_empty,
+             v_ready, v_empty, turn, N_CTX, H_Q, CAUSAL, bias_bufs, bias_ready, bias_empty, LEFT, RIGHT, N_WORK)
     c0: gl.constexpr = 0
     c1: gl.constexpr = 1
-    pargs = (desc_q, desc_k, desc_v, q_bufs, k_bufs, v_bufs, q_ready, k_ready, k_empty, v_ready, v_empty,
-             N_CTX, H_Q, GROUP, CAUSAL, bias_desc, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H, LEFT, RIGHT)
+    pargs = (desc_q, desc_k, desc_v, q_bufs, k_bufs, v_bufs, q_ready, q_empty, k_ready, k_empty, v_ready, v_empty,
+             N_CTX, H_Q, GROUP, CAUSAL, bias_desc, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H, LEFT, RIGHT,
+             N_WORK)
     gl.warp_specialize([
-        (_consumer, (c0, HAS_BIAS, WINDOW) + cargs),  # default partition: num_warps (=4) warps = consumer warpgroup 0
-        (_consumer, (c1, HAS_BIAS, WINDOW) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
-        (_producer, (HAS_BIAS, WINDOW) + pargs),      # worker 1: TMA producer, 1 warp
+        (_consumer, (c0, HAS_BIAS, WINDOW, PERSISTENT) + cargs),  # default partition: 4 warps = consumer warpgroup 0
+        (_consumer, (c1, HAS_BIAS, WINDOW, PERSISTENT) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
+        (_producer, (HAS_BIAS, WINDOW, PERSISTENT) + pargs),      # worker 1: TMA producer, 1 warp
     ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
 
 
@@ -315,23 +394,34 @@ def bias_reason(bias, q) -> str | None:
 _LAUNCHER = FastLauncher(attn_fwd_hopper)
 
 
-def forward_launch(q, k, sm_scale: float, causal: bool, bias=None, window=None, NBUF: int = 2,
-                   consumer_regs: int = 240, producer_regs: int = 24):
+def forward_launch(q, k, sm_scale: float, causal: bool, bias=None, window=None, persistent: bool = False,
+                   NBUF: int = 2, consumer_regs: int = 240, producer_regs: int = 24):
     """The launch bound to this call's shapes, strides and options, for the calls that share
     them (backends/flash.py keys them): launch(q, k, v, out, lse, bias) writes out (B, H_q, S, D)
     (any strides tma_compatible accepts) and lse (B, H_q, S) fp32 contiguous, natural log; q, k,
     v as unsupported_reason accepts them (GQA: k and v with H_kv heads dividing H_q); bias: a
     float attn_mask as bias_reason accepts it, or None; window: (left, right) >= 0, row i sees
-    keys i - left .. i + right (causal then means right = 0), or None."""
+    keys i - left .. i + right (causal then means right = 0), or None. persistent: one program
+    an SM, each running query blocks in turn (the next block's loads overlap the last one's
+    output store)."""
     batch, heads_q, seq, d = q.shape
     grid = (triton.cdiv(seq, 2 * SPLIT_M), batch * heads_q)
+    work = grid[0] * grid[1]
+    if persistent:
+        grid = (min(work, _sm_count(q.device)), )
     bias_b, bias_h = bias_descriptor(bias, SPLIT_M, BLOCK_N)[1:] if bias is not None else (0, 0)
     bound = _LAUNCHER.bind(grid, ("M_ptr", "desc_q", "desc_k", "desc_v", "desc_o", "desc_bias"),
                            sm_scale, None, seq, heads_q, heads_q // k.shape[1], None, None, None, None,
                            NBUF, causal and window is None, consumer_regs, producer_regs, None, bias_b, bias_h,
-                           bias is not None, *(window or (0, 0)), window is not None, num_warps=4)
+                           bias is not None, *(window or (0, 0)), window is not None, work, persistent,
+                           num_warps=4)
 
     def launch(q, k, v, out, lse, bias=None):
         bound(lse, descriptor(q, SPLIT_M), descriptor(k, BLOCK_N), descriptor(v, BLOCK_N), descriptor(out, SPLIT_M),
               None if bias is None else bias_descriptor(bias, SPLIT_M, BLOCK_N)[0])
     return launch
+
+
+@functools.lru_cache(maxsize=None)
+def _sm_count(device) -> int:
+    return torch.cuda.get_device_properties(device).multi_processor_count
