@@ -1,4 +1,4 @@
-"""The Gluon forward with a persistent grid (FLASHSDPA_HOPPER_PERSISTENT, EXPERIMENTAL) against
+"""The Gluon forward with a persistent grid (FLASHSDPA_HOPPER_PERSISTENT) against
 its one-program-a-block grid and the Triton kernel: the same bits out (each query block is
 computed by the same code in both grids), and TFLOP/s. bf16, D = 128, 16k tokens a batch (the
 grid's shapes), a (1024, 0) window at S = 16384 and a (B, H, S, S) bias at S = 2048.

@@ -439,3 +439,16 @@ def test_gluon_window_band(window, causal, diag_off, band):
     assert flash._hopper_window(opts, q) == band
     taken = band is not None
     assert flash._has_score_features(None, None, opts, taken) == (window != (-1, -1) and not taken)
+
+
+def test_gluon_forward_persistent_rule():
+    """The persistent grid runs every Gluon forward but the plain causal ones (measured slower)."""
+    from flashsdpa.backends import flash
+    q = torch.empty(1, 1, 4096, 8)
+    for causal, window, persistent in ((False, (-1, -1), True), (True, (-1, -1), False), (True, (1024, -1), True),
+                                       (False, (100, 20), True)):
+        opts = flash.ScoreOptions(1.0, causal, 0, window)
+        assert flash._hopper_persistent(opts, flash._hopper_window(opts, q)) == persistent
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(flash, "HOPPER_PERSISTENT", False)
+        assert not flash._hopper_persistent(flash.ScoreOptions(1.0), None)

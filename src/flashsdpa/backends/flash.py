@@ -259,9 +259,18 @@ def hopper_forward_reason(q, k, v, out, mask=None, slopes=None, opts: ScoreOptio
     return reason
 
 
-# EXPERIMENTAL, not yet run on a GPU: a persistent grid for the Gluon forward (one program an SM
-# running query blocks in turn, the causal ones longest first); FLASHSDPA_HOPPER_PERSISTENT=1.
-HOPPER_PERSISTENT = os.environ.get("FLASHSDPA_HOPPER_PERSISTENT", "0") == "1"
+# A persistent grid for the Gluon forward (one program an SM running query blocks in turn) where
+# it measured faster: every call but the plain causal ones. H200, bf16, 16k tokens, TFLOP/s
+# persistent / one program a block: full S = 512 471 / 420, 1024 561 / 512, 8192 629 / 613;
+# window (1024, 0) at S = 16384 456 / 439; causal (longest blocks first, heads interleaved)
+# 1024 346 / 373, 8192 521 / 559 (benchmarks/results/2026-11-29-h200-v0.9/persistent.md).
+# FLASHSDPA_HOPPER_PERSISTENT=0 turns it off.
+HOPPER_PERSISTENT = os.environ.get("FLASHSDPA_HOPPER_PERSISTENT", "1") != "0"
+
+
+def _hopper_persistent(opts: ScoreOptions, window) -> bool:
+    """Whether a Gluon forward runs the persistent grid (window: _hopper_window's band)."""
+    return HOPPER_PERSISTENT and not (opts.is_causal and window is None)
 
 
 # A float attn_mask (bias) in the Gluon forward (H200, S = 2048: 466 TFLOP/s against the Triton
@@ -366,8 +375,9 @@ def _hopper_forward_plan(q, k, v, out, mask, slopes, opts, config):
         return None
     from ..kernels import hopper_forward
     bias = _hopper_bias(mask, q, hopper_forward)
-    launch = hopper_forward.forward_launch(q, k, opts.scale, opts.is_causal, bias, _hopper_window(opts, q),
-                                           HOPPER_PERSISTENT)
+    window = _hopper_window(opts, q)
+    launch = hopper_forward.forward_launch(q, k, opts.scale, opts.is_causal, bias, window,
+                                           _hopper_persistent(opts, window))
     if bias is not None:
         return lambda q, k, v, out, lse, mask, *unused: launch(q, k, v, out, lse, mask)
     return lambda q, k, v, out, lse, *unused: launch(q, k, v, out, lse)

@@ -18,6 +18,12 @@ HAS_BIAS adds a float attn_mask (`bias_reason` says which) streamed through its 
 against the Triton kernel's 293 (benchmarks/results/2026-11-28-h200-gluon-backward). Without it
 the kernel's SASS is what it was.
 
+PERSISTENT: one program an SM runs query blocks in turn, so that the next block's Q and K/V
+loads and the last block's output store overlap the products (FlashAttention-3's persistent
+scheduler); the dispatcher uses it for every call but the plain causal ones, where it measured
+slower (see flash.HOPPER_PERSISTENT). H200, bf16: full S = 1024 561 TFLOP/s against 512 with
+one program a block, S = 8192 629 against 613.
+
 WINDOW: a sliding window (row i sees keys i - LEFT .. i + RIGHT; causal is RIGHT = 0): the key
 tiles outside the band are not visited, only the tiles across its edges are masked. H200, bf16,
 S = 16384, window (1024, 0): 420 TFLOP/s of kept scores against the Triton kernel's 327
@@ -61,7 +67,9 @@ def _producer(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, PERSISTENT: gl.const
 @gluon.jit
 def _work_item(t, N_CTX, H_Q, N_WORK, BLOCK_M: gl.constexpr, CAUSAL: gl.constexpr):
     """(query block, batch * head) of work item t of a persistent launch. Causal: the longest
-    blocks (last rows) of every head first, so that the short ones fill the tail."""
+    blocks (last rows) of every head first, so that the short ones fill the tail (measured
+    slower than one program a block, 0.88-0.93x: the dispatcher does not use it; the heads
+    it interleaves share no K/V in L2)."""
     n_m = gl.cdiv(N_CTX, BLOCK_M)
     if CAUSAL:
         n_hz = N_WORK // n_m
@@ -347,10 +355,11 @@ def attn_fwd_hopper(sm_scale, M_ptr, N_CTX, H_Q, GROUP, desc_q, desc_k, desc_v, 
 
 
 SPLIT_M, BLOCK_N = 64, 128  # rows per consumer warpgroup (two per program), keys per stage
-# Below these lengths the Triton kernel is faster (H200 grid, bf16, 16k tokens: at S = 512 this
-# kernel ran 238 / 157 TFLOP/s full / causal against Triton's 354 / 238, causal S = 1024 271
-# against 314; full S = 1024 523 against 447): few key tiles per program leave its pipeline
-# mostly filling and draining, and the grid is not persistent.
+# Below these lengths the Triton kernel runs the call. Measured since (H200, bf16, 16k tokens,
+# each kernel's bound launch; benchmarks/results/2026-11-29-h200-v0.9/persistent.md): full S =
+# 512 471 TFLOP/s (persistent) against Triton's 378, causal S = 512 256 against 238, causal S =
+# 1024 373 against 328, so 512 for both would be faster; not lowered until the GPU tests have run
+# at those lengths through this kernel.
 MIN_SEQ = {False: 1024, True: 2048}
 
 
