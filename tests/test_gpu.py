@@ -88,7 +88,7 @@ def test_accuracy_large(dtype, config, gen):
 HOPPER_SHAPES = [  # (B, H_q, H_kv, S, causal, layout): calls the Gluon forward takes on sm_90
     (2, 16, 16, 2048, "top_left", "bhsd"), (1, 8, 2, 1024, None, "bhsd"), (2, 4, 4, 2048, "bottom_right", "bshd"),
     (1, 4, 4, 8192, "top_left", "bhsd"), (2, 8, 2, 1000 + 1037, None, "bshd"), (1, 4, 4, 2049, "top_left", "bhsd"),
-    (3, 2, 1, 4095, "bottom_right", "bshd"),
+    (3, 2, 1, 4095, "bottom_right", "bshd"), (4, 8, 8, 512, "top_left", "bhsd"), (2, 4, 2, 777, None, "bshd"),
 ]
 
 
@@ -101,6 +101,8 @@ def test_hopper_forward(dtype, config, gen, monkeypatch):
     portable Triton kernel's on the same inputs."""
     if torch.cuda.get_device_capability()[0] != 9:
         pytest.skip("the Gluon forward runs on sm_90 only")
+    from flashsdpa.kernels import hopper_forward
+    monkeypatch.setattr(hopper_forward, "MIN_SEQ", {False: 512, True: 512})   # where it may come down to
     b, h_q, h_kv, s, causal, layout = config
     tensors, view = _tensors(gen, dtype, b, h_q, h_kv, s, s, 128, 128, layout)
     q, k, v = view(*tensors)
@@ -113,6 +115,27 @@ def test_hopper_forward(dtype, config, gen, monkeypatch):
     assert torch.isfinite(out).all() and torch.isfinite(lse).all()
     assert ((lse - lse_triton).abs() / lse_triton.abs().clamp_min(1)).max().item() < 1e-5
     assert ((out.float() - out_triton.float()).norm() / out_triton.float().norm()).item() < 1e-2
+
+
+@pytest.mark.parametrize("causal, window, bias", [(False, None, False), (True, None, False), (True, (300, 0), False),
+                                                  (False, None, True), (False, (100, 20), True)])
+def test_hopper_forward_persistent_grid_changes_no_bit(causal, window, bias, gen):
+    """The persistent grid computes each query block with the same code as one program a block:
+    equal outputs and log-sum-exps, bit for bit, on a ragged length, GQA and more blocks than SMs."""
+    if torch.cuda.get_device_capability()[0] != 9:
+        pytest.skip("the Gluon forward runs on sm_90 only")
+    from flashsdpa.kernels import hopper_forward
+    b, h_q, h_kv, s = 3, 8, 2, 2048 + 72
+    q = randn((b, h_q, s, 128), torch.bfloat16, DEVICE, gen)
+    k, v = (randn((b, h_kv, s, 128), torch.bfloat16, DEVICE, gen) for _ in range(2))
+    mask = randn((b, h_q, s, s), torch.bfloat16, DEVICE, gen) if bias else None
+    results = []
+    for persistent in (True, False):
+        out, lse = torch.full_like(q, float("nan")), torch.full((b, h_q, s), float("nan"), device=DEVICE)
+        hopper_forward.forward_launch(q, k, 128 ** -0.5, causal, mask, window, persistent)(q, k, v, out, lse, mask)
+        results.append((out, lse))
+    assert torch.isfinite(results[0][0]).all() and torch.isfinite(results[0][1]).all()
+    assert torch.equal(results[0][0], results[1][0]) and torch.equal(results[0][1], results[1][1])
 
 
 def _gluon_path(flag: str, monkeypatch):

@@ -66,19 +66,17 @@ def _producer(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, PERSISTENT: gl.const
 
 @gluon.jit
 def _work_item(t, N_CTX, H_Q, N_WORK, BLOCK_M: gl.constexpr, CAUSAL: gl.constexpr):
-    """(query block, batch * head) of work item t of a persistent launch. Causal: the longest
-    blocks (last rows) of every head first, so that the short ones fill the tail (measured
-    slower than one program a block, 0.88-0.93x: the dispatcher does not use it; the heads
-    it interleaves share no K/V in L2)."""
+    """(query block, batch * head) of work item t of a persistent launch: a head's blocks side
+    by side, so that the programs running at once share its K and V in L2; causal: each head's
+    longest blocks (last rows) first. (Longest first across all heads, interleaving them, ran
+    0.84-0.93x one program a block on the H200: benchmarks/results/2026-11-29-h200-v0.9/
+    persistent.md. This order is not measured yet, and the dispatcher runs plain causal calls
+    one program a block.)"""
     n_m = gl.cdiv(N_CTX, BLOCK_M)
+    start_m = t % n_m
     if CAUSAL:
-        n_hz = N_WORK // n_m
-        start_m = n_m - 1 - t // n_hz
-        off_hz = t % n_hz
-    else:  # a head's blocks side by side: they share its K and V in L2
-        start_m = t % n_m
-        off_hz = t // n_m
-    return start_m, off_hz
+        start_m = n_m - 1 - start_m
+    return start_m, t // n_m
 
 
 @gluon.jit
