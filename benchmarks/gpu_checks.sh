@@ -9,6 +9,8 @@
 #                                                # experimental), each case in a process with a time
 #                                                # limit; then, if none hung, its GPU tests (~8 min)
 #   bash benchmarks/gpu_checks.sh bias           # the same for the Gluon forward's bias (~5 min)
+#   bash benchmarks/gpu_checks.sh padded         # head dims 96 / 80 in the Gluon kernels (zero-filled
+#                                                # columns) against Triton and cuDNN, then their tests
 #   bash benchmarks/gpu_checks.sh extra          # python -m flashsdpa.bench --grid extra
 #   bash benchmarks/gpu_checks.sh bias-backward  # the bias in the Gluon backward: the feature
 #                                                # benchmark's bias case, then (no hang) its tests
@@ -73,13 +75,22 @@ case "${1:-}" in
       echo "experiment_window failed or timed out (a hang?):"; tail -5 "$R/window.txt"
     fi
     ;;
+  padded)
+    if timeout 300 python3 benchmarks/experiment_padded_dims.py > "$R/padded.txt" 2>&1; then
+      grep "^|" "$R/padded.txt"
+      timeout 200 $PYTEST -m gpu -n 8 -k "padded_head_dims" tests/test_gpu.py > "$R/gpu_test_padded.txt" 2>&1
+      tail -1 "$R/gpu_test_padded.txt"
+    else
+      echo "experiment_padded_dims failed or timed out (a hang?):"; tail -5 "$R/padded.txt"
+    fi
+    ;;
   extra)
     timeout 560 python3 -m flashsdpa.bench --grid extra --json "$R/extra.json" --markdown "$R/extra.md" \
       > "$R/extra.txt" 2>&1
     tail -25 "$R/extra.txt"
     ;;
   *)
-    echo "usage: bash benchmarks/gpu_checks.sh suites|small|backward|bias|bias-backward|window|extra" >&2
+    echo "usage: bash benchmarks/gpu_checks.sh suites|small|backward|bias|bias-backward|window|padded|extra" >&2
     exit 2
     ;;
 esac

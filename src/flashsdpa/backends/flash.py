@@ -475,7 +475,8 @@ def _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask, slopes, opt
         from ..kernels import hopper_backward
         has_bias = mask is not None   # the reason above let a mask through only as a bias
         gluon_dq, gluon_dkdv = hopper_backward.backward_launches(q, k, opts.scale, opts.is_causal, mask, mask_grad,
-                                                                 fused_dq=_fused_dq() and not has_bias,
+                                                                 fused_dq=_fused_dq() and not has_bias
+                                                                 and q.shape[3] in (64, 128),
                                                                  window=_hopper_window(opts, q))
 
         def dq_launch(q, k, v, out, dout, lse, stats, dq, mask, slopes, dmask, seed):

@@ -36,7 +36,8 @@ from triton.experimental.gluon.language.nvidia.hopper import (
     tma, mbarrier, fence_async_shared, warpgroup_mma, warpgroup_mma_wait)
 
 from .hopper_common import (accumulator_layout, band_edge, bias_descriptor, bias_tile, descriptor, fill_bias_stage,
-                            fill_stage, in_band, key_tiles, register_operand_layout, stage_barriers, tma_compatible)
+                            fill_stage, in_band, key_tiles, padded_head_dim, register_operand_layout, stage_barriers,
+                            tma_compatible)
 from .launch import FastLauncher
 
 
@@ -445,7 +446,9 @@ BLOCK_M = 64
 MIN_SCORES = 2 ** 26
 # Head dims it runs. 64 runs correctly with the same tiles but slower than the Triton kernels
 # where it matters (H200, bf16, H = 32: S = 1024 276 against 329 TFLOP/s, S = 8192 360 against
-# 373; causal 224 / 243 and 331 / 326); the experiment and the GPU tests turn it on.
+# 373; causal 224 / 243 and 331 / 326); the experiment and the GPU tests turn it on. Between 64
+# and 128 (a multiple of 8): the D = 128 kernels on zero-filled columns, as the forward's
+# HEAD_DIMS says; not on until measured.
 HEAD_DIMS = (128,)
 
 
@@ -506,6 +509,7 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
     adding it to an fp32 accumulator with atomics (5 products instead of 7), then writes dq."""
     assert not fused_dq or bias is None, "the fused dQ runs no bias"
     batch, heads_q, seq, d = q.shape
+    assert not fused_dq or d == padded_head_dim(d), "the fused dQ's accumulator has the tensors' head dim"
     heads_kv = k.shape[1]
     s_pad = _padded_rows(seq)
     flags = (NBUF, causal and window is None, consumer_regs, producer_regs)

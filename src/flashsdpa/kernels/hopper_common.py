@@ -124,10 +124,16 @@ def tma_compatible(t: torch.Tensor) -> bool:
 
 
 def descriptor(t: torch.Tensor, rows: int) -> TensorDescriptor:
-    """A 4D TMA descriptor over t's own (B, H, S, D) strides with boxes of `rows` x D: any layout
-    with a unit last stride, and a ragged last box reads zeros / stores nothing past S within
-    its own head."""
-    return box_descriptor(t, list(t.shape), list(t.stride()), [1, 1, rows, t.shape[3]])
+    """A 4D TMA descriptor over t's own (B, H, S, D) strides with boxes of `rows` x
+    padded_head_dim(D): any layout with a unit last stride, and a ragged last box reads zeros /
+    stores nothing past S within its own head, and past D within its row."""
+    return box_descriptor(t, list(t.shape), list(t.stride()), [1, 1, rows, padded_head_dim(t.shape[3])])
+
+
+def padded_head_dim(d: int) -> int:
+    """The head dim the kernels compute with: D up to 64 or 128, the columns past D read as zeros
+    (so Q K^T and dO O^T are exact) and never stored."""
+    return 64 if d <= 64 else 128
 
 
 def box_descriptor(t: torch.Tensor, shape: list, strides: list, block: list) -> TensorDescriptor:
