@@ -37,6 +37,18 @@ experiment_then_tests() {  # SECONDS NAME FLAG TESTS SCRIPT [ARGS...]: an experi
   fi
 }
 
+script_then_tests() {  # SECONDS NAME TESTS TEST_FILE ARGS...: `python3 ARGS` (its table rows printed),
+  local seconds=$1 name=$2 tests=$3 file=$4   # then, if it finished (no hang), the GPU tests TESTS of TEST_FILE
+  shift 4
+  if timeout "$seconds" python3 "$@" > "$R/$name.txt" 2>&1; then
+    grep "^|" "$R/$name.txt"
+    timeout 200 $PYTEST -m gpu -n 8 -k "$tests" "$file" > "$R/gpu_test_$name.txt" 2>&1
+    tail -1 "$R/gpu_test_$name.txt"
+  else
+    echo "python3 $* failed or timed out (a hang?):"; tail -5 "$R/$name.txt"
+  fi
+}
+
 case "${1:-}" in
   suites)
     timeout 540 $PYTEST -m gpu -n 8 tests > "$R/gpu_suite.txt" 2>&1
@@ -57,32 +69,14 @@ case "${1:-}" in
       benchmarks/experiment_gluon_forward.py --filter d=128 --filter seq=2048
     ;;
   bias-backward)
-    if timeout 240 python3 -m flashsdpa.bench_features --cases bias \
-        --markdown "$R/bias_backward.md" > "$R/bias_backward.txt" 2>&1; then
-      grep "^|" "$R/bias_backward.md"
-      timeout 150 $PYTEST -m gpu -n 8 -k "hopper_backward_bias" tests/test_gpu.py > "$R/gpu_test_bias_backward.txt" 2>&1
-      tail -1 "$R/gpu_test_bias_backward.txt"
-    else
-      echo "bench_features failed or timed out (a hang?):"; tail -5 "$R/bias_backward.txt"
-    fi
+    script_then_tests 240 bias_backward "hopper_backward_bias" tests/test_gpu.py \
+      -m flashsdpa.bench_features --cases bias
     ;;
   window)
-    if timeout 240 python3 benchmarks/experiment_window.py --gluon > "$R/window.txt" 2>&1; then
-      grep "^|" "$R/window.txt"
-      timeout 200 $PYTEST -m gpu -n 8 -k "hopper_window" tests/test_gpu_features.py > "$R/gpu_test_window.txt" 2>&1
-      tail -1 "$R/gpu_test_window.txt"
-    else
-      echo "experiment_window failed or timed out (a hang?):"; tail -5 "$R/window.txt"
-    fi
+    script_then_tests 240 window "hopper_window" tests/test_gpu_features.py benchmarks/experiment_window.py --gluon
     ;;
   padded)
-    if timeout 300 python3 benchmarks/experiment_padded_dims.py > "$R/padded.txt" 2>&1; then
-      grep "^|" "$R/padded.txt"
-      timeout 200 $PYTEST -m gpu -n 8 -k "padded_head_dims" tests/test_gpu.py > "$R/gpu_test_padded.txt" 2>&1
-      tail -1 "$R/gpu_test_padded.txt"
-    else
-      echo "experiment_padded_dims failed or timed out (a hang?):"; tail -5 "$R/padded.txt"
-    fi
+    script_then_tests 300 padded "padded_head_dims" tests/test_gpu.py benchmarks/experiment_padded_dims.py
     ;;
   extra)
     timeout 560 python3 -m flashsdpa.bench --grid extra --json "$R/extra.json" --markdown "$R/extra.md" \
