@@ -72,12 +72,21 @@ def test_features_large(case, dtype, gen):
     k, v = randn((B, H, S_K, D), dtype, DEVICE, gen), randn((B, H, S_K, D_V), dtype, DEVICE, gen)
     mask = _mask(mask_kind, dtype, gen)
     dout = randn((B, H, S_Q, D_V), torch.float32, DEVICE, gen)
+    _check_flash(f"{case} {dtype}", q, k, v, mask, dtype, dout, **kwargs)
+
+
+NAMES = ["out", "dq", "dk", "dv", "dmask"]
+
+
+def _check_flash(context, q, k, v, mask, dtype, dout, **kwargs):
+    """FLASH's output and gradients within the bar of the module docstring; returns them and the
+    float64 reference's."""
     ours = _run(Backend.FLASH, q, k, v, mask, dtype, dout, **kwargs)
     ref = _run(Backend.MATH, q, k, v, mask, torch.float64, dout, **kwargs)
     low = _run(Backend.MATH, q, k, v, mask, dtype, dout, **kwargs)
-    names = ["out", "dq", "dk", "dv", "dmask"]
-    problems = [accuracy_failure(n, o, r, t, dtype) for n, o, r, t in zip(names, ours, ref, low)]
-    assert not any(problems), f"{case} {dtype}: " + "; ".join(p for p in problems if p)
+    problems = [accuracy_failure(n, o, r, t, dtype) for n, o, r, t in zip(NAMES, ours, ref, low)]
+    assert not any(problems), f"{context}: " + "; ".join(p for p in problems if p)
+    return ours, ref
 
 
 @pytest.mark.parametrize("dtype", LOWP, ids=lambda d: str(d)[6:])
@@ -138,16 +147,11 @@ def test_hopper_window(case, dtype, gen, monkeypatch):
     assert flash.hopper_backward_reason(q, k, v, q, q, grads, mask=bias, opts=opts) is None
     dout = randn((b, h_q, s, 128), torch.float32, DEVICE, gen)
     kwargs = dict(window_size=window, is_causal=causal, enable_gqa=h_q != h_kv)
-    ours = _run(Backend.FLASH, q, k, v, bias, dtype, dout, **kwargs)
-    ref = _run(Backend.MATH, q, k, v, bias, torch.float64, dout, **kwargs)
-    low = _run(Backend.MATH, q, k, v, bias, dtype, dout, **kwargs)
-    names = ["out", "dq", "dk", "dv", "dmask"]
-    problems = [accuracy_failure(n, o, r, t, dtype) for n, o, r, t in zip(names, ours, ref, low)]
-    assert not any(problems), f"{case} {dtype}: " + "; ".join(p for p in problems if p)
+    ours, ref = _check_flash(f"{case} {dtype}", q, k, v, bias, dtype, dout, **kwargs)
     for flag in ("HOPPER_FORWARD", "HOPPER_BACKWARD"):
         monkeypatch.setattr(flash, flag, False)
     portable = _run(Backend.FLASH, q, k, v, bias, dtype, dout, **kwargs)
-    for name, a, c, r in zip(names, ours, portable, ref):
+    for name, a, c, r in zip(NAMES, ours, portable, ref):
         assert torch.isfinite(a).all(), name
         if r.norm() > 1e-6:   # a window of (0, 0) makes dq exactly 0: both kernels then hold rounding noise
             assert ((a.float() - c.float()).norm() / c.float().norm()).item() < 1e-2, name
