@@ -8,8 +8,8 @@ The fast path of the FLASH backend's forward where it applies (see `unsupported_
 aligned: (B, H, S, D) and (B, S, H, D) memory alike), S_q = S_k of any length (4D descriptors
 keep a ragged tile within its head: reads past S are zeros, stores past S are dropped), S >=
 1024 (2048 causal or windowed; see MIN_SEQ), no mask but a float bias (below), no dropout or
-softcap (causal, sliding windows and GQA are fine). Everything else runs the portable Triton kernel. H200, bf16, 16k
-tokens: 620 / 610 TFLOP/s at S = 8192 (full / causal) against cuDNN's 611 / 542 and our Triton
+softcap (causal, sliding windows and GQA are fine). Everything else runs the portable Triton
+kernel. H200, bf16, 16k tokens: 620 / 610 TFLOP/s at S = 8192 (full / causal) against cuDNN's 611 / 542 and our Triton
 kernel's 507 / 470 (benchmarks/experiment_gluon_forward.py). Design notes:
 benchmarks/GLUON_HOPPER.md.
 
@@ -26,8 +26,8 @@ one program a block, S = 8192 629 against 613.
 
 WINDOW: a sliding window (row i sees keys i - LEFT .. i + RIGHT; causal is RIGHT = 0): the key
 tiles outside the band are not visited, only the tiles across its edges are masked. H200, bf16,
-S = 16384, window (1024, 0): 420 TFLOP/s of kept scores against the Triton kernel's 327
-(benchmarks/results/2026-11-29-h200-v0.9).
+S = 16384, window (1024, 0): 420 TFLOP/s of kept scores against the Triton kernel's 327, 456
+on the persistent grid (benchmarks/results/2026-11-29-h200-v0.9).
 """
 import functools
 
