@@ -452,3 +452,20 @@ def test_gluon_forward_persistent_rule():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(flash, "HOPPER_PERSISTENT", False)
         assert not flash._hopper_persistent(flash.ScoreOptions(1.0), None)
+
+
+def test_gluon_head_dims_between_64_and_128_pad_the_box_not_the_tensor():
+    """Head dims the Gluon kernels may take by reading zero columns: the TMA box is 128 wide over
+    the tensor's own D (its descriptor shape), the rules accept them only where HEAD_DIMS lists
+    them, and a D whose rows are not 16-byte aligned is refused as TMA cannot address it."""
+    from flashsdpa.kernels import hopper_common, hopper_forward
+    assert [hopper_common.padded_head_dim(d) for d in (8, 64, 72, 96, 128)] == [64, 64, 128, 128, 128]
+    q = torch.empty(2, 4, 2048, 96, dtype=torch.bfloat16)
+    desc = hopper_common.descriptor(q, 64)
+    assert desc.shape == [2, 4, 2048, 96] and desc.block_shape == [1, 1, 64, 128]
+    assert "head dim 128" in hopper_forward.unsupported_reason(q, q, q, (9, 0), False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hopper_forward, "HEAD_DIMS", (96, 100, 128))
+        assert hopper_forward.unsupported_reason(q, q, q, (9, 0), False) is None
+        odd = torch.empty(2, 4, 2048, 100, dtype=torch.bfloat16)   # rows of 200 bytes
+        assert "TMA" in hopper_forward.unsupported_reason(odd, odd, odd, (9, 0), False)
