@@ -9,8 +9,8 @@ aligned: (B, H, S, D) and (B, S, H, D) memory alike), S_q = S_k of any length (4
 keep a ragged tile within its head: reads past S are zeros, stores past S are dropped), S >=
 1024 (2048 causal or windowed; see MIN_SEQ), no mask but a float bias (below), no dropout or
 softcap (causal, sliding windows and GQA are fine). Everything else runs the portable Triton
-kernel. H200, bf16, 16k tokens: 620 / 610 TFLOP/s at S = 8192 (full / causal) against cuDNN's 611 / 542 and our Triton
-kernel's 507 / 470 (benchmarks/experiment_gluon_forward.py). Design notes:
+kernel. H200, bf16, 16k tokens: 620 / 610 TFLOP/s at S = 8192 (full / causal) against cuDNN's
+611 / 542 and our Triton kernel's 507 / 470 (benchmarks/experiment_gluon_forward.py). Design notes:
 benchmarks/GLUON_HOPPER.md.
 
 HAS_BIAS adds a float attn_mask (`bias_reason` says which) streamed through its own TMA ring
@@ -50,9 +50,8 @@ def _producer(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, PERSISTENT: gl.const
               desc_bias, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H, LEFT, RIGHT, N_WORK):
     if PERSISTENT:  # work items pid, pid + programs, ...; the K/V ring's count runs on across them
         it = 0
-        for i in range((N_WORK - gl.program_id(0) + gl.num_programs(0) - 1) // gl.num_programs(0)):
-            start_m, off_hz = _work_item(gl.program_id(0) + i * gl.num_programs(0), N_CTX, H_Q, N_WORK,
-                                         2 * desc_q.block_type.shape[2], CAUSAL)
+        for i in range(_work_count(N_WORK)):
+            start_m, off_hz = _work_item(i, N_CTX, 2 * desc_q.block_type.shape[2], CAUSAL)
             it = _produce_block(HAS_BIAS, WINDOW, PERSISTENT, start_m, off_hz, it, i, desc_q, desc_k, desc_v,
                                 q_bufs, k_bufs, v_bufs, q_ready, q_empty, k_ready, k_empty, v_ready, v_empty, N_CTX,
                                 H_Q, GROUP, CAUSAL, desc_bias, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H,
@@ -65,13 +64,20 @@ def _producer(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, PERSISTENT: gl.const
 
 
 @gluon.jit
-def _work_item(t, N_CTX, H_Q, N_WORK, BLOCK_M: gl.constexpr, CAUSAL: gl.constexpr):
-    """(query block, batch * head) of work item t of a persistent launch: a head's blocks side
-    by side, so that the programs running at once share its K and V in L2; causal: each head's
+def _work_count(N_WORK):
+    """How many of a persistent launch's N_WORK items this program runs: pid, pid + programs, ..."""
+    return (N_WORK - gl.program_id(0) + gl.num_programs(0) - 1) // gl.num_programs(0)
+
+
+@gluon.jit
+def _work_item(i, N_CTX, BLOCK_M: gl.constexpr, CAUSAL: gl.constexpr):
+    """(query block, batch * head) of this program's i-th item of a persistent launch: a head's
+    blocks side by side, so that the programs running at once share its K and V in L2; causal: each head's
     longest blocks (last rows) first. (Longest first across all heads, interleaving them, ran
     0.84-0.93x one program a block on the H200: benchmarks/results/2026-11-29-h200-v0.9/
     persistent.md. This order is not measured yet, and the dispatcher runs plain causal calls
     one program a block.)"""
+    t = gl.program_id(0) + i * gl.num_programs(0)
     n_m = gl.cdiv(N_CTX, BLOCK_M)
     start_m = t % n_m
     if CAUSAL:
@@ -162,9 +168,8 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, P
               turn, N_CTX, H_Q, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, LEFT, RIGHT, N_WORK):
     if PERSISTENT:  # the producer's work items, in its order
         it = 0
-        for i in range((N_WORK - gl.program_id(0) + gl.num_programs(0) - 1) // gl.num_programs(0)):
-            start_m, off_hz = _work_item(gl.program_id(0) + i * gl.num_programs(0), N_CTX, H_Q, N_WORK,
-                                         2 * q_bufs.type.shape[3], CAUSAL)
+        for i in range(_work_count(N_WORK)):
+            start_m, off_hz = _work_item(i, N_CTX, 2 * q_bufs.type.shape[3], CAUSAL)
             it = _consume_block(cid, HAS_BIAS, WINDOW, PERSISTENT, start_m, off_hz, it, i, sm_scale, M_ptr, desc_o,
                                 q_bufs, k_bufs, v_bufs, o_bufs, q_ready, q_empty, k_ready, k_empty, v_ready, v_empty,
                                 turn, N_CTX, H_Q, CAUSAL, bias_bufs, bias_ready, bias_empty, LEFT, RIGHT)
@@ -221,13 +226,11 @@ def _consume_block(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constex
     mbarrier.arrive(other_turn, count=1)                         # hand the tensor cores to the other WG
     s = warpgroup_mma_wait(num_outstanding=0, deps=(s, ))
     mbarrier.arrive(k_empty.index(idx), count=1)
+    bias = None
     if HAS_BIAS:
         bias = bias_tile(bias_bufs, bias_ready, bias_empty, it0, cid, s_layout)
-        p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, first * BLOCK_N, offs_m, N_CTX, BLOCK_N, s_layout,
-                                           CAUSAL, bias, 1.0 / sm_scale, True, WINDOW, LEFT, RIGHT)
-    else:
-        p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, first * BLOCK_N, offs_m, N_CTX, BLOCK_N, s_layout,
-                                           CAUSAL, None, 1.0, False, WINDOW, LEFT, RIGHT)
+    p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, first * BLOCK_N, offs_m, N_CTX, BLOCK_N, s_layout,
+                                       CAUSAL, bias, 1.0 / sm_scale, HAS_BIAS, WINDOW, LEFT, RIGHT)
 
     # ---- steady state: issue S_j = Q K_j^T and O += P_{j-1} V_{j-1}, softmax(S_j) overlaps PV ----
     for j in range(1, n_tiles):
@@ -247,11 +250,8 @@ def _consume_block(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constex
         mbarrier.arrive(k_empty.index(idx), count=1)
         if HAS_BIAS:
             bias = bias_tile(bias_bufs, bias_ready, bias_empty, it0 + j, cid, s_layout)
-            p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, (first + j) * BLOCK_N, offs_m, N_CTX, BLOCK_N,
-                                               s_layout, CAUSAL, bias, 1.0 / sm_scale, True, WINDOW, LEFT, RIGHT)
-        else:
-            p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, (first + j) * BLOCK_N, offs_m, N_CTX, BLOCK_N,
-                                               s_layout, CAUSAL, None, 1.0, False, WINDOW, LEFT, RIGHT)
+        p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, (first + j) * BLOCK_N, offs_m, N_CTX, BLOCK_N,
+                                           s_layout, CAUSAL, bias, 1.0 / sm_scale, HAS_BIAS, WINDOW, LEFT, RIGHT)
         o = warpgroup_mma_wait(num_outstanding=0, deps=(o, ))
         mbarrier.arrive(v_empty.index(pidx), count=1)
         o = o * gl.convert_layout(alpha, row_o)[:, None]
