@@ -326,9 +326,11 @@ def test_hopper_forward_rules_on_any_machine():
     assert reason(q[:, :2], q[:, :1], q[:, :1]) is None                          # GQA
     assert "sm_90" in reason(q, capability=(8, 0)) and "sm_90" in reason(q, capability=(10, 0))
     assert "float16" in reason(q.float())
-    assert "head dim 128" in reason(q[..., :64])
+    assert "head dim of 64..128 in steps of 8" in reason(q[..., :48])
+    assert reason(q[..., :96]) is None and reason(q[..., :64]) is None           # on D = 128 / 64 tiles
     assert "S_q = S_k" in reason(q, q[:, :, :1024], q[:, :, :1024])
-    assert "S >= 1024" in reason(q[:, :, :1000]) and "S >= 2048 causal" in reason(q[:, :, :1024], causal=True)
+    assert "S >= 512 full" in reason(q[:, :, :500]) and "S >= 512 causal" in reason(q[:, :, :500], causal=True)
+    assert "S >= 8192 causal at head dim 64" in reason(q[..., :64], causal=True)   # MIN_SEQ by head dim
     assert "mask" in reason(q, features=True)
     assert "TMA" in reason(torch.empty(2, 4, 2048, 132, dtype=torch.bfloat16)[..., :128])   # rows of 264 bytes
     broadcast = torch.empty(1, 1, 2048, 128, dtype=torch.bfloat16).expand(2, 4, 2048, 128)   # stride 0
@@ -372,7 +374,7 @@ def test_hopper_backward_rules_on_any_machine():
         assert reason(q[:, :2], q[:, :1], q[:, :1]) is None                          # GQA
         assert "sm_90" in reason(q, capability=(8, 0))
         assert "float16" in reason(q.float(), q.float(), q.float(), q.float())
-        assert "head dim 128" in reason(q[..., :64])
+        assert "head dim of 72..128 in steps of 8" in reason(q[..., :64])
         assert "S_q = S_k" in reason(q, q[:, :, :999], q[:, :, :999])
         assert "mask" in reason(q, features=True)
         assert "TMA" in reason(q, dout=torch.empty(2, 4, 1000, 132, dtype=torch.bfloat16)[..., :128])
@@ -463,8 +465,10 @@ def test_gluon_head_dims_between_64_and_128_pad_the_box_not_the_tensor():
     q = torch.empty(2, 4, 2048, 96, dtype=torch.bfloat16)
     desc = hopper_common.descriptor(q, 64)
     assert desc.shape == [2, 4, 2048, 96] and desc.block_shape == [1, 1, 64, 128]
-    assert "head dim 128" in hopper_forward.unsupported_reason(q, q, q, (9, 0), False)
+    assert hopper_forward.unsupported_reason(q, q, q, (9, 0), False) is None
     with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hopper_forward, "HEAD_DIMS", (100, 128))
+        assert "head dim of 100 or 128" in hopper_forward.unsupported_reason(q, q, q, (9, 0), False)
         patch.setattr(hopper_forward, "HEAD_DIMS", (96, 100, 128))
         assert hopper_forward.unsupported_reason(q, q, q, (9, 0), False) is None
         odd = torch.empty(2, 4, 2048, 100, dtype=torch.bfloat16)   # rows of 200 bytes

@@ -101,9 +101,6 @@ def test_hopper_forward(dtype, config, gen, monkeypatch):
     portable Triton kernel's on the same inputs."""
     if torch.cuda.get_device_capability()[0] != 9:
         pytest.skip("the Gluon forward runs on sm_90 only")
-    from flashsdpa.kernels import hopper_forward
-    monkeypatch.setattr(hopper_forward, "MIN_SEQ", {False: 512, True: 512})   # where it may come down to
-    monkeypatch.setattr(flash, "_PLANS", {})   # plans are not keyed by MIN_SEQ
     b, h_q, h_kv, s, causal, layout = config
     tensors, view = _tensors(gen, dtype, b, h_q, h_kv, s, s, 128, 128, layout)
     q, k, v = view(*tensors)
@@ -140,15 +137,17 @@ def test_hopper_forward_persistent_grid_changes_no_bit(causal, window, bias, gen
 
 
 @lowp
-@pytest.mark.parametrize("d", [96, 80, 72])
+@pytest.mark.parametrize("d", [96, 80, 72, 64])
 @pytest.mark.parametrize("config", [(2, 8, 2, 2048 + 40, "top_left", "bshd"), (1, 4, 4, 1024 + 8, None, "bhsd")],
                          ids=lambda c: "b{}h{}-{}s{}-c{}-{}".format(*c))
 def test_hopper_padded_head_dims(dtype, d, config, gen, monkeypatch):
     """Head dims between 64 and 128 through the D = 128 Gluon kernels, TMA reading the columns
-    past D as zeros and storing none (hopper_common.padded_head_dim): forward and backward within
-    the accuracy rule. Not on by default yet (hopper_forward.HEAD_DIMS): this test turns it on."""
+    past D as zeros and storing none (hopper_common.padded_head_dim), and 64 through the D = 64
+    ones: forward and backward within the accuracy rule. The test sets HEAD_DIMS and MIN_SEQ
+    itself so that it keeps testing these dims whatever the defaults say."""
     _gluon_path("HOPPER_BACKWARD", monkeypatch)
     from flashsdpa.kernels import hopper_backward, hopper_forward
+    monkeypatch.setattr(hopper_forward, "MIN_SEQ", dict.fromkeys(hopper_forward.MIN_SEQ, 512))
     monkeypatch.setattr(hopper_forward, "HEAD_DIMS", (d, 128))
     monkeypatch.setattr(hopper_backward, "HEAD_DIMS", (d, 128))
     monkeypatch.setattr(flash, "_PLANS", {})   # plans are not keyed by HEAD_DIMS
@@ -277,11 +276,12 @@ def test_hopper_forward_reasons():
         assert "sm_90" in reason(q, q, q, q)
         return
     assert reason(q, q, q, q) is None
-    assert "head dim 128" in reason(q[..., :64], q[..., :64], q[..., :64], q)
+    assert "head dim of 64..128 in steps of 8" in reason(q[..., :48], q[..., :48], q[..., :48], q)
+    assert reason(q[..., :96], q[..., :96], q[..., :96], q) is None   # through the D = 128 kernel
     assert reason(q[:, :, :1100], q[:, :, :1100], q[:, :, :1100], q) is None   # ragged: fine
     assert reason(q.transpose(1, 2).contiguous().transpose(1, 2), q, q, q) is None   # (B, S, H, D) memory
     assert "S_q = S_k" in reason(q, q[:, :, :1024], q[:, :, :1024], q)
-    assert "S >= 2048 causal" in reason(q[:, :, :1024], q[:, :, :1024], q[:, :, :1024], q,
+    assert "S >= 512 causal" in reason(q[:, :, :500], q[:, :, :500], q[:, :, :500], q,
                                        opts=flash.ScoreOptions(1.0, is_causal=True))
     unaligned = torch.empty(1, 2, 2048, 132, device=DEVICE, dtype=torch.bfloat16)[..., :128]   # rows of 264 bytes
     assert "TMA" in reason(unaligned, q, q, q)

@@ -35,9 +35,9 @@ from triton.experimental.gluon import language as gl
 from triton.experimental.gluon.language.nvidia.hopper import (
     tma, mbarrier, fence_async_shared, warpgroup_mma, warpgroup_mma_wait)
 
-from .hopper_common import (accumulator_layout, band_edge, bias_descriptor, bias_tile, descriptor, fill_bias_stage,
-                            fill_stage, in_band, key_tiles, padded_head_dim, register_operand_layout, stage_barriers,
-                            tma_compatible)
+from .hopper_common import (accumulator_layout, band_edge, bias_descriptor, bias_tile, describe_head_dims, descriptor,
+                            fill_bias_stage, fill_stage, in_band, key_tiles, padded_head_dim, register_operand_layout,
+                            stage_barriers, tma_compatible)
 from .launch import FastLauncher
 
 
@@ -446,10 +446,11 @@ BLOCK_M = 64
 MIN_SCORES = 2 ** 26
 # Head dims it runs. 64 runs correctly with the same tiles but slower than the Triton kernels
 # where it matters (H200, bf16, H = 32: S = 1024 276 against 329 TFLOP/s, S = 8192 360 against
-# 373; causal 224 / 243 and 331 / 326); the experiment and the GPU tests turn it on. Between 64
+# 373; causal 224 / 243 and 331 / 326); the experiment and the GPU tests turn it on. Between 72
 # and 128 (a multiple of 8): the D = 128 kernels on zero-filled columns, as the forward's
-# HEAD_DIMS says; not on until measured.
-HEAD_DIMS = (128,)
+# HEAD_DIMS says: D = 96 325-358 TFLOP/s against Triton's 260-314, D = 80 238-307 against 185-265
+# (H200, 2026-11-29, results v0.10).
+HEAD_DIMS = tuple(range(72, 129, 8))
 
 
 def unsupported_reason(q, k, v, dout, capability, has_features: bool) -> str | None:
@@ -460,7 +461,7 @@ def unsupported_reason(q, k, v, dout, capability, has_features: bool) -> str | N
     if q.dtype not in (torch.float16, torch.bfloat16) or any(t.dtype != q.dtype for t in (k, v, dout)):
         return "needs float16 or bfloat16 q, k, v, dout"
     if d not in HEAD_DIMS or k.shape[3] != d or v.shape[3] != d:
-        return f"needs head dim {' or '.join(map(str, HEAD_DIMS))} (got {d}/{v.shape[3]})"
+        return f"needs {describe_head_dims(HEAD_DIMS)}, the same for q, k and v (got {d}/{k.shape[3]}/{v.shape[3]})"
     if seq_q != k.shape[2]:
         return f"needs S_q = S_k (got {seq_q} and {k.shape[2]})"
     if batch * heads_q * seq_q * seq_q < MIN_SCORES:

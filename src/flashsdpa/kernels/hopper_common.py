@@ -136,6 +136,18 @@ def padded_head_dim(d: int) -> int:
     return 64 if d <= 64 else 128
 
 
+def describe_head_dims(dims) -> str:
+    """'a head dim of 64 or 72..128 in steps of 8' for an error message, from a kernel's HEAD_DIMS."""
+    dims, parts, run = sorted(dims), [], []
+    for d in dims + [None]:
+        if run and (d is None or d != run[-1] + 8):
+            parts.append(f"{run[0]}..{run[-1]} in steps of 8" if len(run) > 2 else " or ".join(map(str, run)))
+            run = []
+        if d is not None:
+            run.append(d)
+    return "a head dim of " + " or ".join(parts)
+
+
 def box_descriptor(t: torch.Tensor, shape: list, strides: list, block: list) -> TensorDescriptor:
     """TensorDescriptor(t, shape, strides, block, its default shared layout), built without the
     dataclass's checks: they cost ~7 us of Python a descriptor, six a launch, and tma_compatible

@@ -4,10 +4,11 @@ each own 64 query rows and take turns on the tensor cores (ping-pong), so that o
 overlaps the other's wgmma; P feeds the second matmul from registers.
 
 The fast path of the FLASH backend's forward where it applies (see `unsupported_reason`):
-16-bit inputs, head dim 128, any strides a TMA descriptor takes (unit last stride, 16-byte
+16-bit inputs, head dim 64, or 72..128 in steps of 8 (on D = 128 tiles, TMA reading the columns
+past D as zeros; see HEAD_DIMS), any strides a TMA descriptor takes (unit last stride, 16-byte
 aligned: (B, H, S, D) and (B, S, H, D) memory alike), S_q = S_k of any length (4D descriptors
-keep a ragged tile within its head: reads past S are zeros, stores past S are dropped), S >=
-1024 (2048 causal or windowed; see MIN_SEQ), no mask but a float bias (below), no dropout or
+keep a ragged tile within its head: reads past S are zeros, stores past S are dropped), S at
+least MIN_SEQ (512 at D > 64), no mask but a float bias (below), no dropout or
 softcap (causal, sliding windows and GQA are fine). Everything else runs the portable Triton
 kernel. H200, bf16, 16k tokens: 620 / 610 TFLOP/s at S = 8192 (full / causal) against cuDNN's
 611 / 542 and our Triton kernel's 507 / 470 (benchmarks/experiment_gluon_forward.py). Design notes:
@@ -38,8 +39,8 @@ from triton.experimental.gluon import language as gl
 from triton.experimental.gluon.language.nvidia.hopper import (
     tma, mbarrier, fence_async_shared, warpgroup_mma, warpgroup_mma_wait)
 
-from .hopper_common import (band_edge, bias_descriptor, bias_tile, descriptor, in_band, key_tiles,  # noqa: F401
-                            stage_barriers, tma_compatible)  # tma_compatible: re-exported
+from .hopper_common import (band_edge, bias_descriptor, bias_tile, describe_head_dims, descriptor, in_band, key_tiles,  # noqa: F401
+                            padded_head_dim, stage_barriers, tma_compatible)  # tma_compatible: re-exported
 from .launch import FastLauncher
 
 
@@ -353,17 +354,17 @@ def attn_fwd_hopper(sm_scale, M_ptr, N_CTX, H_Q, GROUP, desc_q, desc_k, desc_v, 
 
 
 SPLIT_M, BLOCK_N = 64, 128  # rows per consumer warpgroup (two per program), keys per stage
-# Below these lengths the Triton kernel runs the call. Measured since (H200, bf16, 16k tokens,
-# each kernel's bound launch; benchmarks/results/2026-11-29-h200-v0.9/persistent.md): full S =
-# 512 471 TFLOP/s (persistent) against Triton's 378, causal S = 512 256 against 238, causal S =
-# 1024 373 against 328, so 512 for both would be faster; not lowered until the GPU tests have run
-# at those lengths through this kernel.
-MIN_SEQ = {False: 1024, True: 2048}
-# Head dims it runs. At 64 the Triton kernel was as fast (H200, 2026-11-28). Head dims between 64
-# and 128 that are a multiple of 8 would run the D = 128 kernel unchanged, TMA reading the columns
-# past D as zeros (hopper_common.padded_head_dim); not on until measured on a GPU
-# (benchmarks/experiment_padded_dims.py turns 96 and 80 on, as do the GPU tests).
-HEAD_DIMS = (128,)
+# Below these lengths the Triton kernel runs the call, keyed by (tile head dim, causal or windowed).
+# H200, bf16, 16k tokens, each kernel's bound launch (benchmarks/results/2026-11-29-h200-v0.10):
+# D = 128 full S = 512 469 TFLOP/s (persistent) against Triton's 376, causal S = 512 256 against
+# 237; D = 64 full S = 512 332 against 362 but S = 1024 400 against 370, causal only from S = 8192
+# (405 against 389; S = 4096 375 against 378, S = 2048 321 against 339).
+MIN_SEQ = {(64, False): 1024, (64, True): 8192, (128, False): 512, (128, True): 512}
+# Head dims it runs: 64 on its own tiles, 72..128 in steps of 8 through the D = 128 kernel, TMA
+# reading the columns past D as zeros (hopper_common.padded_head_dim). The Triton kernel pads them
+# to 128 as well, so both do the same products: D = 96 forward 471-478 TFLOP/s against Triton's
+# 334-381 (cuDNN 451-469), D = 80 384-403 against 284-318 (H200, 2026-11-29, results v0.10).
+HEAD_DIMS = (64,) + tuple(range(72, 129, 8))
 
 
 def unsupported_reason(q, k, v, capability, has_features: bool, causal: bool = False) -> str | None:
@@ -375,12 +376,13 @@ def unsupported_reason(q, k, v, capability, has_features: bool, causal: bool = F
     if q.dtype not in (torch.float16, torch.bfloat16) or k.dtype != q.dtype or v.dtype != q.dtype:
         return "needs float16 or bfloat16 q, k, v"
     if d not in HEAD_DIMS or k.shape[3] != d or v.shape[3] != d:
-        return f"needs head dim {' or '.join(map(str, HEAD_DIMS))} (got {d}/{v.shape[3]})"
+        return f"needs {describe_head_dims(HEAD_DIMS)}, the same for q, k and v (got {d}/{k.shape[3]}/{v.shape[3]})"
     if seq_q != k.shape[2]:
         return f"needs S_q = S_k (got {seq_q} and {k.shape[2]})"
-    if seq_q < MIN_SEQ[causal]:
+    min_seq = MIN_SEQ[padded_head_dim(d), causal]
+    if seq_q < min_seq:
         kind = "causal" if causal else "full"
-        return f"runs S >= {MIN_SEQ[causal]} {kind} (got {seq_q}; the Triton kernel is faster below)"
+        return f"runs S >= {min_seq} {kind} at head dim {d} (got {seq_q}; the Triton kernel is faster below)"
     if has_features:
         return "runs no mask, bias, ALiBi, dropout, softcap or offset diagonal"
     if not all(tma_compatible(t) for t in (q, k, v)):
