@@ -227,7 +227,7 @@ def _forward(q, k, v, mask, slopes, opts: ScoreOptions, seed: int, config=None):
         lse.fill_(float("-inf"))
         return out, lse, None
     key = ("forward", q.device, _tf32(q), _layout(q), _layout(k), _layout(v), _layout(mask), _layout(slopes), opts.plan_key,
-           config, HOPPER_FORWARD, HOPPER_BIAS, HOPPER_PERSISTENT)
+           config, HOPPER_FORWARD, HOPPER_BIAS, HOPPER_PERSISTENT, HOPPER_PERSISTENT_CAUSAL)
     launch = _plan(key, lambda: _hopper_forward_plan(q, k, v, out, mask, slopes, opts, config)
                    or _forward_plan(q, k, v, out, lse, mask, slopes, opts, config))
     launch(q, k, v, out, lse, _mask_arg(q, mask), q if slopes is None else slopes, seed)
@@ -266,11 +266,14 @@ def hopper_forward_reason(q, k, v, out, mask=None, slopes=None, opts: ScoreOptio
 # 1024 346 / 373, 8192 521 / 559 (benchmarks/results/2026-11-29-h200-v0.9/persistent.md).
 # FLASHSDPA_HOPPER_PERSISTENT=0 turns it off.
 HOPPER_PERSISTENT = os.environ.get("FLASHSDPA_HOPPER_PERSISTENT", "1") != "0"
+# Plain causal calls on the persistent grid too, its blocks taken in pairs of equal work
+# (hopper_forward._work_item); FLASHSDPA_HOPPER_PERSISTENT_CAUSAL=1 until measured.
+HOPPER_PERSISTENT_CAUSAL = os.environ.get("FLASHSDPA_HOPPER_PERSISTENT_CAUSAL", "0") != "0"
 
 
 def _hopper_persistent(opts: ScoreOptions, window) -> bool:
     """Whether a Gluon forward runs the persistent grid (window: _hopper_window's band)."""
-    return HOPPER_PERSISTENT and not (opts.is_causal and window is None)
+    return HOPPER_PERSISTENT and (HOPPER_PERSISTENT_CAUSAL or not (opts.is_causal and window is None))
 
 
 # A float attn_mask (bias) in the Gluon forward (H200, S = 2048: 466 TFLOP/s against the Triton

@@ -51,7 +51,7 @@ def _producer(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, PERSISTENT: gl.const
               desc_bias, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H, LEFT, RIGHT, N_WORK):
     if PERSISTENT:  # work items pid, pid + programs, ...; the K/V ring's count runs on across them
         it = 0
-        for i in range(_work_count(N_WORK)):
+        for i in range(_work_count(N_WORK, CAUSAL)):
             start_m, off_hz = _work_item(i, N_CTX, 2 * desc_q.block_type.shape[2], CAUSAL)
             it = _produce_block(HAS_BIAS, WINDOW, PERSISTENT, start_m, off_hz, it, i, desc_q, desc_k, desc_v,
                                 q_bufs, k_bufs, v_bufs, q_ready, q_empty, k_ready, k_empty, v_ready, v_empty, N_CTX,
@@ -65,25 +65,36 @@ def _producer(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, PERSISTENT: gl.const
 
 
 @gluon.jit
-def _work_count(N_WORK):
-    """How many of a persistent launch's N_WORK items this program runs: pid, pid + programs, ..."""
+def _work_count(N_WORK, CAUSAL: gl.constexpr):
+    """How many of a persistent launch's N_WORK query blocks this program runs: items pid, pid +
+    programs, ...; causal: pairs of consecutive blocks of _work_item's order (the last one alone
+    when N_WORK is odd)."""
+    if CAUSAL:
+        pairs = N_WORK // 2
+        count = 2 * ((pairs - gl.program_id(0) + gl.num_programs(0) - 1) // gl.num_programs(0))
+        if N_WORK % 2 == 1 and gl.program_id(0) == pairs % gl.num_programs(0):
+            count += 1
+        return count
     return (N_WORK - gl.program_id(0) + gl.num_programs(0) - 1) // gl.num_programs(0)
 
 
 @gluon.jit
 def _work_item(i, N_CTX, BLOCK_M: gl.constexpr, CAUSAL: gl.constexpr):
-    """(query block, batch * head) of this program's i-th item of a persistent launch: a head's
-    blocks side by side, so that the programs running at once share its K and V in L2; causal: each head's
-    longest blocks (last rows) first. (Longest first across all heads, interleaving them, ran
-    0.84-0.93x one program a block on the H200: benchmarks/results/2026-11-29-h200-v0.9/
-    persistent.md. This order is not measured yet, and the dispatcher runs plain causal calls
-    one program a block.)"""
-    t = gl.program_id(0) + i * gl.num_programs(0)
+    """(query block, batch * head) of this program's i-th block of a persistent launch: a head's
+    blocks side by side, so that the programs running at once share its K and V in L2. Causal: a
+    head's blocks zigzag, last, first, second to last, second, ..., and a program takes them in
+    pairs of consecutive ones, which cost the same number of key tiles (n + 1 for n blocks a head),
+    so that the programs striding over them finish together. (Striding over single blocks, program
+    p drew blocks of the same length round after round, 1.1-1.5x the mean work in the longest
+    program by count, and ran 0.84-0.97x one program a block: results 2026-11-29-h200-v0.10.)"""
     n_m = gl.cdiv(N_CTX, BLOCK_M)
-    start_m = t % n_m
     if CAUSAL:
-        start_m = n_m - 1 - start_m
-    return start_m, t // n_m
+        t = 2 * (gl.program_id(0) + (i // 2) * gl.num_programs(0)) + i % 2
+        k = t % n_m
+        start_m = k // 2 + (1 - k % 2) * (n_m - 1 - k)   # k even: n_m - 1 - k // 2; odd: k // 2
+        return start_m, t // n_m
+    t = gl.program_id(0) + i * gl.num_programs(0)
+    return t % n_m, t // n_m
 
 
 @gluon.jit
@@ -169,7 +180,7 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, P
               turn, N_CTX, H_Q, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, LEFT, RIGHT, N_WORK):
     if PERSISTENT:  # the producer's work items, in its order
         it = 0
-        for i in range(_work_count(N_WORK)):
+        for i in range(_work_count(N_WORK, CAUSAL)):
             start_m, off_hz = _work_item(i, N_CTX, 2 * q_bufs.type.shape[3], CAUSAL)
             it = _consume_block(cid, HAS_BIAS, WINDOW, PERSISTENT, start_m, off_hz, it, i, sm_scale, M_ptr, desc_o,
                                 q_bufs, k_bufs, v_bufs, o_bufs, q_ready, q_empty, k_ready, k_empty, v_ready, v_empty,
@@ -421,8 +432,8 @@ def forward_launch(q, k, sm_scale: float, causal: bool, bias=None, window=None, 
     batch, heads_q, seq, d = q.shape
     grid = (triton.cdiv(seq, 2 * SPLIT_M), batch * heads_q)
     work = grid[0] * grid[1]
-    if persistent:
-        grid = (min(work, _sm_count(q.device)), )
+    if persistent:  # causal: programs take blocks in pairs (_work_item)
+        grid = (min(triton.cdiv(work, 2) if causal and window is None else work, _sm_count(q.device)), )
     bias_b, bias_h = bias_descriptor(bias, SPLIT_M, BLOCK_N)[1:] if bias is not None else (0, 0)
     bound = _LAUNCHER.bind(grid, ("M_ptr", "desc_q", "desc_k", "desc_v", "desc_o", "desc_bias"),
                            sm_scale, None, seq, heads_q, heads_q // k.shape[1], None, None, None, None,
