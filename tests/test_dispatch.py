@@ -444,16 +444,20 @@ def test_gluon_window_band(window, causal, diag_off, band):
 
 
 def test_gluon_forward_persistent_rule():
-    """The persistent grid runs every Gluon forward but the plain causal ones (measured slower)."""
+    """The persistent grid runs every Gluon forward; its flags turn it off for all calls, or for
+    the plain causal ones only."""
     from flashsdpa.backends import flash
     q = torch.empty(1, 1, 4096, 8)
-    for causal, window, persistent in ((False, (-1, -1), True), (True, (-1, -1), False), (True, (1024, -1), True),
-                                       (False, (100, 20), True)):
-        opts = flash.ScoreOptions(1.0, causal, 0, window)
-        assert flash._hopper_persistent(opts, flash._hopper_window(opts, q)) == persistent
+    cases = ((False, (-1, -1)), (True, (-1, -1)), (True, (1024, -1)), (False, (100, 20)))
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(flash, "HOPPER_PERSISTENT", False)
-        assert not flash._hopper_persistent(flash.ScoreOptions(1.0), None)
+        for everything, causal_too in ((True, True), (True, False), (False, True)):
+            patch.setattr(flash, "HOPPER_PERSISTENT", everything)
+            patch.setattr(flash, "HOPPER_PERSISTENT_CAUSAL", causal_too)
+            for causal, window in cases:
+                opts = flash.ScoreOptions(1.0, causal, 0, window)
+                plain_causal = causal and window == (-1, -1)
+                expected = everything and (causal_too or not plain_causal)
+                assert flash._hopper_persistent(opts, flash._hopper_window(opts, q)) == expected
 
 
 def test_gluon_head_dims_between_64_and_128_pad_the_box_not_the_tensor():

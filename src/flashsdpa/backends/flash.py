@@ -259,16 +259,15 @@ def hopper_forward_reason(q, k, v, out, mask=None, slopes=None, opts: ScoreOptio
     return reason
 
 
-# A persistent grid for the Gluon forward (one program an SM running query blocks in turn) where
-# it measured faster: every call but the plain causal ones. H200, bf16, 16k tokens, TFLOP/s
-# persistent / one program a block: full S = 512 471 / 420, 1024 561 / 512, 8192 629 / 613;
-# window (1024, 0) at S = 16384 456 / 439; causal (longest blocks first, heads interleaved)
-# 1024 346 / 373, 8192 521 / 559 (benchmarks/results/2026-11-29-h200-v0.9/persistent.md).
-# FLASHSDPA_HOPPER_PERSISTENT=0 turns it off.
+# A persistent grid for the Gluon forward (one program an SM running query blocks in turn): every
+# call. H200, bf16, 16k tokens, TFLOP/s persistent / one program a block: full S = 512 471 / 420,
+# 1024 561 / 512, 8192 629 / 613; window (1024, 0) at S = 16384 456 / 439
+# (benchmarks/results/2026-11-29-h200-v0.9/persistent.md); causal, its blocks in zigzag pairs of
+# equal work, S = 512 274 / 254, 1024 404 / 367, 2048 447 / 430, 8192 566 / 538
+# (results/2026-11-29-h200-v0.10/persistent_pairs.md). FLASHSDPA_HOPPER_PERSISTENT=0 turns it
+# off, FLASHSDPA_HOPPER_PERSISTENT_CAUSAL=0 for the plain causal calls only.
 HOPPER_PERSISTENT = os.environ.get("FLASHSDPA_HOPPER_PERSISTENT", "1") != "0"
-# Plain causal calls on the persistent grid too, its blocks taken in pairs of equal work
-# (hopper_forward._work_item); FLASHSDPA_HOPPER_PERSISTENT_CAUSAL=1 until measured.
-HOPPER_PERSISTENT_CAUSAL = os.environ.get("FLASHSDPA_HOPPER_PERSISTENT_CAUSAL", "0") != "0"
+HOPPER_PERSISTENT_CAUSAL = os.environ.get("FLASHSDPA_HOPPER_PERSISTENT_CAUSAL", "1") != "0"
 
 
 def _hopper_persistent(opts: ScoreOptions, window) -> bool:
