@@ -62,7 +62,7 @@ def run_case(case) -> dict:
     torch.cuda.synchronize()
     triton_ = backward(False)
     torch.cuda.synchronize()
-    fused = backward(True, fused=True)   # EXPERIMENTAL: dQ in the dK/dV launch (atomics)
+    fused = backward(True, fused=True)   # EXPERIMENTAL: dQ in the dK/dV launch (TMA reduce-add)
     torch.cuda.synchronize()
 
     def rel(a, b):

@@ -6,7 +6,8 @@ fingerprints mean the GPU runs identical machine code (line info is not part of 
     PYTHONPATH=src python3 benchmarks/sass_fingerprint.py | diff before.txt -
 
 `--gluon`: the same for the Gluon kernels for Hopper (forward, dQ, dK/dV; D = 128; full,
-causal and with a bias), as the JIT would specialise a call.
+causal, with a bias, a window, the persistent forward, the fused dQ), as the JIT would
+specialise a call.
 """
 import hashlib
 import os
@@ -57,6 +58,12 @@ def fingerprint(kernel, constexprs: dict, num_warps: int, num_stages: int) -> st
 def gluon_fingerprints(cases=None):
     """{case: fingerprint} of the Gluon kernels, compiled as a call with fresh buffers would be
     (every pointer, S_PAD and the descriptors 16-aligned; N_CTX any length); `cases` picks some."""
+    return {name: f"{hashlib.sha1(body.encode()).hexdigest()[:12]} ({len(body.splitlines())} lines)"
+            for name, body in gluon_sass(cases).items()}
+
+
+def gluon_sass(cases=None):
+    """{"kernel case": its SASS} of the Gluon kernels, compiled as gluon_fingerprints says."""
     import inspect
 
     from triton.experimental.gluon import language as gl
@@ -64,9 +71,10 @@ def gluon_fingerprints(cases=None):
 
     from flashsdpa.kernels import hopper_backward as hb, hopper_forward as hf
 
-    def desc(rows, cols):  # the JIT's spelling of a Gluon tensor descriptor's type
+    def desc(rows, cols, dtype="bf16"):  # the JIT's spelling of a Gluon tensor descriptor's type
         block = [1, 1, rows, cols]
-        return f"tensordesc<bf16{block},{gl.NVMMASharedLayout.get_default_for(block, gl.bfloat16)!r}>"
+        layout = gl.NVMMASharedLayout.get_default_for(block, {"bf16": gl.bfloat16, "fp32": gl.float32}[dtype])
+        return f"tensordesc<{dtype}{block},{layout!r}>"
 
     def compiled_sass(kernel, types, constants):
         names = kernel.arg_names
@@ -90,7 +98,7 @@ def gluon_fingerprints(cases=None):
                "dq": (hb.attn_bwd_dq_hopper, dict(desc_k=rows, desc_v=rows, DBias="*bf16"), desc(64, 64),
                       {"MASK_GRAD": True}),
                "dkdv": (hb.attn_bwd_dkdv_hopper, dict(desc_k=rows, desc_v=rows), desc(64, 64), {})}
-    prints = {}
+    bodies = {}
     for name, (kernel, types, bias_desc, bias_flags) in kernels.items():
         for case, constants in (("full", dict(CAUSAL=False)), ("causal", dict(CAUSAL=True)),
                                 ("bias", dict(CAUSAL=False, HAS_BIAS=True, **bias_flags)),
@@ -98,15 +106,20 @@ def gluon_fingerprints(cases=None):
                                 ("persistent", dict(CAUSAL=False, PERSISTENT=True)),
                                 ("persistent causal", dict(CAUSAL=True, PERSISTENT=True)),
                                 ("persistent bias", dict(CAUSAL=False, HAS_BIAS=True, PERSISTENT=True)),
-                                ("persistent window", dict(CAUSAL=False, WINDOW=True, PERSISTENT=True))):
+                                ("persistent window", dict(CAUSAL=False, WINDOW=True, PERSISTENT=True)),
+                                ("fused dq", dict(CAUSAL=False, FUSED_DQ=True)),
+                                ("fused dq causal", dict(CAUSAL=True, FUSED_DQ=True))):
             if cases is not None and case not in cases:
                 continue
             if any(flag not in kernel.arg_names for flag in constants):
                 continue
+            if "fused" in case and "desc_dq_acc" not in kernel.arg_names:
+                continue
             extra = dict(desc_bias=bias_desc, BIAS_B="i32", BIAS_H="i32") if "bias" in case else {}
-            body = compiled_sass(kernel, dict(scalars, **types, **extra), dict(flags, **constants))
-            prints[f"{name} {case}"] = f"{hashlib.sha1(body.encode()).hexdigest()[:12]} ({len(body.splitlines())} lines)"
-    return prints
+            if "fused" in case:  # the fp32 dQ accumulator, (rows x D / 2) boxes
+                extra = dict(desc_dq_acc=desc(64, 64, "fp32"))
+            bodies[f"{name} {case}"] = compiled_sass(kernel, dict(scalars, **types, **extra), dict(flags, **constants))
+    return bodies
 
 
 def main():

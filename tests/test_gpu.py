@@ -178,7 +178,8 @@ def test_hopper_backward(dtype, config, variant, gen, monkeypatch):
     """The Gluon backward runs these calls' backward (checked) within the accuracy rule, and its
     gradients agree with the Triton kernels' on the same inputs. Not shipped yet, tested so that
     turning them on needs only their measurement: D = 64 (hopper_backward.HEAD_DIMS) and the
-    EXPERIMENTAL fused dQ (FLASHSDPA_HOPPER_FUSED_DQ: dQ inside the dK/dV launch, fp32 atomics)."""
+    EXPERIMENTAL fused dQ (FLASHSDPA_HOPPER_FUSED_DQ: dQ inside the dK/dV launch, fp32 adds by TMA
+    reduce-add)."""
     _gluon_path("HOPPER_BACKWARD", monkeypatch)
     from flashsdpa.kernels import hopper_backward
     monkeypatch.setattr(hopper_backward, "HEAD_DIMS", (64, 128))

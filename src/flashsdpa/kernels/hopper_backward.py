@@ -25,8 +25,8 @@ as its gradient): H200, bf16, (B, H, S, S) bias with gradient at S = 2048 288 TF
 Triton kernels' 261. WINDOW: a sliding window, tiles outside the band skipped in both launches
 (S = 16384, window (1024, 0): 346 TFLOP/s of kept scores against 265). Measured, correct and
 slower, so off (benchmarks/results/2026-11-29-h200-v0.9): FUSED_DQ (dQ inside the dK/dV launch,
-added to an fp32 accumulator with atomics after a STATS_ONLY dQ launch: 5 products instead of 7;
-0.67-0.90x the two launches) and head dim 64 (HEAD_DIMS; 0.84-1.02x the Triton kernels).
+added to an fp32 accumulator after a STATS_ONLY dQ launch: 5 products instead of 7; with register
+atomics 0.67-0.90x the two launches; now by TMA reduce-add from shared memory, not yet measured) and head dim 64 (HEAD_DIMS; 0.84-1.02x the Triton kernels).
 """
 import torch
 import triton
@@ -35,9 +35,9 @@ from triton.experimental.gluon import language as gl
 from triton.experimental.gluon.language.nvidia.hopper import (
     tma, mbarrier, fence_async_shared, warpgroup_mma, warpgroup_mma_wait)
 
-from .hopper_common import (accumulator_layout, band_edge, bias_descriptor, bias_tile, describe_head_dims, descriptor,
-                            fill_bias_stage, fill_stage, in_band, key_tiles, padded_head_dim, register_operand_layout,
-                            stage_barriers, tma_compatible)
+from .hopper_common import (accumulator_layout, band_edge, bias_descriptor, bias_tile, box_descriptor,
+                            describe_head_dims, descriptor, fill_bias_stage, fill_stage, in_band, key_tiles,
+                            padded_head_dim, register_operand_layout, stage_barriers, tma_compatible, tma_reduce_add)
 from .launch import FastLauncher
 
 
@@ -87,7 +87,7 @@ def _producer(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, desc_q, desc_k, desc
 def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr, WINDOW: gl.constexpr, sm_scale, LSE2,
               Delta, desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty, do_ready, do_empty,
               N_CTX, S_PAD, H_Q, H_KV, GROUP, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, ds_bufs,
-              ds_ready, ds_free, DQ_ACC, LEFT, RIGHT):
+              ds_ready, ds_free, dq_bufs, desc_dq_acc, LEFT, RIGHT):
     SPLIT_N: gl.constexpr = k_bufs.type.shape[3]     # buffers are (stage, 1, 1, rows, D): 4D TMA boxes
     HEAD_DIM: gl.constexpr = k_bufs.type.shape[4]
     BLOCK_M: gl.constexpr = q_bufs.type.shape[3]
@@ -160,8 +160,7 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr,
         mbarrier.arrive(q_empty.index(idx), count=1)
         mbarrier.arrive(do_empty.index(idx), count=1)
         if FUSED_DQ:
-            _add_dq(cid, ds_bufs, ds_ready, ds_free, k_bufs, it, DQ_ACC + (b * H_Q + h).to(gl.int64) * S_PAD * HEAD_DIM,
-                    m0, dtype)
+            _add_dq(cid, ds_bufs, ds_ready, ds_free, k_bufs, it, dq_bufs, desc_dq_acc, b, h, m0, dtype)
 
     # epilogue: through this warpgroup's own K and V buffers (no product reads them any more:
     # with FUSED_DQ, once the other warpgroup's last dQ product has read this K); rows past
@@ -178,10 +177,14 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr,
 
 
 @gluon.jit
-def _add_dq(cid: gl.constexpr, ds_bufs, ds_ready, ds_free, k_bufs, it, dq_acc, m0, dtype: gl.constexpr):
+def _add_dq(cid: gl.constexpr, ds_bufs, ds_ready, ds_free, k_bufs, it, dq_bufs, desc_dq_acc, b, h, m0,
+            dtype: gl.constexpr):
     """Consumer cid's half of the tile's dQ (its 64 of D's columns) over both warpgroups' keys:
-    dQ[:, cols] = dS K[:, cols], dS read back transposed from the halves both stored, added
-    to the fp32 accumulator dq_acc (this head's (S_PAD, D) rows) with atomics."""
+    dQ[:, cols] = dS K[:, cols], dS read back transposed from the halves both stored, added to
+    the fp32 accumulator (B, H_q, S_PAD, D) by a TMA reduce-add from shared memory: one bulk
+    operation a tile, where register atomics took 32 instructions a thread and ran the fused
+    backward at 0.67-0.90x the two launches (FlashAttention-3 adds its dQ the same way). Two
+    buffers a warpgroup, so that a tile's store overlaps the last tile's reduce."""
     SPLIT_N: gl.constexpr = k_bufs.type.shape[3]
     HEAD_DIM: gl.constexpr = k_bufs.type.shape[4]
     BLOCK_M: gl.constexpr = ds_bufs.type.shape[2]
@@ -194,9 +197,13 @@ def _add_dq(cid: gl.constexpr, ds_bufs, ds_ready, ds_free, k_bufs, it, dq_acc, m
         part = warpgroup_mma(ds_bufs.index(c).permute((1, 0)), k_cols, part, is_async=True)
     part = warpgroup_mma_wait(num_outstanding=0, deps=(part, ))
     mbarrier.arrive(ds_free, count=1)
-    rows = m0 + gl.arange(0, BLOCK_M, layout=gl.SliceLayout(1, q_layout))
-    cols = cid * HALF_D + gl.arange(0, HALF_D, layout=gl.SliceLayout(0, q_layout))
-    gl.atomic_add(dq_acc + rows[:, None] * HEAD_DIM + cols[None, :], part, sem="relaxed")   # rows < S_PAD
+    box = dq_bufs.index(2 * cid + it % 2)
+    tma.store_wait(pendings=1)   # the reduce that read this buffer two tiles ago is done
+    gl.thread_barrier()          # (for every thread of the warpgroup, not only the one that issued it)
+    box.reshape([BLOCK_M, HALF_D]).store(part)
+    fence_async_shared()
+    gl.thread_barrier()          # every thread's part stored before the one that issues the reduce
+    tma_reduce_add(desc_dq_acc, [b, h, m0, cid * HALF_D], box)   # rows < S_PAD
 
 
 @gluon.jit
@@ -204,7 +211,7 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
                          desc_q, desc_k, desc_v, desc_do, desc_dk, desc_dv,
                          NBUF: gl.constexpr, CAUSAL: gl.constexpr, CONSUMER_REGS: gl.constexpr,
                          PRODUCER_REGS: gl.constexpr, desc_bias=None, BIAS_B=0, BIAS_H=0,
-                         HAS_BIAS: gl.constexpr = False, DQ_ACC=None, FUSED_DQ: gl.constexpr = False,
+                         HAS_BIAS: gl.constexpr = False, desc_dq_acc=None, FUSED_DQ: gl.constexpr = False,
                          LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False):
     dtype: gl.constexpr = desc_q.dtype
     k_bufs = gl.allocate_shared_memory(dtype, [2] + desc_k.block_type.shape, desc_k.layout)
@@ -226,16 +233,19 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
         ds_free = gl.allocate_shared_memory(gl.int64, [1], mbarrier.MBarrierLayout())
         mbarrier.init(ds_ready, count=2)
         mbarrier.init(ds_free, count=2)
+        # each warpgroup's dQ part (fp32, rows x D / 2), two buffers each, for the TMA reduce-add
+        dq_bufs = gl.allocate_shared_memory(gl.float32, [4] + desc_dq_acc.block_type.shape, desc_dq_acc.layout)
     else:
         ds_bufs = q_bufs   # stand-ins, never read without FUSED_DQ
         ds_ready = kv_ready
         ds_free = kv_ready
-        DQ_ACC = LSE2
+        dq_bufs = q_bufs
+        desc_dq_acc = desc_q
 
     # HAS_BIAS and FUSED_DQ lead constexpr tuples: that way they reach the partitions as constexprs
     cargs = (sm_scale, LSE2, Delta, desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty,
              do_ready, do_empty, N_CTX, S_PAD, H_Q, H_KV, GROUP, CAUSAL, bias_bufs, bias_ready, bias_empty, ds_bufs,
-             ds_ready, ds_free, DQ_ACC, LEFT, RIGHT)
+             ds_ready, ds_free, dq_bufs, desc_dq_acc, LEFT, RIGHT)
     c0: gl.constexpr = 0
     c1: gl.constexpr = 1
     pargs = (desc_q, desc_k, desc_v, desc_do, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty,
@@ -507,7 +517,7 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
     sees keys i - left .. i + right (causal then means right = 0), or None. block_n: keys a stage
     of dQ; block_m: query rows a stage of dK/dV.
     fused_dq (no bias; measured slower, off by default): dq_launch only writes stats; dkdv_launch also computes dQ,
-    adding it to an fp32 accumulator with atomics (5 products instead of 7), then writes dq."""
+    adding it to an fp32 accumulator by TMA reduce-add (5 products instead of 7), then writes dq."""
     assert not fused_dq or bias is None, "the fused dQ runs no bias"
     batch, heads_q, seq, d = q.shape
     assert not fused_dq or d == padded_head_dim(d), "the fused dQ's accumulator has the tensors' head dim"
@@ -523,7 +533,7 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                         None, bias_b, bias_h, None, bias is not None, mask_grad, fused_dq, *band, num_warps=4)
     dkdv_bound = _DKDV.bind((triton.cdiv(seq, 2 * SPLIT_N), batch * heads_kv),
                             ("LSE2", "Delta", "desc_q", "desc_k", "desc_v", "desc_do", "desc_dk", "desc_dv",
-                             "desc_bias", "DQ_ACC"),
+                             "desc_bias", "desc_dq_acc"),
                             sm_scale, None, None, seq, s_pad, heads_q, heads_kv, heads_q // heads_kv, *([None] * 6),
                             *flags, None, bias_b, bias_h, bias is not None, None, fused_dq, *band, num_warps=4)
 
@@ -536,11 +546,12 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                  lse if dbias is None else dbias)   # lse: a pointer the kernel never writes without mask_grad
 
     def dkdv_launch(q, k, v, dout, stats, dk, dv, bias=None, dq=None):
-        dq_acc = torch.zeros((batch * heads_q, s_pad, d), device=q.device, dtype=torch.float32) if fused_dq else None
+        dq_acc = torch.zeros((batch, heads_q, s_pad, d), device=q.device, dtype=torch.float32) if fused_dq else None
         dkdv_bound(stats[1], stats[0], descriptor(q, block_m), descriptor(k, SPLIT_N), descriptor(v, SPLIT_N),
                    descriptor(dout, block_m), descriptor(dk, SPLIT_N), descriptor(dv, SPLIT_N),
                    None if bias is None else bias_descriptor(bias, block_m, SPLIT_N)[0],
-                   dq_acc)
+                   None if dq_acc is None else box_descriptor(dq_acc, list(dq_acc.shape), list(dq_acc.stride()),
+                                                              [1, 1, block_m, d // 2]))
         if fused_dq:
-            dq.copy_(dq_acc.view(batch, heads_q, s_pad, d)[:, :, :seq].mul_(sm_scale))
+            dq.copy_(dq_acc[:, :, :seq].mul_(sm_scale))
     return dq_launch, dkdv_launch

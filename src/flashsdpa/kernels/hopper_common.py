@@ -12,6 +12,8 @@ import torch
 from triton.experimental import gluon
 from triton.experimental.gluon import language as gl
 from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
+from triton._C.libtriton import ir
+from triton.experimental.gluon.language._core import builtin
 from triton.experimental.gluon.language.nvidia.hopper import tma, mbarrier
 
 
@@ -48,6 +50,15 @@ def fill_stage(desc, bufs, ready, empty, it, coords):
     mbarrier.wait(empty.index(idx), ((it // NBUF) & 1) ^ 1)  # a fresh mbarrier's parity 1 counts as complete
     mbarrier.expect(ready.index(idx), desc.block_type.nbytes)
     tma.async_copy_global_to_shared(desc, coords, ready.index(idx), bufs.index(idx))
+
+
+@builtin
+def tma_reduce_add(tensor_desc, coord, src, _semantic=None):
+    """Adds the shared-memory box `src` into global memory at `coord` (cp.reduce.async.bulk.tensor
+    .add), asynchronously like tma.async_copy_shared_to_global: tma.store_wait waits for it. This
+    Triton's Gluon has the op in its builder but no wrapper in the hopper tma module."""
+    coord = _semantic._convert_to_ir_values(coord, require_i64=False)
+    _semantic.builder.create_async_tma_reduce(ir.DESCRIPTOR_REDUCE_KIND.ADD, tensor_desc.handle, coord, src.handle)
 
 
 @gluon.jit
@@ -161,7 +172,8 @@ def box_descriptor(t: torch.Tensor, shape: list, strides: list, block: list) -> 
 
 @functools.lru_cache(maxsize=None)
 def _shared_layout(block: tuple, dtype: torch.dtype):
-    return gl.NVMMASharedLayout.get_default_for(list(block), gl.bfloat16 if dtype == torch.bfloat16 else gl.float16)
+    element = {torch.bfloat16: gl.bfloat16, torch.float16: gl.float16, torch.float32: gl.float32}[dtype]
+    return gl.NVMMASharedLayout.get_default_for(list(block), element)
 
 
 def bias_descriptor(bias: torch.Tensor, rows: int, cols: int):

@@ -1,0 +1,41 @@
+"""The Gluon kernels for Hopper compile for sm_90a on any machine (Triton ships ptxas and
+cuobjdump): CI has no GPU to run them on, but a kernel edit that no longer compiles, or that
+loses the instruction a feature exists for, fails here. What they compute is the GPU suite's."""
+import os
+import re
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
+sass_fingerprint = pytest.importorskip("sass_fingerprint")
+
+CASES = {"full", "causal", "bias", "window", "persistent causal", "fused dq"}
+
+
+@pytest.fixture(scope="module")
+def sass():
+    return sass_fingerprint.gluon_sass(CASES)
+
+
+def opcodes(body: str) -> set:
+    """The instruction names in SASS lines ('HGMMA' of 'HGMMA.64x128x16.F32.BF16 R24, ...')."""
+    return set(re.findall(r"\*/\s+(?:@!?U?P\w+\s+)?([A-Z][A-Z0-9_]*)", body))
+
+
+def test_every_case_compiles_to_tensor_core_and_tma_code(sass):
+    expected = {f"{kernel} {case}" for kernel in ("forward", "dq", "dkdv") for case in ("full", "causal", "bias", "window")}
+    expected |= {"forward persistent causal", "dkdv fused dq"}
+    assert expected <= set(sass)
+    for name, body in sass.items():
+        ops = opcodes(body)
+        assert {"HGMMA", "UTMALDG"} <= ops, name     # wgmma and TMA loads, not a fallback
+        assert "WARPSYNC" in ops or "BAR" in ops, name
+
+
+def test_fused_dq_adds_through_a_tma_reduce_not_register_atomics(sass):
+    """The fused dQ's partial sums go out in one bulk TMA reduce-add a tile (hopper_common.
+    tma_reduce_add); the two-launch dK/dV kernel has neither."""
+    fused, plain = opcodes(sass["dkdv fused dq"]), opcodes(sass["dkdv full"])
+    assert "UTMAREDG" in fused and not {"REDG", "ATOMG", "RED"} & fused
+    assert "UTMAREDG" not in plain
