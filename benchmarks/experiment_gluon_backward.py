@@ -11,7 +11,8 @@ raising.
 bf16, D = 128, B*S = 16k tokens and H = 16 (the grid's shapes), plus GQA 32/8 and a ragged
 (B, S, H, D) case; D = 64 (H = 32), which the shipped dispatch does not give the Gluon
 backward yet (hopper_backward.HEAD_DIMS). "fused": the EXPERIMENTAL dQ inside the dK/dV launch
-(flash.HOPPER_FUSED_DQ), measured beside the rest.
+(flash.HOPPER_FUSED_DQ), measured beside the rest; and both launches bound directly at 240 and
+248 registers a consumer thread (the dK/dV loop spills at 240: sm_90a, 7 loads a warp and tile).
 """
 from __future__ import annotations
 
@@ -99,6 +100,22 @@ def run_case(case) -> dict:
     # each launch alone (FLOPs: dQ does 3 of the backward's 7 products, dK/dV 4), per variant
     stats = hopper_backward.row_stats(lse)
     dq, dk, dv = (flash.empty_like_layout(t, d) for t in (q, k, v))
+    # both launches bound directly (no allocation or dispatch), at 240 and 248 registers a consumer
+    # thread (248 leaves the producer warp its 24: 2 x 128 x 248 + 32 x 24 <= 65536), two-launch
+    # and fused; the same products in the same order, so the same bits
+    grads = {}
+    for fused in (False, True):
+        for regs in (240, 248):
+            dq_launch, dkdv_launch = hopper_backward.backward_launches(q, k, scale, causal, fused_dq=fused,
+                                                                       consumer_regs=regs)
+
+            def both():
+                dq_launch(q, k, v, out, dout, lse, stats, dq)
+                dkdv_launch(q, k, v, dout, stats, dk, dv, None, dq)
+            both()
+            grads[fused, regs] = [t.clone() for t in (dq, dk, dv)]
+            result[f"{'fused' if fused else 'two'}_r{regs}_tflops"] = tflops(both)
+    result["r248_same_bits"] = all(torch.equal(a, b) for a, b in zip(grads[False, 240], grads[False, 248]))
     for block_n, stages in VARIANTS["dq"]:
         dq_launch = hopper_backward.backward_launches(q, k, scale, causal, NBUF=stages, block_n=block_n)[0]
         result[f"dq_{block_n}x{stages}_tflops"] = tflops(
@@ -124,9 +141,10 @@ def compile_only():
     from flashsdpa.kernels import hopper_backward as hb
     from sass_fingerprint import cubin_sass
 
-    def desc(rows, cols):  # the JIT's spelling of a Gluon tensor descriptor's type
+    def desc(rows, cols, dtype="bf16"):  # the JIT's spelling of a Gluon tensor descriptor's type
         block = [1, 1, rows, cols]
-        return f"tensordesc<bf16{block},{gl.NVMMASharedLayout.get_default_for(block, gl.bfloat16)!r}>"
+        layout = gl.NVMMASharedLayout.get_default_for(block, {"bf16": gl.bfloat16, "fp32": gl.float32}[dtype])
+        return f"tensordesc<{dtype}{block},{layout!r}>"
 
     def report(label, kernel, types, constants):
         """Compile with `types` for the runtime arguments (the rest constexpr: `constants` or their
@@ -143,7 +161,8 @@ def compile_only():
                                   options={"num_warps": 4})
         sass = cubin_sass(compiled.asm["cubin"])
         print(f"{label}: shared memory {compiled.metadata.shared} B (232448 allowed); {sass_loops.consumer_loop(sass)}; "
-              f"REDG {sum('REDG' in line for line in sass.splitlines())}", flush=True)
+              f"REDG {sum(' REDG' in line for line in sass.splitlines())}, "
+              f"UTMAREDG {sum('UTMAREDG' in line for line in sass.splitlines())}", flush=True)
 
     scalars = dict(sm_scale="fp32", LSE="*fp32", LSE2="*fp32", Delta="*fp32", N_CTX="i32", S_PAD="i32", H_Q="i32",
                    H_KV="i32", GROUP="i32")
@@ -169,7 +188,8 @@ def compile_only():
                dict(flags, CAUSAL=causal, HAS_BIAS=True, MASK_GRAD=True))
         report(f"bias, dkdv                causal={causal!s:5}", hb.attn_bwd_dkdv_hopper, with_bias,
                dict(flags, CAUSAL=causal, HAS_BIAS=True))
-        report(f"fused dQ, dkdv            causal={causal!s:5}", hb.attn_bwd_dkdv_hopper, dict(base, DQ_ACC="*fp32"),
+        dq_acc = desc(64, 64, "fp32")   # the fp32 accumulator's (rows x D / 2) boxes
+        report(f"fused dQ, dkdv            causal={causal!s:5}", hb.attn_bwd_dkdv_hopper, dict(base, desc_dq_acc=dq_acc),
                dict(flags, CAUSAL=causal, FUSED_DQ=True))
         report(f"fused dQ's stats-only dq  causal={causal!s:5}", hb.attn_bwd_dq_hopper, dict(base, DBias="*fp32"),
                dict(flags, CAUSAL=causal, STATS_ONLY=True))
@@ -182,8 +202,9 @@ def main():
     print("| case | dQ / dK / dV rel err: Gluon; Triton; torch; fused | bwd TFLOP/s Gluon / Triton / cuDNN / fused "
           "| dQ alone "
           + " / ".join(f"{n}x{s}" for n, s in VARIANTS["dq"]) + " | dK/dV alone "
-          + " / ".join(f"{m}x{s}" for m, s in VARIANTS["dkdv"]) + " |")
-    print("|---|---|---|---|---|")   # fused: EXPERIMENTAL dQ inside the dK/dV launch
+          + " / ".join(f"{m}x{s}" for m, s in VARIANTS["dkdv"])
+          + " | bound launches, two / fused, 240 / 248 registers (248 same bits) |")
+    print("|---|---|---|---|---|---|")   # fused: EXPERIMENTAL dQ inside the dK/dV launch
     for r in rows:
         name = f"D={r.get('d', 128)} h{r['heads']}/{r['heads_kv']} S={r['seq']} causal={r['causal']} {r['layout']}"
         if "error" in r:
@@ -199,7 +220,8 @@ def main():
         alone = [" / ".join(f"{r[f'{kind}_{a}x{b}_tflops']:.0f}" for a, b in VARIANTS[kind]) for kind in ("dq", "dkdv")]
         print(f"| {name} | {errs} | {r['gluon_tflops']:.0f} / {r['triton_tflops']:.0f} / {r['cudnn_tflops']:.0f} "
               f"/ {r['fused_tflops']:.0f} "
-              f"| {alone[0]} | {alone[1]} |")
+              f"| {alone[0]} | {alone[1]} | {r['two_r240_tflops']:.0f} / {r['two_r248_tflops']:.0f}, "
+              f"{r['fused_r240_tflops']:.0f} / {r['fused_r248_tflops']:.0f} ({r['r248_same_bits']}) |")
 
 
 if __name__ == "__main__":

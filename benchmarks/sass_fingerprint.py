@@ -62,8 +62,9 @@ def gluon_fingerprints(cases=None):
             for name, body in gluon_sass(cases).items()}
 
 
-def gluon_sass(cases=None):
-    """{"kernel case": its SASS} of the Gluon kernels, compiled as gluon_fingerprints says."""
+def gluon_sass(cases=None, head_dim: int = 128):
+    """{"kernel case": its SASS} of the Gluon kernels, compiled as gluon_fingerprints says, for
+    tiles of `head_dim` (64 or 128)."""
     import inspect
 
     from triton.experimental.gluon import language as gl
@@ -88,12 +89,12 @@ def gluon_sass(cases=None):
                                   target=GPUTarget("cuda", 90, 32), options={"num_warps": 4})
         return cubin_sass(compiled.asm["cubin"])
 
-    rows = desc(64, 128)
+    rows = desc(64, head_dim)
     scalars = dict(sm_scale="fp32", M_ptr="*fp32", LSE="*fp32", LSE2="*fp32", Delta="*fp32", N_CTX="i32",
                    S_PAD="i32", H_Q="i32", H_KV="i32", GROUP="i32", LEFT="i32", RIGHT="i32", N_WORK="i32",
                    **{f"desc_{t}": rows for t in ("q", "o", "do", "dq", "dk", "dv")})
     flags = {"NBUF": 2, "CONSUMER_REGS": 240, "PRODUCER_REGS": 24}
-    kernels = {"forward": (hf.attn_fwd_hopper, dict(desc_k=desc(128, 128), desc_v=desc(128, 128)),
+    kernels = {"forward": (hf.attn_fwd_hopper, dict(desc_k=desc(128, head_dim), desc_v=desc(128, head_dim)),
                            desc(64, 128), {}),
                "dq": (hb.attn_bwd_dq_hopper, dict(desc_k=rows, desc_v=rows, DBias="*bf16"), desc(64, 64),
                       {"MASK_GRAD": True}),

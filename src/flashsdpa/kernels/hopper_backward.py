@@ -147,12 +147,12 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr,
         dv = warpgroup_mma(p_op, do_smem, dv, is_async=True)                                   # dV += P^T dO
         delta = gl.load(Delta + row_base + queries)
         dp = warpgroup_mma_wait(num_outstanding=1, deps=(dp, ))
-        ds = p * (dp - delta[None, :])
-        ds_op = gl.convert_layout(ds.to(dtype), a_layout, assert_trivial=True)
+        ds = (p * (dp - delta[None, :])).to(dtype)
+        ds_op = gl.convert_layout(ds, a_layout, assert_trivial=True)
         dk = warpgroup_mma(ds_op, q_smem, dk, is_async=True)                                   # dK += dS^T Q
         if FUSED_DQ:  # dS^T to shared memory while the products run: the dQ product needs it as dS
             mbarrier.wait(ds_free, (it & 1) ^ 1)      # both warpgroups have read the last tile's dS
-            ds_bufs.index(cid).store(ds.to(dtype))
+            ds_bufs.index(cid).store(ds)              # (16-bit: the fp32 dS is not kept past the product's issue)
             fence_async_shared()
             gl.thread_barrier()                       # every thread's part stored before the one arrive
             mbarrier.arrive(ds_ready, count=1)
