@@ -12,6 +12,8 @@
 #   bash benchmarks/gpu_checks.sh padded         # head dims 96 / 80 in the Gluon kernels (zero-filled
 #                                                # columns) against Triton and cuDNN, then their tests
 #   bash benchmarks/gpu_checks.sh extra          # python -m flashsdpa.bench --grid extra
+#   bash benchmarks/gpu_checks.sh grids          # the anchor grid in bf16 and fp16, and the extra grid,
+#                                                # ours / cuDNN / FLASH side by side (~3 min)
 #   bash benchmarks/gpu_checks.sh bias-backward  # the bias in the Gluon backward: the feature
 #                                                # benchmark's bias case, then (no hang) its tests
 #   bash benchmarks/gpu_checks.sh window         # windows in the Gluon kernels against the Triton ones
@@ -83,8 +85,18 @@ case "${1:-}" in
       > "$R/extra.txt" 2>&1
     tail -25 "$R/extra.txt"
     ;;
+  grids)
+    for dtype in bf16 fp16; do
+      timeout 150 python3 -m flashsdpa.bench --dtype $dtype --providers ours,cudnn,flash --json "$R/grid_$dtype.json" \
+        --markdown "$R/grid_$dtype.md" --plot "$R/grid_$dtype.png" > "$R/grid_$dtype.txt" 2>&1
+      grep geomean "$R/grid_$dtype.txt"
+    done
+    timeout 200 python3 -m flashsdpa.bench --grid extra --providers ours,cudnn,flash --json "$R/extra.json" \
+      --markdown "$R/extra.md" > "$R/extra.txt" 2>&1
+    grep geomean "$R/extra.txt"
+    ;;
   *)
-    echo "usage: bash benchmarks/gpu_checks.sh suites|small|backward|bias|bias-backward|window|padded|extra" >&2
+    echo "usage: bash benchmarks/gpu_checks.sh suites|small|backward|bias|bias-backward|window|padded|extra|grids" >&2
     exit 2
     ;;
 esac
