@@ -15,7 +15,8 @@
 #   bash benchmarks/gpu_checks.sh grids          # the anchor grid in bf16 and fp16, and the extra grid,
 #                                                # ours / cuDNN / FLASH side by side (~3 min)
 #   bash benchmarks/gpu_checks.sh bias-backward  # the bias in the Gluon backward: the feature
-#                                                # benchmark's bias case, then (no hang) its tests
+#                                                # benchmark's bias case, then (no hang) its tests,
+#                                                # then the case again with dQ from the stored dS
 #   bash benchmarks/gpu_checks.sh window         # windows in the Gluon kernels against the Triton ones
 #                                                # per window size, then (no hang) their tests
 #
@@ -71,8 +72,11 @@ case "${1:-}" in
       benchmarks/experiment_gluon_forward.py --filter d=128 --filter seq=2048
     ;;
   bias-backward)
-    script_then_tests 240 bias_backward "hopper_backward_bias" tests/test_gpu.py \
+    script_then_tests 240 bias_backward "hopper_backward_bias or dq_from_ds" tests/test_gpu.py \
       -m flashsdpa.bench_features --cases bias
+    FLASHSDPA_HOPPER_DQ_FROM_DS=1 timeout 120 python3 -m flashsdpa.bench_features --cases bias \
+      > "$R/bias_backward_dq_from_ds.txt" 2>&1
+    echo "dQ from the stored dS:"; grep "^|" "$R/bias_backward_dq_from_ds.txt"
     ;;
   window)
     script_then_tests 240 window "hopper_window" tests/test_gpu_features.py benchmarks/experiment_window.py --gluon

@@ -109,16 +109,21 @@ def gluon_sass(cases=None, head_dim: int = 128):
                                 ("persistent bias", dict(CAUSAL=False, HAS_BIAS=True, PERSISTENT=True)),
                                 ("persistent window", dict(CAUSAL=False, WINDOW=True, PERSISTENT=True)),
                                 ("fused dq", dict(CAUSAL=False, FUSED_DQ=True)),
-                                ("fused dq causal", dict(CAUSAL=True, FUSED_DQ=True))):
+                                ("fused dq causal", dict(CAUSAL=True, FUSED_DQ=True)),
+                                ("bias ds out", dict(CAUSAL=False, HAS_BIAS=True, MASK_GRAD=True)),
+                                ("bias ds out causal", dict(CAUSAL=True, HAS_BIAS=True, MASK_GRAD=True))):
             if cases is not None and case not in cases:
                 continue
             if any(flag not in kernel.arg_names for flag in constants):
                 continue
-            if "fused" in case and "desc_dq_acc" not in kernel.arg_names:
+            if ("fused" in case and "desc_dq_acc" not in kernel.arg_names
+                    or "ds out" in case and "desc_dbias" not in kernel.arg_names):
                 continue
             extra = dict(desc_bias=bias_desc, BIAS_B="i32", BIAS_H="i32") if "bias" in case else {}
             if "fused" in case:  # the fp32 dQ accumulator, (rows x D / 2) boxes
                 extra = dict(desc_dq_acc=desc(64, 64, "fp32"))
+            if "ds out" in case:  # the dense dS (the bias's gradient), (rows x keys) boxes
+                extra["desc_dbias"] = desc(64, 64)
             bodies[f"{name} {case}"] = compiled_sass(kernel, dict(scalars, **types, **extra), dict(flags, **constants))
     return bodies
 

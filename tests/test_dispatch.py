@@ -477,3 +477,19 @@ def test_gluon_head_dims_between_64_and_128_pad_the_box_not_the_tensor():
         assert hopper_forward.unsupported_reason(q, q, q, (9, 0), False) is None
         odd = torch.empty(2, 4, 2048, 100, dtype=torch.bfloat16)   # rows of 200 bytes
         assert "TMA" in hopper_forward.unsupported_reason(odd, odd, odd, (9, 0), False)
+
+
+@pytest.mark.parametrize("h_q, h_kv", [(4, 4), (8, 2), (6, 1)])
+def test_dq_from_the_stored_scores_gradient_is_ds_times_k(h_q, h_kv):
+    """The Gluon backward's dq_from_ds path finishes with dQ = dS K * scale over the dense dS it
+    stored (hopper_backward.dq_from_scores_gradient, one batched GEMM): each query head against its
+    own key-value head under GQA, a non-contiguous K (B, S, H, D memory), against float64."""
+    from flashsdpa.kernels import hopper_backward
+    gen = torch.Generator().manual_seed(7)
+    b, s_q, s_k, d, scale = 2, 24, 40, 16, 0.37
+    ds = torch.randn(b, h_q, s_q, s_k, generator=gen)
+    k = torch.randn(b, s_k, h_kv, d, generator=gen).transpose(1, 2)
+    dq = hopper_backward.dq_from_scores_gradient(ds, k, scale)
+    expected = torch.einsum("bhqk,bhkd->bhqd", ds.double(), k.double().repeat_interleave(h_q // h_kv, dim=1)) * scale
+    assert dq.shape == (b, h_q, s_q, d)
+    assert torch.allclose(dq.double(), expected, rtol=1e-5, atol=1e-5)

@@ -10,7 +10,7 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
 sass_fingerprint = pytest.importorskip("sass_fingerprint")
 
-CASES = {"full", "causal", "bias", "window", "persistent causal", "fused dq"}
+CASES = {"full", "causal", "bias", "window", "persistent causal", "fused dq", "bias ds out"}
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def opcodes(body: str) -> set:
 
 def test_every_case_compiles_to_tensor_core_and_tma_code(sass):
     expected = {f"{kernel} {case}" for kernel in ("forward", "dq", "dkdv") for case in ("full", "causal", "bias", "window")}
-    expected |= {"forward persistent causal", "dkdv fused dq"}
+    expected |= {"forward persistent causal", "dkdv fused dq", "dkdv bias ds out"}
     assert expected <= set(sass)
     for name, body in sass.items():
         ops = opcodes(body)
@@ -39,3 +39,12 @@ def test_fused_dq_adds_through_a_tma_reduce_not_register_atomics(sass):
     fused, plain = opcodes(sass["dkdv fused dq"]), opcodes(sass["dkdv full"])
     assert "UTMAREDG" in fused and not {"REDG", "ATOMG", "RED"} & fused
     assert "UTMAREDG" not in plain
+
+
+def test_dkdv_stores_ds_by_tma_when_asked(sass):
+    """With MASK_GRAD the dK/dV kernel stores dS (the bias's gradient) through shared memory and a
+    TMA store, one more store site than the dK and dV epilogue's; without it, it stores no dS."""
+    def tma_stores(body):
+        return body.count("UTMASTG")
+    assert tma_stores(sass["dkdv bias ds out"]) > tma_stores(sass["dkdv bias"])
+    assert not {"STG", "ST"} & opcodes(sass["dkdv bias ds out"])   # no store from registers to global

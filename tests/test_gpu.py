@@ -252,12 +252,15 @@ def test_hopper_forward_bias(dtype, bias_shape, causal, gen, monkeypatch):
 @lowp
 @pytest.mark.parametrize("bias_shape", ["full", "heads", "2d"])
 @pytest.mark.parametrize("causal", [None, "top_left"])
-def test_hopper_backward_bias(dtype, bias_shape, causal, gen, monkeypatch):
-    """The EXPERIMENTAL bias path of the Gluon backward (FLASHSDPA_HOPPER_BIAS_BACKWARD): a float
-    attn_mask that needs a gradient, within the accuracy rule for q, k, v and the bias (its
-    gradient summed over the broadcast dims), on a ragged length (rows and keys past S)."""
+@pytest.mark.parametrize("dq_from_ds", [False, True], ids=["two_launches", "dq_from_ds"])
+def test_hopper_backward_bias(dtype, bias_shape, causal, dq_from_ds, gen, monkeypatch):
+    """The bias path of the Gluon backward (FLASHSDPA_HOPPER_BIAS_BACKWARD): a float attn_mask
+    that needs a gradient, within the accuracy rule for q, k, v and the bias (its gradient summed
+    over the broadcast dims), on a ragged length (rows and keys past S); also with the
+    EXPERIMENTAL dQ from the stored dS (FLASHSDPA_HOPPER_DQ_FROM_DS)."""
     _gluon_path("HOPPER_BACKWARD", monkeypatch)
     monkeypatch.setattr(flash, "HOPPER_BIAS_BACKWARD", True)
+    monkeypatch.setattr(flash, "HOPPER_DQ_FROM_DS", dq_from_ds)
     b, h, s = 2, 4, 1024 + 72
     q, k, v = (randn((b, h, s, 128), dtype, DEVICE, gen) for _ in range(3))
     shape = {"full": (b, h, s, s), "heads": (1, h, s, s), "2d": (s, s)}[bias_shape]
@@ -268,6 +271,32 @@ def test_hopper_backward_bias(dtype, bias_shape, causal, gen, monkeypatch):
     fns = [ours_sdpa(Backend.FLASH, causal, None, True), torch_sdpa(causal, None, True), ref_sdpa(causal, None, True)]
     check_accuracy(*fns, [q, k, v, bias], dtype, gen, grad_mask=[True, True, True, True],
                    context=f"gluon backward bias {bias_shape} causal={causal}")
+
+
+@pytest.mark.parametrize("causal, seq", [(False, 1096), (True, 2048 + 8)])
+def test_hopper_dq_from_ds_matches_the_triton_kernels(causal, seq, gen, monkeypatch):
+    """The EXPERIMENTAL dQ from the stored dS (FLASHSDPA_HOPPER_DQ_FROM_DS), with GQA (each
+    key-value head's group of query heads one GEMM) and poisoned gradients: dq, dk, dv and the
+    dense dS agree with the Triton kernels' on the same inputs, every element written."""
+    _gluon_path("HOPPER_BACKWARD", monkeypatch)
+    monkeypatch.setattr(flash, "HOPPER_BIAS_BACKWARD", True)
+    b, h_q, h_kv = 2, 8, 2
+    q = randn((b, h_q, seq, 128), torch.bfloat16, DEVICE, gen)
+    k, v = (randn((b, h_kv, seq, 128), torch.bfloat16, DEVICE, gen) for _ in range(2))
+    bias = randn((b, h_q, seq, seq), torch.bfloat16, DEVICE, gen)
+    opts = flash.ScoreOptions(128 ** -0.5, causal)
+    out, lse = flash.flash_forward(q, k, v, 0.0, False, 0, mask=bias, opts=opts)
+    dout = randn(out.shape, torch.bfloat16, DEVICE, gen)
+    results = []
+    for gluon, from_ds in ((True, True), (False, False)):
+        monkeypatch.setattr(flash, "HOPPER_BACKWARD", gluon)
+        monkeypatch.setattr(flash, "HOPPER_DQ_FROM_DS", from_ds)
+        grads = [torch.full_like(t, float("nan")) for t in (q, k, v)]
+        results.append(flash.flash_backward(dout, q, k, v, out, lse, 0.0, False, 0, mask=bias, opts=opts,
+                                            mask_grad=True, grads=grads))
+    for name, ours, theirs in zip(("dq", "dk", "dv", "dbias"), *results):
+        assert torch.isfinite(ours).all(), name
+        assert ((ours.float() - theirs.float()).norm() / theirs.float().norm()).item() < 1e-2, name
 
 
 def test_hopper_forward_reasons():

@@ -366,6 +366,19 @@ def _fused_dq() -> bool:
     return HOPPER_FUSED_DQ and not torch.are_deterministic_algorithms_enabled()
 
 
+# EXPERIMENTAL, not yet measured: for a bias that needs its gradient, the Gluon dK/dV launch
+# stores dS (the bias's gradient) itself and dQ = dS K * scale becomes one batched GEMM over it:
+# 5 products instead of 7, and dS read back once instead of the bias (hopper_backward.
+# backward_launches' dq_from_ds). FLASHSDPA_HOPPER_DQ_FROM_DS=1 turns it on.
+HOPPER_DQ_FROM_DS = os.environ.get("FLASHSDPA_HOPPER_DQ_FROM_DS", "0") == "1"
+
+
+def _dq_from_ds(has_bias: bool, mask_grad: bool, seq_k: int, mask) -> bool:
+    """Whether a Gluon backward with this bias takes dQ from the stored dS: its rows are TMA
+    stores, so they must be 16-byte aligned."""
+    return HOPPER_DQ_FROM_DS and has_bias and mask_grad and seq_k * mask.element_size() % 16 == 0
+
+
 def _hopper_backward_bias(mask, q, hopper_forward):
     """The mask, when the Gluon backward takes it as a bias (else None)."""
     return _hopper_bias(mask, q, hopper_forward) if HOPPER_BIAS_BACKWARD else None
@@ -446,11 +459,11 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
         return dq.zero_(), dk.zero_(), dv.zero_(), dmask
     if forward_key is not None:
         key = ("backward", forward_key, _layout(dout), config, mask_grad, HOPPER_BACKWARD, HOPPER_BIAS_BACKWARD,
-               _fused_dq())
+               _fused_dq(), HOPPER_DQ_FROM_DS)
     else:
         key = ("backward", q.device, _tf32(q), _layout(dout), _layout(q), _layout(k), _layout(v), _layout(out),
                _layout(lse), _layout(mask), _layout(slopes), opts.plan_key, config, mask_grad, HOPPER_BACKWARD,
-               HOPPER_BIAS_BACKWARD, _fused_dq())
+               HOPPER_BIAS_BACKWARD, _fused_dq(), HOPPER_DQ_FROM_DS)
     if grads is not None:  # given gradients have layouts of their own
         key += (_layout(dq), _layout(dk), _layout(dv))
     row_stats, dq_launch, dkdv = _plan(key, lambda: _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask,
@@ -459,8 +472,9 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
     mask_arg, slopes_arg = _mask_arg(q, mask), q if slopes is None else slopes
     seed = opts.seed if seed is None else seed
     dq_launch(q, k, v, out, dout, lse, delta, dq, mask_arg, slopes_arg, q if dmask is None else dmask, seed)
-    # reads the delta dQ stored; dq last, for the fused Gluon dQ (a bound launch ignores values past its own)
-    dkdv(q, k, v, dout, lse, delta, dk, dv, mask_arg, slopes_arg, seed, dq)
+    # reads the delta dQ stored; dq and dmask last, for the Gluon dK/dV launch that writes dq from dS
+    # (a bound launch ignores values past its own)
+    dkdv(q, k, v, dout, lse, delta, dk, dv, mask_arg, slopes_arg, seed, dq, dmask)
     return dq, dk, dv, dmask
 
 
@@ -480,13 +494,14 @@ def _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask, slopes, opt
         gluon_dq, gluon_dkdv = hopper_backward.backward_launches(q, k, opts.scale, opts.is_causal, mask, mask_grad,
                                                                  fused_dq=_fused_dq() and not has_bias
                                                                  and q.shape[3] in (64, 128),
-                                                                 window=_hopper_window(opts, q))
+                                                                 window=_hopper_window(opts, q),
+                                                                 dq_from_ds=_dq_from_ds(has_bias, mask_grad, seq_k, mask))
 
         def dq_launch(q, k, v, out, dout, lse, stats, dq, mask, slopes, dmask, seed):
             gluon_dq(q, k, v, out, dout, lse, stats, dq, mask if has_bias else None, dmask if mask_grad else None)
 
-        def dkdv(q, k, v, dout, lse, stats, dk, dv, mask, slopes, seed, dq):
-            gluon_dkdv(q, k, v, dout, stats, dk, dv, mask if has_bias else None, dq)
+        def dkdv(q, k, v, dout, lse, stats, dk, dv, mask, slopes, seed, dq, dmask):
+            gluon_dkdv(q, k, v, dout, stats, dk, dv, mask if has_bias else None, dq, dmask)
         return hopper_backward.row_stats, dq_launch, dkdv
     c = cfg.dkdv
     dkdv = launch_dkdv.bind(

@@ -21,7 +21,8 @@ H200, bf16, 16k tokens: 378-440 TFLOP/s full and 291-414 causal at S = 1024..163
 Triton kernels' 360-411 and 242-359 (benchmarks/results/2026-11-28-h200-gluon-backward).
 
 HAS_BIAS: a float attn_mask streamed by TMA in both launches (MASK_GRAD: the dQ launch stores dS
-as its gradient): H200, bf16, (B, H, S, S) bias with gradient at S = 2048 288 TFLOP/s against the
+as its gradient; EXPERIMENTAL, not yet measured, backward_launches' dq_from_ds: the dK/dV launch
+stores it, through shared memory and TMA, and dQ = dS K is one GEMM over it): H200, bf16, (B, H, S, S) bias with gradient at S = 2048 288 TFLOP/s against the
 Triton kernels' 261. WINDOW: a sliding window, tiles outside the band skipped in both launches
 (S = 16384, window (1024, 0): 346 TFLOP/s of kept scores against 265). Measured, correct and
 slower, so off (benchmarks/results/2026-11-29-h200-v0.9): FUSED_DQ (dQ inside the dK/dV launch,
@@ -84,10 +85,11 @@ def _producer(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, desc_q, desc_k, desc
 
 
 @gluon.jit
-def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr, WINDOW: gl.constexpr, sm_scale, LSE2,
-              Delta, desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty, do_ready, do_empty,
-              N_CTX, S_PAD, H_Q, H_KV, GROUP, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, ds_bufs,
-              ds_ready, ds_free, dq_bufs, desc_dq_acc, LEFT, RIGHT):
+def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr, WINDOW: gl.constexpr,
+              MASK_GRAD: gl.constexpr, sm_scale, LSE2, Delta, desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs,
+              kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, S_PAD, H_Q, H_KV, GROUP, CAUSAL: gl.constexpr,
+              bias_bufs, bias_ready, bias_empty, ds_bufs, ds_ready, ds_free, dq_bufs, desc_dq_acc, dbias_bufs,
+              desc_dbias, LEFT, RIGHT):
     SPLIT_N: gl.constexpr = k_bufs.type.shape[3]     # buffers are (stage, 1, 1, rows, D): 4D TMA boxes
     HEAD_DIM: gl.constexpr = k_bufs.type.shape[4]
     BLOCK_M: gl.constexpr = q_bufs.type.shape[3]
@@ -156,6 +158,14 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr,
             fence_async_shared()
             gl.thread_barrier()                       # every thread's part stored before the one arrive
             mbarrier.arrive(ds_ready, count=1)
+        if MASK_GRAD:  # d attn_mask = dS, this warpgroup's keys x the tile's rows, out by TMA the right way round
+            box = dbias_bufs.index(2 * cid + it % 2)
+            tma.store_wait(pendings=1)   # the store that read this buffer two tiles ago is done
+            gl.thread_barrier()          # (for every thread of the warpgroup, not only the one that issued it)
+            box.reshape([BLOCK_M, SPLIT_N]).permute((1, 0)).store(ds)
+            fence_async_shared()
+            gl.thread_barrier()          # every thread's part stored before the one that issues the store
+            tma.async_copy_shared_to_global(desc_dbias, [b, h, m0, start_n + cid * SPLIT_N], box)
         dv, dk = warpgroup_mma_wait(num_outstanding=0, deps=(dv, dk))
         mbarrier.arrive(q_empty.index(idx), count=1)
         mbarrier.arrive(do_empty.index(idx), count=1)
@@ -212,7 +222,8 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
                          NBUF: gl.constexpr, CAUSAL: gl.constexpr, CONSUMER_REGS: gl.constexpr,
                          PRODUCER_REGS: gl.constexpr, desc_bias=None, BIAS_B=0, BIAS_H=0,
                          HAS_BIAS: gl.constexpr = False, desc_dq_acc=None, FUSED_DQ: gl.constexpr = False,
-                         LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False):
+                         LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False, desc_dbias=None,
+                         MASK_GRAD: gl.constexpr = False):
     dtype: gl.constexpr = desc_q.dtype
     k_bufs = gl.allocate_shared_memory(dtype, [2] + desc_k.block_type.shape, desc_k.layout)
     v_bufs = gl.allocate_shared_memory(dtype, [2] + desc_v.block_type.shape, desc_v.layout)
@@ -241,19 +252,24 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
         ds_free = kv_ready
         dq_bufs = q_bufs
         desc_dq_acc = desc_q
+    if MASK_GRAD:  # each warpgroup's dS tile (the tile's rows x its keys), two buffers each, for TMA stores
+        dbias_bufs = gl.allocate_shared_memory(desc_dbias.dtype, [4] + desc_dbias.block_type.shape, desc_dbias.layout)
+    else:
+        dbias_bufs = q_bufs   # stand-ins, never read without MASK_GRAD
+        desc_dbias = desc_q
 
     # HAS_BIAS and FUSED_DQ lead constexpr tuples: that way they reach the partitions as constexprs
     cargs = (sm_scale, LSE2, Delta, desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty,
              do_ready, do_empty, N_CTX, S_PAD, H_Q, H_KV, GROUP, CAUSAL, bias_bufs, bias_ready, bias_empty, ds_bufs,
-             ds_ready, ds_free, dq_bufs, desc_dq_acc, LEFT, RIGHT)
+             ds_ready, ds_free, dq_bufs, desc_dq_acc, dbias_bufs, desc_dbias, LEFT, RIGHT)
     c0: gl.constexpr = 0
     c1: gl.constexpr = 1
     pargs = (desc_q, desc_k, desc_v, desc_do, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty,
              do_ready, do_empty, N_CTX, H_Q, H_KV, GROUP, CAUSAL, bias_desc, bias_bufs, bias_ready, bias_empty,
              BIAS_B, BIAS_H, LEFT, RIGHT)
     gl.warp_specialize([
-        (_consumer, (c0, HAS_BIAS, FUSED_DQ, WINDOW) + cargs),  # default partition: 4 warps = consumer warpgroup 0
-        (_consumer, (c1, HAS_BIAS, FUSED_DQ, WINDOW) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
+        (_consumer, (c0, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD) + cargs),  # default partition: 4 warps = consumer warpgroup 0
+        (_consumer, (c1, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
         (_producer, (HAS_BIAS, WINDOW) + pargs),                # worker 1: TMA producer, 1 warp
     ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
 
@@ -505,53 +521,78 @@ _DQ, _DKDV = FastLauncher(attn_bwd_dq_hopper), FastLauncher(attn_bwd_dkdv_hopper
 
 def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad: bool = False, fused_dq: bool = False,
                       window=None, NBUF: int = 2, block_n: int = KEYS_PER_STAGE, block_m: int = BLOCK_M,
-                      consumer_regs: int = 240, producer_regs: int = 24):
+                      consumer_regs: int = 240, producer_regs: int = 24, dq_from_ds: bool = False):
     """The two launches bound to this call's shapes, strides and options, for the calls that
     share them (backends/flash.py keys them), to run in this order:
       dq_launch(q, k, v, out, dout, lse, stats, dq, bias, dbias) writes dq (B, H_q, S, 128), stats
         (row_stats) from lse (B, H_q, S) fp32 natural log, contiguous, and with mask_grad dbias
         (B, H_q, S, S) dense, the bias's gradient before its broadcast dims are summed;
-      dkdv_launch(q, k, v, dout, stats, dk, dv, bias, dq) writes dk, dv (B, H_kv, S, 128);
+      dkdv_launch(q, k, v, dout, stats, dk, dv, bias, dq, dbias) writes dk, dv (B, H_kv, S, 128);
     q, k, v, out, dout and the gradients as unsupported_reason accepts them, bias (a float
     attn_mask as hopper_forward.bias_reason accepts it) or None; window: (left, right) >= 0, row i
     sees keys i - left .. i + right (causal then means right = 0), or None. block_n: keys a stage
     of dQ; block_m: query rows a stage of dK/dV.
     fused_dq (no bias; measured slower, off by default): dq_launch only writes stats; dkdv_launch also computes dQ,
-    adding it to an fp32 accumulator by TMA reduce-add (5 products instead of 7), then writes dq."""
+    adding it to an fp32 accumulator by TMA reduce-add (5 products instead of 7), then writes dq.
+    dq_from_ds (a bias with mask_grad; dbias rows 16-byte aligned): dq_launch only writes stats;
+    dkdv_launch stores dS into dbias itself, then dq = dS K * scale is one batched GEMM over it (the
+    dense dS the bias's gradient needs anyway is read back once instead of the bias, and the dQ
+    launch's three products become one)."""
     assert not fused_dq or bias is None, "the fused dQ runs no bias"
+    assert not dq_from_ds or (bias is not None and mask_grad and not fused_dq), "dq_from_ds is for a bias's gradient"
     batch, heads_q, seq, d = q.shape
     assert not fused_dq or d == padded_head_dim(d), "the fused dQ's accumulator has the tensors' head dim"
     heads_kv = k.shape[1]
     s_pad = _padded_rows(seq)
     flags = (NBUF, causal and window is None, consumer_regs, producer_regs)
     band = (*(window or (0, 0)), window is not None)   # LEFT, RIGHT, WINDOW
+    stats_only = fused_dq or dq_from_ds
+    dq_bias = bias is not None and not dq_from_ds
     bias_b, bias_h = bias_descriptor(bias, SPLIT_M, block_n)[1:] if bias is not None else (0, 0)
     dq_bound = _DQ.bind((triton.cdiv(seq, 2 * SPLIT_M), batch * heads_q),
                         ("LSE", "LSE2", "Delta", "desc_q", "desc_k", "desc_v", "desc_o", "desc_do", "desc_dq",
                          "desc_bias", "DBias"),
                         sm_scale, None, None, None, seq, s_pad, heads_q, heads_q // heads_kv, *([None] * 6), *flags,
-                        None, bias_b, bias_h, None, bias is not None, mask_grad, fused_dq, *band, num_warps=4)
+                        None, bias_b, bias_h, None, dq_bias, mask_grad and not dq_from_ds, stats_only, *band, num_warps=4)
     dkdv_bound = _DKDV.bind((triton.cdiv(seq, 2 * SPLIT_N), batch * heads_kv),
                             ("LSE2", "Delta", "desc_q", "desc_k", "desc_v", "desc_do", "desc_dk", "desc_dv",
-                             "desc_bias", "desc_dq_acc"),
+                             "desc_bias", "desc_dq_acc", "desc_dbias"),
                             sm_scale, None, None, seq, s_pad, heads_q, heads_kv, heads_q // heads_kv, *([None] * 6),
-                            *flags, None, bias_b, bias_h, bias is not None, None, fused_dq, *band, num_warps=4)
+                            *flags, None, bias_b, bias_h, bias is not None, None, fused_dq, *band, None, dq_from_ds,
+                            num_warps=4)
 
     def dq_launch(q, k, v, out, dout, lse, stats, dq, bias=None, dbias=None):
         rows = descriptor(q, SPLIT_M)
-        keys = (descriptor(k, block_n), descriptor(v, block_n)) if not fused_dq else (rows, rows)  # unread: stand-ins
+        keys = (descriptor(k, block_n), descriptor(v, block_n)) if not stats_only else (rows, rows)  # unread: stand-ins
         dq_bound(lse, stats[1], stats[0], rows, *keys, descriptor(out, SPLIT_M), descriptor(dout, SPLIT_M),
-                 rows if fused_dq else descriptor(dq, SPLIT_M),
-                 None if bias is None else bias_descriptor(bias, SPLIT_M, block_n)[0],
-                 lse if dbias is None else dbias)   # lse: a pointer the kernel never writes without mask_grad
+                 rows if stats_only else descriptor(dq, SPLIT_M),
+                 bias_descriptor(bias, SPLIT_M, block_n)[0] if dq_bias else None,
+                 lse if dbias is None or dq_from_ds else dbias)   # lse: a pointer the kernel never writes here
 
-    def dkdv_launch(q, k, v, dout, stats, dk, dv, bias=None, dq=None):
+    def dkdv_launch(q, k, v, dout, stats, dk, dv, bias=None, dq=None, dbias=None):
         dq_acc = torch.zeros((batch, heads_q, s_pad, d), device=q.device, dtype=torch.float32) if fused_dq else None
         dkdv_bound(stats[1], stats[0], descriptor(q, block_m), descriptor(k, SPLIT_N), descriptor(v, SPLIT_N),
                    descriptor(dout, block_m), descriptor(dk, SPLIT_N), descriptor(dv, SPLIT_N),
                    None if bias is None else bias_descriptor(bias, block_m, SPLIT_N)[0],
                    None if dq_acc is None else box_descriptor(dq_acc, list(dq_acc.shape), list(dq_acc.stride()),
-                                                              [1, 1, block_m, d // 2]))
+                                                              [1, 1, block_m, d // 2]),
+                   box_descriptor(dbias, list(dbias.shape), list(dbias.stride()), [1, 1, block_m, SPLIT_N])
+                   if dq_from_ds else None)
         if fused_dq:
             dq.copy_(dq_acc[:, :, :seq].mul_(sm_scale))
+        if dq_from_ds:
+            dq.copy_(dq_from_scores_gradient(dbias, k, sm_scale))
     return dq_launch, dkdv_launch
+
+
+def dq_from_scores_gradient(ds: torch.Tensor, k: torch.Tensor, sm_scale: float) -> torch.Tensor:
+    """dQ = dS K * scale, (B, H_q, S_q, D) contiguous, from the dense dS (B, H_q, S_q, S_k) (the
+    key-value head of query head h is h // (H_q / H_kv)): one batched GEMM, fp32 accumulation
+    and the scale applied before its one rounding (baddbmm's alpha)."""
+    batch, heads_q, seq_q, seq_k = ds.shape
+    heads_kv, d = k.shape[1], k.shape[3]
+    group = heads_q // heads_kv
+    scores = ds.reshape(batch * heads_kv, group * seq_q, seq_k)    # a head's group of rows, one matrix
+    keys = k.reshape(batch * heads_kv, seq_k, d)
+    dq = torch.baddbmm(keys.new_zeros(()), scores, keys, beta=0, alpha=sm_scale)
+    return dq.view(batch, heads_q, seq_q, d)
