@@ -67,8 +67,9 @@ def main():
 
 
 def gluon_vs_triton():
-    """Windows (w, 0), causal, in the Gluon kernels and in the Triton ones: forward and backward
-    time per kept score against the default full causal call's, and TFLOP/s of the kept scores."""
+    """Windows (w, 0), causal, in the Gluon kernels (also with the EXPERIMENTAL skip_empty,
+    FLASHSDPA_HOPPER_SKIP_EMPTY) and in the Triton ones: forward and backward time per kept score
+    against full causal's in the same kernels, and TFLOP/s of the kept scores."""
     q, k, v, dout = (torch.randn(1, H, S, D, device="cuda", dtype=torch.bfloat16) for _ in range(4))
     scale = D ** -0.5
 
@@ -79,20 +80,22 @@ def gluon_vs_triton():
         bwd = triton.testing.do_bench(lambda: flash.flash_backward(dout, q, k, v, out, lse, scale, True, 0, opts=opts),
                                       return_mode="median")
         return fwd, bwd
-    full_f, full_b = times(flash.ScoreOptions(scale, True))
     per_full = kept_scores(-1)
     print("| window | kernels | fwd ms | bwd ms | fwd TFLOP/s | bwd TFLOP/s | fwd / bwd time per score ÷ full causal |")
     print("|---|---|---|---|---|---|---|")
-    for left in (128, 256, 512, 1024, 4096):
-        opts = flash.ScoreOptions(scale, True, window=(left, 0))
-        for gluon in (True, False):
-            flash.HOPPER_FORWARD = flash.HOPPER_BACKWARD = gluon
-            f, b = times(opts)
+    for name, gluon, skip in (("Gluon", True, False), ("Gluon skip_empty", True, True), ("Triton", False, False)):
+        flash.HOPPER_FORWARD = flash.HOPPER_BACKWARD = gluon
+        flash.HOPPER_SKIP_EMPTY = skip
+        full_f, full_b = times(flash.ScoreOptions(scale, True))
+        print(f"| full causal | {name} | {full_f:.3f} | {full_b:.3f} | | | |", flush=True)
+        for left in (128, 256, 512, 1024, 4096):
+            f, b = times(flash.ScoreOptions(scale, True, window=(left, 0)))
             kept = kept_scores(left)
             tf = 4 * H * D * kept / f / 1e9
-            print(f"| ({left}, 0) | {'Gluon' if gluon else 'Triton'} | {f:.3f} | {b:.3f} | {tf:.0f} | {2.5 * tf * f / b:.0f} "
+            print(f"| ({left}, 0) | {name} | {f:.3f} | {b:.3f} | {tf:.0f} | {2.5 * tf * f / b:.0f} "
                   f"| {f / kept / (full_f / per_full):.2f} / {b / kept / (full_b / per_full):.2f} |", flush=True)
-        flash.HOPPER_FORWARD = flash.HOPPER_BACKWARD = True
+    flash.HOPPER_FORWARD = flash.HOPPER_BACKWARD = True
+    flash.HOPPER_SKIP_EMPTY = False
 
 
 if __name__ == "__main__":

@@ -17,8 +17,9 @@
 #   bash benchmarks/gpu_checks.sh bias-backward  # the bias in the Gluon backward: the feature
 #                                                # benchmark's bias case, then (no hang) its tests,
 #                                                # then the case again with dQ from the stored dS
-#   bash benchmarks/gpu_checks.sh window         # windows in the Gluon kernels against the Triton ones
-#                                                # per window size, then (no hang) their tests
+#   bash benchmarks/gpu_checks.sh window         # windows in the Gluon kernels (with and without the
+#                                                # experimental skip_empty) against the Triton ones per
+#                                                # window size, then (no hang) their tests
 #
 # Results go to $OUT (one tarball: the device returns only a few files) and a short summary
 # to stdout.
@@ -79,7 +80,7 @@ case "${1:-}" in
     echo "dQ from the stored dS:"; grep "^|" "$R/bias_backward_dq_from_ds.txt"
     ;;
   window)
-    script_then_tests 240 window "hopper_window" tests/test_gpu_features.py benchmarks/experiment_window.py --gluon
+    script_then_tests 330 window "hopper_window or skip_empty" tests benchmarks/experiment_window.py --gluon
     ;;
   padded)
     script_then_tests 300 padded "padded_head_dims" tests/test_gpu.py benchmarks/experiment_padded_dims.py

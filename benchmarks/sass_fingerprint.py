@@ -111,7 +111,9 @@ def gluon_sass(cases=None, head_dim: int = 128):
                                 ("fused dq", dict(CAUSAL=False, FUSED_DQ=True)),
                                 ("fused dq causal", dict(CAUSAL=True, FUSED_DQ=True)),
                                 ("bias ds out", dict(CAUSAL=False, HAS_BIAS=True, MASK_GRAD=True)),
-                                ("bias ds out causal", dict(CAUSAL=True, HAS_BIAS=True, MASK_GRAD=True))):
+                                ("bias ds out causal", dict(CAUSAL=True, HAS_BIAS=True, MASK_GRAD=True)),
+                                ("skip causal", dict(CAUSAL=True, SKIP_EMPTY=True)),
+                                ("skip window", dict(CAUSAL=False, WINDOW=True, SKIP_EMPTY=True))):
             if cases is not None and case not in cases:
                 continue
             if any(flag not in kernel.arg_names for flag in constants):

@@ -10,7 +10,7 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
 sass_fingerprint = pytest.importorskip("sass_fingerprint")
 
-CASES = {"full", "causal", "bias", "window", "persistent causal", "fused dq", "bias ds out"}
+CASES = {"full", "causal", "bias", "window", "persistent causal", "fused dq", "bias ds out", "skip window"}
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def opcodes(body: str) -> set:
 
 def test_every_case_compiles_to_tensor_core_and_tma_code(sass):
     expected = {f"{kernel} {case}" for kernel in ("forward", "dq", "dkdv") for case in ("full", "causal", "bias", "window")}
-    expected |= {"forward persistent causal", "dkdv fused dq", "dkdv bias ds out"}
+    expected |= {"forward persistent causal", "dkdv fused dq", "dkdv bias ds out", "dq skip window", "dkdv skip window"}
     assert expected <= set(sass)
     for name, body in sass.items():
         ops = opcodes(body)

@@ -299,6 +299,34 @@ def test_hopper_dq_from_ds_matches_the_triton_kernels(causal, seq, gen, monkeypa
         assert ((ours.float() - theirs.float()).norm() / theirs.float().norm()).item() < 1e-2, name
 
 
+@pytest.mark.parametrize("causal, window, bias", [(True, None, False), (False, (300, 0), False),
+                                                  (False, (100, 37), True), (True, None, True)])
+def test_hopper_backward_skip_empty_changes_no_bit(causal, window, bias, gen, monkeypatch):
+    """The EXPERIMENTAL skip_empty (FLASHSDPA_HOPPER_SKIP_EMPTY) only passes over tiles whose every
+    score is masked, whose products add exact zeros: dq, dk, dv and the bias's gradient equal bit
+    for bit to computing them, on a ragged length with GQA."""
+    _gluon_path("HOPPER_BACKWARD", monkeypatch)
+    from flashsdpa.kernels import hopper_backward, hopper_forward
+    b, h_q, h_kv, s, scale = 2, 8, 2, 2048 + 72, 128 ** -0.5
+    q, dout = (randn((b, h_q, s, 128), torch.bfloat16, DEVICE, gen) for _ in range(2))
+    k, v = (randn((b, h_kv, s, 128), torch.bfloat16, DEVICE, gen) for _ in range(2))
+    mask = randn((b, h_q, s, s), torch.bfloat16, DEVICE, gen) if bias else None
+    out, lse = torch.empty_like(q), torch.empty((b, h_q, s), device=DEVICE)
+    hopper_forward.forward_launch(q, k, scale, causal, mask, window)(q, k, v, out, lse, mask)
+    results = []
+    for skip in (True, False):
+        dq_launch, dkdv_launch = hopper_backward.backward_launches(q, k, scale, causal, mask, mask_grad=bias,
+                                                                   window=window, skip_empty=skip)
+        grads = [torch.full_like(t, float("nan")) for t in (q, k, v)]
+        dbias = torch.zeros_like(mask) if bias else None   # tiles outside the band are not written
+        stats = hopper_backward.row_stats(lse)
+        dq_launch(q, k, v, out, dout, lse, stats, grads[0], mask, dbias)
+        dkdv_launch(q, k, v, dout, stats, grads[1], grads[2], mask)
+        results.append(grads + ([dbias] if bias else []))
+    for ours, theirs in zip(*results):
+        assert torch.isfinite(ours).all() and torch.equal(ours, theirs)
+
+
 def test_hopper_forward_reasons():
     q = torch.empty(1, 2, 2048, 128, device=DEVICE, dtype=torch.bfloat16)
     reason = flash.hopper_forward_reason

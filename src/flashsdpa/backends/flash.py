@@ -373,6 +373,13 @@ def _fused_dq() -> bool:
 HOPPER_DQ_FROM_DS = os.environ.get("FLASHSDPA_HOPPER_DQ_FROM_DS", "0") == "1"
 
 
+# EXPERIMENTAL, not yet measured: in the Gluon backward of causal and windowed calls, each consumer
+# warpgroup passes over the streamed tiles with no kept (row, key) pair for its own 64 rows or keys
+# instead of computing on them masked (hopper_backward.backward_launches' skip_empty): per key
+# block of a (1024, 0) window, 17 query tiles of 64 instead of 18. FLASHSDPA_HOPPER_SKIP_EMPTY=1.
+HOPPER_SKIP_EMPTY = os.environ.get("FLASHSDPA_HOPPER_SKIP_EMPTY", "0") == "1"
+
+
 def _dq_from_ds(has_bias: bool, mask_grad: bool, seq_k: int, mask) -> bool:
     """Whether a Gluon backward with this bias takes dQ from the stored dS: its rows are TMA
     stores, so they must be 16-byte aligned."""
@@ -459,11 +466,11 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
         return dq.zero_(), dk.zero_(), dv.zero_(), dmask
     if forward_key is not None:
         key = ("backward", forward_key, _layout(dout), config, mask_grad, HOPPER_BACKWARD, HOPPER_BIAS_BACKWARD,
-               _fused_dq(), HOPPER_DQ_FROM_DS)
+               _fused_dq(), HOPPER_DQ_FROM_DS, HOPPER_SKIP_EMPTY)
     else:
         key = ("backward", q.device, _tf32(q), _layout(dout), _layout(q), _layout(k), _layout(v), _layout(out),
                _layout(lse), _layout(mask), _layout(slopes), opts.plan_key, config, mask_grad, HOPPER_BACKWARD,
-               HOPPER_BIAS_BACKWARD, _fused_dq(), HOPPER_DQ_FROM_DS)
+               HOPPER_BIAS_BACKWARD, _fused_dq(), HOPPER_DQ_FROM_DS, HOPPER_SKIP_EMPTY)
     if grads is not None:  # given gradients have layouts of their own
         key += (_layout(dq), _layout(dk), _layout(dv))
     row_stats, dq_launch, dkdv = _plan(key, lambda: _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask,
@@ -495,7 +502,8 @@ def _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask, slopes, opt
                                                                  fused_dq=_fused_dq() and not has_bias
                                                                  and q.shape[3] in (64, 128),
                                                                  window=_hopper_window(opts, q),
-                                                                 dq_from_ds=_dq_from_ds(has_bias, mask_grad, seq_k, mask))
+                                                                 dq_from_ds=_dq_from_ds(has_bias, mask_grad, seq_k, mask),
+                                                                 skip_empty=HOPPER_SKIP_EMPTY)
 
         def dq_launch(q, k, v, out, dout, lse, stats, dq, mask, slopes, dmask, seed):
             gluon_dq(q, k, v, out, dout, lse, stats, dq, mask if has_bias else None, dmask if mask_grad else None)

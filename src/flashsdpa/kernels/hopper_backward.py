@@ -15,19 +15,21 @@ dS) comes from registers, with no shared-memory round trip. Two launches, no ato
 dQ and dK are scaled by `scale` at the end.
 
 Runs by default on sm_90 (FLASHSDPA_HOPPER_BACKWARD=0 turns it off) for 16-bit inputs, head dim
-72..128 in steps of 8 (HEAD_DIMS; on D = 128 tiles), S_q = S_k, B * H * S^2 >= MIN_SCORES, no mask but a float bias, no dropout or softcap
-(causal, sliding windows and GQA are fine), TMA-addressable q, k, v, out, dout and gradients.
-H200, bf16, 16k tokens: 378-440 TFLOP/s full and 291-414 causal at S = 1024..16384, against the
-Triton kernels' 360-411 and 242-359 (benchmarks/results/2026-11-28-h200-gluon-backward).
+72..128 in steps of 8 (HEAD_DIMS; on D = 128 tiles), S_q = S_k, B * H * S^2 >= MIN_SCORES, no mask
+but a float bias, no dropout or softcap (causal, sliding windows and GQA are fine), TMA-addressable
+q, k, v, out, dout and gradients. H200, bf16, 16k tokens: 378-440 TFLOP/s full and 291-414 causal at
+S = 1024..16384, against the Triton kernels' 360-411 and 242-359
+(benchmarks/results/2026-11-28-h200-gluon-backward).
 
-HAS_BIAS: a float attn_mask streamed by TMA in both launches (MASK_GRAD: the dQ launch stores dS
-as its gradient; EXPERIMENTAL, not yet measured, backward_launches' dq_from_ds: the dK/dV launch
-stores it, through shared memory and TMA, and dQ = dS K is one GEMM over it): H200, bf16, (B, H, S, S) bias with gradient at S = 2048 288 TFLOP/s against the
-Triton kernels' 261. WINDOW: a sliding window, tiles outside the band skipped in both launches
-(S = 16384, window (1024, 0): 346 TFLOP/s of kept scores against 265). Measured, correct and
-slower, so off (benchmarks/results/2026-11-29-h200-v0.9): FUSED_DQ (dQ inside the dK/dV launch,
-added to an fp32 accumulator after a STATS_ONLY dQ launch: 5 products instead of 7; with register
-atomics 0.67-0.90x the two launches; now by TMA reduce-add from shared memory, not yet measured) and head dim 64 (HEAD_DIMS; 0.84-1.02x the Triton kernels).
+HAS_BIAS: a float attn_mask streamed by TMA in both launches (MASK_GRAD: the dQ launch stores dS as
+its gradient; EXPERIMENTAL, not yet measured, backward_launches' dq_from_ds: the dK/dV launch stores
+it, through shared memory and TMA, and dQ = dS K is one GEMM over it): H200, bf16, (B, H, S, S) bias
+with gradient at S = 2048 288 TFLOP/s against the Triton kernels' 261. WINDOW: a sliding window,
+tiles outside the band skipped in both launches (S = 16384, window (1024, 0): 346 TFLOP/s of kept
+scores against 265). Measured, correct and slower, so off (benchmarks/results/2026-11-29-h200-v0.9):
+FUSED_DQ (dQ inside the dK/dV launch, added to an fp32 accumulator after a STATS_ONLY dQ launch: 5
+products instead of 7; with register atomics 0.67-0.90x the two launches; now by TMA reduce-add from
+shared memory, not yet measured) and head dim 64 (HEAD_DIMS; 0.84-1.02x the Triton kernels).
 """
 import torch
 import triton
@@ -38,7 +40,8 @@ from triton.experimental.gluon.language.nvidia.hopper import (
 
 from .hopper_common import (accumulator_layout, band_edge, bias_descriptor, bias_tile, box_descriptor,
                             describe_head_dims, descriptor, fill_bias_stage, fill_stage, in_band, key_tiles,
-                            padded_head_dim, register_operand_layout, stage_barriers, tma_compatible, tma_reduce_add)
+                            outside_band, padded_head_dim, register_operand_layout, release_unread, stage_barriers,
+                            tma_compatible, tma_reduce_add)
 from .launch import FastLauncher
 
 
@@ -85,11 +88,98 @@ def _producer(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, desc_q, desc_k, desc
 
 
 @gluon.jit
+def _dkdv_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr, WINDOW: gl.constexpr,
+               MASK_GRAD: gl.constexpr, it, dk, dv, k_smem, v_smem, s0, keys, start_n, first, n_m, b, h_kv, qk_scale,
+               LSE2, Delta, k_bufs, q_bufs, do_bufs, q_ready, q_empty, do_ready, do_empty, S_PAD, H_Q, GROUP,
+               CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, ds_bufs, ds_ready, ds_free, dq_bufs,
+               desc_dq_acc, dbias_bufs, desc_dbias, LEFT, RIGHT):
+    """Consumer cid's step `it` of the dK/dV loop: query tile it % n_m of the GROUP heads' it // n_m.
+    Returns dk, dv."""
+    SPLIT_N: gl.constexpr = k_smem.type.shape[0]
+    HEAD_DIM: gl.constexpr = k_smem.type.shape[1]
+    BLOCK_M: gl.constexpr = q_bufs.type.shape[3]
+    NBUF: gl.constexpr = q_bufs.type.shape[0]
+    dtype: gl.constexpr = q_bufs.dtype
+    s_layout: gl.constexpr = s0.type.layout
+    g_layout: gl.constexpr = dk.type.layout
+    a_layout: gl.constexpr = register_operand_layout(g_layout, dtype)
+    query_axis: gl.constexpr = gl.SliceLayout(0, s_layout)
+    h = h_kv * GROUP + it // n_m
+    m0 = first + (it % n_m) * BLOCK_M
+    idx = it % NBUF
+    ph = (it // NBUF) & 1
+    # row statistics of this query tile (the dQ launch stored them, rows padded to S_PAD:
+    # unmasked, aligned loads), loaded while the tiles arrive
+    queries = m0 + gl.arange(0, BLOCK_M, layout=query_axis)
+    row_base = (b * H_Q + h).to(gl.int64) * S_PAD
+    lse = gl.load(LSE2 + row_base + queries)
+
+    mbarrier.wait(q_ready.index(idx), ph)
+    q_smem = q_bufs.index(idx).reshape([BLOCK_M, HEAD_DIM])
+    s = warpgroup_mma(k_smem, q_smem.permute((1, 0)), s0, use_acc=False, is_async=True)   # S^T = K Q^T
+    mbarrier.wait(do_ready.index(idx), ph)
+    do_smem = do_bufs.index(idx).reshape([BLOCK_M, HEAD_DIM])
+    dp = warpgroup_mma(v_smem, do_smem.permute((1, 0)), s0, use_acc=False, is_async=True)  # dP^T = V dO^T
+    s = warpgroup_mma_wait(num_outstanding=1, deps=(s, ))
+    if HAS_BIAS:  # the float attn_mask's tile, transposed as S^T is
+        bias = bias_tile(bias_bufs, bias_ready, bias_empty, it, cid, s_layout, True)
+        p = gl.exp2(gl.fma(bias, 1.44269504088896340736, s * qk_scale) - lse[None, :])
+    else:
+        p = gl.exp2(s * qk_scale - lse[None, :])
+    if WINDOW:  # only tiles across the window's edges pay for the mask (rows past N_CTX: P = 0)
+        if band_edge(m0, m0 + BLOCK_M - 1, start_n + cid * SPLIT_N, start_n + (cid + 1) * SPLIT_N - 1, LEFT,
+                     RIGHT):
+            p = gl.where(in_band(queries[None, :], keys[:, None], LEFT, RIGHT), p, 0.0)
+    elif CAUSAL:  # only tiles that reach the diagonal pay for the mask
+        if m0 < start_n + (cid + 1) * SPLIT_N:
+            p = gl.where(keys[:, None] <= queries[None, :], p, 0.0)
+    p_op = gl.convert_layout(p.to(dtype), a_layout, assert_trivial=True)
+    dv = warpgroup_mma(p_op, do_smem, dv, is_async=True)                                   # dV += P^T dO
+    delta = gl.load(Delta + row_base + queries)
+    dp = warpgroup_mma_wait(num_outstanding=1, deps=(dp, ))
+    ds = (p * (dp - delta[None, :])).to(dtype)
+    ds_op = gl.convert_layout(ds, a_layout, assert_trivial=True)
+    dk = warpgroup_mma(ds_op, q_smem, dk, is_async=True)                                   # dK += dS^T Q
+    if FUSED_DQ:  # dS^T to shared memory while the products run: the dQ product needs it as dS
+        mbarrier.wait(ds_free, (it & 1) ^ 1)      # both warpgroups have read the last tile's dS
+        ds_bufs.index(cid).store(ds)              # (16-bit: the fp32 dS is not kept past the product's issue)
+        fence_async_shared()
+        gl.thread_barrier()                       # every thread's part stored before the one arrive
+        mbarrier.arrive(ds_ready, count=1)
+    if MASK_GRAD:  # d attn_mask = dS, this warpgroup's keys x the tile's rows, stored by TMA unflipped
+        box = dbias_bufs.index(2 * cid + it % 2)
+        tma.store_wait(pendings=1)   # the store that read this buffer two tiles ago is done
+        gl.thread_barrier()          # (for every thread of the warpgroup, not only the one that issued it)
+        box.reshape([BLOCK_M, SPLIT_N]).permute((1, 0)).store(ds)
+        fence_async_shared()
+        gl.thread_barrier()          # every thread's part stored before the one that issues the store
+        tma.async_copy_shared_to_global(desc_dbias, [b, h, m0, start_n + cid * SPLIT_N], box)
+    dv, dk = warpgroup_mma_wait(num_outstanding=0, deps=(dv, dk))
+    mbarrier.arrive(q_empty.index(idx), count=1)
+    mbarrier.arrive(do_empty.index(idx), count=1)
+    if FUSED_DQ:
+        _add_dq(cid, ds_bufs, ds_ready, ds_free, k_bufs, it, dq_bufs, desc_dq_acc, b, h, m0, dtype)
+    return dk, dv
+
+
+@gluon.jit
+def _release_tile(HAS_BIAS: gl.constexpr, it, q_ready, q_empty, do_ready, do_empty, bias_ready, bias_empty):
+    """Consumer: pass over the dK/dV loop's step `it` unread (its Q, dO and bias stages)."""
+    NBUF: gl.constexpr = q_ready.type.shape[0]
+    idx = it % NBUF
+    ph = (it // NBUF) & 1
+    release_unread(q_ready, q_empty, idx, ph)
+    release_unread(do_ready, do_empty, idx, ph)
+    if HAS_BIAS:
+        release_unread(bias_ready, bias_empty, idx, ph)
+
+
+@gluon.jit
 def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr, WINDOW: gl.constexpr,
-              MASK_GRAD: gl.constexpr, sm_scale, LSE2, Delta, desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs,
-              kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, S_PAD, H_Q, H_KV, GROUP, CAUSAL: gl.constexpr,
-              bias_bufs, bias_ready, bias_empty, ds_bufs, ds_ready, ds_free, dq_bufs, desc_dq_acc, dbias_bufs,
-              desc_dbias, LEFT, RIGHT):
+              MASK_GRAD: gl.constexpr, SKIP_EMPTY: gl.constexpr, sm_scale, LSE2, Delta, desc_dk, desc_dv, k_bufs,
+              v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, S_PAD, H_Q, H_KV,
+              GROUP, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, ds_bufs, ds_ready, ds_free, dq_bufs,
+              desc_dq_acc, dbias_bufs, desc_dbias, LEFT, RIGHT):
     SPLIT_N: gl.constexpr = k_bufs.type.shape[3]     # buffers are (stage, 1, 1, rows, D): 4D TMA boxes
     HEAD_DIM: gl.constexpr = k_bufs.type.shape[4]
     BLOCK_M: gl.constexpr = q_bufs.type.shape[3]
@@ -116,61 +206,24 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr,
     s0 = gl.zeros([SPLIT_N, BLOCK_M], gl.float32, s_layout)
     mbarrier.wait(kv_ready.index(cid), 0)
 
-    for it in range(GROUP * n_m):
-        h = h_kv * GROUP + it // n_m
-        m0 = first + (it % n_m) * BLOCK_M
-        idx = it % NBUF
-        ph = (it // NBUF) & 1
-        # row statistics of this query tile (the dQ launch stored them, rows padded to S_PAD:
-        # unmasked, aligned loads), loaded while the tiles arrive
-        queries = m0 + gl.arange(0, BLOCK_M, layout=query_axis)
-        row_base = (b * H_Q + h).to(gl.int64) * S_PAD
-        lse = gl.load(LSE2 + row_base + queries)
-
-        mbarrier.wait(q_ready.index(idx), ph)
-        q_smem = q_bufs.index(idx).reshape([BLOCK_M, HEAD_DIM])
-        s = warpgroup_mma(k_smem, q_smem.permute((1, 0)), s0, use_acc=False, is_async=True)   # S^T = K Q^T
-        mbarrier.wait(do_ready.index(idx), ph)
-        do_smem = do_bufs.index(idx).reshape([BLOCK_M, HEAD_DIM])
-        dp = warpgroup_mma(v_smem, do_smem.permute((1, 0)), s0, use_acc=False, is_async=True)  # dP^T = V dO^T
-        s = warpgroup_mma_wait(num_outstanding=1, deps=(s, ))
-        if HAS_BIAS:  # the float attn_mask's tile, transposed as S^T is
-            bias = bias_tile(bias_bufs, bias_ready, bias_empty, it, cid, s_layout, True)
-            p = gl.exp2(gl.fma(bias, 1.44269504088896340736, s * qk_scale) - lse[None, :])
-        else:
-            p = gl.exp2(s * qk_scale - lse[None, :])
-        if WINDOW:  # only tiles across the window's edges pay for the mask (rows past N_CTX: P = 0)
-            if band_edge(m0, m0 + BLOCK_M - 1, start_n + cid * SPLIT_N, start_n + (cid + 1) * SPLIT_N - 1, LEFT, RIGHT):
-                p = gl.where(in_band(queries[None, :], keys[:, None], LEFT, RIGHT), p, 0.0)
-        elif CAUSAL:  # only tiles that reach the diagonal pay for the mask
-            if m0 < start_n + (cid + 1) * SPLIT_N:
-                p = gl.where(keys[:, None] <= queries[None, :], p, 0.0)
-        p_op = gl.convert_layout(p.to(dtype), a_layout, assert_trivial=True)
-        dv = warpgroup_mma(p_op, do_smem, dv, is_async=True)                                   # dV += P^T dO
-        delta = gl.load(Delta + row_base + queries)
-        dp = warpgroup_mma_wait(num_outstanding=1, deps=(dp, ))
-        ds = (p * (dp - delta[None, :])).to(dtype)
-        ds_op = gl.convert_layout(ds, a_layout, assert_trivial=True)
-        dk = warpgroup_mma(ds_op, q_smem, dk, is_async=True)                                   # dK += dS^T Q
-        if FUSED_DQ:  # dS^T to shared memory while the products run: the dQ product needs it as dS
-            mbarrier.wait(ds_free, (it & 1) ^ 1)      # both warpgroups have read the last tile's dS
-            ds_bufs.index(cid).store(ds)              # (16-bit: the fp32 dS is not kept past the product's issue)
-            fence_async_shared()
-            gl.thread_barrier()                       # every thread's part stored before the one arrive
-            mbarrier.arrive(ds_ready, count=1)
-        if MASK_GRAD:  # d attn_mask = dS, this warpgroup's keys x the tile's rows, out by TMA the right way round
-            box = dbias_bufs.index(2 * cid + it % 2)
-            tma.store_wait(pendings=1)   # the store that read this buffer two tiles ago is done
-            gl.thread_barrier()          # (for every thread of the warpgroup, not only the one that issued it)
-            box.reshape([BLOCK_M, SPLIT_N]).permute((1, 0)).store(ds)
-            fence_async_shared()
-            gl.thread_barrier()          # every thread's part stored before the one that issues the store
-            tma.async_copy_shared_to_global(desc_dbias, [b, h, m0, start_n + cid * SPLIT_N], box)
-        dv, dk = warpgroup_mma_wait(num_outstanding=0, deps=(dv, dk))
-        mbarrier.arrive(q_empty.index(idx), count=1)
-        mbarrier.arrive(do_empty.index(idx), count=1)
-        if FUSED_DQ:
-            _add_dq(cid, ds_bufs, ds_ready, ds_free, k_bufs, it, dq_bufs, desc_dq_acc, b, h, m0, dtype)
+    tile_args = (k_smem, v_smem, s0, keys, start_n, first, n_m, b, h_kv, qk_scale, LSE2, Delta, k_bufs, q_bufs,
+                 do_bufs, q_ready, q_empty, do_ready, do_empty, S_PAD, H_Q, GROUP, CAUSAL, bias_bufs, bias_ready,
+                 bias_empty, ds_bufs, ds_ready, ds_free, dq_bufs, desc_dq_acc, dbias_bufs, desc_dbias, LEFT, RIGHT)
+    if SKIP_EMPTY:  # per head, the tiles before and after this warpgroup's own rows pass unread
+        own_first, own_count = _query_tiles(start_n + cid * SPLIT_N, N_CTX, BLOCK_M, SPLIT_N, CAUSAL, WINDOW, LEFT,
+                                            RIGHT)
+        lo = gl.minimum(gl.maximum((own_first - first) // BLOCK_M, 0), n_m)
+        hi = gl.minimum(lo + gl.maximum(own_count, 0), n_m)
+        for g in range(GROUP):
+            for t in range(lo):
+                _release_tile(HAS_BIAS, g * n_m + t, q_ready, q_empty, do_ready, do_empty, bias_ready, bias_empty)
+            for t in range(lo, hi):
+                dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, g * n_m + t, dk, dv, *tile_args)
+            for t in range(hi, n_m):
+                _release_tile(HAS_BIAS, g * n_m + t, q_ready, q_empty, do_ready, do_empty, bias_ready, bias_empty)
+    else:
+        for it in range(GROUP * n_m):
+            dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, it, dk, dv, *tile_args)
 
     # epilogue: through this warpgroup's own K and V buffers (no product reads them any more:
     # with FUSED_DQ, once the other warpgroup's last dQ product has read this K); rows past
@@ -223,7 +276,9 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
                          PRODUCER_REGS: gl.constexpr, desc_bias=None, BIAS_B=0, BIAS_H=0,
                          HAS_BIAS: gl.constexpr = False, desc_dq_acc=None, FUSED_DQ: gl.constexpr = False,
                          LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False, desc_dbias=None,
-                         MASK_GRAD: gl.constexpr = False):
+                         MASK_GRAD: gl.constexpr = False, SKIP_EMPTY: gl.constexpr = False):
+    # a skipped tile breaks the fused dQ's per-tile handshake and the dS stores' buffer rotation
+    gl.static_assert(not (SKIP_EMPTY and (FUSED_DQ or MASK_GRAD)), "SKIP_EMPTY runs without FUSED_DQ or MASK_GRAD")
     dtype: gl.constexpr = desc_q.dtype
     k_bufs = gl.allocate_shared_memory(dtype, [2] + desc_k.block_type.shape, desc_k.layout)
     v_bufs = gl.allocate_shared_memory(dtype, [2] + desc_v.block_type.shape, desc_v.layout)
@@ -268,8 +323,8 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
              do_ready, do_empty, N_CTX, H_Q, H_KV, GROUP, CAUSAL, bias_desc, bias_bufs, bias_ready, bias_empty,
              BIAS_B, BIAS_H, LEFT, RIGHT)
     gl.warp_specialize([
-        (_consumer, (c0, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD) + cargs),  # default partition: 4 warps = consumer warpgroup 0
-        (_consumer, (c1, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
+        (_consumer, (c0, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, SKIP_EMPTY) + cargs),  # default partition: warpgroup 0
+        (_consumer, (c1, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, SKIP_EMPTY) + cargs),  # worker 0: warpgroup 1
         (_producer, (HAS_BIAS, WINDOW) + pargs),                # worker 1: TMA producer, 1 warp
     ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
 
@@ -326,9 +381,9 @@ def _dq_producer(HAS_BIAS: gl.constexpr, STATS_ONLY: gl.constexpr, WINDOW: gl.co
 
 @gluon.jit
 def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.constexpr, STATS_ONLY: gl.constexpr,
-                 WINDOW: gl.constexpr, sm_scale, LSE, LSE2, Delta, desc_dq, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs,
-                 rows_ready, k_ready, k_empty, v_ready, v_empty, N_CTX, S_PAD, H_Q, CAUSAL: gl.constexpr, bias_bufs,
-                 bias_ready, bias_empty, DBias, LEFT, RIGHT):
+                 WINDOW: gl.constexpr, SKIP_EMPTY: gl.constexpr, sm_scale, LSE, LSE2, Delta, desc_dq, q_bufs, o_bufs,
+                 do_bufs, k_bufs, v_bufs, rows_ready, k_ready, k_empty, v_ready, v_empty, N_CTX, S_PAD, H_Q,
+                 CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, DBias, LEFT, RIGHT):
     SPLIT_M: gl.constexpr = q_bufs.type.shape[3]
     HEAD_DIM: gl.constexpr = q_bufs.type.shape[4]
     BLOCK_N: gl.constexpr = k_bufs.type.shape[3]
@@ -373,45 +428,55 @@ def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.conste
         idx = j % NBUF
         ph = (j // NBUF) & 1
         start_n = (first + j) * BLOCK_N
-        mbarrier.wait(k_ready.index(idx), ph)
-        k_smem = k_bufs.index(idx).reshape([BLOCK_N, HEAD_DIM])
-        s = warpgroup_mma(q_smem, k_smem.permute((1, 0)), s0, use_acc=False, is_async=True)      # S = Q K^T
-        mbarrier.wait(v_ready.index(idx), ph)
-        v_smem = v_bufs.index(idx).reshape([BLOCK_N, HEAD_DIM])
-        dp = warpgroup_mma(do_smem, v_smem.permute((1, 0)), s0, use_acc=False, is_async=True)    # dP = dO V^T
-        s = warpgroup_mma_wait(num_outstanding=1, deps=(s, ))
-        if HAS_BIAS:  # the float attn_mask's tile
-            bias = bias_tile(bias_bufs, bias_ready, bias_empty, j, cid, s_layout)
-            p = gl.exp2(gl.fma(bias, 1.44269504088896340736, s * qk_scale) - lse[:, None])
+        skip = False
+        if SKIP_EMPTY:  # no (row, key) pair of the tile is kept for this warpgroup's rows
+            skip = outside_band(row0, row0 + SPLIT_M - 1, start_n, start_n + BLOCK_N - 1, CAUSAL, WINDOW, LEFT, RIGHT)
+        if skip:  # released unread (after it landed, so that the ring's phases stay in step)
+            release_unread(k_ready, k_empty, idx, ph)
+            release_unread(v_ready, v_empty, idx, ph)
+            if HAS_BIAS:
+                release_unread(bias_ready, bias_empty, idx, ph)
         else:
-            p = gl.exp2(s * qk_scale - lse[:, None])
-        if WINDOW:  # tiles across the window's edges (or the ragged last one)
-            if band_edge(row0, row0 + SPLIT_M - 1, start_n, start_n + BLOCK_N - 1, LEFT, RIGHT) | (start_n + BLOCK_N
-                                                                                                  > N_CTX):
-                keys = start_n + gl.arange(0, BLOCK_N, layout=key_axis)
-                p = gl.where(in_band(rows[:, None], keys[None, :], LEFT, RIGHT) & (keys[None, :] < N_CTX), p, 0.0)
-        elif CAUSAL:  # tiles that reach past the diagonal of these rows
-            if start_n + BLOCK_N > row0:
-                keys = start_n + gl.arange(0, BLOCK_N, layout=key_axis)
-                p = gl.where(keys[None, :] <= rows[:, None], p, 0.0)
-        else:  # the ragged last tile: keys past N_CTX were read as zeros
-            if start_n + BLOCK_N > N_CTX:
-                keys = start_n + gl.arange(0, BLOCK_N, layout=key_axis)
-                p = gl.where(keys[None, :] < N_CTX, p, 0.0)
-        dp = warpgroup_mma_wait(num_outstanding=0, deps=(dp, ))
-        mbarrier.arrive(v_empty.index(idx), count=1)
-        ds = p * (dp - delta[:, None])
-        if MASK_GRAD:  # d attn_mask = dS into a dense (B, H, S, S) tensor, from the registers
-            keys = start_n + gl.arange(0, BLOCK_N, layout=key_axis)
-            ptrs = dbias_rows[:, None] + keys[None, :]
-            if row0 + SPLIT_M > N_CTX or start_n + BLOCK_N > N_CTX:   # a ragged edge
-                gl.store(ptrs, ds.to(DBias.dtype.element_ty), mask=(rows[:, None] < N_CTX) & (keys[None, :] < N_CTX))
+            mbarrier.wait(k_ready.index(idx), ph)
+            k_smem = k_bufs.index(idx).reshape([BLOCK_N, HEAD_DIM])
+            s = warpgroup_mma(q_smem, k_smem.permute((1, 0)), s0, use_acc=False, is_async=True)      # S = Q K^T
+            mbarrier.wait(v_ready.index(idx), ph)
+            v_smem = v_bufs.index(idx).reshape([BLOCK_N, HEAD_DIM])
+            dp = warpgroup_mma(do_smem, v_smem.permute((1, 0)), s0, use_acc=False, is_async=True)    # dP = dO V^T
+            s = warpgroup_mma_wait(num_outstanding=1, deps=(s, ))
+            if HAS_BIAS:  # the float attn_mask's tile
+                bias = bias_tile(bias_bufs, bias_ready, bias_empty, j, cid, s_layout)
+                p = gl.exp2(gl.fma(bias, 1.44269504088896340736, s * qk_scale) - lse[:, None])
             else:
-                gl.store(ptrs, ds.to(DBias.dtype.element_ty))
-        ds_op = gl.convert_layout(ds.to(dtype), a_layout, assert_trivial=True)
-        dq = warpgroup_mma(ds_op, k_smem, dq, is_async=True)                                     # dQ += dS K
-        dq = warpgroup_mma_wait(num_outstanding=0, deps=(dq, ))
-        mbarrier.arrive(k_empty.index(idx), count=1)
+                p = gl.exp2(s * qk_scale - lse[:, None])
+            if WINDOW:  # tiles across the window's edges (or the ragged last one)
+                if band_edge(row0, row0 + SPLIT_M - 1, start_n, start_n + BLOCK_N - 1, LEFT, RIGHT) | (start_n + BLOCK_N
+                                                                                                      > N_CTX):
+                    keys = start_n + gl.arange(0, BLOCK_N, layout=key_axis)
+                    p = gl.where(in_band(rows[:, None], keys[None, :], LEFT, RIGHT) & (keys[None, :] < N_CTX), p, 0.0)
+            elif CAUSAL:  # tiles that reach past the diagonal of these rows
+                if start_n + BLOCK_N > row0:
+                    keys = start_n + gl.arange(0, BLOCK_N, layout=key_axis)
+                    p = gl.where(keys[None, :] <= rows[:, None], p, 0.0)
+            else:  # the ragged last tile: keys past N_CTX were read as zeros
+                if start_n + BLOCK_N > N_CTX:
+                    keys = start_n + gl.arange(0, BLOCK_N, layout=key_axis)
+                    p = gl.where(keys[None, :] < N_CTX, p, 0.0)
+            dp = warpgroup_mma_wait(num_outstanding=0, deps=(dp, ))
+            mbarrier.arrive(v_empty.index(idx), count=1)
+            ds = p * (dp - delta[:, None])
+            if MASK_GRAD:  # d attn_mask = dS into a dense (B, H, S, S) tensor, from the registers
+                keys = start_n + gl.arange(0, BLOCK_N, layout=key_axis)
+                ptrs = dbias_rows[:, None] + keys[None, :]
+                if row0 + SPLIT_M > N_CTX or start_n + BLOCK_N > N_CTX:   # a ragged edge
+                    edge = (rows[:, None] < N_CTX) & (keys[None, :] < N_CTX)
+                    gl.store(ptrs, ds.to(DBias.dtype.element_ty), mask=edge)
+                else:
+                    gl.store(ptrs, ds.to(DBias.dtype.element_ty))
+            ds_op = gl.convert_layout(ds.to(dtype), a_layout, assert_trivial=True)
+            dq = warpgroup_mma(ds_op, k_smem, dq, is_async=True)                                     # dQ += dS K
+            dq = warpgroup_mma_wait(num_outstanding=0, deps=(dq, ))
+            mbarrier.arrive(k_empty.index(idx), count=1)
 
     if not STATS_ONLY:  # epilogue through this warpgroup's own Q buffer (no product reads it any more);
         dq = dq * sm_scale  # rows past N_CTX are clipped by the descriptor
@@ -426,7 +491,8 @@ def attn_bwd_dq_hopper(sm_scale, LSE, LSE2, Delta, N_CTX, S_PAD, H_Q, GROUP, des
                        desc_dq, NBUF: gl.constexpr, CAUSAL: gl.constexpr, CONSUMER_REGS: gl.constexpr,
                        PRODUCER_REGS: gl.constexpr, desc_bias=None, BIAS_B=0, BIAS_H=0, DBias=None,
                        HAS_BIAS: gl.constexpr = False, MASK_GRAD: gl.constexpr = False,
-                       STATS_ONLY: gl.constexpr = False, LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False):
+                       STATS_ONLY: gl.constexpr = False, LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False,
+                       SKIP_EMPTY: gl.constexpr = False):
     dtype: gl.constexpr = desc_q.dtype
     q_bufs = gl.allocate_shared_memory(dtype, [2] + desc_q.block_type.shape, desc_q.layout)
     o_bufs = gl.allocate_shared_memory(dtype, [2] + desc_o.block_type.shape, desc_o.layout)
@@ -450,8 +516,8 @@ def attn_bwd_dq_hopper(sm_scale, LSE, LSE2, Delta, N_CTX, S_PAD, H_Q, GROUP, des
              k_empty, v_ready, v_empty, N_CTX, H_Q, GROUP, CAUSAL, bias_desc, bias_bufs, bias_ready, bias_empty,
              BIAS_B, BIAS_H, LEFT, RIGHT)
     gl.warp_specialize([
-        (_dq_consumer, (c0, HAS_BIAS, MASK_GRAD, STATS_ONLY, WINDOW) + cargs),  # default partition: warpgroup 0
-        (_dq_consumer, (c1, HAS_BIAS, MASK_GRAD, STATS_ONLY, WINDOW) + cargs),  # worker 0: warpgroup 1 (4 warps)
+        (_dq_consumer, (c0, HAS_BIAS, MASK_GRAD, STATS_ONLY, WINDOW, SKIP_EMPTY) + cargs),  # default: warpgroup 0
+        (_dq_consumer, (c1, HAS_BIAS, MASK_GRAD, STATS_ONLY, WINDOW, SKIP_EMPTY) + cargs),  # worker 0: warpgroup 1
         (_dq_producer, (HAS_BIAS, STATS_ONLY, WINDOW) + pargs),  # worker 1: TMA producer, 1 warp
     ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
 
@@ -521,7 +587,8 @@ _DQ, _DKDV = FastLauncher(attn_bwd_dq_hopper), FastLauncher(attn_bwd_dkdv_hopper
 
 def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad: bool = False, fused_dq: bool = False,
                       window=None, NBUF: int = 2, block_n: int = KEYS_PER_STAGE, block_m: int = BLOCK_M,
-                      consumer_regs: int = 240, producer_regs: int = 24, dq_from_ds: bool = False):
+                      consumer_regs: int = 240, producer_regs: int = 24, dq_from_ds: bool = False,
+                      skip_empty: bool = False):
     """The two launches bound to this call's shapes, strides and options, for the calls that
     share them (backends/flash.py keys them), to run in this order:
       dq_launch(q, k, v, out, dout, lse, stats, dq, bias, dbias) writes dq (B, H_q, S, 128), stats
@@ -537,7 +604,11 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
     dq_from_ds (a bias with mask_grad; dbias rows 16-byte aligned): dq_launch only writes stats;
     dkdv_launch stores dS into dbias itself, then dq = dS K * scale is one batched GEMM over it (the
     dense dS the bias's gradient needs anyway is read back once instead of the bias, and the dQ
-    launch's three products become one)."""
+    launch's three products become one).
+    skip_empty (EXPERIMENTAL, causal or window calls): a consumer warpgroup passes over the streamed
+    tiles that hold no kept (row, key) pair for its own 64 rows or keys (above the diagonal, beyond a
+    window's edge) instead of computing on them masked: a window's edge tiles, a causal diagonal's
+    last one. The dK/dV launch does so only without fused_dq or dq_from_ds."""
     assert not fused_dq or bias is None, "the fused dQ runs no bias"
     assert not dq_from_ds or (bias is not None and mask_grad and not fused_dq), "dq_from_ds is for a bias's gradient"
     batch, heads_q, seq, d = q.shape
@@ -545,6 +616,7 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
     heads_kv = k.shape[1]
     s_pad = _padded_rows(seq)
     flags = (NBUF, causal and window is None, consumer_regs, producer_regs)
+    skip_empty = skip_empty and (causal or window is not None)
     band = (*(window or (0, 0)), window is not None)   # LEFT, RIGHT, WINDOW
     stats_only = fused_dq or dq_from_ds
     dq_bias = bias is not None and not dq_from_ds
@@ -553,13 +625,14 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                         ("LSE", "LSE2", "Delta", "desc_q", "desc_k", "desc_v", "desc_o", "desc_do", "desc_dq",
                          "desc_bias", "DBias"),
                         sm_scale, None, None, None, seq, s_pad, heads_q, heads_q // heads_kv, *([None] * 6), *flags,
-                        None, bias_b, bias_h, None, dq_bias, mask_grad and not dq_from_ds, stats_only, *band, num_warps=4)
+                        None, bias_b, bias_h, None, dq_bias, mask_grad and not dq_from_ds, stats_only, *band,
+                        skip_empty, num_warps=4)
     dkdv_bound = _DKDV.bind((triton.cdiv(seq, 2 * SPLIT_N), batch * heads_kv),
                             ("LSE2", "Delta", "desc_q", "desc_k", "desc_v", "desc_do", "desc_dk", "desc_dv",
                              "desc_bias", "desc_dq_acc", "desc_dbias"),
                             sm_scale, None, None, seq, s_pad, heads_q, heads_kv, heads_q // heads_kv, *([None] * 6),
                             *flags, None, bias_b, bias_h, bias is not None, None, fused_dq, *band, None, dq_from_ds,
-                            num_warps=4)
+                            skip_empty and not (fused_dq or dq_from_ds), num_warps=4)
 
     def dq_launch(q, k, v, out, dout, lse, stats, dq, bias=None, dbias=None):
         rows = descriptor(q, SPLIT_M)

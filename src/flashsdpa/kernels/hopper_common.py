@@ -97,6 +97,26 @@ def in_band(rows, keys, LEFT, RIGHT):
 
 
 @gluon.jit
+def outside_band(first_row, last_row, first_key, last_key, CAUSAL: gl.constexpr, WINDOW: gl.constexpr, LEFT,
+                 RIGHT):
+    """Whether no (row, key) pair of these rows and keys is kept: every key right of the causal
+    diagonal (top-left: row i sees key j <= i), or beyond either edge of the window. For causal
+    or windowed calls only (a full call keeps every pair)."""
+    if WINDOW:
+        return (first_key > last_row + RIGHT) | (last_key < first_row - LEFT)
+    else:
+        return first_key > last_row
+
+
+@gluon.jit
+def release_unread(ready, empty, idx, phase):
+    """Consumer: pass over stage idx of a ring unread. It waits for the stage to land first: a
+    consumer that released stages ahead of their fills could release one stage twice in one phase."""
+    mbarrier.wait(ready.index(idx), phase)
+    mbarrier.arrive(empty.index(idx), count=1)
+
+
+@gluon.jit
 def fill_bias_stage(desc_bias, bufs, ready, empty, it, b, h, row0, col0, ROW_STEP: gl.constexpr,
                     COL_STEP: gl.constexpr):
     """Producer: both consumer warpgroups' bias boxes of step `it` into stage it % NBUF; consumer
