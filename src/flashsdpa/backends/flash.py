@@ -498,12 +498,10 @@ def _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask, slopes, opt
     if config is None and hopper_backward_reason(q, k, v, out, dout, (dq, dk, dv), mask, slopes, opts) is None:
         from ..kernels import hopper_backward
         has_bias = mask is not None   # the reason above let a mask through only as a bias
-        gluon_dq, gluon_dkdv = hopper_backward.backward_launches(q, k, opts.scale, opts.is_causal, mask, mask_grad,
-                                                                 fused_dq=_fused_dq() and not has_bias
-                                                                 and q.shape[3] in (64, 128),
-                                                                 window=_hopper_window(opts, q),
-                                                                 dq_from_ds=_dq_from_ds(has_bias, mask_grad, seq_k, mask),
-                                                                 skip_empty=HOPPER_SKIP_EMPTY)
+        fused_dq = _fused_dq() and not has_bias and q.shape[3] in (64, 128)
+        gluon_dq, gluon_dkdv = hopper_backward.backward_launches(
+            q, k, opts.scale, opts.is_causal, mask, mask_grad, fused_dq=fused_dq, window=_hopper_window(opts, q),
+            dq_from_ds=_dq_from_ds(has_bias, mask_grad, seq_k, mask), skip_empty=HOPPER_SKIP_EMPTY)
 
         def dq_launch(q, k, v, out, dout, lse, stats, dq, mask, slopes, dmask, seed):
             gluon_dq(q, k, v, out, dout, lse, stats, dq, mask if has_bias else None, dmask if mask_grad else None)
