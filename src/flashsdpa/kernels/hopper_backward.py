@@ -183,13 +183,10 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr,
     SPLIT_N: gl.constexpr = k_bufs.type.shape[3]     # buffers are (stage, 1, 1, rows, D): 4D TMA boxes
     HEAD_DIM: gl.constexpr = k_bufs.type.shape[4]
     BLOCK_M: gl.constexpr = q_bufs.type.shape[3]
-    NBUF: gl.constexpr = q_bufs.type.shape[0]
     dtype: gl.constexpr = q_bufs.dtype
     s_layout: gl.constexpr = accumulator_layout(BLOCK_M, dtype)     # scores: keys x queries
     g_layout: gl.constexpr = accumulator_layout(HEAD_DIM, dtype)    # gradients: keys x D
-    a_layout: gl.constexpr = register_operand_layout(g_layout, dtype)
     key_axis: gl.constexpr = gl.SliceLayout(1, s_layout)
-    query_axis: gl.constexpr = gl.SliceLayout(0, s_layout)
 
     qk_scale = sm_scale * 1.44269504088896340736
     start_n = gl.program_id(0) * 2 * SPLIT_N
