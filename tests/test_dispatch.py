@@ -493,3 +493,39 @@ def test_dq_from_the_stored_scores_gradient_is_ds_times_k(h_q, h_kv):
     expected = torch.einsum("bhqk,bhkd->bhqd", ds.double(), k.double().repeat_interleave(h_q // h_kv, dim=1)) * scale
     assert dq.shape == (b, h_q, s_q, d)
     assert torch.allclose(dq.double(), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_gluon_backward_options_reach_their_kernel_parameters(monkeypatch):
+    """backward_launches binds its kernels' arguments by position: each option lands on the
+    parameter of its name (checked on the bound arguments, no GPU needed)."""
+    from flashsdpa.kernels import hopper_backward
+    bound = {}
+
+    def capture(name, launcher):
+        def bind(grid, per_call, *args, **kwargs):
+            bound[name] = dict(zip(launcher.names, args), **kwargs)
+        return bind
+    monkeypatch.setattr(hopper_backward._DQ, "bind", capture("dq", hopper_backward._DQ))
+    monkeypatch.setattr(hopper_backward._DKDV, "bind", capture("dkdv", hopper_backward._DKDV))
+    q = torch.empty(2, 8, 1024, 128, dtype=torch.bfloat16)
+    k = torch.empty(2, 2, 1024, 128, dtype=torch.bfloat16)
+    bias = torch.empty(2, 8, 1024, 1024, dtype=torch.bfloat16)
+
+    def options(**kwargs):
+        hopper_backward.backward_launches(q, k, 0.1, **kwargs)
+        return ({n: bound["dq"][n] for n in ("CAUSAL", "HAS_BIAS", "MASK_GRAD", "STATS_ONLY", "WINDOW", "SKIP_EMPTY")},
+                {n: bound["dkdv"][n] for n in ("CAUSAL", "HAS_BIAS", "FUSED_DQ", "WINDOW", "MASK_GRAD", "SKIP_EMPTY",
+                                               "LEFT", "RIGHT", "GROUP")})
+    dq, dkdv = options(causal=True)
+    assert not any(dq[n] for n in ("HAS_BIAS", "MASK_GRAD", "STATS_ONLY", "WINDOW", "SKIP_EMPTY")) and dq["CAUSAL"]
+    assert dkdv["GROUP"] == 4 and not dkdv["SKIP_EMPTY"] and not dkdv["MASK_GRAD"]
+    dq, dkdv = options(causal=False, window=(300, 7), skip_empty=True)
+    assert dq["WINDOW"] and dq["SKIP_EMPTY"] and dkdv["SKIP_EMPTY"] and (dkdv["LEFT"], dkdv["RIGHT"]) == (300, 7)
+    assert not options(causal=False, skip_empty=True)[0]["SKIP_EMPTY"]     # a full call has nothing to skip
+    dq, dkdv = options(causal=True, bias=bias, mask_grad=True)
+    assert dq["HAS_BIAS"] and dq["MASK_GRAD"] and not dq["STATS_ONLY"] and dkdv["HAS_BIAS"] and not dkdv["MASK_GRAD"]
+    dq, dkdv = options(causal=True, bias=bias, mask_grad=True, dq_from_ds=True, skip_empty=True)
+    assert dq["STATS_ONLY"] and not dq["HAS_BIAS"] and not dq["MASK_GRAD"] and dq["SKIP_EMPTY"]
+    assert dkdv["HAS_BIAS"] and dkdv["MASK_GRAD"] and not dkdv["SKIP_EMPTY"]   # the dS stores run every tile
+    dq, dkdv = options(causal=False, fused_dq=True)
+    assert dq["STATS_ONLY"] and dkdv["FUSED_DQ"]
