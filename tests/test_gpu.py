@@ -279,7 +279,11 @@ def test_hopper_dq_from_ds_matches_the_triton_kernels(causal, seq, gen, monkeypa
     key-value head's group of query heads one GEMM) and poisoned gradients: dq, dk, dv and the
     dense dS agree with the Triton kernels' on the same inputs, every element written."""
     _gluon_path("HOPPER_BACKWARD", monkeypatch)
+    from flashsdpa.kernels import hopper_backward
     monkeypatch.setattr(flash, "HOPPER_BIAS_BACKWARD", True)
+    gemms = []   # the path taken: its final GEMM runs once
+    gemm = hopper_backward.dq_from_scores_gradient
+    monkeypatch.setattr(hopper_backward, "dq_from_scores_gradient", lambda *args: gemms.append(1) or gemm(*args))
     b, h_q, h_kv = 2, 8, 2
     q = randn((b, h_q, seq, 128), torch.bfloat16, DEVICE, gen)
     k, v = (randn((b, h_kv, seq, 128), torch.bfloat16, DEVICE, gen) for _ in range(2))
@@ -294,6 +298,7 @@ def test_hopper_dq_from_ds_matches_the_triton_kernels(causal, seq, gen, monkeypa
         grads = [torch.full_like(t, float("nan")) for t in (q, k, v)]
         results.append(flash.flash_backward(dout, q, k, v, out, lse, 0.0, False, 0, mask=bias, opts=opts,
                                             mask_grad=True, grads=grads))
+    assert gemms == [1]
     for name, ours, theirs in zip(("dq", "dk", "dv", "dbias"), *results):
         assert torch.isfinite(ours).all(), name
         assert ((ours.float() - theirs.float()).norm() / theirs.float().norm()).item() < 1e-2, name
