@@ -5,7 +5,6 @@ the call. Prints relative errors of out, dq, dk, dv and d(mask).
     PYTHONPATH=src python3 benchmarks/gpu_features_smoke.py
 """
 import torch
-import torch.nn.functional as F
 
 import flashsdpa
 from flashsdpa import Backend

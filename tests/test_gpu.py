@@ -6,7 +6,6 @@ The accuracy rule of helpers.py, now against torch's own SDPA in the same dtype 
 from __future__ import annotations
 
 import math
-import os
 
 import pytest
 import torch

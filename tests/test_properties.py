@@ -6,7 +6,6 @@ interpreter (16x16 tiles, so S up to 70 still crosses several tile edges).
 """
 from __future__ import annotations
 
-import pytest
 import torch
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
