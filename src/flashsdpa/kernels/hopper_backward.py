@@ -40,7 +40,7 @@ from triton.experimental.gluon.language.nvidia.hopper import (
 
 from .hopper_common import (accumulator_layout, band_edge, bias_descriptor, bias_tile, box_descriptor,
                             describe_head_dims, descriptor, fill_bias_stage, fill_stage, in_band, key_tiles,
-                            outside_band, padded_head_dim, register_operand_layout, release_unread, stage_barriers,
+                            outside_band, padded_head_dim, register_operand_layout, release_step, stage_barriers,
                             tma_compatible, tma_reduce_add)
 from .launch import FastLauncher
 
@@ -163,18 +163,6 @@ def _dkdv_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr
 
 
 @gluon.jit
-def _release_tile(HAS_BIAS: gl.constexpr, it, q_ready, q_empty, do_ready, do_empty, bias_ready, bias_empty):
-    """Consumer: pass over the dK/dV loop's step `it` unread (its Q, dO and bias stages)."""
-    NBUF: gl.constexpr = q_ready.type.shape[0]
-    idx = it % NBUF
-    ph = (it // NBUF) & 1
-    release_unread(q_ready, q_empty, idx, ph)
-    release_unread(do_ready, do_empty, idx, ph)
-    if HAS_BIAS:
-        release_unread(bias_ready, bias_empty, idx, ph)
-
-
-@gluon.jit
 def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr, WINDOW: gl.constexpr,
               MASK_GRAD: gl.constexpr, SKIP_EMPTY: gl.constexpr, sm_scale, LSE2, Delta, desc_dk, desc_dv, k_bufs,
               v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, S_PAD, H_Q, H_KV,
@@ -213,11 +201,11 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr,
         hi = gl.minimum(lo + gl.maximum(own_count, 0), n_m)
         for g in range(GROUP):
             for t in range(lo):
-                _release_tile(HAS_BIAS, g * n_m + t, q_ready, q_empty, do_ready, do_empty, bias_ready, bias_empty)
+                release_step(HAS_BIAS, g * n_m + t, q_ready, q_empty, do_ready, do_empty, bias_ready, bias_empty)
             for t in range(lo, hi):
                 dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, g * n_m + t, dk, dv, *tile_args)
             for t in range(hi, n_m):
-                _release_tile(HAS_BIAS, g * n_m + t, q_ready, q_empty, do_ready, do_empty, bias_ready, bias_empty)
+                release_step(HAS_BIAS, g * n_m + t, q_ready, q_empty, do_ready, do_empty, bias_ready, bias_empty)
     else:
         for it in range(GROUP * n_m):
             dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, it, dk, dv, *tile_args)
@@ -429,10 +417,7 @@ def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.conste
         if SKIP_EMPTY:  # no (row, key) pair of the tile is kept for this warpgroup's rows
             skip = outside_band(row0, row0 + SPLIT_M - 1, start_n, start_n + BLOCK_N - 1, CAUSAL, WINDOW, LEFT, RIGHT)
         if skip:  # released unread (after it landed, so that the ring's phases stay in step)
-            release_unread(k_ready, k_empty, idx, ph)
-            release_unread(v_ready, v_empty, idx, ph)
-            if HAS_BIAS:
-                release_unread(bias_ready, bias_empty, idx, ph)
+            release_step(HAS_BIAS, j, k_ready, k_empty, v_ready, v_empty, bias_ready, bias_empty)
         else:
             mbarrier.wait(k_ready.index(idx), ph)
             k_smem = k_bufs.index(idx).reshape([BLOCK_N, HEAD_DIM])

@@ -117,6 +117,19 @@ def release_unread(ready, empty, idx, phase):
 
 
 @gluon.jit
+def release_step(HAS_BIAS: gl.constexpr, step, a_ready, a_empty, b_ready, b_empty, bias_ready, bias_empty):
+    """Consumer: pass over a loop's step `step` unread: its stages of the two streamed rings (K and
+    V, or Q and dO) and, with a bias, of the bias ring (all of the same depth)."""
+    NBUF: gl.constexpr = a_ready.type.shape[0]
+    idx = step % NBUF
+    phase = (step // NBUF) & 1
+    release_unread(a_ready, a_empty, idx, phase)
+    release_unread(b_ready, b_empty, idx, phase)
+    if HAS_BIAS:
+        release_unread(bias_ready, bias_empty, idx, phase)
+
+
+@gluon.jit
 def fill_bias_stage(desc_bias, bufs, ready, empty, it, b, h, row0, col0, ROW_STEP: gl.constexpr,
                     COL_STEP: gl.constexpr):
     """Producer: both consumer warpgroups' bias boxes of step `it` into stage it % NBUF; consumer
