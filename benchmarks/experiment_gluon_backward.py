@@ -135,17 +135,11 @@ def compile_only():
 
     import triton
     from triton.backends.compiler import GPUTarget
-    from triton.experimental.gluon import language as gl
     from triton.experimental.gluon._runtime import GluonASTSource
 
     import sass_loops
     from flashsdpa.kernels import hopper_backward as hb
-    from sass_fingerprint import cubin_sass
-
-    def desc(rows, cols, dtype="bf16"):  # the JIT's spelling of a Gluon tensor descriptor's type
-        block = [1, 1, rows, cols]
-        layout = gl.NVMMASharedLayout.get_default_for(block, {"bf16": gl.bfloat16, "fp32": gl.float32}[dtype])
-        return f"tensordesc<{dtype}{block},{layout!r}>"
+    from sass_fingerprint import cubin_sass, descriptor_type as desc
 
     def report(label, kernel, types, constants):
         """Compile with `types` for the runtime arguments (the rest constexpr: `constants` or their

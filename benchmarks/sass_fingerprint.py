@@ -55,6 +55,15 @@ def fingerprint(kernel, constexprs: dict, num_warps: int, num_stages: int) -> st
     return f"{hashlib.sha1(body.encode()).hexdigest()[:12]} ({len(body.splitlines())} lines)"
 
 
+def descriptor_type(rows: int, cols: int, dtype: str = "bf16") -> str:
+    """The JIT's spelling of the type of a Gluon TMA descriptor with (1, 1, rows, cols) boxes over
+    a 4D (B, H, S, D) tensor, as a call passes it."""
+    from triton.experimental.gluon import language as gl
+    block = [1, 1, rows, cols]
+    layout = gl.NVMMASharedLayout.get_default_for(block, {"bf16": gl.bfloat16, "fp32": gl.float32}[dtype])
+    return f"tensordesc<{dtype}{block},{layout!r}>"
+
+
 def gluon_fingerprints(cases=None):
     """{case: fingerprint} of the Gluon kernels, compiled as a call with fresh buffers would be
     (every pointer, S_PAD and the descriptors 16-aligned; N_CTX any length); `cases` picks some."""
@@ -67,15 +76,11 @@ def gluon_sass(cases=None, head_dim: int = 128):
     tiles of `head_dim` (64 or 128)."""
     import inspect
 
-    from triton.experimental.gluon import language as gl
     from triton.experimental.gluon._runtime import GluonASTSource
 
     from flashsdpa.kernels import hopper_backward as hb, hopper_forward as hf
 
-    def desc(rows, cols, dtype="bf16"):  # the JIT's spelling of a Gluon tensor descriptor's type
-        block = [1, 1, rows, cols]
-        layout = gl.NVMMASharedLayout.get_default_for(block, {"bf16": gl.bfloat16, "fp32": gl.float32}[dtype])
-        return f"tensordesc<{dtype}{block},{layout!r}>"
+    desc = descriptor_type
 
     def compiled_sass(kernel, types, constants):
         names = kernel.arg_names
