@@ -95,7 +95,7 @@ def gluon_vs_triton():
             print(f"| ({left}, 0) | {name} | {f:.3f} | {b:.3f} | {tf:.0f} | {2.5 * tf * f / b:.0f} "
                   f"| {f / kept / (full_f / per_full):.2f} / {b / kept / (full_b / per_full):.2f} |", flush=True)
     flash.HOPPER_FORWARD = flash.HOPPER_BACKWARD = True
-    flash.HOPPER_SKIP_EMPTY = False
+    flash.HOPPER_SKIP_EMPTY = "auto"
 
 
 if __name__ == "__main__":

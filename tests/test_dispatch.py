@@ -381,6 +381,17 @@ def test_hopper_backward_rules_on_any_machine():
         assert "TMA" in reason(q, dout=torch.empty((), dtype=torch.bfloat16).expand(2, 4, 1000, 128))  # out.sum()'s dout
 
 
+def test_skip_empty_rule(monkeypatch):
+    """skip_empty's default takes narrow bands only (where it measured faster), the flag all or none."""
+    from flashsdpa.backends import flash
+    assert [flash._skip_empty(band) for band in (None, (128, 0), (512, 0), (300, 212), (1024, 0), (8192, 0))] == \
+        [False, True, True, True, False, False]
+    monkeypatch.setattr(flash, "HOPPER_SKIP_EMPTY", True)
+    assert flash._skip_empty((4096, 0)) and flash._skip_empty(None)
+    monkeypatch.setattr(flash, "HOPPER_SKIP_EMPTY", False)
+    assert not flash._skip_empty((128, 0))
+
+
 def test_hopper_backward_reason():
     from flashsdpa.backends import flash
     q = torch.empty(1, 2, 2048, 128, dtype=torch.bfloat16)

@@ -255,8 +255,8 @@ def test_hopper_forward_bias(dtype, bias_shape, causal, gen, monkeypatch):
 def test_hopper_backward_bias(dtype, bias_shape, causal, dq_from_ds, gen, monkeypatch):
     """The bias path of the Gluon backward (FLASHSDPA_HOPPER_BIAS_BACKWARD): a float attn_mask
     that needs a gradient, within the accuracy rule for q, k, v and the bias (its gradient summed
-    over the broadcast dims), on a ragged length (rows and keys past S); also with the
-    EXPERIMENTAL dQ from the stored dS (FLASHSDPA_HOPPER_DQ_FROM_DS)."""
+    over the broadcast dims), on a ragged length (rows and keys past S); with dQ from the stored
+    dS (FLASHSDPA_HOPPER_DQ_FROM_DS, the default) and with the dQ launch storing it."""
     _gluon_path("HOPPER_BACKWARD", monkeypatch)
     monkeypatch.setattr(flash, "HOPPER_BIAS_BACKWARD", True)
     monkeypatch.setattr(flash, "HOPPER_DQ_FROM_DS", dq_from_ds)
@@ -274,7 +274,7 @@ def test_hopper_backward_bias(dtype, bias_shape, causal, dq_from_ds, gen, monkey
 
 @pytest.mark.parametrize("causal, seq", [(False, 1096), (True, 2048 + 8)])
 def test_hopper_dq_from_ds_matches_the_triton_kernels(causal, seq, gen, monkeypatch):
-    """The EXPERIMENTAL dQ from the stored dS (FLASHSDPA_HOPPER_DQ_FROM_DS), with GQA (each
+    """dQ from the stored dS (FLASHSDPA_HOPPER_DQ_FROM_DS), with GQA (each
     key-value head's group of query heads one GEMM) and poisoned gradients: dq, dk, dv and the
     dense dS agree with the Triton kernels' on the same inputs, every element written."""
     _gluon_path("HOPPER_BACKWARD", monkeypatch)
@@ -306,7 +306,7 @@ def test_hopper_dq_from_ds_matches_the_triton_kernels(causal, seq, gen, monkeypa
 @pytest.mark.parametrize("causal, window, bias", [(True, None, False), (False, (300, 0), False),
                                                   (False, (100, 37), True), (True, None, True)])
 def test_hopper_backward_skip_empty_changes_no_bit(causal, window, bias, gen, monkeypatch):
-    """The EXPERIMENTAL skip_empty (FLASHSDPA_HOPPER_SKIP_EMPTY) only passes over tiles whose every
+    """skip_empty (FLASHSDPA_HOPPER_SKIP_EMPTY) only passes over tiles whose every
     score is masked, whose products add exact zeros: dq, dk, dv and the bias's gradient equal bit
     for bit to computing them, on a ragged length with GQA."""
     _gluon_path("HOPPER_BACKWARD", monkeypatch)

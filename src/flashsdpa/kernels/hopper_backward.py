@@ -21,15 +21,16 @@ q, k, v, out, dout and gradients. H200, bf16, 16k tokens: 378-440 TFLOP/s full a
 S = 1024..16384, against the Triton kernels' 360-411 and 242-359
 (benchmarks/results/2026-11-28-h200-gluon-backward).
 
-HAS_BIAS: a float attn_mask streamed by TMA in both launches (MASK_GRAD: the dQ launch stores dS as
-its gradient; EXPERIMENTAL, not yet measured, backward_launches' dq_from_ds: the dK/dV launch stores
-it, through shared memory and TMA, and dQ = dS K is one GEMM over it): H200, bf16, (B, H, S, S) bias
-with gradient at S = 2048 288 TFLOP/s against the Triton kernels' 261. WINDOW: a sliding window,
+HAS_BIAS: a float attn_mask streamed by TMA in both launches (MASK_GRAD, backward_launches'
+dq_from_ds: the dK/dV launch stores dS as its gradient, through shared memory and TMA, and dQ = dS K
+is one GEMM over it): H200, bf16, (B, H, S, S) bias with gradient at S = 2048 410-434 TFLOP/s
+against 297 with the dQ launch storing dS, the Triton kernels' 261
+(benchmarks/results/2026-11-29-h200-v0.11). WINDOW: a sliding window,
 tiles outside the band skipped in both launches (S = 16384, window (1024, 0): 346 TFLOP/s of kept
 scores against 265). Measured, correct and slower, so off (benchmarks/results/2026-11-29-h200-v0.9):
 FUSED_DQ (dQ inside the dK/dV launch, added to an fp32 accumulator after a STATS_ONLY dQ launch: 5
-products instead of 7; with register atomics 0.67-0.90x the two launches; now by TMA reduce-add from
-shared memory, not yet measured) and head dim 64 (HEAD_DIMS; 0.84-1.02x the Triton kernels).
+products instead of 7; with register atomics 0.67-0.90x the two launches, by TMA reduce-add from
+shared memory 0.76-0.96x at D = 128, benchmarks/results/2026-11-29-h200-v0.11) and head dim 64 (HEAD_DIMS; 0.84-1.02x the Triton kernels).
 """
 import torch
 import triton
@@ -587,7 +588,7 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
     dkdv_launch stores dS into dbias itself, then dq = dS K * scale is one batched GEMM over it (the
     dense dS the bias's gradient needs anyway is read back once instead of the bias, and the dQ
     launch's three products become one).
-    skip_empty (EXPERIMENTAL, causal or window calls): a consumer warpgroup passes over the streamed
+    skip_empty (causal or window calls; pays for narrow windows): a consumer warpgroup passes over the streamed
     tiles that hold no kept (row, key) pair for its own 64 rows or keys (above the diagonal, beyond a
     window's edge) instead of computing on them masked: a window's edge tiles, a causal diagonal's
     last one. The dK/dV launch does so only without fused_dq or dq_from_ds."""
