@@ -1,6 +1,6 @@
-"""The Gluon forward at head dim 64 (hopper_forward.HEAD_DIMS widened; its D = 64 tiles) against
-the Triton kernel that runs D = 64 by default, on the anchor grid's D = 64 shapes, forward only,
-each beside cuDNN in the same run.
+"""The Gluon forward at head dim 64 (its D = 64 tiles) on every length against the Triton
+kernel on every length, on the anchor grid's D = 64 shapes, forward only, each beside cuDNN in
+the same run: what hopper_forward.MIN_SEQ's D = 64 entries are chosen from.
 
     PYTHONPATH=src python3 benchmarks/experiment_d64_forward.py [--json PREFIX]   # on an H100/H200
 """
@@ -13,9 +13,10 @@ from flashsdpa.kernels import hopper_forward
 
 def main():
     prefix = sys.argv[sys.argv.index("--json") + 1] if "--json" in sys.argv else None
-    for name, dims in (("triton", hopper_forward.HEAD_DIMS), ("gluon", (64,) + hopper_forward.HEAD_DIMS)):
-        hopper_forward.HEAD_DIMS = dims
-        flash._PLANS.clear()   # plans are not keyed by HEAD_DIMS
+    shipped = dict(hopper_forward.MIN_SEQ)
+    for name, min_seq in (("triton", 1 << 30), ("gluon", 0)):
+        hopper_forward.MIN_SEQ = dict(shipped, **{(64, False): min_seq, (64, True): min_seq})
+        flash._PLANS.clear()   # plans are not keyed by MIN_SEQ
         print(f"## D = 64 forward through the {name} kernel")
         args = ["--dims", "64", "--directions", "fwd", "--providers", "ours,cudnn"]
         bench.main(args + (["--json", f"{prefix}_{name}.json"] if prefix else []))

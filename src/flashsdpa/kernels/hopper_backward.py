@@ -140,13 +140,19 @@ def _dkdv_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr
     dp = warpgroup_mma_wait(num_outstanding=1, deps=(dp, ))
     ds = (p * (dp - delta[None, :])).to(dtype)
     ds_op = gl.convert_layout(ds, a_layout, assert_trivial=True)
-    dk = warpgroup_mma(ds_op, q_smem, dk, is_async=True)                                   # dK += dS^T Q
-    if FUSED_DQ:  # dS^T to shared memory while the products run: the dQ product needs it as dS
+    if FUSED_DQ:  # dS^T to shared memory while dV's product runs: the dQ product needs it as dS;
+        # dQ's products go before dK's, so that the dQ part's store and reduce overlap dK's
         mbarrier.wait(ds_free, (it & 1) ^ 1)      # both warpgroups have read the last tile's dS
         ds_bufs.index(cid).store(ds)              # (16-bit: the fp32 dS is not kept past the product's issue)
         fence_async_shared()
         gl.thread_barrier()                       # every thread's part stored before the one arrive
         mbarrier.arrive(ds_ready, count=1)
+        dq_part = _dq_part(cid, ds_bufs, ds_ready, k_bufs, it)
+    dk = warpgroup_mma(ds_op, q_smem, dk, is_async=True)                                   # dK += dS^T Q
+    if FUSED_DQ:
+        dv, dq_part = warpgroup_mma_wait(num_outstanding=1, deps=(dv, dq_part))           # dK's still running
+        mbarrier.arrive(ds_free, count=1)
+        _reduce_dq(cid, dq_part, it, dq_bufs, desc_dq_acc, b, h, m0)
     if MASK_GRAD:  # d attn_mask = dS, this warpgroup's keys x the tile's rows, stored by TMA unflipped
         box = dbias_bufs.index(2 * cid + it % 2)
         tma.store_wait(pendings=1)   # the store that read this buffer two tiles ago is done
@@ -158,8 +164,6 @@ def _dkdv_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr
     dv, dk = warpgroup_mma_wait(num_outstanding=0, deps=(dv, dk))
     mbarrier.arrive(q_empty.index(idx), count=1)
     mbarrier.arrive(do_empty.index(idx), count=1)
-    if FUSED_DQ:
-        _add_dq(cid, ds_bufs, ds_ready, ds_free, k_bufs, it, dq_bufs, desc_dq_acc, b, h, m0, dtype)
     return dk, dv
 
 
@@ -226,26 +230,32 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr,
 
 
 @gluon.jit
-def _add_dq(cid: gl.constexpr, ds_bufs, ds_ready, ds_free, k_bufs, it, dq_bufs, desc_dq_acc, b, h, m0,
-            dtype: gl.constexpr):
-    """Consumer cid's half of the tile's dQ (its 64 of D's columns) over both warpgroups' keys:
-    dQ[:, cols] = dS K[:, cols], dS read back transposed from the halves both stored, added to
-    the fp32 accumulator (B, H_q, S_PAD, D) by a TMA reduce-add from shared memory: one bulk
-    operation a tile, where register atomics took 32 instructions a thread and ran the fused
-    backward at 0.67-0.90x the two launches (FlashAttention-3 adds its dQ the same way). Two
-    buffers a warpgroup, so that a tile's store overlaps the last tile's reduce."""
+def _dq_part(cid: gl.constexpr, ds_bufs, ds_ready, k_bufs, it):
+    """Issues consumer cid's half of the tile's dQ (its 64 of D's columns) over both warpgroups'
+    keys, once both have stored their dS^T: dQ[:, cols] = dS K[:, cols], dS read back transposed.
+    Returns the product in flight."""
     SPLIT_N: gl.constexpr = k_bufs.type.shape[3]
     HEAD_DIM: gl.constexpr = k_bufs.type.shape[4]
     BLOCK_M: gl.constexpr = ds_bufs.type.shape[2]
     HALF_D: gl.constexpr = HEAD_DIM // 2
-    q_layout: gl.constexpr = accumulator_layout(HALF_D, dtype)      # dQ part: query rows x D / 2
-    mbarrier.wait(ds_ready, it & 1)                                  # both halves of dS^T stored
+    q_layout: gl.constexpr = accumulator_layout(HALF_D, ds_bufs.dtype)   # dQ part: query rows x D / 2
+    mbarrier.wait(ds_ready, it & 1)                                      # both halves of dS^T stored
     part = gl.zeros([BLOCK_M, HALF_D], gl.float32, q_layout)
-    for c in gl.static_range(2):                                     # keys of warpgroup c
+    for c in gl.static_range(2):                                         # keys of warpgroup c
         k_cols = k_bufs.index(c).reshape([SPLIT_N, HEAD_DIM]).slice(cid * HALF_D, HALF_D, dim=1)
         part = warpgroup_mma(ds_bufs.index(c).permute((1, 0)), k_cols, part, is_async=True)
-    part = warpgroup_mma_wait(num_outstanding=0, deps=(part, ))
-    mbarrier.arrive(ds_free, count=1)
+    return part
+
+
+@gluon.jit
+def _reduce_dq(cid: gl.constexpr, part, it, dq_bufs, desc_dq_acc, b, h, m0):
+    """Adds consumer cid's finished dQ part to the fp32 accumulator (B, H_q, S_PAD, D) by a TMA
+    reduce-add from shared memory: one bulk operation a tile, where register atomics took 32
+    instructions a thread and ran the fused backward at 0.67-0.90x the two launches
+    (FlashAttention-3 adds its dQ the same way). Two buffers a warpgroup, so that a tile's store
+    overlaps the last tile's reduce."""
+    BLOCK_M: gl.constexpr = part.type.shape[0]
+    HALF_D: gl.constexpr = part.type.shape[1]
     box = dq_bufs.index(2 * cid + it % 2)
     tma.store_wait(pendings=1)   # the reduce that read this buffer two tiles ago is done
     gl.thread_barrier()          # (for every thread of the warpgroup, not only the one that issued it)
