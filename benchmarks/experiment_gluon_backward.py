@@ -11,7 +11,7 @@ raising.
 bf16, D = 128, B*S = 16k tokens and H = 16 (the grid's shapes), plus GQA 32/8 and a ragged
 (B, S, H, D) case; D = 64 (H = 32), which the shipped dispatch does not give the Gluon
 backward yet (hopper_backward.HEAD_DIMS). "fused": the EXPERIMENTAL dQ inside the dK/dV launch
-(flash.HOPPER_FUSED_DQ), measured beside the rest; and both launches bound directly at 240 and
+(hopper.FUSED_DQ), measured beside the rest; and both launches bound directly at 240 and
 248 registers a consumer thread (the dK/dV loop spills at 240: sm_90a, 7 loads a warp and tile).
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ def run_case(case) -> dict:
     import triton.testing
     from torch.nn.attention import SDPBackend, sdpa_kernel
 
-    from flashsdpa.backends import flash
+    from flashsdpa.backends import flash, hopper
     from flashsdpa.kernels import hopper_backward
 
     seq, heads, heads_kv, causal, d = case["seq"], case["heads"], case["heads_kv"], case["causal"], case.get("d", 128)
@@ -50,13 +50,13 @@ def run_case(case) -> dict:
     result = dict(case, batch=batch)
 
     def backward(hopper: bool, fused: bool = False):
-        flash.HOPPER_BACKWARD, flash.HOPPER_FUSED_DQ = hopper, fused
+        hopper.BACKWARD, hopper.FUSED_DQ = hopper, fused
         return flash.flash_backward(dout, q, k, v, out, lse, scale, causal, 0, opts=opts)
 
-    flash.HOPPER_BACKWARD = True
+    hopper.BACKWARD = True
     hopper_backward.MIN_SCORES = 0   # the kernels on every case, also where the Triton ones are faster
     hopper_backward.HEAD_DIMS = (64, 128)
-    reason = flash.hopper_backward_reason(q, k, v, out, dout, [flash.empty_like_layout(t, d) for t in (q, k, v)],
+    reason = hopper.backward_reason(q, k, v, out, dout, [flash.empty_like_layout(t, d) for t in (q, k, v)],
                                           opts=opts)
     if reason is not None:  # the "Gluon" numbers would be the Triton kernels'
         raise RuntimeError(f"the Gluon backward does not take this case: {reason}")

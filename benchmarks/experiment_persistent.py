@@ -10,7 +10,7 @@ Each case prints its row as soon as it is done, so a hang (a wrong mbarrier phas
 import torch
 import triton.testing
 
-from flashsdpa.backends import flash
+from flashsdpa.backends import flash, hopper
 from flashsdpa.kernels import hopper_forward
 
 CASES = [  # (S, causal, window, bias)
@@ -40,10 +40,10 @@ def main():
         same = torch.equal(outs[0][0], outs[1][0]) and torch.equal(outs[0][1], outs[1][1])
         finite = bool(torch.isfinite(outs[0][0]).all())
         opts = flash.ScoreOptions(scale, causal, 0, window or (-1, -1))
-        flash.HOPPER_FORWARD = flash.HOPPER_BIAS = False
+        hopper.FORWARD = hopper.BIAS = False
         times.append(triton.testing.do_bench(lambda: flash.flash_forward(q, k, v, scale, causal, 0, mask=bias,
                                                                          opts=opts), return_mode="median"))
-        flash.HOPPER_FORWARD = flash.HOPPER_BIAS = True
+        hopper.FORWARD = hopper.BIAS = True
         if window is None:
             kept = seq * seq * (0.5 if causal else 1.0)
         else:

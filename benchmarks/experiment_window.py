@@ -11,7 +11,7 @@ import itertools
 import torch
 import triton.testing
 
-from flashsdpa.backends import flash
+from flashsdpa.backends import flash, hopper
 from flashsdpa.kernels import configs
 from flashsdpa.kernels.configs import BackwardConfig, TileConfig
 
@@ -84,8 +84,8 @@ def gluon_vs_triton():
     print("| window | kernels | fwd ms | bwd ms | fwd TFLOP/s | bwd TFLOP/s | fwd / bwd time per score ÷ full causal |")
     print("|---|---|---|---|---|---|---|")
     for name, gluon, skip in (("Gluon", True, False), ("Gluon skip_empty", True, True), ("Triton", False, False)):
-        flash.HOPPER_FORWARD = flash.HOPPER_BACKWARD = gluon
-        flash.HOPPER_SKIP_EMPTY = skip
+        hopper.FORWARD = hopper.BACKWARD = gluon
+        hopper.SKIP_EMPTY = skip
         full_f, full_b = times(flash.ScoreOptions(scale, True))
         print(f"| full causal | {name} | {full_f:.3f} | {full_b:.3f} | | | |", flush=True)
         for left in (128, 256, 512, 1024, 4096):
@@ -94,8 +94,8 @@ def gluon_vs_triton():
             tf = 4 * H * D * kept / f / 1e9
             print(f"| ({left}, 0) | {name} | {f:.3f} | {b:.3f} | {tf:.0f} | {2.5 * tf * f / b:.0f} "
                   f"| {f / kept / (full_f / per_full):.2f} / {b / kept / (full_b / per_full):.2f} |", flush=True)
-    flash.HOPPER_FORWARD = flash.HOPPER_BACKWARD = True
-    flash.HOPPER_SKIP_EMPTY = "auto"
+    hopper.FORWARD = hopper.BACKWARD = True
+    hopper.SKIP_EMPTY = "auto"
 
 
 if __name__ == "__main__":

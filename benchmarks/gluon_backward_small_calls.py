@@ -9,7 +9,7 @@ import time
 import torch
 import triton.testing
 
-from flashsdpa.backends import flash
+from flashsdpa.backends import flash, hopper
 from flashsdpa.kernels import hopper_backward
 
 CASES = [(2, 8, 2047, False), (2, 8, 2048, False), (8, 16, 2047, False), (8, 16, 2048, False),
@@ -37,7 +37,7 @@ def main():
         flops = 2.5 * 4 * b * h * s * s * 128 * (0.5 if causal else 1)
         row = f"B={b} H={h} S={s} causal={causal}:"
         for gluon in (False, True):
-            flash.HOPPER_BACKWARD = gluon
+            hopper.BACKWARD = gluon
             def backward():
                 return flash.flash_backward(dout, q, k, v, out, lse, scale, causal, 0, opts=opts)
             ms = triton.testing.do_bench(backward, return_mode="median")

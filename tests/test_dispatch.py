@@ -383,29 +383,30 @@ def test_hopper_backward_rules_on_any_machine():
 
 def test_skip_empty_rule(monkeypatch):
     """skip_empty's default takes narrow bands only (where it measured faster), the flag all or none."""
-    from flashsdpa.backends import flash
-    assert [flash._skip_empty(band) for band in (None, (128, 0), (512, 0), (300, 212), (1024, 0), (8192, 0))] == \
+    from flashsdpa.backends import hopper
+    assert [hopper.skip_empty(band) for band in (None, (128, 0), (512, 0), (300, 212), (1024, 0), (8192, 0))] == \
         [False, True, True, True, False, False]
-    monkeypatch.setattr(flash, "HOPPER_SKIP_EMPTY", True)
-    assert flash._skip_empty((4096, 0)) and flash._skip_empty(None)
-    monkeypatch.setattr(flash, "HOPPER_SKIP_EMPTY", False)
-    assert not flash._skip_empty((128, 0))
+    monkeypatch.setattr(hopper, "SKIP_EMPTY", True)
+    assert hopper.skip_empty((4096, 0)) and hopper.skip_empty(None)
+    monkeypatch.setattr(hopper, "SKIP_EMPTY", False)
+    assert not hopper.skip_empty((128, 0))
 
 
 def test_hopper_backward_reason():
-    from flashsdpa.backends import flash
+    from flashsdpa.backends import flash, hopper
     q = torch.empty(1, 2, 2048, 128, dtype=torch.bfloat16)
-    if not flash.HOPPER_BACKWARD:
-        assert "FLASHSDPA_HOPPER_BACKWARD=0" in flash.hopper_backward_reason(q, q, q, q, q, (q, q, q))
+    opts = flash.ScoreOptions(1.0)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(flash, "HOPPER_BACKWARD", True)
-        assert "CUDA" in flash.hopper_backward_reason(q, q, q, q, q, (q, q, q))
+        patch.setattr(hopper, "BACKWARD", False)
+        assert "FLASHSDPA_HOPPER_BACKWARD=0" in hopper.backward_reason(q, q, q, q, q, (q, q, q), opts)
+        patch.setattr(hopper, "BACKWARD", True)
+        assert "CUDA" in hopper.backward_reason(q, q, q, q, q, (q, q, q), opts)
 
 
 def test_hopper_forward_reason_off_gpu():
-    from flashsdpa.backends import flash
+    from flashsdpa.backends import flash, hopper
     q = torch.empty(1, 2, 2048, 128, dtype=torch.bfloat16)
-    assert "CUDA" in flash.hopper_forward_reason(q, q, q, q)
+    assert "CUDA" in hopper.forward_reason(q, q, q, q, flash.ScoreOptions(1.0))
 
 
 def test_feature_tiles_keep_head_dim_256_spill_free():
@@ -422,13 +423,13 @@ def test_feature_tiles_keep_head_dim_256_spill_free():
 
 
 def test_fused_dq_yields_to_deterministic_mode_in_the_plan():
-    from flashsdpa.backends import flash
+    from flashsdpa.backends import hopper
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(flash, "HOPPER_FUSED_DQ", True)
-        assert flash._fused_dq()
+        patch.setattr(hopper, "FUSED_DQ", True)
+        assert hopper.fused_dq()
         torch.use_deterministic_algorithms(True)
         try:
-            assert not flash._fused_dq()
+            assert not hopper.fused_dq()
         finally:
             torch.use_deterministic_algorithms(False)
 
@@ -446,29 +447,29 @@ def test_fused_dq_yields_to_deterministic_mode_in_the_plan():
 def test_gluon_window_band(window, causal, diag_off, band):
     """The (left, right) band a windowed call hands the Gluon kernels, and that the window then
     no longer counts as a feature they refuse."""
-    from flashsdpa.backends import flash
+    from flashsdpa.backends import flash, hopper
     q = torch.empty(1, 1, 5000, 8)
     opts = flash.ScoreOptions(1.0, causal, diag_off, window)
-    assert flash._hopper_window(opts, q) == band
+    assert hopper.band(opts, q) == band
     taken = band is not None
-    assert flash._has_score_features(None, None, opts, taken) == (window != (-1, -1) and not taken)
+    assert hopper.has_score_features(None, None, opts, taken) == (window != (-1, -1) and not taken)
 
 
 def test_gluon_forward_persistent_rule():
     """The persistent grid runs every Gluon forward; its flags turn it off for all calls, or for
     the plain causal ones only."""
-    from flashsdpa.backends import flash
+    from flashsdpa.backends import flash, hopper
     q = torch.empty(1, 1, 4096, 8)
     cases = ((False, (-1, -1)), (True, (-1, -1)), (True, (1024, -1)), (False, (100, 20)))
     with pytest.MonkeyPatch.context() as patch:
         for everything, causal_too in ((True, True), (True, False), (False, True)):
-            patch.setattr(flash, "HOPPER_PERSISTENT", everything)
-            patch.setattr(flash, "HOPPER_PERSISTENT_CAUSAL", causal_too)
+            patch.setattr(hopper, "PERSISTENT", everything)
+            patch.setattr(hopper, "PERSISTENT_CAUSAL", causal_too)
             for causal, window in cases:
                 opts = flash.ScoreOptions(1.0, causal, 0, window)
                 plain_causal = causal and window == (-1, -1)
                 expected = everything and (causal_too or not plain_causal)
-                assert flash._hopper_persistent(opts, flash._hopper_window(opts, q)) == expected
+                assert hopper.persistent(opts, hopper.band(opts, q)) == expected
 
 
 def test_gluon_head_dims_between_64_and_128_pad_the_box_not_the_tensor():

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import flashsdpa
 from flashsdpa import Backend
-from flashsdpa.backends import flash
+from flashsdpa.backends import flash, hopper
 from flashsdpa.functional import _attention
 from helpers import (
     accuracy_failure,
@@ -104,10 +104,10 @@ def test_hopper_forward(dtype, config, gen, monkeypatch):
     tensors, view = _tensors(gen, dtype, b, h_q, h_kv, s, s, 128, 128, layout)
     q, k, v = view(*tensors)
     opts = flash.ScoreOptions(128 ** -0.5, causal is not None)
-    assert flash.hopper_forward_reason(q, k, v, flash.empty_like_layout(q, 128), opts=opts) is None
+    assert hopper.forward_reason(q, k, v, flash.empty_like_layout(q, 128), opts=opts) is None
     _check(gen, dtype, b, h_q, h_kv, s, s, 128, 128, causal, layout=layout)
     out, lse = flash.flash_forward(q, k, v, 0.0, False, 0, opts=opts)
-    monkeypatch.setattr(flash, "HOPPER_FORWARD", False)
+    monkeypatch.setattr(hopper, "FORWARD", False)
     out_triton, lse_triton = flash.flash_forward(q, k, v, 0.0, False, 0, opts=opts)
     assert torch.isfinite(out).all() and torch.isfinite(lse).all()
     assert ((lse - lse_triton).abs() / lse_triton.abs().clamp_min(1)).max().item() < 1e-5
@@ -144,7 +144,7 @@ def test_hopper_padded_head_dims(dtype, d, config, gen, monkeypatch):
     past D as zeros and storing none (hopper_common.padded_head_dim), and 64 through the D = 64
     ones: forward and backward within the accuracy rule. The test sets HEAD_DIMS and MIN_SEQ
     itself so that it keeps testing these dims whatever the defaults say."""
-    _gluon_path("HOPPER_BACKWARD", monkeypatch)
+    _gluon_path("BACKWARD", monkeypatch)
     from flashsdpa.kernels import hopper_backward, hopper_forward
     monkeypatch.setattr(hopper_forward, "MIN_SEQ", dict.fromkeys(hopper_forward.MIN_SEQ, 512))
     monkeypatch.setattr(hopper_forward, "HEAD_DIMS", (d, 128))
@@ -155,18 +155,18 @@ def test_hopper_padded_head_dims(dtype, d, config, gen, monkeypatch):
     q, k, v = view(*tensors)
     opts = flash.ScoreOptions(d ** -0.5, causal is not None)
     grads = [flash.empty_like_layout(t, d) for t in (q, k, v)]
-    assert flash.hopper_forward_reason(q, k, v, grads[0], opts=opts) is None
-    assert flash.hopper_backward_reason(q, k, v, grads[0], grads[0], grads, opts=opts) is None
+    assert hopper.forward_reason(q, k, v, grads[0], opts=opts) is None
+    assert hopper.backward_reason(q, k, v, grads[0], grads[0], grads, opts=opts) is None
     _check(gen, dtype, b, h_q, h_kv, s, s, d, d, causal, layout=layout)
 
 
 def _gluon_path(flag: str, monkeypatch):
-    """Skip unless sm_90; turn the Gluon path FLASHSDPA_<flag> on even where the environment
+    """Skip unless sm_90; turn the Gluon path FLASHSDPA_HOPPER_<flag> on even where the environment
     turned it off (the test compares it with the Triton kernels itself)."""
     if torch.cuda.get_device_capability()[0] != 9:
         pytest.skip("the Gluon kernels run on sm_90 only")
     from flashsdpa.kernels import hopper_backward
-    monkeypatch.setattr(flash, flag, True)
+    monkeypatch.setattr(hopper, flag, True)
     monkeypatch.setattr(hopper_backward, "MIN_SCORES", 0)   # these shapes are small on purpose
 
 
@@ -179,10 +179,10 @@ def test_hopper_backward(dtype, config, variant, gen, monkeypatch):
     turning them on needs only their measurement: D = 64 (hopper_backward.HEAD_DIMS) and the
     EXPERIMENTAL fused dQ (FLASHSDPA_HOPPER_FUSED_DQ: dQ inside the dK/dV launch, fp32 adds by TMA
     reduce-add)."""
-    _gluon_path("HOPPER_BACKWARD", monkeypatch)
+    _gluon_path("BACKWARD", monkeypatch)
     from flashsdpa.kernels import hopper_backward
     monkeypatch.setattr(hopper_backward, "HEAD_DIMS", (64, 128))
-    monkeypatch.setattr(flash, "HOPPER_FUSED_DQ", variant == "fused_dq")
+    monkeypatch.setattr(hopper, "FUSED_DQ", variant == "fused_dq")
     d = 64 if variant == "d64" else 128
     b, h_q, h_kv, s, causal, layout = config
     tensors, view = _tensors(gen, dtype, b, h_q, h_kv, s, s, d, d, layout)
@@ -191,10 +191,10 @@ def test_hopper_backward(dtype, config, variant, gen, monkeypatch):
     out, lse = flash.flash_forward(q, k, v, 0.0, False, 0, opts=opts)
     dout = randn(out.shape, dtype, DEVICE, gen)
     grads = [flash.empty_like_layout(t, d) for t in (q, k, v)]
-    assert flash.hopper_backward_reason(q, k, v, out, dout, grads, opts=opts) is None
+    assert hopper.backward_reason(q, k, v, out, dout, grads, opts=opts) is None
     _check(gen, dtype, b, h_q, h_kv, s, s, d, d, causal, layout=layout)
     grads = flash.flash_backward(dout, q, k, v, out, lse, 0.0, False, 0, opts=opts)
-    monkeypatch.setattr(flash, "HOPPER_BACKWARD", False)
+    monkeypatch.setattr(hopper, "BACKWARD", False)
     triton_grads = flash.flash_backward(dout, q, k, v, out, lse, 0.0, False, 0, opts=opts)
     for ours, theirs in zip(grads[:3], triton_grads[:3]):
         assert torch.isfinite(ours).all()
@@ -204,8 +204,8 @@ def test_hopper_backward(dtype, config, variant, gen, monkeypatch):
 def test_hopper_fused_dq_yields_to_deterministic_mode(gen, monkeypatch):
     """Under torch.use_deterministic_algorithms(True) the backward does not add with atomics:
     two runs are equal bit for bit, and equal to the two-launch Gluon backward's."""
-    _gluon_path("HOPPER_BACKWARD", monkeypatch)
-    monkeypatch.setattr(flash, "HOPPER_FUSED_DQ", True)
+    _gluon_path("BACKWARD", monkeypatch)
+    monkeypatch.setattr(hopper, "FUSED_DQ", True)
     q, k, v, dout = (randn((1, 8, 2048, 128), torch.bfloat16, DEVICE, gen) for _ in range(4))
     opts = flash.ScoreOptions(128 ** -0.5, True)
     out, lse = flash.flash_forward(q, k, v, 0.0, False, 0, opts=opts)
@@ -217,7 +217,7 @@ def test_hopper_fused_dq_yields_to_deterministic_mode(gen, monkeypatch):
         first, second = backward(), backward()
     finally:
         torch.use_deterministic_algorithms(False)
-    monkeypatch.setattr(flash, "HOPPER_FUSED_DQ", False)
+    monkeypatch.setattr(hopper, "FUSED_DQ", False)
     two_launch = backward()
     for a, b, c in zip(first, second, two_launch):
         assert torch.equal(a, b) and torch.equal(a, c)
@@ -230,13 +230,13 @@ def test_hopper_forward_bias(dtype, bias_shape, causal, gen, monkeypatch):
     """The bias path of the Gluon forward runs a float
     attn_mask (checked), within the accuracy rule forward and backward (the backward is the
     Triton kernels', reading this forward's log-sum-exp), with rows the bias removes entirely."""
-    _gluon_path("HOPPER_BIAS", monkeypatch)
+    _gluon_path("BIAS", monkeypatch)
     b, h, s = 2, 4, 2048 + 64
     q, k, v = (randn((b, h, s, 128), dtype, DEVICE, gen) for _ in range(3))
     shape = {"full": (b, h, s, s), "heads": (1, h, s, s), "2d": (s, s)}[bias_shape]
     bias = randn(shape, dtype, DEVICE, gen)
     opts = flash.ScoreOptions(128 ** -0.5, causal is not None)
-    assert flash.hopper_forward_reason(q, k, v, flash.empty_like_layout(q, 128), mask=bias.expand(b, h, s, s),
+    assert hopper.forward_reason(q, k, v, flash.empty_like_layout(q, 128), mask=bias.expand(b, h, s, s),
                                        opts=opts) is None
     fns = [ours_sdpa(Backend.FLASH, causal, None, True), torch_sdpa(causal, None, True), ref_sdpa(causal, None, True)]
     check_accuracy(*fns, [q, k, v, bias], dtype, gen, grad_mask=[True, True, True, False],
@@ -257,16 +257,16 @@ def test_hopper_backward_bias(dtype, bias_shape, causal, dq_from_ds, gen, monkey
     that needs a gradient, within the accuracy rule for q, k, v and the bias (its gradient summed
     over the broadcast dims), on a ragged length (rows and keys past S); with dQ from the stored
     dS (FLASHSDPA_HOPPER_DQ_FROM_DS, the default) and with the dQ launch storing it."""
-    _gluon_path("HOPPER_BACKWARD", monkeypatch)
-    monkeypatch.setattr(flash, "HOPPER_BIAS_BACKWARD", True)
-    monkeypatch.setattr(flash, "HOPPER_DQ_FROM_DS", dq_from_ds)
+    _gluon_path("BACKWARD", monkeypatch)
+    monkeypatch.setattr(hopper, "BIAS_BACKWARD", True)
+    monkeypatch.setattr(hopper, "DQ_FROM_DS", dq_from_ds)
     b, h, s = 2, 4, 1024 + 72
     q, k, v = (randn((b, h, s, 128), dtype, DEVICE, gen) for _ in range(3))
     shape = {"full": (b, h, s, s), "heads": (1, h, s, s), "2d": (s, s)}[bias_shape]
     bias = randn(shape, dtype, DEVICE, gen)
     opts = flash.ScoreOptions(128 ** -0.5, causal is not None)
     grads = [flash.empty_like_layout(t, 128) for t in (q, k, v)]
-    assert flash.hopper_backward_reason(q, k, v, q, q, grads, mask=bias.expand(b, h, s, s), opts=opts) is None
+    assert hopper.backward_reason(q, k, v, q, q, grads, mask=bias.expand(b, h, s, s), opts=opts) is None
     fns = [ours_sdpa(Backend.FLASH, causal, None, True), torch_sdpa(causal, None, True), ref_sdpa(causal, None, True)]
     check_accuracy(*fns, [q, k, v, bias], dtype, gen, grad_mask=[True, True, True, True],
                    context=f"gluon backward bias {bias_shape} causal={causal}")
@@ -277,9 +277,9 @@ def test_hopper_dq_from_ds_matches_the_triton_kernels(causal, seq, gen, monkeypa
     """dQ from the stored dS (FLASHSDPA_HOPPER_DQ_FROM_DS), with GQA (each
     key-value head's group of query heads one GEMM) and poisoned gradients: dq, dk, dv and the
     dense dS agree with the Triton kernels' on the same inputs, every element written."""
-    _gluon_path("HOPPER_BACKWARD", monkeypatch)
+    _gluon_path("BACKWARD", monkeypatch)
     from flashsdpa.kernels import hopper_backward
-    monkeypatch.setattr(flash, "HOPPER_BIAS_BACKWARD", True)
+    monkeypatch.setattr(hopper, "BIAS_BACKWARD", True)
     gemms = []   # the path taken: its final GEMM runs once
     gemm = hopper_backward.dq_from_scores_gradient
     monkeypatch.setattr(hopper_backward, "dq_from_scores_gradient", lambda *args: gemms.append(1) or gemm(*args))
@@ -292,8 +292,8 @@ def test_hopper_dq_from_ds_matches_the_triton_kernels(causal, seq, gen, monkeypa
     dout = randn(out.shape, torch.bfloat16, DEVICE, gen)
     results = []
     for gluon, from_ds in ((True, True), (False, False)):
-        monkeypatch.setattr(flash, "HOPPER_BACKWARD", gluon)
-        monkeypatch.setattr(flash, "HOPPER_DQ_FROM_DS", from_ds)
+        monkeypatch.setattr(hopper, "BACKWARD", gluon)
+        monkeypatch.setattr(hopper, "DQ_FROM_DS", from_ds)
         grads = [torch.full_like(t, float("nan")) for t in (q, k, v)]
         results.append(flash.flash_backward(dout, q, k, v, out, lse, 0.0, False, 0, mask=bias, opts=opts,
                                             mask_grad=True, grads=grads))
@@ -309,7 +309,7 @@ def test_hopper_backward_skip_empty_changes_no_bit(causal, window, bias, gen, mo
     """skip_empty (FLASHSDPA_HOPPER_SKIP_EMPTY) only passes over tiles whose every
     score is masked, whose products add exact zeros: dq, dk, dv and the bias's gradient equal bit
     for bit to computing them, on a ragged length with GQA."""
-    _gluon_path("HOPPER_BACKWARD", monkeypatch)
+    _gluon_path("BACKWARD", monkeypatch)
     from flashsdpa.kernels import hopper_backward, hopper_forward
     b, h_q, h_kv, s, scale = 2, 8, 2, 2048 + 72, 128 ** -0.5
     q, dout = (randn((b, h_q, s, 128), torch.bfloat16, DEVICE, gen) for _ in range(2))
@@ -333,7 +333,9 @@ def test_hopper_backward_skip_empty_changes_no_bit(causal, window, bias, gen, mo
 
 def test_hopper_forward_reasons():
     q = torch.empty(1, 2, 2048, 128, device=DEVICE, dtype=torch.bfloat16)
-    reason = flash.hopper_forward_reason
+
+    def reason(q, k, v, out, opts=flash.ScoreOptions(1.0), **kwargs):
+        return hopper.forward_reason(q, k, v, out, opts, **kwargs)
     if torch.cuda.get_device_capability()[0] != 9:
         assert "sm_90" in reason(q, q, q, q)
         return

@@ -133,23 +133,23 @@ def test_hopper_window(case, dtype, gen, monkeypatch):
     gradient (the bias's too), on ragged lengths and GQA; they agree with the Triton kernels."""
     if torch.cuda.get_device_capability()[0] != 9:
         pytest.skip("the Gluon kernels run on sm_90 only")
-    from flashsdpa.backends import flash
+    from flashsdpa.backends import flash, hopper
     from flashsdpa.kernels import hopper_backward
     monkeypatch.setattr(hopper_backward, "MIN_SCORES", 0)   # these shapes are small on purpose
-    monkeypatch.setattr(flash, "HOPPER_BIAS_BACKWARD", True)
+    monkeypatch.setattr(hopper, "BIAS_BACKWARD", True)
     b, h_q, h_kv, s, window, causal, has_bias = GLUON_WINDOWS[case]
     q = randn((b, h_q, s, 128), dtype, DEVICE, gen)
     k, v = (randn((b, h_kv, s, 128), dtype, DEVICE, gen) for _ in range(2))
     bias = randn((b, h_q, s, s), dtype, DEVICE, gen) if has_bias else None
     opts = flash.ScoreOptions(128 ** -0.5, causal, 0, tuple(w if w >= 0 else -1 for w in window))
     grads = [flash.empty_like_layout(t, 128) for t in (q, k, v)]
-    assert flash.hopper_forward_reason(q, k, v, grads[0], mask=bias, opts=opts) is None
-    assert flash.hopper_backward_reason(q, k, v, q, q, grads, mask=bias, opts=opts) is None
+    assert hopper.forward_reason(q, k, v, grads[0], mask=bias, opts=opts) is None
+    assert hopper.backward_reason(q, k, v, q, q, grads, mask=bias, opts=opts) is None
     dout = randn((b, h_q, s, 128), torch.float32, DEVICE, gen)
     kwargs = dict(window_size=window, is_causal=causal, enable_gqa=h_q != h_kv)
     ours, ref = _check_flash(f"{case} {dtype}", q, k, v, bias, dtype, dout, **kwargs)
-    for flag in ("HOPPER_FORWARD", "HOPPER_BACKWARD"):
-        monkeypatch.setattr(flash, flag, False)
+    for flag in ("FORWARD", "BACKWARD"):
+        monkeypatch.setattr(hopper, flag, False)
     portable = _run(Backend.FLASH, q, k, v, bias, dtype, dout, **kwargs)
     for name, a, c, r in zip(NAMES, ours, portable, ref):
         assert torch.isfinite(a).all(), name

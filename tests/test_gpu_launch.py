@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from flashsdpa.backends import flash
+from flashsdpa.backends import flash, hopper
 from flashsdpa.kernels import launch
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")]
@@ -55,21 +55,22 @@ def test_gluon_cached_launch_equals_plain_launch(gen, causal, with_bias, monkeyp
         pytest.skip("the Gluon kernels run on sm_90 only")
     from flashsdpa.kernels import hopper_backward
     monkeypatch.setattr(hopper_backward, "MIN_SCORES", 0)
-    for flag in ("HOPPER_FORWARD", "HOPPER_BACKWARD", "HOPPER_BIAS"):
-        monkeypatch.setattr(flash, flag, True)
+    for flag in ("FORWARD", "BACKWARD", "BIAS"):
+        monkeypatch.setattr(hopper, flag, True)
     shape = (2, 4, 2048 + (64 if with_bias else 37), 128)   # a bias's rows must be 16-byte aligned (TMA)
     bias = torch.randn(shape[2], shape[2], device="cuda", generator=gen).to(torch.bfloat16) if with_bias else None
 
     def run(q, k, v, dout):
         opts = flash.ScoreOptions(128 ** -0.5, causal)
         mask = None if bias is None else bias.expand(shape[0], shape[1], shape[2], shape[2])
-        assert flash.hopper_forward_reason(q, k, v, q, mask=mask, opts=opts) is None
+        assert hopper.forward_reason(q, k, v, q, mask=mask, opts=opts) is None
         out, lse = flash.flash_forward(q, k, v, opts.scale, causal, 0, mask=mask, opts=opts)
         grads = flash.flash_backward(dout, q, k, v, out, lse, opts.scale, causal, 0, mask=mask, opts=opts)[:3]
         return out, lse, *grads
     run(*_tensors(gen, shape, torch.bfloat16, 0))
     second = _tensors(gen, shape, torch.bfloat16, 0)
-    assert bias is not None or flash.hopper_backward_reason(*second[:3], second[0], second[3], second[:3]) is None
+    assert bias is not None or hopper.backward_reason(*second[:3], second[0], second[3], second[:3],
+                                                           flash.ScoreOptions(128 ** -0.5, causal)) is None
     cached = run(*second)
     launch.FAST = False
     try:

@@ -13,8 +13,9 @@ import enum
 import threading
 import warnings
 
-from .backends.flash import FlashBackend, interpreter_active
+from .backends.flash import FlashBackend
 from .backends.reference import ReferenceBackend
+from .backends.support import interpreter_active
 from .inputs import AttentionCall, describe_call
 
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import os
 from dataclasses import dataclass
 
 import torch
 
 from ..inputs import AttentionCall, unpack
-from .support import BackendSupport, cuda_capability, not_supported_reasons
+from . import hopper
+from .support import BackendSupport, capability_of, interpreter_active, not_supported_reasons
 
 from ..kernels import configs
 
@@ -42,10 +42,6 @@ LOG2_E = 1.4426950408889634
 MAX_HEAD_DIM = 512
 
 
-def interpreter_active() -> bool:
-    return os.environ.get("TRITON_INTERPRET", "0") == "1"
-
-
 def support() -> BackendSupport:
     """What the flash kernels run, for the environment as it is now."""
     return _support(interpreter_active())
@@ -66,10 +62,6 @@ def _support(interpreted: bool) -> BackendSupport:
         supports_softcap=True,
         min_capability=(8, 0),
     )
-
-
-def _capability(device: torch.device):
-    return None if device.type != "cuda" else cuda_capability(device.index)
 
 
 def _precision(dtype: torch.dtype) -> str:
@@ -227,197 +219,11 @@ def _forward(q, k, v, mask, slopes, opts: ScoreOptions, seed: int, config=None):
         lse.fill_(float("-inf"))
         return out, lse, None
     key = ("forward", q.device, _tf32(q), _layout(q), _layout(k), _layout(v), _layout(mask), _layout(slopes), opts.plan_key,
-           config, HOPPER_FORWARD, HOPPER_BIAS, HOPPER_PERSISTENT, HOPPER_PERSISTENT_CAUSAL)
-    launch = _plan(key, lambda: _hopper_forward_plan(q, k, v, out, mask, slopes, opts, config)
+           config, hopper.FORWARD, hopper.BIAS, hopper.PERSISTENT, hopper.PERSISTENT_CAUSAL)
+    launch = _plan(key, lambda: (config is None and hopper.forward_plan(q, k, v, out, mask, slopes, opts))
                    or _forward_plan(q, k, v, out, lse, mask, slopes, opts, config))
     launch(q, k, v, out, lse, _mask_arg(q, mask), q if slopes is None else slopes, seed)
     return out, lse, key
-
-
-# The Gluon kernel for Hopper (kernels/hopper_forward.py) runs the forward calls it supports;
-# FLASHSDPA_HOPPER_FORWARD=0 keeps every call on the portable Triton kernel.
-HOPPER_FORWARD = os.environ.get("FLASHSDPA_HOPPER_FORWARD", "1") != "0"
-
-
-def hopper_forward_reason(q, k, v, out, mask=None, slopes=None, opts: ScoreOptions | None = None) -> str | None:
-    """Why a forward call does not run the Hopper Gluon kernel, or None when it does."""
-    if not HOPPER_FORWARD:
-        return "turned off (FLASHSDPA_HOPPER_FORWARD=0)"
-    kernels = _gluon_kernels(q.device)
-    if isinstance(kernels, str):
-        return kernels
-    capability, hopper_forward, _ = kernels
-    opts = opts or ScoreOptions(1.0)
-    bias = _hopper_bias(mask, q, hopper_forward)
-    window = _hopper_window(opts, q)
-    reason = hopper_forward.unsupported_reason(q, k, v, capability,
-                                               _has_score_features(None if bias is not None else mask, slopes, opts,
-                                                                   window is not None),
-                                               opts.is_causal or window is not None)
-    if reason is None and not hopper_forward.tma_compatible(out):
-        reason = "needs an output a TMA descriptor can address"
-    return reason
-
-
-# A persistent grid for the Gluon forward (one program an SM running query blocks in turn): every
-# call. H200, bf16, 16k tokens, TFLOP/s persistent / one program a block: full S = 512 471 / 420,
-# 1024 561 / 512, 8192 629 / 613; window (1024, 0) at S = 16384 456 / 439
-# (benchmarks/results/2026-11-29-h200-v0.9/persistent.md); causal, its blocks in zigzag pairs of
-# equal work, S = 512 274 / 254, 1024 404 / 367, 2048 447 / 430, 8192 566 / 538
-# (results/2026-11-29-h200-v0.10/persistent_pairs.md). FLASHSDPA_HOPPER_PERSISTENT=0 turns it
-# off, FLASHSDPA_HOPPER_PERSISTENT_CAUSAL=0 for the plain causal calls only.
-HOPPER_PERSISTENT = os.environ.get("FLASHSDPA_HOPPER_PERSISTENT", "1") != "0"
-HOPPER_PERSISTENT_CAUSAL = os.environ.get("FLASHSDPA_HOPPER_PERSISTENT_CAUSAL", "1") != "0"
-
-
-def _hopper_persistent(opts: ScoreOptions, window) -> bool:
-    """Whether a Gluon forward runs the persistent grid (window: _hopper_window's band)."""
-    return HOPPER_PERSISTENT and (HOPPER_PERSISTENT_CAUSAL or not (opts.is_causal and window is None))
-
-
-# A float attn_mask (bias) in the Gluon forward (H200, S = 2048: 466 TFLOP/s against the Triton
-# kernel's 293); FLASHSDPA_HOPPER_BIAS=0 keeps biased forwards on the Triton kernel.
-HOPPER_BIAS = os.environ.get("FLASHSDPA_HOPPER_BIAS", "1") != "0"
-
-
-def _hopper_bias(mask, q, hopper_forward):
-    """The mask, when the Gluon forward takes it as a bias (else None: then it is a feature the
-    kernel refuses)."""
-    if not HOPPER_BIAS or mask is None or mask.dtype == torch.bool:
-        return None
-    return mask if hopper_forward.bias_reason(mask, q) is None else None
-
-
-def _gluon_kernels(device):
-    """(capability, hopper_forward, hopper_backward) on a Hopper GPU with Gluon, else why not."""
-    if interpreter_active() or device.type != "cuda":
-        return "needs a CUDA GPU (not the interpreter)"
-    capability = _capability(device)
-    if capability[0] != 9:  # before importing Gluon, which older Tritons lack
-        return "needs an sm_90 GPU (Hopper)"
-    try:
-        from ..kernels import hopper_backward, hopper_forward
-    except ImportError as error:
-        return f"needs a Triton with Gluon's Hopper API ({error})"
-    return capability, hopper_forward, hopper_backward
-
-
-def _has_score_features(mask, slopes, opts: ScoreOptions, window_taken: bool = False) -> bool:
-    """Anything but scale, top-left causal and (window_taken) the window shapes the scores (the
-    Gluon kernels take none of the rest)."""
-    return (mask is not None or slopes is not None or (opts.window != (-1, -1) and not window_taken)
-            or opts.softcap > 0 or opts.dropout_p > 0 or opts.diag_off != 0)
-
-
-def _hopper_window(opts: ScoreOptions, q) -> tuple[int, int] | None:
-    """The Gluon kernels' band (left, right) of a call with a sliding window: row i sees keys
-    i - left .. i + right, causal folded into right, S standing for unbounded; None without a
-    window (or with a diagonal offset, which the kernels do not take)."""
-    left, right = opts.window
-    if (left, right) == (-1, -1) or opts.diag_off != 0:
-        return None
-    seq = q.shape[2]
-    upper = ([0] if opts.is_causal else []) + ([right] if right >= 0 else [])
-    return (min(left, seq) if left >= 0 else seq), (min(min(upper), seq) if upper else seq)
-
-
-# The Gluon backward kernels for Hopper (kernels/hopper_backward.py) run the backward calls they
-# support; FLASHSDPA_HOPPER_BACKWARD=0 keeps every backward on the portable Triton kernels.
-HOPPER_BACKWARD = os.environ.get("FLASHSDPA_HOPPER_BACKWARD", "1") != "0"
-
-
-def hopper_backward_reason(q, k, v, out, dout, grads, mask=None, slopes=None,
-                           opts: ScoreOptions | None = None) -> str | None:
-    """Why a backward call does not run the Hopper Gluon kernels, or None when it does.
-    grads: the (dq, dk, dv) tensors it writes."""
-    if not HOPPER_BACKWARD:
-        return "turned off (FLASHSDPA_HOPPER_BACKWARD=0)"
-    kernels = _gluon_kernels(q.device)
-    if isinstance(kernels, str):
-        return kernels
-    capability, hopper_forward, hopper_backward = kernels
-    opts = opts or ScoreOptions(1.0)
-    bias = _hopper_backward_bias(mask, q, hopper_forward)
-    reason = hopper_backward.unsupported_reason(q, k, v, dout, capability,
-                                                _has_score_features(None if bias is not None else mask, slopes, opts,
-                                                                    _hopper_window(opts, q) is not None))
-    if reason is None and not all(hopper_forward.tma_compatible(t) for t in (out, *grads)):
-        reason = "needs out, dq, dk and dv a TMA descriptor can address"
-    return reason
-
-
-# A float bias (and its gradient) in the Gluon backward, for the calls with a bias the Gluon
-# forward takes: H200, bf16, (B, H, S, S) bias with gradient at S = 2048 288 TFLOP/s against the
-# Triton kernels' 261 (benchmarks/results/2026-11-29-h200-v0.9); FLASHSDPA_HOPPER_BIAS_BACKWARD=0
-# keeps them on the Triton kernels.
-HOPPER_BIAS_BACKWARD = os.environ.get("FLASHSDPA_HOPPER_BIAS_BACKWARD", "1") != "0"
-
-
-# EXPERIMENTAL: dQ inside the Gluon dK/dV launch (5 products instead of 7, its fp32 partial sums
-# added in global memory). Correct on the GPU but slower than the two launches: 0.67-0.90x with
-# register atomics (results/2026-11-29-h200-v0.9), 0.76-0.96x at D = 128 with the adds by TMA
-# reduce-add from shared memory (results/2026-11-29-h200-v0.11). FLASHSDPA_HOPPER_FUSED_DQ=1
-# runs the Gluon backward calls without a bias that way, unless torch.use_deterministic_algorithms
-# (True) asks for results that do not depend on the order of the adds.
-HOPPER_FUSED_DQ = os.environ.get("FLASHSDPA_HOPPER_FUSED_DQ", "0") == "1"
-
-
-def _fused_dq() -> bool:
-    return HOPPER_FUSED_DQ and not torch.are_deterministic_algorithms_enabled()
-
-
-# For a bias that needs its gradient, the Gluon dK/dV launch stores dS (the bias's gradient)
-# itself and dQ = dS K * scale becomes one batched GEMM over it: 5 products instead of 7, and dS
-# read back once instead of the bias (hopper_backward.backward_launches' dq_from_ds). Measured on
-# an H200 (B = 8, H = 16, S = 2048, D = 128): 410 TFLOP/s against 297 for the two launches.
-# FLASHSDPA_HOPPER_DQ_FROM_DS=0 keeps the two launches.
-HOPPER_DQ_FROM_DS = os.environ.get("FLASHSDPA_HOPPER_DQ_FROM_DS", "1") != "0"
-
-
-# In the Gluon backward of causal and windowed calls, each consumer warpgroup can pass over the
-# streamed tiles with no kept (row, key) pair for its own 64 rows or keys instead of computing on
-# them masked (hopper_backward.backward_launches' skip_empty): per key block of a (w, 0) window,
-# w / 64 + 1 query tiles of 64 instead of w / 64 + 2. Its loops spill more, so it pays only where
-# that tile is a large share: measured on an H200 (H = 16, S = 8192, D = 128), windows (128 / 256 /
-# 512 / 1024 / 4096, 0) backward -13 / -9 / -4 / -0.4 / +2.7% time, plain causal -0.8% (noise).
-# "auto" (the default) takes it for bands of at most SKIP_EMPTY_MAX_BAND keys; FLASHSDPA_HOPPER_
-# SKIP_EMPTY=1 for every causal or windowed call, =0 for none.
-HOPPER_SKIP_EMPTY = {"1": True, "0": False}.get(os.environ.get("FLASHSDPA_HOPPER_SKIP_EMPTY", "auto"), "auto")
-SKIP_EMPTY_MAX_BAND = 512
-
-
-def _skip_empty(band: tuple[int, int] | None) -> bool:
-    """Whether the Gluon backward of a call with this band (_hopper_window's) passes over the
-    tiles with nothing kept (HOPPER_SKIP_EMPTY)."""
-    if HOPPER_SKIP_EMPTY == "auto":
-        return band is not None and band[0] + band[1] <= SKIP_EMPTY_MAX_BAND
-    return HOPPER_SKIP_EMPTY
-
-
-def _dq_from_ds(has_bias: bool, mask_grad: bool, seq_k: int, mask) -> bool:
-    """Whether a Gluon backward with this bias takes dQ from the stored dS: its rows are TMA
-    stores, so they must be 16-byte aligned."""
-    return HOPPER_DQ_FROM_DS and has_bias and mask_grad and seq_k * mask.element_size() % 16 == 0
-
-
-def _hopper_backward_bias(mask, q, hopper_forward):
-    """The mask, when the Gluon backward takes it as a bias (else None)."""
-    return _hopper_bias(mask, q, hopper_forward) if HOPPER_BIAS_BACKWARD else None
-
-
-def _hopper_forward_plan(q, k, v, out, mask, slopes, opts, config):
-    """The forward launch on the Hopper kernel, or None where it does not apply (or a tuning run
-    passes a Triton tile config)."""
-    if config is not None or hopper_forward_reason(q, k, v, out, mask, slopes, opts) is not None:
-        return None
-    from ..kernels import hopper_forward
-    bias = _hopper_bias(mask, q, hopper_forward)
-    window = _hopper_window(opts, q)
-    launch = hopper_forward.forward_launch(q, k, opts.scale, opts.is_causal, bias, window,
-                                           _hopper_persistent(opts, window))
-    if bias is not None:
-        return lambda q, k, v, out, lse, mask, *unused: launch(q, k, v, out, lse, mask)
-    return lambda q, k, v, out, lse, *unused: launch(q, k, v, out, lse)
 
 
 def _tiles_and_features(table, q, k, v, mask, slopes, opts, config):
@@ -426,7 +232,7 @@ def _tiles_and_features(table, q, k, v, mask, slopes, opts, config):
     features = _feature_args(q, mask, slopes, opts)
     if config is not None:
         return config, features
-    cfg = table(_capability(q.device), q.element_size(), q.shape[3], v.shape[3], opts.is_causal, k.shape[2])
+    cfg = table(capability_of(q.device), q.element_size(), q.shape[3], v.shape[3], opts.is_causal, k.shape[2])
     if _needs_smaller_pipeline(features):
         cfg = configs.for_mask_tiles(cfg, _has_2d_mask(features), features["HAS_DROPOUT"],
                                      configs.padded_head_dim(max(q.shape[3], v.shape[3])))
@@ -479,12 +285,11 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
     if batch * heads_q * seq_q == 0 or seq_k == 0:  # a zero head dim still runs: dv is defined
         return dq.zero_(), dk.zero_(), dv.zero_(), dmask
     if forward_key is not None:
-        key = ("backward", forward_key, _layout(dout), config, mask_grad, HOPPER_BACKWARD, HOPPER_BIAS_BACKWARD,
-               _fused_dq(), HOPPER_DQ_FROM_DS, HOPPER_SKIP_EMPTY)
+        key = ("backward", forward_key, _layout(dout), config, mask_grad, *_hopper_backward_switches())
     else:
         key = ("backward", q.device, _tf32(q), _layout(dout), _layout(q), _layout(k), _layout(v), _layout(out),
-               _layout(lse), _layout(mask), _layout(slopes), opts.plan_key, config, mask_grad, HOPPER_BACKWARD,
-               HOPPER_BIAS_BACKWARD, _fused_dq(), HOPPER_DQ_FROM_DS, HOPPER_SKIP_EMPTY)
+               _layout(lse), _layout(mask), _layout(slopes), opts.plan_key, config, mask_grad,
+               *_hopper_backward_switches())
     if grads is not None:  # given gradients have layouts of their own
         key += (_layout(dq), _layout(dk), _layout(dv))
     row_stats, dq_launch, dkdv = _plan(key, lambda: _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask,
@@ -499,6 +304,11 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
     return dq, dk, dv, dmask
 
 
+def _hopper_backward_switches() -> tuple:
+    """The switches a backward plan depends on beyond the call (hopper's, read when it is built)."""
+    return hopper.BACKWARD, hopper.BIAS_BACKWARD, hopper.fused_dq(), hopper.DQ_FROM_DS, hopper.SKIP_EMPTY
+
+
 def _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask, slopes, opts, config, mask_grad):
     """The backward's row-statistics buffer (a function of lse) and its two launches: dQ (which
     also stores delta = rowsum(dO * O) there), then dK/dV."""
@@ -509,21 +319,9 @@ def _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask, slopes, opt
     launch_dkdv, launch_dq = _launchers()[1:]
     common = dict(D_QK=d_qk, D_V=d_v, BLOCK_DQK=block_dqk, BLOCK_DV=block_dv, PRECISION=_precision(q.dtype),
                   H_Q=heads_q, GROUP=heads_q // heads_kv, S_Q=seq_q, S_K=seq_k, sm_scale=opts.scale, **features)
-    if config is None and hopper_backward_reason(q, k, v, out, dout, (dq, dk, dv), mask, slopes, opts) is None:
-        from ..kernels import hopper_backward
-        has_bias = mask is not None   # the reason above let a mask through only as a bias
-        fused_dq = _fused_dq() and not has_bias and q.shape[3] in (64, 128)
-        band = _hopper_window(opts, q)
-        gluon_dq, gluon_dkdv = hopper_backward.backward_launches(
-            q, k, opts.scale, opts.is_causal, mask, mask_grad, fused_dq=fused_dq, window=band,
-            dq_from_ds=_dq_from_ds(has_bias, mask_grad, seq_k, mask), skip_empty=_skip_empty(band))
-
-        def dq_launch(q, k, v, out, dout, lse, stats, dq, mask, slopes, dmask, seed):
-            gluon_dq(q, k, v, out, dout, lse, stats, dq, mask if has_bias else None, dmask if mask_grad else None)
-
-        def dkdv(q, k, v, dout, lse, stats, dk, dv, mask, slopes, seed, dq, dmask):
-            gluon_dkdv(q, k, v, dout, stats, dk, dv, mask if has_bias else None, dq, dmask)
-        return hopper_backward.row_stats, dq_launch, dkdv
+    gluon = config is None and hopper.backward_plan(q, k, v, out, dout, (dq, dk, dv), mask, slopes, opts, mask_grad)
+    if gluon:
+        return gluon
     c = cfg.dkdv
     dkdv = launch_dkdv.bind(
         (_cdiv(seq_k, c.block_n) * batch * heads_kv,),

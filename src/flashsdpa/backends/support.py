@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 
 import torch
@@ -13,6 +14,16 @@ from ..inputs import AttentionCall
 def cuda_capability(index: int | None) -> tuple[int, int]:
     """The compute capability of a CUDA device (asked once per device)."""
     return torch.cuda.get_device_capability(index)
+
+
+def capability_of(device: torch.device) -> tuple[int, int] | None:
+    """A tensor's device's compute capability; None off CUDA."""
+    return None if device.type != "cuda" else cuda_capability(device.index)
+
+
+def interpreter_active() -> bool:
+    """Whether Triton runs its kernels in the interpreter (on CPU tensors)."""
+    return os.environ.get("TRITON_INTERPRET", "0") == "1"
 
 
 @dataclass(frozen=True)

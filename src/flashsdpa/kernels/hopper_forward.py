@@ -22,9 +22,9 @@ the kernel's SASS is what it was.
 PERSISTENT: one program an SM runs query blocks in turn, so that the next block's Q and K/V
 loads and the last block's output store overlap the products (FlashAttention-3's persistent
 scheduler); causal programs take a head's blocks in zigzag pairs of equal work (_work_item). The
-dispatcher uses it for every call (see flash.HOPPER_PERSISTENT). H200, bf16: full S = 1024 561
-TFLOP/s against 512 with one program a block, S = 8192 629 against 613; causal S = 1024 404
-against 367, S = 8192 566 against 538.
+dispatcher uses it for every call (see backends/hopper.py's PERSISTENT). H200, bf16: full S =
+1024 561 TFLOP/s against 512 with one program a block, S = 8192 629 against 613; causal S = 1024
+404 against 367, S = 8192 566 against 538.
 
 WINDOW: a sliding window (row i sees keys i - LEFT .. i + RIGHT; causal is RIGHT = 0): the key
 tiles outside the band are not visited, only the tiles across its edges are masked. H200, bf16,

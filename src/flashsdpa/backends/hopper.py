@@ -1,0 +1,221 @@
+"""Which calls the Gluon kernels for Hopper (kernels/hopper_forward.py, hopper_backward.py) run
+instead of the portable Triton ones, the switches measured into their defaults, and their
+launch plans. The kernels' own rules (head dims, lengths, strides) live beside them; these add
+the call's options. The switches come from FLASHSDPA_HOPPER_* at import; flash's plans are keyed
+by them, so tests and experiments may set them on this module between calls.
+"""
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import torch
+
+from .support import capability_of, interpreter_active
+
+if TYPE_CHECKING:
+    from .flash import ScoreOptions
+
+
+# The Gluon kernel for Hopper (kernels/hopper_forward.py) runs the forward calls it supports;
+# FLASHSDPA_HOPPER_FORWARD=0 keeps every call on the portable Triton kernel.
+FORWARD = os.environ.get("FLASHSDPA_HOPPER_FORWARD", "1") != "0"
+
+
+def forward_reason(q, k, v, out, opts: ScoreOptions, mask=None, slopes=None) -> str | None:
+    """Why a forward call does not run the Hopper Gluon kernel, or None when it does."""
+    if not FORWARD:
+        return "turned off (FLASHSDPA_HOPPER_FORWARD=0)"
+    kernels = gluon_kernels(q.device)
+    if isinstance(kernels, str):
+        return kernels
+    capability, hopper_forward, _ = kernels
+    bias = forward_bias(mask, q, hopper_forward)
+    window = band(opts, q)
+    reason = hopper_forward.unsupported_reason(q, k, v, capability,
+                                               has_score_features(None if bias is not None else mask, slopes, opts,
+                                                                   window is not None),
+                                               opts.is_causal or window is not None)
+    if reason is None and not hopper_forward.tma_compatible(out):
+        reason = "needs an output a TMA descriptor can address"
+    return reason
+
+
+# A persistent grid for the Gluon forward (one program an SM running query blocks in turn): every
+# call. H200, bf16, 16k tokens, TFLOP/s persistent / one program a block: full S = 512 471 / 420,
+# 1024 561 / 512, 8192 629 / 613; window (1024, 0) at S = 16384 456 / 439
+# (benchmarks/results/2026-11-29-h200-v0.9/persistent.md); causal, its blocks in zigzag pairs of
+# equal work, S = 512 274 / 254, 1024 404 / 367, 2048 447 / 430, 8192 566 / 538
+# (results/2026-11-29-h200-v0.10/persistent_pairs.md). FLASHSDPA_HOPPER_PERSISTENT=0 turns it
+# off, FLASHSDPA_HOPPER_PERSISTENT_CAUSAL=0 for the plain causal calls only.
+PERSISTENT = os.environ.get("FLASHSDPA_HOPPER_PERSISTENT", "1") != "0"
+PERSISTENT_CAUSAL = os.environ.get("FLASHSDPA_HOPPER_PERSISTENT_CAUSAL", "1") != "0"
+
+
+def persistent(opts: ScoreOptions, window) -> bool:
+    """Whether a Gluon forward runs the persistent grid (window: band())."""
+    return PERSISTENT and (PERSISTENT_CAUSAL or not (opts.is_causal and window is None))
+
+
+# A float attn_mask (bias) in the Gluon forward (H200, S = 2048: 466 TFLOP/s against the Triton
+# kernel's 293); FLASHSDPA_HOPPER_BIAS=0 keeps biased forwards on the Triton kernel.
+BIAS = os.environ.get("FLASHSDPA_HOPPER_BIAS", "1") != "0"
+
+
+def forward_bias(mask, q, hopper_forward):
+    """The mask, when the Gluon forward takes it as a bias (else None: then it is a feature the
+    kernel refuses)."""
+    if not BIAS or mask is None or mask.dtype == torch.bool:
+        return None
+    return mask if hopper_forward.bias_reason(mask, q) is None else None
+
+
+def gluon_kernels(device):
+    """(capability, hopper_forward, hopper_backward) on a Hopper GPU with Gluon, else why not."""
+    if interpreter_active() or device.type != "cuda":
+        return "needs a CUDA GPU (not the interpreter)"
+    capability = capability_of(device)
+    if capability[0] != 9:  # before importing Gluon, which older Tritons lack
+        return "needs an sm_90 GPU (Hopper)"
+    try:
+        from ..kernels import hopper_backward, hopper_forward
+    except ImportError as error:
+        return f"needs a Triton with Gluon's Hopper API ({error})"
+    return capability, hopper_forward, hopper_backward
+
+
+def has_score_features(mask, slopes, opts: ScoreOptions, window_taken: bool = False) -> bool:
+    """Anything but scale, top-left causal and (window_taken) the window shapes the scores (the
+    Gluon kernels take none of the rest)."""
+    return (mask is not None or slopes is not None or (opts.window != (-1, -1) and not window_taken)
+            or opts.softcap > 0 or opts.dropout_p > 0 or opts.diag_off != 0)
+
+
+def band(opts: ScoreOptions, q) -> tuple[int, int] | None:
+    """The Gluon kernels' band (left, right) of a call with a sliding window: row i sees keys
+    i - left .. i + right, causal folded into right, S standing for unbounded; None without a
+    window (or with a diagonal offset, which the kernels do not take)."""
+    left, right = opts.window
+    if (left, right) == (-1, -1) or opts.diag_off != 0:
+        return None
+    seq = q.shape[2]
+    upper = ([0] if opts.is_causal else []) + ([right] if right >= 0 else [])
+    return (min(left, seq) if left >= 0 else seq), (min(min(upper), seq) if upper else seq)
+
+
+# The Gluon backward kernels for Hopper (kernels/hopper_backward.py) run the backward calls they
+# support; FLASHSDPA_HOPPER_BACKWARD=0 keeps every backward on the portable Triton kernels.
+BACKWARD = os.environ.get("FLASHSDPA_HOPPER_BACKWARD", "1") != "0"
+
+
+def backward_reason(q, k, v, out, dout, grads, opts: ScoreOptions, mask=None, slopes=None) -> str | None:
+    """Why a backward call does not run the Hopper Gluon kernels, or None when it does.
+    grads: the (dq, dk, dv) tensors it writes."""
+    if not BACKWARD:
+        return "turned off (FLASHSDPA_HOPPER_BACKWARD=0)"
+    kernels = gluon_kernels(q.device)
+    if isinstance(kernels, str):
+        return kernels
+    capability, hopper_forward, hopper_backward = kernels
+    bias = backward_bias(mask, q, hopper_forward)
+    reason = hopper_backward.unsupported_reason(q, k, v, dout, capability,
+                                                has_score_features(None if bias is not None else mask, slopes, opts,
+                                                                    band(opts, q) is not None))
+    if reason is None and not all(hopper_forward.tma_compatible(t) for t in (out, *grads)):
+        reason = "needs out, dq, dk and dv a TMA descriptor can address"
+    return reason
+
+
+# A float bias (and its gradient) in the Gluon backward, for the calls with a bias the Gluon
+# forward takes: H200, bf16, (B, H, S, S) bias with gradient at S = 2048 288 TFLOP/s against the
+# Triton kernels' 261 (benchmarks/results/2026-11-29-h200-v0.9); FLASHSDPA_HOPPER_BIAS_BACKWARD=0
+# keeps them on the Triton kernels.
+BIAS_BACKWARD = os.environ.get("FLASHSDPA_HOPPER_BIAS_BACKWARD", "1") != "0"
+
+
+# EXPERIMENTAL: dQ inside the Gluon dK/dV launch (5 products instead of 7, its fp32 partial sums
+# added in global memory). Correct on the GPU but slower than the two launches: 0.67-0.90x with
+# register atomics (results/2026-11-29-h200-v0.9), 0.76-0.96x at D = 128 with the adds by TMA
+# reduce-add from shared memory (results/2026-11-29-h200-v0.11). FLASHSDPA_HOPPER_FUSED_DQ=1
+# runs the Gluon backward calls without a bias that way, unless torch.use_deterministic_algorithms
+# (True) asks for results that do not depend on the order of the adds.
+FUSED_DQ = os.environ.get("FLASHSDPA_HOPPER_FUSED_DQ", "0") == "1"
+
+
+def fused_dq() -> bool:
+    return FUSED_DQ and not torch.are_deterministic_algorithms_enabled()
+
+
+# For a bias that needs its gradient, the Gluon dK/dV launch stores dS (the bias's gradient)
+# itself and dQ = dS K * scale becomes one batched GEMM over it: 5 products instead of 7, and dS
+# read back once instead of the bias (hopper_backward.backward_launches' dq_from_ds). Measured on
+# an H200 (B = 8, H = 16, S = 2048, D = 128): 410 TFLOP/s against 297 for the two launches.
+# FLASHSDPA_HOPPER_DQ_FROM_DS=0 keeps the two launches.
+DQ_FROM_DS = os.environ.get("FLASHSDPA_HOPPER_DQ_FROM_DS", "1") != "0"
+
+
+# In the Gluon backward of causal and windowed calls, each consumer warpgroup can pass over the
+# streamed tiles with no kept (row, key) pair for its own 64 rows or keys instead of computing on
+# them masked (hopper_backward.backward_launches' skip_empty): per key block of a (w, 0) window,
+# w / 64 + 1 query tiles of 64 instead of w / 64 + 2. Its loops spill more, so it pays only where
+# that tile is a large share: measured on an H200 (H = 16, S = 8192, D = 128), windows (128 / 256 /
+# 512 / 1024 / 4096, 0) backward -13 / -9 / -4 / -0.4 / +2.7% time, plain causal -0.8% (noise).
+# "auto" (the default) takes it for bands of at most SKIP_EMPTY_MAX_BAND keys; FLASHSDPA_HOPPER_
+# SKIP_EMPTY=1 for every causal or windowed call, =0 for none.
+SKIP_EMPTY = {"1": True, "0": False}.get(os.environ.get("FLASHSDPA_HOPPER_SKIP_EMPTY", "auto"), "auto")
+SKIP_EMPTY_MAX_BAND = 512
+
+
+def skip_empty(band: tuple[int, int] | None) -> bool:
+    """Whether the Gluon backward of a call with this band (band()) passes over the
+    tiles with nothing kept (SKIP_EMPTY)."""
+    if SKIP_EMPTY == "auto":
+        return band is not None and band[0] + band[1] <= SKIP_EMPTY_MAX_BAND
+    return SKIP_EMPTY
+
+
+def dq_from_ds(has_bias: bool, mask_grad: bool, seq_k: int, mask) -> bool:
+    """Whether a Gluon backward with this bias takes dQ from the stored dS: its rows are TMA
+    stores, so they must be 16-byte aligned."""
+    return DQ_FROM_DS and has_bias and mask_grad and seq_k * mask.element_size() % 16 == 0
+
+
+def backward_bias(mask, q, hopper_forward):
+    """The mask, when the Gluon backward takes it as a bias (else None)."""
+    return forward_bias(mask, q, hopper_forward) if BIAS_BACKWARD else None
+
+
+def forward_plan(q, k, v, out, mask, slopes, opts: ScoreOptions):
+    """The forward launch on the Gluon kernel, or None where it does not apply: called as
+    launch(q, k, v, out, lse, mask, ...) like flash's bound Triton launch."""
+    if forward_reason(q, k, v, out, opts, mask, slopes) is not None:
+        return None
+    from ..kernels import hopper_forward
+    bias = forward_bias(mask, q, hopper_forward)
+    window = band(opts, q)
+    launch = hopper_forward.forward_launch(q, k, opts.scale, opts.is_causal, bias, window, persistent(opts, window))
+    if bias is not None:
+        return lambda q, k, v, out, lse, mask, *unused: launch(q, k, v, out, lse, mask)
+    return lambda q, k, v, out, lse, *unused: launch(q, k, v, out, lse)
+
+
+def backward_plan(q, k, v, out, dout, grads, mask, slopes, opts: ScoreOptions, mask_grad: bool):
+    """(row statistics of lse, dQ launch, dK/dV launch) on the Gluon kernels, or None where they
+    do not apply; the launches take flash's Triton launch arguments (and ignore what they do not
+    use). grads: the (dq, dk, dv) tensors they write."""
+    if backward_reason(q, k, v, out, dout, grads, opts, mask, slopes) is not None:
+        return None
+    from ..kernels import hopper_backward
+    has_bias = mask is not None   # the reason above let a mask through only as a bias
+    window = band(opts, q)
+    gluon_dq, gluon_dkdv = hopper_backward.backward_launches(
+        q, k, opts.scale, opts.is_causal, mask, mask_grad, window=window,
+        fused_dq=fused_dq() and not has_bias and q.shape[3] in (64, 128),
+        dq_from_ds=dq_from_ds(has_bias, mask_grad, k.shape[2], mask), skip_empty=skip_empty(window))
+
+    def dq_launch(q, k, v, out, dout, lse, stats, dq, mask, slopes, dmask, seed):
+        gluon_dq(q, k, v, out, dout, lse, stats, dq, mask if has_bias else None, dmask if mask_grad else None)
+
+    def dkdv_launch(q, k, v, dout, lse, stats, dk, dv, mask, slopes, seed, dq, dmask):
+        gluon_dkdv(q, k, v, dout, stats, dk, dv, mask if has_bias else None, dq, dmask)
+    return hopper_backward.row_stats, dq_launch, dkdv_launch
