@@ -49,8 +49,8 @@ def run_case(case) -> dict:
     dout = torch.randn_like(out)
     result = dict(case, batch=batch)
 
-    def backward(hopper: bool, fused: bool = False):
-        hopper.BACKWARD, hopper.FUSED_DQ = hopper, fused
+    def backward(gluon: bool, fused: bool = False):
+        hopper.BACKWARD, hopper.FUSED_DQ = gluon, fused
         return flash.flash_backward(dout, q, k, v, out, lse, scale, causal, 0, opts=opts)
 
     hopper.BACKWARD = True
