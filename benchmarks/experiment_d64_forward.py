@@ -15,7 +15,7 @@ def main():
     prefix = sys.argv[sys.argv.index("--json") + 1] if "--json" in sys.argv else None
     shipped = dict(hopper_forward.MIN_SEQ)
     for name, min_seq in (("triton", 1 << 30), ("gluon", 0)):
-        hopper_forward.MIN_SEQ = dict(shipped, **{(64, False): min_seq, (64, True): min_seq})
+        hopper_forward.MIN_SEQ = {**shipped, (64, False): min_seq, (64, True): min_seq}
         flash._PLANS.clear()   # plans are not keyed by MIN_SEQ
         print(f"## D = 64 forward through the {name} kernel")
         args = ["--dims", "64", "--directions", "fwd", "--providers", "ours,cudnn"]

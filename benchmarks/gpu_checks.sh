@@ -17,6 +17,8 @@
 #   bash benchmarks/gpu_checks.sh bias-backward  # the bias in the Gluon backward: the feature
 #                                                # benchmark's bias case, then (no hang) its tests,
 #                                                # then the case again with dQ from the stored dS
+#   bash benchmarks/gpu_checks.sh fused-ablation # where the fused dQ backward loses its time: its
+#                                                # dK/dV launch with parts of the dQ work cut (~2 min)
 #   bash benchmarks/gpu_checks.sh window         # windows in the Gluon kernels (with and without the
 #                                                # experimental skip_empty) against the Triton ones per
 #                                                # window size, then (no hang) their tests
@@ -79,6 +81,11 @@ case "${1:-}" in
       > "$R/bias_backward_dq_from_ds.txt" 2>&1
     echo "dQ from the stored dS:"; grep "^|" "$R/bias_backward_dq_from_ds.txt"
     ;;
+  fused-ablation)
+    timeout 300 python3 benchmarks/experiment_fused_dq_ablation.py --out "$R/fused_ablation.json" \
+      > "$R/fused_ablation.txt" 2>&1
+    grep "^|" "$R/fused_ablation.txt"
+    ;;
   window)
     script_then_tests 330 window "hopper_window or skip_empty" tests benchmarks/experiment_window.py --gluon
     ;;
@@ -101,7 +108,7 @@ case "${1:-}" in
     grep geomean "$R/extra.txt"
     ;;
   *)
-    echo "usage: bash benchmarks/gpu_checks.sh suites|small|backward|bias|bias-backward|window|padded|extra|grids" >&2
+    echo "usage: bash benchmarks/gpu_checks.sh suites|small|backward|bias|bias-backward|fused-ablation|window|padded|extra|grids" >&2
     exit 2
     ;;
 esac

@@ -644,8 +644,8 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                                                               [1, 1, block_m, d // 2]),
                    box_descriptor(dbias, list(dbias.shape), list(dbias.stride()), [1, 1, block_m, SPLIT_N])
                    if dq_from_ds else None)
-        if fused_dq:
-            dq.copy_(dq_acc[:, :, :seq].mul_(sm_scale))
+        if fused_dq:   # scaled and rounded in one pass over the accumulator
+            torch.mul(dq_acc[:, :, :seq], sm_scale, out=dq)
         if dq_from_ds:
             dq.copy_(dq_from_scores_gradient(dbias, k, sm_scale))
     return dq_launch, dkdv_launch
