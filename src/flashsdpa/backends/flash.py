@@ -219,7 +219,7 @@ def _forward(q, k, v, mask, slopes, opts: ScoreOptions, seed: int, config=None):
         lse.fill_(float("-inf"))
         return out, lse, None
     key = ("forward", q.device, _tf32(q), _layout(q), _layout(k), _layout(v), _layout(mask), _layout(slopes), opts.plan_key,
-           config, hopper.FORWARD, hopper.BIAS, hopper.PERSISTENT, hopper.PERSISTENT_CAUSAL)
+           config, *hopper.forward_switches())
     launch = _plan(key, lambda: (config is None and hopper.forward_plan(q, k, v, out, mask, slopes, opts))
                    or _forward_plan(q, k, v, out, lse, mask, slopes, opts, config))
     launch(q, k, v, out, lse, _mask_arg(q, mask), q if slopes is None else slopes, seed)
@@ -285,11 +285,11 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
     if batch * heads_q * seq_q == 0 or seq_k == 0:  # a zero head dim still runs: dv is defined
         return dq.zero_(), dk.zero_(), dv.zero_(), dmask
     if forward_key is not None:
-        key = ("backward", forward_key, _layout(dout), config, mask_grad, *_hopper_backward_switches())
+        key = ("backward", forward_key, _layout(dout), config, mask_grad, *hopper.backward_switches())
     else:
         key = ("backward", q.device, _tf32(q), _layout(dout), _layout(q), _layout(k), _layout(v), _layout(out),
                _layout(lse), _layout(mask), _layout(slopes), opts.plan_key, config, mask_grad,
-               *_hopper_backward_switches())
+               *hopper.backward_switches())
     if grads is not None:  # given gradients have layouts of their own
         key += (_layout(dq), _layout(dk), _layout(dv))
     row_stats, dq_launch, dkdv = _plan(key, lambda: _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask,
@@ -302,11 +302,6 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
     # (a bound launch ignores values past its own)
     dkdv(q, k, v, dout, lse, delta, dk, dv, mask_arg, slopes_arg, seed, dq, dmask)
     return dq, dk, dv, dmask
-
-
-def _hopper_backward_switches() -> tuple:
-    """The switches a backward plan depends on beyond the call (hopper's, read when it is built)."""
-    return hopper.BACKWARD, hopper.BIAS_BACKWARD, hopper.fused_dq(), hopper.DQ_FROM_DS, hopper.SKIP_EMPTY
 
 
 def _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask, slopes, opts, config, mask_grad):

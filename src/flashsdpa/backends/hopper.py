@@ -158,7 +158,7 @@ DQ_FROM_DS = os.environ.get("FLASHSDPA_HOPPER_DQ_FROM_DS", "1") != "0"
 # streamed tiles with no kept (row, key) pair for its own 64 rows or keys instead of computing on
 # them masked (hopper_backward.backward_launches' skip_empty): per key block of a (w, 0) window,
 # w / 64 + 1 query tiles of 64 instead of w / 64 + 2. Its loops spill more, so it pays only where
-# that tile is a large share: measured on an H200 (H = 16, S = 8192, D = 128), windows (128 / 256 /
+# that tile is a large share: measured on an H200 (H = 16, S = 16384, D = 128), windows (128 / 256 /
 # 512 / 1024 / 4096, 0) backward -13 / -9 / -4 / -0.4 / +2.7% time, plain causal -0.8% (noise).
 # "auto" (the default) takes it for bands of at most SKIP_EMPTY_MAX_BAND keys; FLASHSDPA_HOPPER_
 # SKIP_EMPTY=1 for every causal or windowed call, =0 for none.
@@ -166,11 +166,11 @@ SKIP_EMPTY = {"1": True, "0": False}.get(os.environ.get("FLASHSDPA_HOPPER_SKIP_E
 SKIP_EMPTY_MAX_BAND = 512
 
 
-def skip_empty(band: tuple[int, int] | None) -> bool:
-    """Whether the Gluon backward of a call with this band (band()) passes over the
-    tiles with nothing kept (SKIP_EMPTY)."""
+def skip_empty(window: tuple[int, int] | None) -> bool:
+    """Whether the Gluon backward of a call with this band (band()'s (left, right)) passes over
+    the tiles with nothing kept (SKIP_EMPTY)."""
     if SKIP_EMPTY == "auto":
-        return band is not None and band[0] + band[1] <= SKIP_EMPTY_MAX_BAND
+        return window is not None and window[0] + window[1] <= SKIP_EMPTY_MAX_BAND
     return SKIP_EMPTY
 
 
@@ -183,6 +183,16 @@ def dq_from_ds(has_bias: bool, mask_grad: bool, seq_k: int, mask) -> bool:
 def backward_bias(mask, q, hopper_forward):
     """The mask, when the Gluon backward takes it as a bias (else None)."""
     return forward_bias(mask, q, hopper_forward) if BIAS_BACKWARD else None
+
+
+def forward_switches() -> tuple:
+    """What a forward plan depends on besides the call (flash keys its plans by it)."""
+    return FORWARD, BIAS, PERSISTENT, PERSISTENT_CAUSAL
+
+
+def backward_switches() -> tuple:
+    """What a backward plan depends on besides the call (flash keys its plans by it)."""
+    return BACKWARD, BIAS_BACKWARD, fused_dq(), DQ_FROM_DS, SKIP_EMPTY
 
 
 def forward_plan(q, k, v, out, mask, slopes, opts: ScoreOptions):
