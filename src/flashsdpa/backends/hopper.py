@@ -135,7 +135,7 @@ BIAS_BACKWARD = os.environ.get("FLASHSDPA_HOPPER_BIAS_BACKWARD", "1") != "0"
 
 # EXPERIMENTAL: dQ inside the Gluon dK/dV launch (5 products instead of 7, its fp32 partial sums
 # added in global memory). Correct on the GPU but slower than the two launches: 0.67-0.90x with
-# register atomics (results/2026-11-29-h200-v0.9), 0.76-0.96x at D = 128 with the adds by TMA
+# register atomics (results/2026-11-29-h200-v0.9), 0.74-0.98x at D = 128 with the adds by TMA
 # reduce-add from shared memory (results/2026-11-29-h200-v0.11). FLASHSDPA_HOPPER_FUSED_DQ=1
 # runs the Gluon backward calls without a bias that way, unless torch.use_deterministic_algorithms
 # (True) asks for results that do not depend on the order of the adds.

@@ -30,7 +30,8 @@ tiles outside the band skipped in both launches (S = 16384, window (1024, 0): 34
 scores against 265). Measured, correct and slower, so off (benchmarks/results/2026-11-29-h200-v0.9):
 FUSED_DQ (dQ inside the dK/dV launch, added to an fp32 accumulator after a STATS_ONLY dQ launch: 5
 products instead of 7; with register atomics 0.67-0.90x the two launches, by TMA reduce-add from
-shared memory 0.76-0.96x at D = 128, benchmarks/results/2026-11-29-h200-v0.11) and head dim 64 (HEAD_DIMS; 0.84-1.02x the Triton kernels).
+shared memory 0.74-0.98x at D = 128, benchmarks/results/2026-11-29-h200-v0.11) and head dim 64
+(HEAD_DIMS; 0.84-1.02x the Triton kernels).
 """
 import torch
 import triton
