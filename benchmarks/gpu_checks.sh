@@ -82,7 +82,7 @@ case "${1:-}" in
     echo "dQ from the stored dS:"; grep "^|" "$R/bias_backward_dq_from_ds.txt"
     ;;
   fused-ablation)
-    timeout 300 python3 benchmarks/experiment_fused_dq_ablation.py --out "$R/fused_ablation.json" \
+    timeout 420 python3 benchmarks/experiment_fused_dq_ablation.py --out "$R/fused_ablation.json" \
       > "$R/fused_ablation.txt" 2>&1
     grep "^|" "$R/fused_ablation.txt"
     ;;
