@@ -422,14 +422,22 @@ def test_feature_tiles_keep_head_dim_256_spill_free():
     assert (narrow.block_m, narrow.block_n) == (64, 64) and narrow.num_stages <= 2
 
 
-def test_fused_dq_yields_to_deterministic_mode_in_the_plan():
+def test_fused_dq_and_dq_from_ds_yield_to_deterministic_mode_in_the_plan():
+    """Under torch.use_deterministic_algorithms(True) the Gluon backward runs its two launches:
+    no fp32 adds in a varying order (fused dQ), no cuBLAS GEMM that torch would refuse without
+    CUBLAS_WORKSPACE_CONFIG (dQ from the stored dS); the plans are keyed by the mode."""
     from flashsdpa.backends import hopper
+    bias = torch.empty(2, 4, 1024, 1024, dtype=torch.bfloat16)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(hopper, "FUSED_DQ", True)
-        assert hopper.fused_dq()
+        patch.setattr(hopper, "DQ_FROM_DS", True)
+        assert hopper.fused_dq() and hopper.dq_from_ds(True, True, 1024, bias)
+        assert not hopper.dq_from_ds(True, True, 1021, bias)   # dS rows TMA can store: 16-byte aligned
+        free = hopper.backward_switches()
         torch.use_deterministic_algorithms(True)
         try:
-            assert not hopper.fused_dq()
+            assert not hopper.fused_dq() and not hopper.dq_from_ds(True, True, 1024, bias)
+            assert hopper.backward_switches() != free
         finally:
             torch.use_deterministic_algorithms(False)
 

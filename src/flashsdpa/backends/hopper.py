@@ -176,8 +176,11 @@ def skip_empty(window: tuple[int, int] | None) -> bool:
 
 def dq_from_ds(has_bias: bool, mask_grad: bool, seq_k: int, mask) -> bool:
     """Whether a Gluon backward with this bias takes dQ from the stored dS: its rows are TMA
-    stores, so they must be 16-byte aligned."""
-    return DQ_FROM_DS and has_bias and mask_grad and seq_k * mask.element_size() % 16 == 0
+    stores, so they must be 16-byte aligned; and not under torch.use_deterministic_algorithms
+    (True), where torch refuses the cuBLAS GEMM unless CUBLAS_WORKSPACE_CONFIG is set (the two
+    launches are ours alone and deterministic)."""
+    return (DQ_FROM_DS and has_bias and mask_grad and seq_k * mask.element_size() % 16 == 0
+            and not torch.are_deterministic_algorithms_enabled())
 
 
 def backward_bias(mask, q, hopper_forward):
@@ -192,7 +195,7 @@ def forward_switches() -> tuple:
 
 def backward_switches() -> tuple:
     """What a backward plan depends on besides the call (flash keys its plans by it)."""
-    return BACKWARD, BIAS_BACKWARD, fused_dq(), DQ_FROM_DS, SKIP_EMPTY
+    return BACKWARD, BIAS_BACKWARD, FUSED_DQ, DQ_FROM_DS, SKIP_EMPTY, torch.are_deterministic_algorithms_enabled()
 
 
 def forward_plan(q, k, v, out, mask, slopes, opts: ScoreOptions):
