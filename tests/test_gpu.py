@@ -223,6 +223,31 @@ def test_hopper_fused_dq_yields_to_deterministic_mode(gen, monkeypatch):
         assert torch.equal(a, b) and torch.equal(a, c)
 
 
+def test_hopper_dq_from_ds_yields_to_deterministic_mode(gen, monkeypatch):
+    """Under torch.use_deterministic_algorithms(True) a bias with gradient runs the two launches
+    (torch refuses dQ-from-dS's cuBLAS GEMM there without CUBLAS_WORKSPACE_CONFIG): no error,
+    and the same bits as the two launches outside that mode."""
+    _gluon_path("BACKWARD", monkeypatch)
+    monkeypatch.setattr(hopper, "BIAS_BACKWARD", True)
+    monkeypatch.setattr(hopper, "DQ_FROM_DS", True)
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    q, k, v, dout = (randn((1, 8, 2048, 128), torch.bfloat16, DEVICE, gen) for _ in range(4))
+    bias = randn((1, 8, 2048, 2048), torch.bfloat16, DEVICE, gen)
+    opts = flash.ScoreOptions(128 ** -0.5, True)
+    out, lse = flash.flash_forward(q, k, v, 0.0, False, 0, mask=bias, opts=opts)
+
+    def backward():
+        return flash.flash_backward(dout, q, k, v, out, lse, 0.0, False, 0, mask=bias, opts=opts, mask_grad=True)
+    torch.use_deterministic_algorithms(True)
+    try:
+        deterministic = backward()
+    finally:
+        torch.use_deterministic_algorithms(False)
+    monkeypatch.setattr(hopper, "DQ_FROM_DS", False)
+    for name, a, b in zip(("dq", "dk", "dv", "dbias"), deterministic, backward()):
+        assert torch.isfinite(a).all() and torch.equal(a, b), name
+
+
 @lowp
 @pytest.mark.parametrize("bias_shape", ["full", "heads", "2d"])
 @pytest.mark.parametrize("causal", [None, "top_left"])
