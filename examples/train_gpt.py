@@ -3,7 +3,10 @@ torch's scaled_dot_product_attention (nanoGPT's attention module as it is), with
 module (flashsdpa.nn.CausalSelfAttention, same parameters, packed QKV), and with nanoGPT's
 module where one line calls flashsdpa's function instead of torch's; and compare.
 
-    PYTHONPATH=src python3 examples/train_gpt.py [--steps N] [--out DIR]
+    PYTHONPATH=src python3 examples/train_gpt.py [--steps N] [--out DIR] [--compile]
+
+With --compile every run trains `torch.compile(model)` (the same for torch's attention and
+ours: flashsdpa's op is a torch.library custom op that the compiled graph calls as it is).
 
 The text is on every machine: the Python standard library's own source files (read from
 sysconfig's stdlib path), bytes as tokens, the last 10% held out for validation. On a GPU:
@@ -124,6 +127,7 @@ def batches(data: torch.Tensor, steps: int, batch: int, block: int, seed: int):
 def train(name, attention, config, train_data, val_data, args, device):
     torch.manual_seed(args.seed)
     model = GPT(config, attention).to(device)
+    step_model = torch.compile(model) if args.compile else model
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.99), weight_decay=0.1)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device == "cuda" else torch.autocast("cpu", enabled=False)
     val_batches = list(batches(val_data, args.eval_batches, args.batch, config.block_size, args.seed + 1))
@@ -136,7 +140,7 @@ def train(name, attention, config, train_data, val_data, args, device):
             group["lr"] = lr
         start = time.perf_counter()
         with autocast:
-            loss = model(x.to(device), y.to(device))
+            loss = step_model(x.to(device), y.to(device))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -149,7 +153,7 @@ def train(name, attention, config, train_data, val_data, args, device):
         if step % args.eval_every == 0 or step == args.steps - 1:
             model.eval()
             with torch.no_grad(), autocast:
-                val = sum(model(vx.to(device), vy.to(device)).item() for vx, vy in val_batches) / len(val_batches)
+                val = sum(step_model(vx.to(device), vy.to(device)).item() for vx, vy in val_batches) / len(val_batches)
             model.train()
             curve.append({"step": step, "train": loss.item(), "val": val})
             print(f"{name:10s} step {step:5d}  train {loss.item():.4f}  val {val:.4f}", flush=True)
@@ -167,6 +171,9 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=1337)
     ap.add_argument("--eval-every", type=int, default=100 if gpu else 25)
     ap.add_argument("--eval-batches", type=int, default=20 if gpu else 4)
+    ap.add_argument("--compile", action="store_true", help="train torch.compile(model) in every run")
+    ap.add_argument("--runs", default="torch,ours,swap",
+                    help="which runs, comma-separated: torch, ours, swap (torch always runs: the baseline)")
     ap.add_argument("--out", default="examples/out")
     args = ap.parse_args(argv)
     device = "cuda" if gpu else "cpu"
@@ -177,27 +184,32 @@ def main(argv=None):
     # On a CPU flashsdpa runs its reference path (the kernels need a GPU or the slow interpreter).
     backends = [flashsdpa.Backend.FLASH] if gpu else [flashsdpa.Backend.MATH]
     runs = {"torch": train("torch", TorchCausalSelfAttention, config, data[:split], data[split:], args, device)}
+    chosen = args.runs.split(",")
     with flashsdpa.sdpa_kernel(backends):
         # flashsdpa.nn.CausalSelfAttention (packed QKV, see its forward), and nanoGPT's own
         # module with the one-line swap of the attention function
-        runs["ours"] = train("ours", CausalSelfAttention, config, data[:split], data[split:], args, device)
-        runs["ours, swap"] = train("ours, swap", SwappedCausalSelfAttention, config, data[:split], data[split:],
-                                   args, device)
+        for name, label, module in (("ours", "ours", CausalSelfAttention),
+                                    ("swap", "ours, swap", SwappedCausalSelfAttention)):
+            if name in chosen:
+                runs[label] = train(label, module, config, data[:split], data[split:], args, device)
     os.makedirs(args.out, exist_ok=True)
     env = {"device": torch.cuda.get_device_name() if gpu else "cpu", "torch": torch.__version__,
            "flashsdpa": flashsdpa.__version__, "date": time.strftime("%Y-%m-%d"), "args": vars(args),
-           "config": asdict(config), "backend": backends[0].name}
+           "config": asdict(config), "backend": backends[0].name, "compiled": args.compile}
     with open(os.path.join(args.out, "summary.json"), "w") as f:
         json.dump({"environment": env, **runs}, f, indent=1)
-    gap = max(abs(runs[name]["final_val"] - runs["torch"]["final_val"]) / runs["torch"]["final_val"]
-              for name in ("ours", "ours, swap"))
-    lines = ["| attention | final train loss | final val loss | tokens/s | peak memory MiB |", "|---|---|---|---|---|"]
+    gap = max((abs(runs[name]["final_val"] - runs["torch"]["final_val"]) / runs["torch"]["final_val"]
+               for name in runs if name != "torch"), default=0.0)
+    lines = ["| attention | final train loss | final val loss | tokens/s | ÷ torch's | peak memory MiB |",
+             "|---|---|---|---|---|---|"]
     for name, r in runs.items():
         tps = f"{r['tokens_per_s']:.0f}" if r["tokens_per_s"] else "–"
+        ratio = f"{r['tokens_per_s'] / runs['torch']['tokens_per_s']:.3f}" if r["tokens_per_s"] else "–"
         mem = f"{r['peak_memory_mib']:.0f}" if r["peak_memory_mib"] else "–"
-        lines.append(f"| {name} | {r['final_train']:.4f} | {r['final_val']:.4f} | {tps} | {mem} |")
+        lines.append(f"| {name} | {r['final_train']:.4f} | {r['final_val']:.4f} | {tps} | {ratio} | {mem} |")
     lines.append(f"\nValidation losses differ from torch's by at most {100 * gap:.2f}% after {args.steps} steps "
-                 f"({env['device']}, flashsdpa backend {env['backend']}). ours: flashsdpa.nn.CausalSelfAttention "
+                 f"({env['device']}, flashsdpa backend {env['backend']}"
+                 f"{', every model under torch.compile' if args.compile else ''}). ours: flashsdpa.nn.CausalSelfAttention "
                  f"(packed QKV); ours, swap: nanoGPT's module calling flashsdpa.scaled_dot_product_attention.")
     with open(os.path.join(args.out, "summary.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
