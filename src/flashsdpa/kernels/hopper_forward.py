@@ -370,9 +370,10 @@ SPLIT_M, BLOCK_N = 64, 128  # rows per consumer warpgroup (two per program), key
 # Below these lengths the Triton kernel runs the call, keyed by (tile head dim, causal or windowed).
 # H200, bf16, 16k tokens, each kernel's bound launch (benchmarks/results/2026-11-29-h200-v0.10):
 # D = 128 full S = 512 469 TFLOP/s (persistent) against Triton's 376, causal S = 512 256 against
-# 237; D = 64 full S = 512 332 against 362 but S = 1024 400 against 370, causal only from S = 8192
-# (405 against 389; S = 4096 375 against 378, S = 2048 321 against 339).
-MIN_SEQ = {(64, False): 1024, (64, True): 8192, (128, False): 512, (128, True): 512}
+# 237; D = 64 full S = 512 332 against 362 but S = 1024 400 against 370, causal from S = 4096:
+# Triton / Gluon at S = 4096 378 / 375 (v0.10), 374 / 393 (v0.11), 364 / 395 (v0.12), at 8192 389
+# / 403, at 2048 339 / 321, 359 / 354, 337 / 353 (mixed: Triton keeps it).
+MIN_SEQ = {(64, False): 1024, (64, True): 4096, (128, False): 512, (128, True): 512}
 # Head dims it runs: 64 on its own tiles, 72..128 in steps of 8 through the D = 128 kernel, TMA
 # reading the columns past D as zeros (hopper_common.padded_head_dim). The Triton kernel pads them
 # to 128 as well, so both do the same products: D = 96 forward 471-478 TFLOP/s against Triton's
