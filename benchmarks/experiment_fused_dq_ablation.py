@@ -58,7 +58,7 @@ def _no_reduce(cid: gl.constexpr, part, it, dq_bufs, desc_dq_acc, b, h, m0):
 def _zeros_after_barrier(cid: gl.constexpr, ds_bufs, ds_ready, k_bufs, it):
     HEAD_DIM: gl.constexpr = k_bufs.type.shape[4]
     BLOCK_M: gl.constexpr = ds_bufs.type.shape[2]
-    mbarrier.wait(ds_ready, it & 1)
+    mbarrier.wait(ds_ready.index(it % 2), (it // 2) & 1)
     return gl.zeros([BLOCK_M, HEAD_DIM // 2], gl.float32, accumulator_layout(HEAD_DIM // 2, ds_bufs.dtype))
 
 

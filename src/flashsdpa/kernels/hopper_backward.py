@@ -91,12 +91,12 @@ def _producer(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, desc_q, desc_k, desc
 
 @gluon.jit
 def _dkdv_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr, WINDOW: gl.constexpr,
-               MASK_GRAD: gl.constexpr, it, dk, dv, k_smem, v_smem, s0, keys, start_n, first, n_m, b, h_kv, qk_scale,
+               MASK_GRAD: gl.constexpr, DQ_OF_LAST: gl.constexpr, it, dk, dv, k_smem, v_smem, s0, keys, start_n, first, n_m, b, h_kv, qk_scale,
                LSE2, Delta, k_bufs, q_bufs, do_bufs, q_ready, q_empty, do_ready, do_empty, S_PAD, H_Q, GROUP,
                CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, ds_bufs, ds_ready, ds_free, dq_bufs,
                desc_dq_acc, dbias_bufs, desc_dbias, LEFT, RIGHT):
     """Consumer cid's step `it` of the dK/dV loop: query tile it % n_m of the GROUP heads' it // n_m.
-    Returns dk, dv."""
+    With FUSED_DQ and DQ_OF_LAST, also this warpgroup's half of the last tile's dQ. Returns dk, dv."""
     SPLIT_N: gl.constexpr = k_smem.type.shape[0]
     HEAD_DIM: gl.constexpr = k_smem.type.shape[1]
     BLOCK_M: gl.constexpr = q_bufs.type.shape[3]
@@ -141,19 +141,23 @@ def _dkdv_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr
     dp = warpgroup_mma_wait(num_outstanding=1, deps=(dp, ))
     ds = (p * (dp - delta[None, :])).to(dtype)
     ds_op = gl.convert_layout(ds, a_layout, assert_trivial=True)
-    if FUSED_DQ:  # dS^T to shared memory while dV's product runs: the dQ product needs it as dS;
-        # dQ's products go before dK's, so that the dQ part's store and reduce overlap dK's
-        mbarrier.wait(ds_free, (it & 1) ^ 1)      # both warpgroups have read the last tile's dS
-        ds_bufs.index(cid).store(ds)              # (16-bit: the fp32 dS is not kept past the product's issue)
+    if FUSED_DQ:  # dS^T to shared memory (slot it % 2) while dV's product runs: dQ needs it as dS
+        slot = it % 2
+        mbarrier.wait(ds_free.index(slot), ((it // 2) & 1) ^ 1)   # both warpgroups' dQ of tile it - 2 read it
+        ds_bufs.index(2 * slot + cid).store(ds)   # (16-bit: the fp32 dS is not kept past the product's issue)
         fence_async_shared()
         gl.thread_barrier()                       # every thread's part stored before the one arrive
-        mbarrier.arrive(ds_ready, count=1)
-        dq_part = _dq_part(cid, ds_bufs, ds_ready, k_bufs, it)
+        mbarrier.arrive(ds_ready.index(slot), count=1)
+        if DQ_OF_LAST:  # a tile late: the other warpgroup stored that dS a step ago, so neither waits
+            # for the other within a step (in step, they ran in lockstep: ~20% of the launch's time,
+            # benchmarks/results/2026-11-29-h200-v0.12/fused_ablation.txt); before dK's product, so
+            # that the dQ part's store and reduce overlap it
+            dq_part = _dq_part(cid, ds_bufs, ds_ready, k_bufs, it - 1)
     dk = warpgroup_mma(ds_op, q_smem, dk, is_async=True)                                   # dK += dS^T Q
     if FUSED_DQ:
-        dv, dq_part = warpgroup_mma_wait(num_outstanding=1, deps=(dv, dq_part))           # dK's still running
-        mbarrier.arrive(ds_free, count=1)
-        _reduce_dq(cid, dq_part, it, dq_bufs, desc_dq_acc, b, h, m0)
+        if DQ_OF_LAST:
+            dv, dq_part = warpgroup_mma_wait(num_outstanding=1, deps=(dv, dq_part))       # dK's still running
+            _finish_dq(cid, dq_part, it - 1, ds_free, dq_bufs, desc_dq_acc, b, h_kv, GROUP, first, n_m)
     if MASK_GRAD:  # d attn_mask = dS, this warpgroup's keys x the tile's rows, stored by TMA unflipped
         box = dbias_bufs.index(2 * cid + it % 2)
         tma.store_wait(pendings=1)   # the store that read this buffer two tiles ago is done
@@ -209,18 +213,29 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr,
             for t in range(lo):
                 release_step(HAS_BIAS, g * n_m + t, q_ready, q_empty, do_ready, do_empty, bias_ready, bias_empty)
             for t in range(lo, hi):
-                dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, g * n_m + t, dk, dv, *tile_args)
+                dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, False, g * n_m + t, dk, dv,
+                                    *tile_args)
             for t in range(hi, n_m):
                 release_step(HAS_BIAS, g * n_m + t, q_ready, q_empty, do_ready, do_empty, bias_ready, bias_empty)
+    elif FUSED_DQ:  # each tile's dQ runs a step late (see _dkdv_tile): none in the first, the last after
+        n_tiles = GROUP * n_m
+        if n_tiles > 0:
+            dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, False, 0, dk, dv, *tile_args)
+        for it in range(1, n_tiles):
+            dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, True, it, dk, dv, *tile_args)
+        if n_tiles > 0:
+            last = n_tiles - 1
+            dq_part = _dq_part(cid, ds_bufs, ds_ready, k_bufs, last)
+            dq_part = warpgroup_mma_wait(num_outstanding=0, deps=(dq_part, ))
+            _finish_dq(cid, dq_part, last, ds_free, dq_bufs, desc_dq_acc, b, h_kv, GROUP, first, n_m)
+            # the epilogue below overwrites this K: once the other warpgroup's last dQ product read it
+            mbarrier.wait(ds_free.index(last % 2), (last // 2) & 1)
     else:
         for it in range(GROUP * n_m):
-            dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, it, dk, dv, *tile_args)
+            dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, False, it, dk, dv, *tile_args)
 
-    # epilogue: through this warpgroup's own K and V buffers (no product reads them any more:
-    # with FUSED_DQ, once the other warpgroup's last dQ product has read this K); rows past
-    # N_CTX are clipped by the descriptors
-    if FUSED_DQ:
-        mbarrier.wait(ds_free, ((GROUP * n_m - 1) & 1))   # no tile at all: parity 1, complete when fresh
+    # epilogue: through this warpgroup's own K and V buffers (no product reads them any more);
+    # rows past N_CTX are clipped by the descriptors
     dk = dk * sm_scale
     k_bufs.index(cid).reshape([SPLIT_N, HEAD_DIM]).store(dk.to(dtype))
     v_bufs.index(cid).reshape([SPLIT_N, HEAD_DIM]).store(dv.to(dtype))
@@ -231,21 +246,31 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr,
 
 
 @gluon.jit
-def _dq_part(cid: gl.constexpr, ds_bufs, ds_ready, k_bufs, it):
-    """Issues consumer cid's half of the tile's dQ (its 64 of D's columns) over both warpgroups'
-    keys, once both have stored their dS^T: dQ[:, cols] = dS K[:, cols], dS read back transposed.
-    Returns the product in flight."""
+def _dq_part(cid: gl.constexpr, ds_bufs, ds_ready, k_bufs, t):
+    """Issues consumer cid's half of tile t's dQ (its 64 of D's columns) over both warpgroups'
+    keys, once both have stored their dS^T (slot t % 2): dQ[:, cols] = dS K[:, cols], dS read back
+    transposed. Returns the product in flight."""
     SPLIT_N: gl.constexpr = k_bufs.type.shape[3]
     HEAD_DIM: gl.constexpr = k_bufs.type.shape[4]
     BLOCK_M: gl.constexpr = ds_bufs.type.shape[2]
     HALF_D: gl.constexpr = HEAD_DIM // 2
     q_layout: gl.constexpr = accumulator_layout(HALF_D, ds_bufs.dtype)   # dQ part: query rows x D / 2
-    mbarrier.wait(ds_ready, it & 1)                                      # both halves of dS^T stored
+    slot = t % 2
+    mbarrier.wait(ds_ready.index(slot), (t // 2) & 1)                    # both halves of dS^T stored
     part = gl.zeros([BLOCK_M, HALF_D], gl.float32, q_layout)
     for c in gl.static_range(2):                                         # keys of warpgroup c
         k_cols = k_bufs.index(c).reshape([SPLIT_N, HEAD_DIM]).slice(cid * HALF_D, HALF_D, dim=1)
-        part = warpgroup_mma(ds_bufs.index(c).permute((1, 0)), k_cols, part, is_async=True)
+        part = warpgroup_mma(ds_bufs.index(2 * slot + c).permute((1, 0)), k_cols, part, is_async=True)
     return part
+
+
+@gluon.jit
+def _finish_dq(cid: gl.constexpr, part, t, ds_free, dq_bufs, desc_dq_acc, b, h_kv, GROUP, first, n_m):
+    """Consumer cid's dQ part of tile t is computed: frees the tile's dS slot (on both warpgroups'
+    word) and adds the part to the accumulator."""
+    BLOCK_M: gl.constexpr = part.type.shape[0]
+    mbarrier.arrive(ds_free.index(t % 2), count=1)
+    _reduce_dq(cid, part, t, dq_bufs, desc_dq_acc, b, h_kv * GROUP + t // n_m, first + (t % n_m) * BLOCK_M)
 
 
 @gluon.jit
@@ -291,11 +316,12 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
     if FUSED_DQ:  # each warpgroup's dS^T (its keys x the tile's rows), and the pair of barriers
         ds_shape: gl.constexpr = [desc_k.block_type.shape[2], desc_q.block_type.shape[2]]
         ds_layout: gl.constexpr = gl.NVMMASharedLayout.get_default_for(ds_shape, dtype)
-        ds_bufs = gl.allocate_shared_memory(dtype, [2] + ds_shape, ds_layout)
-        ds_ready = gl.allocate_shared_memory(gl.int64, [1], mbarrier.MBarrierLayout())
-        ds_free = gl.allocate_shared_memory(gl.int64, [1], mbarrier.MBarrierLayout())
-        mbarrier.init(ds_ready, count=2)
-        mbarrier.init(ds_free, count=2)
+        ds_bufs = gl.allocate_shared_memory(dtype, [4] + ds_shape, ds_layout)   # (tile slot, warpgroup)
+        ds_ready = gl.allocate_shared_memory(gl.int64, [2, 1], mbarrier.MBarrierLayout())  # per slot
+        ds_free = gl.allocate_shared_memory(gl.int64, [2, 1], mbarrier.MBarrierLayout())
+        for i in gl.static_range(2):
+            mbarrier.init(ds_ready.index(i), count=2)
+            mbarrier.init(ds_free.index(i), count=2)
         # each warpgroup's dQ part (fp32, rows x D / 2), two buffers each, for the TMA reduce-add
         dq_bufs = gl.allocate_shared_memory(gl.float32, [4] + desc_dq_acc.block_type.shape, desc_dq_acc.layout)
     else:
