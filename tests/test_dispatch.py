@@ -13,6 +13,7 @@ from torch.nn.attention import SDPBackend
 import flashsdpa
 from flashsdpa import Backend, NoBackendAvailableError, dispatch, functional
 from flashsdpa.backends import support as support_module
+from flashsdpa.backends.flash import ScoreOptions
 from flashsdpa.inputs import describe_call
 from helpers import randn
 
@@ -423,6 +424,25 @@ def test_feature_tiles_keep_head_dim_256_spill_free():
     assert (narrow.block_m, narrow.block_n) == (64, 64) and narrow.num_stages <= 2
 
 
+def test_fused_dq_rule():
+    """By default the fused dQ runs where it measured faster than the two launches in every
+    timing: full attention at head dim 128 over at least FUSED_DQ_MIN_SEQ keys."""
+    from flashsdpa.backends import hopper
+    full, causal = ScoreOptions(0.1, False, 0), ScoreOptions(0.1, True, 0)
+    long = hopper.FUSED_DQ_MIN_SEQ
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hopper, "FUSED_DQ", "auto")
+        assert hopper.fused_dq(full, None, long, 128)
+        assert not hopper.fused_dq(full, None, long - 1, 128)
+        assert not hopper.fused_dq(causal, None, long, 128)
+        assert not hopper.fused_dq(full, (long, 0), long, 128)    # a window
+        assert not hopper.fused_dq(full, None, long, 64)
+        patch.setattr(hopper, "FUSED_DQ", True)
+        assert hopper.fused_dq(causal, None, 1024, 64)
+        patch.setattr(hopper, "FUSED_DQ", False)
+        assert not hopper.fused_dq(full, None, long, 128)
+
+
 def test_fused_dq_and_dq_from_ds_yield_to_deterministic_mode_in_the_plan():
     """Under torch.use_deterministic_algorithms(True) the Gluon backward runs its two launches:
     no fp32 adds in a varying order (fused dQ), no cuBLAS GEMM that torch would refuse without
@@ -432,12 +452,13 @@ def test_fused_dq_and_dq_from_ds_yield_to_deterministic_mode_in_the_plan():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(hopper, "FUSED_DQ", True)
         patch.setattr(hopper, "DQ_FROM_DS", True)
-        assert hopper.fused_dq() and hopper.dq_from_ds(True, True, 1024, bias)
+        full = ScoreOptions(0.1, False, 0)
+        assert hopper.fused_dq(full, None, 1024, 128) and hopper.dq_from_ds(True, True, 1024, bias)
         assert not hopper.dq_from_ds(True, True, 1021, bias)   # dS rows TMA can store: 16-byte aligned
         free = hopper.backward_switches()
         torch.use_deterministic_algorithms(True)
         try:
-            assert not hopper.fused_dq() and not hopper.dq_from_ds(True, True, 1024, bias)
+            assert not hopper.fused_dq(full, None, 1024, 128) and not hopper.dq_from_ds(True, True, 1024, bias)
             assert hopper.backward_switches() != free
         finally:
             torch.use_deterministic_algorithms(False)

@@ -133,17 +133,27 @@ def backward_reason(q, k, v, out, dout, grads, opts: ScoreOptions, mask=None, sl
 BIAS_BACKWARD = os.environ.get("FLASHSDPA_HOPPER_BIAS_BACKWARD", "1") != "0"
 
 
-# EXPERIMENTAL: dQ inside the Gluon dK/dV launch (5 products instead of 7, its fp32 partial sums
-# added in global memory). Correct on the GPU but slower than the two launches: 0.67-0.90x with
-# register atomics (results/2026-11-29-h200-v0.9), 0.74-0.98x at D = 128 with the adds by TMA
-# reduce-add from shared memory (results/2026-11-29-h200-v0.11). FLASHSDPA_HOPPER_FUSED_DQ=1
-# runs the Gluon backward calls without a bias that way, unless torch.use_deterministic_algorithms
-# (True) asks for results that do not depend on the order of the adds.
-FUSED_DQ = os.environ.get("FLASHSDPA_HOPPER_FUSED_DQ", "0") == "1"
+# dQ inside the Gluon dK/dV launch (5 products instead of 7, its fp32 parts added in global
+# memory by TMA reduce-add from shared memory), each tile's dQ a step late so the two consumer
+# warpgroups do not meet every tile. Measured on an H200 (bf16, D = 128, H = 16, 16k tokens,
+# results/2026-11-29-h200-v0.12), fused / two launches: full S = 1024 / 2048 / 8192 381 / 386,
+# 442 / 426 (394 / 417 in a second timing), 499 / 448 (511 / 457) TFLOP/s; causal 1024 / 2048 /
+# 8192 249 / 300, 321 / 349, 410 / 407; GQA 32/8 causal 4096 345 / 393. "auto" (the default)
+# takes it where it wins in every timing: full attention (no causal mask, no window, no bias) at
+# head dim 128 over at least FUSED_DQ_MIN_SEQ keys. FLASHSDPA_HOPPER_FUSED_DQ=1 for every Gluon
+# backward call without a bias, =0 for none; never under torch.use_deterministic_algorithms(True)
+# (the order of the adds varies).
+FUSED_DQ = {"1": True, "0": False}.get(os.environ.get("FLASHSDPA_HOPPER_FUSED_DQ", "auto"), "auto")
+FUSED_DQ_MIN_SEQ = 4096
 
 
-def fused_dq() -> bool:
-    return FUSED_DQ and not torch.are_deterministic_algorithms_enabled()
+def fused_dq(opts: ScoreOptions, window, seq_k: int, head_dim: int) -> bool:
+    """Whether a Gluon backward call without a bias computes dQ in its dK/dV launch (FUSED_DQ)."""
+    if torch.are_deterministic_algorithms_enabled():
+        return False
+    if FUSED_DQ == "auto":
+        return not opts.is_causal and window is None and head_dim == 128 and seq_k >= FUSED_DQ_MIN_SEQ
+    return FUSED_DQ
 
 
 # For a bias that needs its gradient, the Gluon dK/dV launch stores dS (the bias's gradient)
@@ -223,7 +233,7 @@ def backward_plan(q, k, v, out, dout, grads, mask, slopes, opts: ScoreOptions, m
     window = band(opts, q)
     gluon_dq, gluon_dkdv = hopper_backward.backward_launches(
         q, k, opts.scale, opts.is_causal, mask, mask_grad, window=window,
-        fused_dq=fused_dq() and not has_bias and q.shape[3] in (64, 128),
+        fused_dq=not has_bias and q.shape[3] in (64, 128) and fused_dq(opts, window, k.shape[2], q.shape[3]),
         dq_from_ds=dq_from_ds(has_bias, mask_grad, k.shape[2], mask), skip_empty=skip_empty(window))
 
     def dq_launch(q, k, v, out, dout, lse, stats, dq, mask, slopes, dmask, seed):
