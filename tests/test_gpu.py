@@ -175,10 +175,9 @@ def _gluon_path(flag: str, monkeypatch):
 @pytest.mark.parametrize("config", HOPPER_SHAPES, ids=lambda c: "b{}h{}-{}s{}-c{}-{}".format(*c))
 def test_hopper_backward(dtype, config, variant, gen, monkeypatch):
     """The Gluon backward runs these calls' backward (checked) within the accuracy rule, and its
-    gradients agree with the Triton kernels' on the same inputs. Not shipped yet, tested so that
-    turning them on needs only their measurement: D = 64 (hopper_backward.HEAD_DIMS) and the
-    EXPERIMENTAL fused dQ (FLASHSDPA_HOPPER_FUSED_DQ: dQ inside the dK/dV launch, fp32 adds by TMA
-    reduce-add)."""
+    gradients agree with the Triton kernels' on the same inputs: the two launches, D = 64 (not
+    shipped yet: hopper_backward.HEAD_DIMS) and the fused dQ on every call (dQ inside the dK/dV
+    launch, fp32 adds by TMA reduce-add; by default only for long full attention)."""
     _gluon_path("BACKWARD", monkeypatch)
     from flashsdpa.kernels import hopper_backward
     monkeypatch.setattr(hopper_backward, "HEAD_DIMS", (64, 128))

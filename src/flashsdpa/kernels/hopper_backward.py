@@ -27,11 +27,11 @@ is one GEMM over it): H200, bf16, (B, H, S, S) bias with gradient at S = 2048 41
 against 297 with the dQ launch storing dS, the Triton kernels' 261
 (benchmarks/results/2026-11-29-h200-v0.11). WINDOW: a sliding window,
 tiles outside the band skipped in both launches (S = 16384, window (1024, 0): 346 TFLOP/s of kept
-scores against 265). Measured, correct and slower, so off (benchmarks/results/2026-11-29-h200-v0.9):
-FUSED_DQ (dQ inside the dK/dV launch, added to an fp32 accumulator after a STATS_ONLY dQ launch: 5
-products instead of 7; with register atomics 0.67-0.90x the two launches, by TMA reduce-add from
-shared memory 0.74-0.98x at D = 128, benchmarks/results/2026-11-29-h200-v0.11) and head dim 64
-(HEAD_DIMS; 0.84-1.02x the Triton kernels).
+scores against 265). FUSED_DQ: dQ inside the dK/dV launch, added to an fp32 accumulator by TMA
+reduce-add after a STATS_ONLY dQ launch (5 products instead of 7), each tile's dQ a step late:
+full attention S = 8192 499-510 TFLOP/s against the two launches' 448-467, causal and short
+calls slower (benchmarks/results/2026-11-29-h200-v0.12; backends/hopper.py picks). Measured,
+correct and slower, so off: head dim 64 (HEAD_DIMS; 0.84-1.02x the Triton kernels).
 """
 import torch
 import triton
@@ -619,8 +619,8 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
     attn_mask as hopper_forward.bias_reason accepts it) or None; window: (left, right) >= 0, row i
     sees keys i - left .. i + right (causal then means right = 0), or None. block_n: keys a stage
     of dQ; block_m: query rows a stage of dK/dV.
-    fused_dq (no bias; measured slower, off by default): dq_launch only writes stats; dkdv_launch also computes dQ,
-    adding it to an fp32 accumulator by TMA reduce-add (5 products instead of 7), then writes dq.
+    fused_dq (no bias): dq_launch only writes stats; dkdv_launch also computes dQ, adding it to an
+    fp32 accumulator by TMA reduce-add (5 products instead of 7), then writes dq.
     dq_from_ds (a bias with mask_grad; dbias rows 16-byte aligned): dq_launch only writes stats;
     dkdv_launch stores dS into dbias itself, then dq = dS K * scale is one batched GEMM over it (the
     dense dS the bias's gradient needs anyway is read back once instead of the bias, and the dQ
