@@ -72,3 +72,24 @@ def test_nanogpt_attention_compiles_with_dropout(device, gen):
         b = module(x)  # eager, same seed: the same dropout mask in the kernel
     torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
     a.sum().backward()
+
+
+@pytest.mark.parametrize("backend", [Backend.MATH, Backend.FLASH])
+def test_dropout_backward_uses_the_forwards_mask_when_compiled(device, gen, backend):
+    """Dropout under torch.compile(fullgraph=True), on the reference path (which cannot make a
+    Generator inside a graph, so it keeps its masks) and the kernels (which regenerate theirs
+    from the seed): with V = I the output is the dropped, rescaled probability matrix A itself,
+    so dV = A^T dO holds only if the backward dropped the same entries as the forward."""
+    seq = 24
+    q, k = (torch.randn(2, 3, seq, seq, device=device, generator=gen) for _ in range(2))
+    v = torch.eye(seq, device=device).expand(2, 3, seq, seq).clone().requires_grad_()
+    dout = torch.randn(2, 3, seq, seq, device=device, generator=gen)
+
+    def attend(q, k, v):
+        with flashsdpa.sdpa_kernel(backend):
+            return flashsdpa.scaled_dot_product_attention(q, k, v, dropout_p=0.3)
+    out = torch.compile(attend, fullgraph=True, backend=COMPILER)(q, k, v)
+    out.backward(dout)
+    dropped = (out == 0).float().mean().item()
+    assert 0.15 < dropped < 0.45, f"{dropped:.2f} of the probabilities dropped, for dropout_p = 0.3"
+    torch.testing.assert_close(v.grad, out.detach().transpose(-1, -2) @ dout, rtol=1e-4, atol=1e-4)

@@ -39,7 +39,11 @@ def chunk_rows(call_shape: tuple[int, int, int, int]) -> int:
 
 
 def dropout_keep(seed: int, chunk_index: int, shape, device, p: float) -> torch.Tensor:
-    """The dropout keep-mask of one chunk, regenerated identically in the backward."""
+    """The dropout keep-mask of one chunk, regenerated identically in the backward. Inside
+    torch.compile (no Generator can be made in a traced graph) drawn from torch's RNG instead,
+    and kept for the backward (see _ReferenceAttention)."""
+    if torch.compiler.is_compiling():
+        return torch.rand(shape, device=device) >= p
     generator = torch.Generator(device=device)
     generator.manual_seed(seed + chunk_index)
     return torch.rand(shape, generator=generator, device=device) >= p
@@ -92,6 +96,7 @@ class _ReferenceAttention(torch.autograd.Function):
         out = q.new_empty((batch, heads_q, seq_q, v.shape[-1]))
         lse = torch.empty((batch, heads_q, seq_q), device=q.device, dtype=dtype)
         step = chunk_rows((batch, heads_q, seq_q, seq_k))
+        kept = []   # the dropout masks, when they cannot be regenerated (inside torch.compile)
         if seq_k == 0:  # no keys: torch returns zeros
             out.zero_()
             lse.fill_(float("-inf"))
@@ -100,17 +105,20 @@ class _ReferenceAttention(torch.autograd.Function):
             qc = q[:, :, start:start + step].to(dtype).unflatten(1, (heads_kv, groups))
             p, lse_c, _ = _probabilities(qc, kc, mask, slopes, rows, call, groups)
             if call.dropout_p > 0:
-                p = p * dropout_keep(seed, index, p.shape, q.device, call.dropout_p) / (1 - call.dropout_p)
+                keep = dropout_keep(seed, index, p.shape, q.device, call.dropout_p)
+                if torch.compiler.is_compiling():
+                    kept.append(keep)
+                p = p * keep / (1 - call.dropout_p)
             out[:, :, start:start + step] = torch.matmul(p, vc).flatten(1, 2).to(out.dtype)
             lse[:, :, start:start + step] = lse_c.flatten(1, 2)
-        ctx.save_for_backward(q, k, v, mask, slopes)
+        ctx.save_for_backward(q, k, v, mask, slopes, *kept)
         ctx.args = (call, seed, step)
         ctx.mark_non_differentiable(lse)
         return out, lse
 
     @staticmethod
     def backward(ctx, dout, _dlse):
-        q, k, v, mask, slopes = ctx.saved_tensors
+        q, k, v, mask, slopes, *kept = ctx.saved_tensors
         call, seed, step = ctx.args
         heads_q, heads_kv, seq_q = q.shape[1], k.shape[1], q.shape[2]
         groups = heads_q // heads_kv if heads_kv else 1
@@ -130,7 +138,8 @@ class _ReferenceAttention(torch.autograd.Function):
             dp = torch.matmul(doc, vc.transpose(-1, -2))
             attn = p
             if call.dropout_p > 0:
-                keep = dropout_keep(seed, index, p.shape, q.device, call.dropout_p) / (1 - call.dropout_p)
+                keep = kept[index] if kept else dropout_keep(seed, index, p.shape, q.device, call.dropout_p)
+                keep = keep / (1 - call.dropout_p)
                 attn = p * keep
                 dp = dp * keep
             dv += torch.matmul(attn.transpose(-1, -2), doc).sum(dim=2, keepdim=True)
@@ -167,6 +176,6 @@ class ReferenceBackend:
         """q, k, v: (B, H, S, D) (k, v with H_KV heads); mask: (B, H, S_q, S_k) or None;
         slopes: (B, H_Q) float32 or None. Returns (out, lse)."""
         seed = 0
-        if call.dropout_p > 0:
+        if call.dropout_p > 0 and not torch.compiler.is_compiling():   # (compiled: see dropout_keep)
             seed = int(torch.randint(0, 2**62, (1,), device="cpu").item())
         return _ReferenceAttention.apply(q, k, v, mask, slopes, call, seed)  # (out, lse)
