@@ -405,6 +405,26 @@ def test_hopper_backward_reason():
         assert "CUDA" in hopper.backward_reason(q, q, q, q, q, (q, q, q), opts)
 
 
+def test_hopper_backward_takes_head_dim_64_only_with_the_fused_dq(monkeypatch):
+    """At D = 64 the Gluon backward's two launches lose to the Triton kernels; the fused dQ wins
+    from FUSED_DQ_MIN_SEQ_64 keys (no window, no GQA): only those calls go to it."""
+    from flashsdpa.backends import flash, hopper
+    from flashsdpa.kernels import hopper_backward, hopper_forward
+    monkeypatch.setattr(hopper, "gluon_kernels", lambda device: ((9, 0), hopper_forward, hopper_backward))
+    monkeypatch.setattr(hopper, "FUSED_DQ", "auto")
+
+    def reason(seq, causal=False, heads_kv=2, d=64):
+        q = torch.empty(1, 2, seq, d, dtype=torch.bfloat16)
+        k = torch.empty(1, heads_kv, seq, d, dtype=torch.bfloat16)
+        return hopper.backward_reason(q, k, k, q, q, (q, k, k), flash.ScoreOptions(d ** -0.5, causal))
+    long = hopper.FUSED_DQ_MIN_SEQ_64
+    assert reason(long) is None and reason(long, causal=True) is None
+    assert "head dim" in reason(long - 8) and "head dim" in reason(long, heads_kv=1)
+    assert reason(long - 8, d=128) is None
+    monkeypatch.setattr(hopper, "FUSED_DQ", False)
+    assert "head dim" in reason(long)
+
+
 def test_hopper_forward_reason_off_gpu():
     from flashsdpa.backends import flash, hopper
     q = torch.empty(1, 2, 2048, 128, dtype=torch.bfloat16)
@@ -425,8 +445,9 @@ def test_feature_tiles_keep_head_dim_256_spill_free():
 
 
 def test_fused_dq_rule():
-    """By default the fused dQ runs where it measured faster than the two launches in every
-    timing: full attention at head dim 128 over at least FUSED_DQ_MIN_SEQ keys."""
+    """By default the fused dQ runs where it measured faster in every timing: full attention at
+    head dim 128 over at least FUSED_DQ_MIN_SEQ keys, and head dim 64 without a window or GQA over
+    at least FUSED_DQ_MIN_SEQ_64 keys (causal too)."""
     from flashsdpa.backends import hopper
     full, causal = ScoreOptions(0.1, False, 0), ScoreOptions(0.1, True, 0)
     long = hopper.FUSED_DQ_MIN_SEQ
@@ -436,11 +457,15 @@ def test_fused_dq_rule():
         assert not hopper.fused_dq(full, None, long - 1, 128)
         assert not hopper.fused_dq(causal, None, long, 128)
         assert not hopper.fused_dq(full, (long, 0), long, 128)    # a window
-        assert not hopper.fused_dq(full, None, long, 64)
+        long_64 = hopper.FUSED_DQ_MIN_SEQ_64
+        assert not hopper.fused_dq(full, None, long_64 - 1, 64)
+        assert hopper.fused_dq(full, None, long_64, 64) and hopper.fused_dq(causal, None, long_64, 64)
+        assert not hopper.fused_dq(causal, None, long_64, 64, same_heads=False)
+        assert not hopper.fused_dq(causal, (long_64, 0), long_64, 64)
         patch.setattr(hopper, "FUSED_DQ", True)
-        assert hopper.fused_dq(causal, None, 1024, 64)
+        assert hopper.fused_dq(causal, None, 1024, 128)
         patch.setattr(hopper, "FUSED_DQ", False)
-        assert not hopper.fused_dq(full, None, long, 128)
+        assert not hopper.fused_dq(full, None, long, 128) and not hopper.fused_dq(full, None, long_64, 64)
 
 
 def test_fused_dq_and_dq_from_ds_yield_to_deterministic_mode_in_the_plan():

@@ -200,6 +200,29 @@ def test_hopper_backward(dtype, config, variant, gen, monkeypatch):
         assert ((ours.float() - theirs.float()).norm() / theirs.float().norm()).item() < 1e-2
 
 
+@lowp
+@pytest.mark.parametrize("causal", [None, "top_left"])
+def test_hopper_fused_dq_head_dim_64_by_default(dtype, causal, gen, monkeypatch):
+    """Long D = 64 calls take the Gluon backward with the fused dQ by default (hopper.FUSED_DQ's
+    "auto"): within the accuracy rule, and close to the Triton kernels on the same inputs."""
+    _gluon_path("BACKWARD", monkeypatch)
+    monkeypatch.setattr(hopper, "FUSED_DQ", "auto")
+    b, h, s, d = 1, 4, hopper.FUSED_DQ_MIN_SEQ_64 + 40, 64
+    q, k, v = (randn((b, h, s, d), dtype, DEVICE, gen) for _ in range(3))
+    opts = flash.ScoreOptions(d ** -0.5, causal is not None)
+    out, lse = flash.flash_forward(q, k, v, 0.0, False, 0, opts=opts)
+    dout = randn(out.shape, dtype, DEVICE, gen)
+    assert hopper.backward_reason(q, k, v, out, dout, (q, k, v), opts=opts) is None
+    assert hopper.fused_dq(opts, None, s, d)
+    _check(gen, dtype, b, h, h, s, s, d, d, causal)
+    grads = flash.flash_backward(dout, q, k, v, out, lse, 0.0, False, 0, opts=opts)
+    monkeypatch.setattr(hopper, "BACKWARD", False)
+    triton_grads = flash.flash_backward(dout, q, k, v, out, lse, 0.0, False, 0, opts=opts)
+    for ours, theirs in zip(grads[:3], triton_grads[:3]):
+        assert torch.isfinite(ours).all()
+        assert ((ours.float() - theirs.float()).norm() / theirs.float().norm()).item() < 1e-2
+
+
 def test_hopper_fused_dq_yields_to_deterministic_mode(gen, monkeypatch):
     """Under torch.use_deterministic_algorithms(True) the backward does not add with atomics:
     two runs are equal bit for bit, and equal to the two-launch Gluon backward's."""

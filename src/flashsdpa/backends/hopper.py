@@ -118,9 +118,12 @@ def backward_reason(q, k, v, out, dout, grads, opts: ScoreOptions, mask=None, sl
         return kernels
     capability, hopper_forward, hopper_backward = kernels
     bias = backward_bias(mask, q, hopper_forward)
+    head_dims = hopper_backward.HEAD_DIMS
+    if bias is None and fused_dq(opts, band(opts, q), k.shape[2], q.shape[3], q.shape[1] == k.shape[1]):
+        head_dims = head_dims + (64,)   # D = 64 only with the fused dQ (see FUSED_DQ)
     reason = hopper_backward.unsupported_reason(q, k, v, dout, capability,
                                                 has_score_features(None if bias is not None else mask, slopes, opts,
-                                                                    band(opts, q) is not None))
+                                                                    band(opts, q) is not None), head_dims)
     if reason is None and not all(hopper_forward.tma_compatible(t) for t in (out, *grads)):
         reason = "needs out, dq, dk and dv a TMA descriptor can address"
     return reason
@@ -138,22 +141,29 @@ BIAS_BACKWARD = os.environ.get("FLASHSDPA_HOPPER_BIAS_BACKWARD", "1") != "0"
 # warpgroups do not meet every tile. Measured on an H200 (bf16, D = 128, H = 16, 16k tokens,
 # results/2026-11-29-h200-v0.12), fused / two launches: full S = 1024 / 2048 / 8192 381 / 386,
 # 442 / 426 (394 / 417 in a second timing), 499 / 448 (511 / 457) TFLOP/s; causal 1024 / 2048 /
-# 8192 249 / 300, 321 / 349, 410 / 407; GQA 32/8 causal 4096 345 / 393. "auto" (the default)
-# takes it where it wins in every timing: full attention (no causal mask, no window, no bias) at
-# head dim 128 over at least FUSED_DQ_MIN_SEQ keys. FLASHSDPA_HOPPER_FUSED_DQ=1 for every Gluon
-# backward call without a bias, =0 for none; never under torch.use_deterministic_algorithms(True)
-# (the order of the adds varies).
+# 8192 249 / 300, 321 / 349, 410 / 407; GQA 32/8 causal 4096 345 / 393. At head dim 64 (H = 32),
+# where the two launches lose to the Triton kernels, against those: S = 8192 full 409-414 / 370,
+# causal 345-352 / 328; S = 1024 282 / 323 and 214 / 243. "auto" (the default) takes it where it
+# won in every timing: full attention (no causal mask, no window, no bias) at head dim 128 over at
+# least FUSED_DQ_MIN_SEQ keys, and head dim 64 without a window or GQA over at least
+# FUSED_DQ_MIN_SEQ_64 keys (the only D = 64 calls the Gluon backward takes). FLASHSDPA_HOPPER_
+# FUSED_DQ=1 for every Gluon backward call without a bias at D = 128 (and the same D = 64 calls),
+# =0 for none; never under torch.use_deterministic_algorithms(True) (the order of the adds varies).
 FUSED_DQ = {"1": True, "0": False}.get(os.environ.get("FLASHSDPA_HOPPER_FUSED_DQ", "auto"), "auto")
 FUSED_DQ_MIN_SEQ = 4096
+FUSED_DQ_MIN_SEQ_64 = 8192
 
 
-def fused_dq(opts: ScoreOptions, window, seq_k: int, head_dim: int) -> bool:
-    """Whether a Gluon backward call without a bias computes dQ in its dK/dV launch (FUSED_DQ)."""
-    if torch.are_deterministic_algorithms_enabled():
+def fused_dq(opts: ScoreOptions, window, seq_k: int, head_dim: int, same_heads: bool = True) -> bool:
+    """Whether a Gluon backward call without a bias computes dQ in its dK/dV launch (FUSED_DQ).
+    same_heads: H_q = H_kv (no GQA)."""
+    if torch.are_deterministic_algorithms_enabled() or FUSED_DQ is False:
         return False
+    if head_dim == 64:
+        return window is None and same_heads and seq_k >= FUSED_DQ_MIN_SEQ_64
     if FUSED_DQ == "auto":
         return not opts.is_causal and window is None and head_dim == 128 and seq_k >= FUSED_DQ_MIN_SEQ
-    return FUSED_DQ
+    return True
 
 
 # For a bias that needs its gradient, the Gluon dK/dV launch stores dS (the bias's gradient)
@@ -233,7 +243,8 @@ def backward_plan(q, k, v, out, dout, grads, mask, slopes, opts: ScoreOptions, m
     window = band(opts, q)
     gluon_dq, gluon_dkdv = hopper_backward.backward_launches(
         q, k, opts.scale, opts.is_causal, mask, mask_grad, window=window,
-        fused_dq=not has_bias and q.shape[3] in (64, 128) and fused_dq(opts, window, k.shape[2], q.shape[3]),
+        fused_dq=not has_bias and q.shape[3] in (64, 128) and fused_dq(opts, window, k.shape[2], q.shape[3],
+                                                                      q.shape[1] == k.shape[1]),
         dq_from_ds=dq_from_ds(has_bias, mask_grad, k.shape[2], mask), skip_empty=skip_empty(window))
 
     def dq_launch(q, k, v, out, dout, lse, stats, dq, mask, slopes, dmask, seed):

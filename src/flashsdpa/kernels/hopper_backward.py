@@ -556,24 +556,25 @@ BLOCK_M = 64
 # TFLOP/s against 331 (0.21 ms of GPU time); S = 512 B = 32 H = 16 (2^27) 325 / 221 full /
 # causal against 298 / 179. Smaller calls are host-bound.
 MIN_SCORES = 2 ** 26
-# Head dims it runs. 64 runs correctly with the same tiles but slower than the Triton kernels
-# where it matters (H200, bf16, H = 32: S = 1024 276 against 329 TFLOP/s, S = 8192 360 against
-# 373; causal 224 / 243 and 331 / 326); the experiment and the GPU tests turn it on. Between 72
+# Head dims it runs. 64 runs correctly with the same tiles but its two launches are slower than
+# the Triton kernels (H200, bf16, H = 32: S = 1024 276 against 329 TFLOP/s, S = 8192 360 against
+# 373; causal 224 / 243 and 331 / 326): backends/hopper.py adds it for the long calls that take
+# the fused dQ, where it is faster (FUSED_DQ there); the GPU tests turn it on for all. Between 72
 # and 128 (a multiple of 8): the D = 128 kernels on zero-filled columns, as the forward's
 # HEAD_DIMS says: D = 96 325-358 TFLOP/s against Triton's 260-314, D = 80 238-307 against 185-265
 # (H200, 2026-11-29, results v0.10).
 HEAD_DIMS = tuple(range(72, 129, 8))
 
 
-def unsupported_reason(q, k, v, dout, capability, has_features: bool) -> str | None:
-    """Why this kernel cannot run a backward call's dK/dV, or None when it can."""
+def unsupported_reason(q, k, v, dout, capability, has_features: bool, head_dims=HEAD_DIMS) -> str | None:
+    """Why this kernel cannot run a backward call's dK/dV, or None when it can (at these head dims)."""
     batch, heads_q, seq_q, d = q.shape
     if capability is None or capability[0] != 9:
         return "needs an sm_90 GPU (Hopper)"
     if q.dtype not in (torch.float16, torch.bfloat16) or any(t.dtype != q.dtype for t in (k, v, dout)):
         return "needs float16 or bfloat16 q, k, v, dout"
-    if d not in HEAD_DIMS or k.shape[3] != d or v.shape[3] != d:
-        return f"needs {describe_head_dims(HEAD_DIMS)}, the same for q, k and v (got {d}/{k.shape[3]}/{v.shape[3]})"
+    if d not in head_dims or k.shape[3] != d or v.shape[3] != d:
+        return f"needs {describe_head_dims(head_dims)}, the same for q, k and v (got {d}/{k.shape[3]}/{v.shape[3]})"
     if seq_q != k.shape[2]:
         return f"needs S_q = S_k (got {seq_q} and {k.shape[2]})"
     if batch * heads_q * seq_q * seq_q < MIN_SCORES:
