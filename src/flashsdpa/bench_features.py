@@ -6,7 +6,11 @@ against torch's SDPA backends, side by side in one run.
 bf16, D = 128, H = 16, 16k tokens per batch (B = 16384 / S), random normal inputs,
 triton.testing.do_bench medians. TFLOP/s use the nominal FLOPs of the shape (4·B·H·S²·D,
 half when causal; backward 2.5×), whatever a mask removes, so providers compare by time; a
-window's FLOPs are those of the scores it keeps, to compare with full attention at equal work.
+window's FLOPs are those of the scores it keeps, to compare with full attention at equal work:
+ours_unmasked (full causal attention at the window case's S, per score) and ours_dense_chunks
+(full attention, no mask, over the same tokens cut into sequences of the window's width: S / w
+sequences of w <= left + right + 1 tokens, w dividing S; about the same number of scores as the
+window keeps, through the same kernels).
 """
 from __future__ import annotations
 
@@ -43,7 +47,9 @@ class Case:
         """Nominal FLOPs; for a window, those of the scores it keeps (exactly counted), so that
         its TFLOP/s compares with full attention's at equal work."""
         f = 4 * self.batch * HEADS * self.seq * self.seq * D * (0.5 if self.causal else 1.0)
-        if self.window != (-1, -1) and provider != "ours_unmasked":
+        if provider == "ours_dense_chunks":
+            f = 4 * self.batch * HEADS * self.seq * self.chunk * D
+        elif self.window != (-1, -1) and provider != "ours_unmasked":
             left, right = self.window
             right = 0 if self.causal else right
             i = torch.arange(self.seq, dtype=torch.float64)
@@ -52,6 +58,14 @@ class Case:
             f = 4 * self.batch * HEADS * D * float((hi - lo + 1).sum())
         return 2.5 * f if direction == "bwd" else f
 
+    @property
+    def chunk(self) -> int:
+        """ours_dense_chunks' sequence length: the window's width (keys a row sees away from the
+        sequence's start), or the largest divisor of S below it."""
+        left, right = self.window
+        width = left + (0 if self.causal else right) + 1
+        return max(w for w in range(1, width + 1) if self.seq % w == 0)
+
 
 CASES = [
     Case("key padding mask", 2048, mask="key_padding"),
@@ -59,7 +73,8 @@ CASES = [
     Case("float bias, grad", 2048, mask="bias", providers=("ours", "ours_unmasked", "efficient", "cudnn")),
     Case("dropout 0.1, causal", 2048, causal=True, dropout_p=0.1, providers=("ours", "cudnn", "flash")),
     Case("dropout 0.1, causal", 8192, causal=True, dropout_p=0.1, providers=("ours", "cudnn", "flash")),
-    Case("window (1024, 0), causal", 16384, causal=True, window=(1024, 0), providers=("ours", "ours_unmasked")),
+    Case("window (1024, 0), causal", 16384, causal=True, window=(1024, 0),
+         providers=("ours", "ours_unmasked", "ours_dense_chunks")),
 ]
 
 
@@ -81,6 +96,10 @@ def _inputs(case: Case, requires_grad: bool):
 
 
 def _call(case: Case, provider: str, q, k, v, mask):
+    if provider == "ours_dense_chunks":   # the same memory as (B * S / w, H, w, D): only time counts
+        chunked = (t.view(-1, HEADS, case.chunk, D) for t in (q, k, v))
+        with flashsdpa.sdpa_kernel(flashsdpa.Backend.FLASH):
+            return flashsdpa.scaled_dot_product_attention(*chunked)
     if provider in ("ours", "ours_unmasked"):
         plain = provider == "ours_unmasked"
         with flashsdpa.sdpa_kernel(flashsdpa.Backend.FLASH):
@@ -106,7 +125,7 @@ def measure(case: Case, provider: str, direction: str) -> dict:
                 ms = triton.testing.do_bench(lambda: _call(case, provider, q, k, v, mask), return_mode="median")
         else:
             out = _call(case, provider, q, k, v, mask)
-            used = (q, k, v) if provider == "ours_unmasked" else (q, k, v, mask)
+            used = (q, k, v) if provider in ("ours_unmasked", "ours_dense_chunks") else (q, k, v, mask)
             leaves = [t for t in used if t is not None and t.requires_grad]
             grad = torch.randn_like(out)
             ms = triton.testing.do_bench(lambda: torch.autograd.grad(out, leaves, grad, retain_graph=True),
