@@ -63,13 +63,32 @@ def _query_tiles(start_n, N_CTX, BLOCK_M: gl.constexpr, BLOCK_N: gl.constexpr, C
 
 
 @gluon.jit
+def _block_and_head(CAUSAL: gl.constexpr, LONGEST_LAST: gl.constexpr):
+    """(row or key block, batch * head) of this program. Causal programs differ in work by their
+    block (a dK/dV key block's query tiles fall with it, a dQ query block's key tiles grow:
+    LONGEST_LAST): the grid is started in order (program_id(0) fastest), so they are handed out
+    longest first across all heads, and the last to start are short ones (in block order, each
+    head's longest program of a dK/dV launch started as late as the head, near the end for the
+    last heads). Other calls keep the grid's own order."""
+    if CAUSAL:
+        n_blocks = gl.num_programs(0)
+        n_hz = gl.num_programs(1)
+        linear = gl.program_id(0) + gl.program_id(1) * n_blocks
+        rank = linear // n_hz
+        if LONGEST_LAST:
+            rank = n_blocks - 1 - rank
+        return rank, linear % n_hz
+    return gl.program_id(0), gl.program_id(1)
+
+
+@gluon.jit
 def _producer(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, desc_q, desc_k, desc_v, desc_do, k_bufs, v_bufs, q_bufs,
               do_bufs, kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, H_Q, H_KV, GROUP, CAUSAL: gl.constexpr,
               desc_bias, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H, LEFT, RIGHT):
     SPLIT_N: gl.constexpr = desc_k.block_type.shape[2]
     BLOCK_M: gl.constexpr = desc_q.block_type.shape[2]
-    start_n = gl.program_id(0) * 2 * SPLIT_N
-    off_hz = gl.program_id(1)
+    block, off_hz = _block_and_head(CAUSAL, False)
+    start_n = block * 2 * SPLIT_N
     b = off_hz // H_KV
     h_kv = off_hz % H_KV
     for c in gl.static_range(2):  # each consumer warpgroup's 64 keys and values, once
@@ -187,8 +206,8 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr,
     key_axis: gl.constexpr = gl.SliceLayout(1, s_layout)
 
     qk_scale = sm_scale * 1.44269504088896340736
-    start_n = gl.program_id(0) * 2 * SPLIT_N
-    off_hz = gl.program_id(1)
+    block, off_hz = _block_and_head(CAUSAL, False)
+    start_n = block * 2 * SPLIT_N
     b = off_hz // H_KV
     h_kv = off_hz % H_KV
     keys = start_n + cid * SPLIT_N + gl.arange(0, SPLIT_N, layout=key_axis)
@@ -379,8 +398,8 @@ def _dq_producer(HAS_BIAS: gl.constexpr, STATS_ONLY: gl.constexpr, WINDOW: gl.co
                  BIAS_B, BIAS_H, LEFT, RIGHT):
     SPLIT_M: gl.constexpr = desc_q.block_type.shape[2]
     BLOCK_N: gl.constexpr = desc_k.block_type.shape[2]
-    start_m = gl.program_id(0) * 2 * SPLIT_M
-    off_hz = gl.program_id(1)
+    block, off_hz = _block_and_head(CAUSAL, True)
+    start_m = block * 2 * SPLIT_M
     b = off_hz // H_Q
     h = off_hz % H_Q
     h_kv = h // GROUP
@@ -390,7 +409,7 @@ def _dq_producer(HAS_BIAS: gl.constexpr, STATS_ONLY: gl.constexpr, WINDOW: gl.co
         tma.async_copy_global_to_shared(desc_q, [b, h, start_m + c * SPLIT_M, 0], bar, q_bufs.index(c))
         tma.async_copy_global_to_shared(desc_o, [b, h, start_m + c * SPLIT_M, 0], bar, o_bufs.index(c))
         tma.async_copy_global_to_shared(desc_do, [b, h, start_m + c * SPLIT_M, 0], bar, do_bufs.index(c))
-    first, n_tiles = key_tiles(gl.program_id(0), N_CTX, 2 * SPLIT_M, BLOCK_N, CAUSAL, WINDOW, LEFT, RIGHT)
+    first, n_tiles = key_tiles(block, N_CTX, 2 * SPLIT_M, BLOCK_N, CAUSAL, WINDOW, LEFT, RIGHT)
     if STATS_ONLY:
         n_tiles = 0
     for j in range(n_tiles):
@@ -420,8 +439,8 @@ def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.conste
     tile_layout: gl.constexpr = gl.BlockedLayout([1, 8], [4, 8], [4, 1], [1, 0])  # 16-byte smem reads
 
     qk_scale = sm_scale * 1.44269504088896340736
-    start_m = gl.program_id(0) * 2 * SPLIT_M
-    off_hz = gl.program_id(1)
+    block, off_hz = _block_and_head(CAUSAL, True)
+    start_m = block * 2 * SPLIT_M
     row0 = start_m + cid * SPLIT_M
     rows = row0 + gl.arange(0, SPLIT_M, layout=row_layout)
     row_base = off_hz.to(gl.int64) * N_CTX
@@ -429,7 +448,7 @@ def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.conste
     lse = gl.where(lse == float("-inf"), float("inf"), lse) * 1.44269504088896340736
     stats_base = off_hz.to(gl.int64) * S_PAD
     gl.store(LSE2 + stats_base + rows, lse)   # for the dK/dV launch (rows past N_CTX: +inf, so P = 0)
-    first, n_tiles = key_tiles(gl.program_id(0), N_CTX, 2 * SPLIT_M, BLOCK_N, CAUSAL, WINDOW, LEFT, RIGHT)
+    first, n_tiles = key_tiles(block, N_CTX, 2 * SPLIT_M, BLOCK_N, CAUSAL, WINDOW, LEFT, RIGHT)
     if STATS_ONLY:   # the fused dK/dV launch adds dQ itself: only delta and lse for it
         n_tiles = 0
 
