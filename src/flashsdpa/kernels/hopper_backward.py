@@ -66,18 +66,24 @@ def _query_tiles(start_n, N_CTX, BLOCK_M: gl.constexpr, BLOCK_N: gl.constexpr, C
 def _block_and_head(CAUSAL: gl.constexpr, LONGEST_LAST: gl.constexpr):
     """(row or key block, batch * head) of this program. Causal programs differ in work by their
     block (a dK/dV key block's query tiles fall with it, a dQ query block's key tiles grow:
-    LONGEST_LAST): the grid is started in order (program_id(0) fastest), so they are handed out
-    longest first across all heads, and the last to start are short ones (in block order, each
-    head's longest program of a dK/dV launch started as late as the head, near the end for the
-    last heads). Other calls keep the grid's own order."""
+    LONGEST_LAST), and the grid starts programs in order (program_id(0) fastest): in block
+    order each head's longest dK/dV program starts with its head (for the last heads near the
+    end), each dQ head's longest is its last. So causal programs are handed out longest first,
+    across groups of HEAD_GROUP heads (within a group every head's longest block, then the next
+    longest): the last to start are short, and the programs running together still share a few
+    heads' K, V, Q and dO in L2. benchmarks/schedule_count.py counts the balance. Other calls
+    keep the grid's own order."""
     if CAUSAL:
         n_blocks = gl.num_programs(0)
         n_hz = gl.num_programs(1)
         linear = gl.program_id(0) + gl.program_id(1) * n_blocks
-        rank = linear // n_hz
+        group = linear // (HEAD_GROUP * n_blocks)
+        heads = gl.minimum(n_hz - group * HEAD_GROUP, HEAD_GROUP)   # the last group may be short
+        within = linear - group * HEAD_GROUP * n_blocks
+        rank = within // heads
         if LONGEST_LAST:
             rank = n_blocks - 1 - rank
-        return rank, linear % n_hz
+        return rank, group * HEAD_GROUP + within % heads
     return gl.program_id(0), gl.program_id(1)
 
 
@@ -569,6 +575,11 @@ SPLIT_N = 64  # dK/dV: keys per consumer warpgroup, two per program
 # launch alone 398 / 349 TFLOP/s at S = 8192 full / causal against 343 / 332 with 32 rows
 # (benchmarks/experiment_gluon_backward.py).
 BLOCK_M = 64
+# Heads a causal launch hands out longest block first together (_block_and_head): list-scheduling
+# count (132 SMs, H = 16, 16k tokens) over ideal 1.001-1.023 for 16, against 1.056-1.077 in block
+# order; all heads at once 1.003-1.014, but then the programs running together read up to 132
+# heads' tensors.
+HEAD_GROUP = gl.constexpr(16)
 # Below this many scores (B * H_q * S^2, nominal) the Triton kernels are faster: the two Gluon
 # launches cost ~0.15-0.19 ms of host time a backward against ~0.07 for the Triton ones. H200,
 # bf16, D = 128 (benchmarks/gluon_backward_small_calls.py): B = 2 H = 8 S = 2047 (2^26) 414
