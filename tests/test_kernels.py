@@ -83,6 +83,15 @@ def test_gqa_and_mqa(backend, dtype, causal, h_q, h_kv, device, gen):
     check(backend, tensors, dtype, gen, causal, enable_gqa=True)
 
 
+@dtypes
+@pytest.mark.parametrize("causal", CAUSAL)
+def test_many_heads_in_longest_first_order(dtype, causal, device, gen):
+    """Causal launches hand out their blocks longest first in groups of 16 heads (common.
+    row_block_and_head): 19 heads make a full group and a short one, every block once."""
+    tensors = qkv(gen, device, dtype, (1, 19, 40, 16), (1, 19, 40, 16), (1, 19, 40, 16))
+    check(Backend.FLASH, tensors, dtype, gen, causal)
+
+
 @backends
 @dtypes
 @pytest.mark.parametrize("causal", CAUSAL)

@@ -117,7 +117,7 @@ def attention_backward_dkdv_kernel(
 ):
     MASK_DQK: tl.constexpr = BLOCK_DQK != D_QK
     MASK_DV: tl.constexpr = BLOCK_DV != D_V
-    block_n, bh_kv = row_block_and_head(S_K, BLOCK_N, False)
+    block_n, bh_kv = row_block_and_head(S_K, BLOCK_N, False, HAS_HI)   # an upper bound: early keys seen most
     start_n = block_n * BLOCK_N
     b = bh_kv // H_KV
     h_kv = bh_kv % H_KV
@@ -252,7 +252,7 @@ def attention_backward_dq_kernel(
 ):
     MASK_DQK: tl.constexpr = BLOCK_DQK != D_QK
     MASK_DV: tl.constexpr = BLOCK_DV != D_V
-    block_m, bh = row_block_and_head(S_Q, BLOCK_M, REVERSE_GRID)
+    block_m, bh = row_block_and_head(S_Q, BLOCK_M, REVERSE_GRID, REVERSE_GRID)
     b = bh // H_Q
     h = bh % H_Q
     h_kv = h // GROUP

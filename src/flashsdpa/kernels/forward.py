@@ -85,7 +85,7 @@ def attention_forward_kernel(
 ):
     MASK_DQK: tl.constexpr = BLOCK_DQK != D_QK
     MASK_DV: tl.constexpr = BLOCK_DV != D_V
-    block_m, bh = row_block_and_head(S_Q, BLOCK_M, REVERSE_GRID)
+    block_m, bh = row_block_and_head(S_Q, BLOCK_M, REVERSE_GRID, REVERSE_GRID)
     b = bh // H_Q
     h = bh % H_Q
     h_kv = h // GROUP
