@@ -1,6 +1,8 @@
 """Sweep tile configs of the flash kernels on the GPU at hand and print the best per shape.
 
     PYTHONPATH=src python3 benchmarks/tune.py [--dims 64,128] [--seqs 2048,16384] [--out FILE]
+    PYTHONPATH=src python3 benchmarks/tune.py --dims 64 --seqs 256 --heads 6 --causal yes --dropout 0.1
+        # the training example's attention (examples/train_gpt.py: B = 64, H = 6, S = 256)
 
 Each candidate is timed with triton.testing.do_bench (median); torch's FLASH and cuDNN
 backends are timed on the same inputs for scale. Results feed kernels/configs.py.
@@ -55,6 +57,8 @@ def main():
     ap.add_argument("--kernels", default="fwd,dkdv,dq", help="which kernels to sweep (the others keep their first candidate)")
     ap.add_argument("--causal", choices=("both", "yes", "no"), default="both")
     ap.add_argument("--dropout", type=float, default=0.0, help="dropout_p of our calls and torch's")
+    ap.add_argument("--heads", type=int, default=None, help="heads (default: hidden 2048 / D)")
+    ap.add_argument("--tokens", type=int, default=16384, help="tokens a batch: B = tokens / S")
     args = ap.parse_args()
     kernels = args.kernels.split(",")
     sweep = {name: (table if name in kernels else {d: cands[:1] for d, cands in table.items()})
@@ -63,7 +67,7 @@ def main():
     for d in map(int, args.dims.split(",")):
         for causal in {"both": (False, True), "yes": (True,), "no": (False,)}[args.causal]:
             for s in map(int, args.seqs.split(",")):
-                b, h = 16384 // s, 2048 // d
+                b, h = max(1, args.tokens // s), args.heads or 2048 // d
                 q, k, v = (torch.randn(b, h, s, d, device="cuda", dtype=torch.bfloat16) for _ in range(3))
                 scale = d ** -0.5
                 flops = 4 * b * h * s * s * d * (0.5 if causal else 1)
