@@ -30,8 +30,9 @@ tiles outside the band skipped in both launches (S = 16384, window (1024, 0): 34
 scores against 265). FUSED_DQ: dQ inside the dK/dV launch, added to an fp32 accumulator by TMA
 reduce-add after a STATS_ONLY dQ launch (5 products instead of 7), each tile's dQ a step late:
 full attention S = 8192 499-510 TFLOP/s against the two launches' 448-467, causal and short
-calls slower (benchmarks/results/2026-11-29-h200-v0.12; backends/hopper.py picks). Measured,
-correct and slower, so off: head dim 64 (HEAD_DIMS; 0.84-1.02x the Triton kernels).
+calls slower (benchmarks/results/2026-11-29-h200-v0.12; backends/hopper.py picks). Head dim 64:
+its two launches are correct and slower than the Triton kernels (HEAD_DIMS), the fused dQ faster
+from S = 8192 (backends/hopper.py routes those calls here).
 """
 import torch
 import triton
@@ -116,9 +117,9 @@ def _producer(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, desc_q, desc_k, desc
 
 @gluon.jit
 def _dkdv_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr, WINDOW: gl.constexpr,
-               MASK_GRAD: gl.constexpr, DQ_OF_LAST: gl.constexpr, it, dk, dv, k_smem, v_smem, s0, keys, start_n, first, n_m, b, h_kv, qk_scale,
-               LSE2, Delta, k_bufs, q_bufs, do_bufs, q_ready, q_empty, do_ready, do_empty, S_PAD, H_Q, GROUP,
-               CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, ds_bufs, ds_ready, ds_free, dq_bufs,
+               MASK_GRAD: gl.constexpr, DQ_OF_LAST: gl.constexpr, it, dk, dv, k_smem, v_smem, s0, keys, start_n,
+               first, n_m, b, h_kv, qk_scale, LSE2, Delta, k_bufs, q_bufs, do_bufs, q_ready, q_empty, do_ready,
+               do_empty, S_PAD, H_Q, GROUP, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, ds_bufs, ds_ready, ds_free, dq_bufs,
                desc_dq_acc, dbias_bufs, desc_dbias, LEFT, RIGHT):
     """Consumer cid's step `it` of the dK/dV loop: query tile it % n_m of the GROUP heads' it // n_m.
     With FUSED_DQ and DQ_OF_LAST, also this warpgroup's half of the last tile's dQ. Returns dk, dv."""
@@ -291,8 +292,8 @@ def _dq_part(cid: gl.constexpr, ds_bufs, ds_ready, k_bufs, t):
 
 @gluon.jit
 def _finish_dq(cid: gl.constexpr, part, t, ds_free, dq_bufs, desc_dq_acc, b, h_kv, GROUP, first, n_m):
-    """Consumer cid's dQ part of tile t is computed: frees the tile's dS slot (on both warpgroups'
-    word) and adds the part to the accumulator."""
+    """Consumer cid's dQ part of tile t is computed: its arrive on the slot's ds_free (the slot
+    takes a new tile's dS once both warpgroups arrived), then the part added to the accumulator."""
     BLOCK_M: gl.constexpr = part.type.shape[0]
     mbarrier.arrive(ds_free.index(t % 2), count=1)
     _reduce_dq(cid, part, t, dq_bufs, desc_dq_acc, b, h_kv * GROUP + t // n_m, first + (t % n_m) * BLOCK_M)
