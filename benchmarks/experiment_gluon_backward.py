@@ -22,7 +22,8 @@ import isolated
 CASES = ([dict(causal=c, seq=s, heads=16, heads_kv=16, layout="bhsd") for c in (False, True) for s in (1024, 2048, 8192)]
          + [dict(causal=True, seq=4096, heads=32, heads_kv=8, layout="bhsd", batch=4),
             dict(causal=False, seq=2047, heads=8, heads_kv=8, layout="bshd", batch=2)]
-         + [dict(causal=c, seq=s, heads=32, heads_kv=32, layout="bhsd", d=64) for c in (False, True) for s in (1024, 8192)])
+         + [dict(causal=c, seq=s, heads=32, heads_kv=32, layout="bhsd", d=64) for c in (False, True)
+            for s in (1024, 4096, 8192)])
 # (keys per stage, stages) and (query rows per stage, stages): the shipped tiles; v0.8 compared
 # (64, 3) and (128, 2) for dQ, (32, 2) and (32, 3) for dK/dV (128 rows spill at D = 64 and 128)
 VARIANTS = {"dq": [(64, 2)], "dkdv": [(64, 2)]}

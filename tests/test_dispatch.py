@@ -421,6 +421,8 @@ def test_hopper_backward_takes_head_dim_64_only_with_the_fused_dq(monkeypatch):
     assert reason(long) is None and reason(long, causal=True) is None
     assert "head dim" in reason(long - 8) and "head dim" in reason(long, heads_kv=1)
     assert reason(long - 8, d=128) is None
+    monkeypatch.setattr(hopper, "FUSED_DQ", True)    # fused everywhere: D = 64 still only where it wins
+    assert reason(long) is None and "head dim" in reason(long - 8)
     monkeypatch.setattr(hopper, "FUSED_DQ", False)
     assert "head dim" in reason(long)
 
@@ -463,7 +465,8 @@ def test_fused_dq_rule():
         assert not hopper.fused_dq(causal, None, long_64, 64, same_heads=False)
         assert not hopper.fused_dq(causal, (long_64, 0), long_64, 64)
         patch.setattr(hopper, "FUSED_DQ", True)
-        assert hopper.fused_dq(causal, None, 1024, 128)
+        assert hopper.fused_dq(causal, None, 1024, 128) and hopper.fused_dq(causal, None, 1024, 64)
+        assert not hopper.fused_dq_wins(causal, None, 1024, 64)   # what routes D = 64 to the Gluon backward
         patch.setattr(hopper, "FUSED_DQ", False)
         assert not hopper.fused_dq(full, None, long, 128) and not hopper.fused_dq(full, None, long_64, 64)
 

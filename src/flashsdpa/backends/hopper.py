@@ -119,8 +119,9 @@ def backward_reason(q, k, v, out, dout, grads, opts: ScoreOptions, mask=None, sl
     capability, hopper_forward, hopper_backward = kernels
     bias = backward_bias(mask, q, hopper_forward)
     head_dims = hopper_backward.HEAD_DIMS
-    if bias is None and fused_dq(opts, band(opts, q), k.shape[2], q.shape[3], q.shape[1] == k.shape[1]):
-        head_dims = head_dims + (64,)   # D = 64 only with the fused dQ (see FUSED_DQ)
+    fused_64 = (band(opts, q), k.shape[2], 64, q.shape[1] == k.shape[1])
+    if bias is None and fused_dq(opts, *fused_64) and fused_dq_wins(opts, *fused_64):
+        head_dims = head_dims + (64,)   # D = 64 only where the fused dQ beats the Triton kernels
     reason = hopper_backward.unsupported_reason(q, k, v, dout, capability,
                                                 has_score_features(None if bias is not None else mask, slopes, opts,
                                                                     band(opts, q) is not None), head_dims)
@@ -146,9 +147,9 @@ BIAS_BACKWARD = os.environ.get("FLASHSDPA_HOPPER_BIAS_BACKWARD", "1") != "0"
 # causal 345-352 / 328; S = 1024 282 / 323 and 214 / 243. "auto" (the default) takes it where it
 # won in every timing: full attention (no causal mask, no window, no bias) at head dim 128 over at
 # least FUSED_DQ_MIN_SEQ keys, and head dim 64 without a window or GQA over at least
-# FUSED_DQ_MIN_SEQ_64 keys (the only D = 64 calls the Gluon backward takes). FLASHSDPA_HOPPER_
-# FUSED_DQ=1 for every Gluon backward call without a bias at D = 128 (and the same D = 64 calls),
-# =0 for none; never under torch.use_deterministic_algorithms(True) (the order of the adds varies).
+# FUSED_DQ_MIN_SEQ_64 keys (the only D = 64 calls the Gluon backward takes, and only with it).
+# FLASHSDPA_HOPPER_FUSED_DQ=1 for every Gluon backward call without a bias, =0 for none (and no
+# D = 64); never under torch.use_deterministic_algorithms(True) (the order of the adds varies).
 FUSED_DQ = {"1": True, "0": False}.get(os.environ.get("FLASHSDPA_HOPPER_FUSED_DQ", "auto"), "auto")
 FUSED_DQ_MIN_SEQ = 4096
 FUSED_DQ_MIN_SEQ_64 = 8192
@@ -159,11 +160,14 @@ def fused_dq(opts: ScoreOptions, window, seq_k: int, head_dim: int, same_heads: 
     same_heads: H_q = H_kv (no GQA)."""
     if torch.are_deterministic_algorithms_enabled() or FUSED_DQ is False:
         return False
+    return FUSED_DQ is True or fused_dq_wins(opts, window, seq_k, head_dim, same_heads)
+
+
+def fused_dq_wins(opts: ScoreOptions, window, seq_k: int, head_dim: int, same_heads: bool = True) -> bool:
+    """Where the fused dQ measured faster than what runs the call otherwise (FUSED_DQ's comment)."""
     if head_dim == 64:
         return window is None and same_heads and seq_k >= FUSED_DQ_MIN_SEQ_64
-    if FUSED_DQ == "auto":
-        return not opts.is_causal and window is None and head_dim == 128 and seq_k >= FUSED_DQ_MIN_SEQ
-    return True
+    return not opts.is_causal and window is None and head_dim == 128 and seq_k >= FUSED_DQ_MIN_SEQ
 
 
 # For a bias that needs its gradient, the Gluon dK/dV launch stores dS (the bias's gradient)
