@@ -118,13 +118,14 @@ def backward_reason(q, k, v, out, dout, grads, opts: ScoreOptions, mask=None, sl
         return kernels
     capability, hopper_forward, hopper_backward = kernels
     bias = backward_bias(mask, q, hopper_forward)
+    window = band(opts, q)
     head_dims = hopper_backward.HEAD_DIMS
-    fused_64 = (band(opts, q), k.shape[2], 64, q.shape[1] == k.shape[1])
+    fused_64 = (window, k.shape[2], 64, q.shape[1] == k.shape[1])
     if bias is None and fused_dq(opts, *fused_64) and fused_dq_wins(opts, *fused_64):
         head_dims = head_dims + (64,)   # D = 64 only where the fused dQ beats the Triton kernels
     reason = hopper_backward.unsupported_reason(q, k, v, dout, capability,
                                                 has_score_features(None if bias is not None else mask, slopes, opts,
-                                                                    band(opts, q) is not None), head_dims)
+                                                                    window is not None), head_dims)
     if reason is None and not all(hopper_forward.tma_compatible(t) for t in (out, *grads)):
         reason = "needs out, dq, dk and dv a TMA descriptor can address"
     return reason
