@@ -120,8 +120,7 @@ def backward_reason(q, k, v, out, dout, grads, opts: ScoreOptions, mask=None, sl
     bias = backward_bias(mask, q, hopper_forward)
     window = band(opts, q)
     head_dims = hopper_backward.HEAD_DIMS
-    fused_64 = (window, k.shape[2], 64, q.shape[1] == k.shape[1])
-    if bias is None and fused_dq(opts, *fused_64) and fused_dq_wins(opts, *fused_64):
+    if bias is None and fused_dq_allowed() and fused_dq_wins(opts, window, k.shape[2], 64, q.shape[1] == k.shape[1]):
         head_dims = head_dims + (64,)   # D = 64 only where the fused dQ beats the Triton kernels
     reason = hopper_backward.unsupported_reason(q, k, v, dout, capability,
                                                 has_score_features(None if bias is not None else mask, slopes, opts,
@@ -159,9 +158,12 @@ FUSED_DQ_MIN_SEQ_64 = 8192
 def fused_dq(opts: ScoreOptions, window, seq_k: int, head_dim: int, same_heads: bool = True) -> bool:
     """Whether a Gluon backward call without a bias computes dQ in its dK/dV launch (FUSED_DQ).
     same_heads: H_q = H_kv (no GQA)."""
-    if torch.are_deterministic_algorithms_enabled() or FUSED_DQ is False:
-        return False
-    return FUSED_DQ is True or fused_dq_wins(opts, window, seq_k, head_dim, same_heads)
+    return fused_dq_allowed() and (FUSED_DQ is True or fused_dq_wins(opts, window, seq_k, head_dim, same_heads))
+
+
+def fused_dq_allowed() -> bool:
+    """Not turned off, and not under torch.use_deterministic_algorithms(True)."""
+    return FUSED_DQ is not False and not torch.are_deterministic_algorithms_enabled()
 
 
 def fused_dq_wins(opts: ScoreOptions, window, seq_k: int, head_dim: int, same_heads: bool = True) -> bool:

@@ -39,11 +39,7 @@ def chunk_rows(call_shape: tuple[int, int, int, int]) -> int:
 
 
 def dropout_keep(seed: int, chunk_index: int, shape, device, p: float) -> torch.Tensor:
-    """The dropout keep-mask of one chunk, regenerated identically in the backward. Inside
-    torch.compile (no Generator can be made in a traced graph) drawn from torch's RNG instead,
-    and kept for the backward (see _ReferenceAttention)."""
-    if torch.compiler.is_compiling():
-        return torch.rand(shape, device=device) >= p
+    """The dropout keep-mask of one chunk, regenerated identically in the backward."""
     generator = torch.Generator(device=device)
     generator.manual_seed(seed + chunk_index)
     return torch.rand(shape, generator=generator, device=device) >= p
@@ -105,9 +101,11 @@ class _ReferenceAttention(torch.autograd.Function):
             qc = q[:, :, start:start + step].to(dtype).unflatten(1, (heads_kv, groups))
             p, lse_c, _ = _probabilities(qc, kc, mask, slopes, rows, call, groups)
             if call.dropout_p > 0:
-                keep = dropout_keep(seed, index, p.shape, q.device, call.dropout_p)
-                if torch.compiler.is_compiling():
+                if torch.compiler.is_compiling():   # no Generator in a traced graph: torch's RNG, mask kept
+                    keep = torch.rand(p.shape, device=q.device) >= call.dropout_p
                     kept.append(keep)
+                else:
+                    keep = dropout_keep(seed, index, p.shape, q.device, call.dropout_p)
                 p = p * keep / (1 - call.dropout_p)
             out[:, :, start:start + step] = torch.matmul(p, vc).flatten(1, 2).to(out.dtype)
             lse[:, :, start:start + step] = lse_c.flatten(1, 2)
@@ -176,6 +174,6 @@ class ReferenceBackend:
         """q, k, v: (B, H, S, D) (k, v with H_KV heads); mask: (B, H, S_q, S_k) or None;
         slopes: (B, H_Q) float32 or None. Returns (out, lse)."""
         seed = 0
-        if call.dropout_p > 0 and not torch.compiler.is_compiling():   # (compiled: see dropout_keep)
+        if call.dropout_p > 0 and not torch.compiler.is_compiling():   # (compiled: masks kept, see forward)
             seed = int(torch.randint(0, 2**62, (1,), device="cpu").item())
         return _ReferenceAttention.apply(q, k, v, mask, slopes, call, seed)  # (out, lse)

@@ -45,6 +45,7 @@ from .hopper_common import (accumulator_layout, band_edge, bias_descriptor, bias
                             describe_head_dims, descriptor, fill_bias_stage, fill_stage, in_band, key_tiles,
                             outside_band, padded_head_dim, register_operand_layout, release_step, stage_barriers,
                             tma_compatible, tma_reduce_add)
+from .common import HEAD_GROUP
 from .launch import FastLauncher
 
 
@@ -576,11 +577,6 @@ SPLIT_N = 64  # dK/dV: keys per consumer warpgroup, two per program
 # launch alone 398 / 349 TFLOP/s at S = 8192 full / causal against 343 / 332 with 32 rows
 # (benchmarks/experiment_gluon_backward.py).
 BLOCK_M = 64
-# Heads a causal launch hands out longest block first together (_block_and_head): list-scheduling
-# count (132 SMs, H = 16, 16k tokens) over ideal 1.001-1.023 for 16, against 1.056-1.077 in block
-# order; all heads at once 1.003-1.014, but then the programs running together read up to 132
-# heads' tensors.
-HEAD_GROUP = gl.constexpr(16)
 # Below this many scores (B * H_q * S^2, nominal) the Triton kernels are faster: the two Gluon
 # launches cost ~0.15-0.19 ms of host time a backward against ~0.07 for the Triton ones. H200,
 # bf16, D = 128 (benchmarks/gluon_backward_small_calls.py): B = 2 H = 8 S = 2047 (2^26) 414
