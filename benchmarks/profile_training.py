@@ -79,6 +79,8 @@ def measure(name, attention, args):
         torch.cuda.synchronize()
         profile.disable()
         pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+        if args.pstats:  # the whole profile, for pstats' callers/callees views offline
+            profile.dump_stats(f"{args.pstats}/{name}.prof")
     return wall * 1e3, gpu, attention_gpu, args.batch * config.block_size / wall
 
 
@@ -155,6 +157,7 @@ def main():
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--skip-alone", action="store_true")
     ap.add_argument("--cprofile", action="store_true", help="print a cProfile of 20 steps of each")
+    ap.add_argument("--pstats", default=None, help="with --cprofile: a folder for each profile's pstats file")
     ap.add_argument("--interleaved", action="store_true", help="only the alternating-blocks comparison")
     ap.add_argument("--rounds", type=int, default=6)
     args = ap.parse_args()

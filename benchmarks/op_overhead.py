@@ -1,0 +1,85 @@
+"""Host time a call of our attention op costs by the way it is registered with torch, on a
+tiny shape (the GPU idle, the CPU setting the pace). Where a compiled model's step spends its
+extra host time (issue 5: profile_training.py --compile).
+
+    PYTHONPATH=src python3 benchmarks/op_overhead.py
+
+Rows: flash_forward / flash_backward called directly (our Python alone); the same through the
+torch.library custom op (`torch.ops.flashsdpa.*`: alias checks, dynamo-disable wrapper); the
+same through a plain `torch.library.Library` CUDA kernel; a compiled function around each
+(what a compiled model pays a call) against one around torch's SDPA; and whether any call
+synchronizes with the GPU (torch.cuda.set_sync_debug_mode).
+"""
+import time
+
+import torch
+import torch.nn.functional as F
+
+from flashsdpa.backends.flash import flash_backward, flash_forward  # registers the ops
+
+
+def per_call_us(fn, n=2000):
+    for _ in range(50):
+        fn()
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(n):
+        fn()
+    torch.cuda.synchronize()
+    return (time.perf_counter() - start) / n * 1e6
+
+
+def main():
+    shape = (2, 2, 64, 64)
+    q, k, v = (torch.randn(shape, device="cuda", dtype=torch.bfloat16) for _ in range(3))
+    scale = 64 ** -0.5
+    seed = torch.zeros((), dtype=torch.int64)
+    out, lse = flash_forward(q, k, v, scale, True, 0)
+    dout = torch.randn_like(out)
+    op_args = (None, None, scale, True, 0, -1, -1, 0.0, 0.0, seed)
+    fwd_op, bwd_op = torch.ops.flashsdpa.flash_forward.default, torch.ops.flashsdpa.flash_backward.default
+
+    lib = torch.library.Library("flashsdpa_probe", "DEF")  # the same op, without custom_op's wrapper
+    lib.define("fwd(Tensor q, Tensor k, Tensor v, float scale) -> (Tensor, Tensor)")
+    lib.impl("fwd", lambda q, k, v, scale: flash_forward(q, k, v, scale, True, 0), "CUDA")
+    plain_op = torch.ops.flashsdpa_probe.fwd.default
+
+    rows = {
+        "flash_forward, direct": lambda: flash_forward(q, k, v, scale, True, 0),
+        "custom op forward": lambda: fwd_op(q, k, v, *op_args),
+        "Library CUDA impl forward": lambda: plain_op(q, k, v, scale),
+        "torch SDPA forward": lambda: F.scaled_dot_product_attention(q, k, v, is_causal=True),
+        "flash_backward, direct": lambda: flash_backward(dout, q, k, v, out, lse, scale, True, 0),
+        "custom op backward": lambda: bwd_op(dout, q, k, v, out, lse, *op_args, False),
+    }
+
+    @torch.compile(fullgraph=True)
+    def compiled_ours(q, k, v):
+        return fwd_op(q, k, v, *op_args)[0] + 1
+
+    @torch.compile(fullgraph=True)
+    def compiled_torch(q, k, v):
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True) + 1
+
+    rows["compiled: custom op forward + add"] = lambda: compiled_ours(q, k, v)
+    rows["compiled: torch SDPA forward + add"] = lambda: compiled_torch(q, k, v)
+    results = {name: per_call_us(fn) for name, fn in rows.items()}
+
+    synced = []
+    for name, fn in rows.items():
+        torch.cuda.set_sync_debug_mode("error")
+        try:
+            fn()
+        except RuntimeError as error:
+            synced.append(f"{name}: {str(error).splitlines()[0]}")
+        finally:
+            torch.cuda.set_sync_debug_mode(0)
+    print(torch.cuda.get_device_name(), torch.__version__)
+    print("calls that synchronize:", synced or "none")
+    print("| call | host µs a call |\n|---|---|")
+    for name, us in results.items():
+        print(f"| {name} | {us:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
