@@ -93,3 +93,21 @@ def test_dropout_backward_uses_the_forwards_mask_when_compiled(device, gen, back
     dropped = (out == 0).float().mean().item()
     assert 0.15 < dropped < 0.45, f"{dropped:.2f} of the probabilities dropped, for dropout_p = 0.3"
     torch.testing.assert_close(v.grad, out.detach().transpose(-1, -2) @ dout, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("with_mask", [False, True])
+def test_ops_pass_torch_library_opcheck(device, gen, with_mask):
+    """The ops' schemas, fake implementations and autograd registration, checked the way torch
+    checks custom ops (torch.library.opcheck: schema, fake tensor, autograd registration and AOT
+    dispatch with dynamic shapes, each against a real call)."""
+    q, k, v = (torch.randn(1, 2, 24, 16, device=device, generator=gen, requires_grad=True) for _ in range(3))
+    mask = None   # the ops take a mask broadcast to (B, H, S_q, S_k), stride 0 on broadcast dims
+    if with_mask:
+        mask = torch.randn(1, 1, 24, 24, device=device, generator=gen).expand(1, 2, 24, 24).requires_grad_()
+    seed = torch.tensor(0, dtype=torch.int64)
+    torch.library.opcheck(torch.ops.flashsdpa.flash_forward.default,
+                          (q, k, v, mask, None, 0.25, True, 0, -1, -1, 0.0, 0.0, seed))
+    out, lse = torch.ops.flashsdpa.flash_forward.default(q, k, v, mask, None, 0.25, True, 0, -1, -1, 0.0, 0.0, seed)
+    args = (torch.randn_like(out), q.detach(), k.detach(), v.detach(), out.detach(), lse, mask, None, 0.25, True, 0,
+            -1, -1, 0.0, 0.0, seed, with_mask)
+    torch.library.opcheck(torch.ops.flashsdpa.flash_backward.default, args)

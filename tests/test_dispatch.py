@@ -413,13 +413,13 @@ def test_hopper_backward_takes_head_dim_64_only_with_the_fused_dq(monkeypatch):
     monkeypatch.setattr(hopper, "gluon_kernels", lambda device: ((9, 0), hopper_forward, hopper_backward))
     monkeypatch.setattr(hopper, "FUSED_DQ", "auto")
 
-    def reason(seq, causal=False, heads_kv=2, d=64):
-        q = torch.empty(1, 2, seq, d, dtype=torch.bfloat16)
+    def reason(seq, causal=False, heads_kv=8, d=64):   # 8 heads: enough work for the Gluon kernels
+        q = torch.empty(1, 8, seq, d, dtype=torch.bfloat16)
         k = torch.empty(1, heads_kv, seq, d, dtype=torch.bfloat16)
         return hopper.backward_reason(q, k, k, q, q, (q, k, k), flash.ScoreOptions(d ** -0.5, causal))
     long = hopper.FUSED_DQ_MIN_SEQ_64
     assert reason(long) is None and reason(long, causal=True) is None
-    assert "head dim" in reason(long - 8) and "head dim" in reason(long, heads_kv=1)
+    assert "head dim" in reason(long - 8) and "head dim" in reason(long, heads_kv=4)
     assert reason(long - 8, d=128) is None
     monkeypatch.setattr(hopper, "FUSED_DQ", True)    # fused everywhere: D = 64 still only where it wins
     assert reason(long) is None and "head dim" in reason(long - 8)

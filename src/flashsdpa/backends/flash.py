@@ -354,30 +354,49 @@ def dropout_keep_mask(seed: int, batch: int, heads_q: int, seq_q: int, seq_k: in
 # torch.library ops around the launches: torch.compile sees two opaque ops with fake (meta)
 # implementations instead of tracing Triton launches, so models compile with fullgraph=True.
 # The seed travels as a CPU tensor so that drawing it needs no .item() in a traced graph.
+# Defined through torch.library.Library rather than the custom_op decorator, whose wrapper
+# around each call (a check that outputs alias no input, which ours never do) cost ~45 µs a
+# call on an H200 host (benchmarks/op_overhead.py, v0.13 in benchmarks/NOTES.md): 12 calls a
+# step of the example's compiled GPT.
+_LIBRARY = torch.library.Library("flashsdpa", "DEF")
+
+
+def _define_op(kernel):
+    """flashsdpa::<name> with kernel's annotated signature as its schema and kernel as its
+    implementation on every device. Dynamo stays out of the kernel (an eager call of the op
+    from a compiled frame would otherwise trace our launch code), as custom_op's wrapper does."""
+    name = kernel.__name__.strip("_")
+    _LIBRARY.define(name + torch.library.infer_schema(kernel, mutates_args=()))
+    _LIBRARY.impl(name, torch._dynamo.disable(kernel), "CompositeExplicitAutograd")
+    return getattr(torch.ops.flashsdpa, name).default
+
+
 def _opts(scale, is_causal, diag_off, window_left, window_right, softcap, dropout_p, seed) -> ScoreOptions:
     return ScoreOptions(scale, is_causal, diag_off, (window_left, window_right), softcap, dropout_p,
                         int(seed.item()) if dropout_p > 0 else 0)
 
 
-@torch.library.custom_op("flashsdpa::flash_forward", mutates_args=())
-def _forward_op(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None,
-                slopes: torch.Tensor | None, scale: float, is_causal: bool, diag_off: int, window_left: int,
-                window_right: int, softcap: float, dropout_p: float, seed: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _flash_forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None,
+                   slopes: torch.Tensor | None, scale: float, is_causal: bool, diag_off: int, window_left: int,
+                   window_right: int, softcap: float, dropout_p: float,
+                   seed: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     opts = _opts(scale, is_causal, diag_off, window_left, window_right, softcap, dropout_p, seed)
     return flash_forward(q, k, v, scale, is_causal, diag_off, mask=mask, slopes=slopes, opts=opts)
 
 
-@_forward_op.register_fake
+_forward_op = _define_op(_flash_forward)
+
+
+@torch.library.register_fake("flashsdpa::flash_forward")
 def _(q, k, v, mask, slopes, scale, is_causal, diag_off, window_left, window_right, softcap, dropout_p, seed):
     out = empty_like_layout(q, v.shape[3])
     return out, q.new_empty(q.shape[:3], dtype=torch.float32)
 
 
-@torch.library.custom_op("flashsdpa::flash_backward", mutates_args=())
-def _backward_op(dout: torch.Tensor, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, out: torch.Tensor,
-                 lse: torch.Tensor, mask: torch.Tensor | None, slopes: torch.Tensor | None, scale: float,
-                 is_causal: bool, diag_off: int, window_left: int, window_right: int, softcap: float,
-                 dropout_p: float, seed: torch.Tensor, mask_grad: bool) -> list[torch.Tensor]:
+def _flash_backward(dout: torch.Tensor, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, out: torch.Tensor,
+                    lse: torch.Tensor, mask: torch.Tensor | None, slopes: torch.Tensor | None, scale: float,
+                    is_causal: bool, diag_off: int, window_left: int, window_right: int, softcap: float,
+                    dropout_p: float, seed: torch.Tensor, mask_grad: bool) -> list[torch.Tensor]:
     """[dq, dk, dv] and, when mask_grad, d mask (B, H, S_q, S_k)."""
     opts = _opts(scale, is_causal, diag_off, window_left, window_right, softcap, dropout_p, seed)
     grads = flash_backward(dout, q, k, v, out, lse, scale, is_causal, diag_off, mask=mask, slopes=slopes,
@@ -385,7 +404,10 @@ def _backward_op(dout: torch.Tensor, q: torch.Tensor, k: torch.Tensor, v: torch.
     return list(grads[:3]) + ([grads[3]] if mask_grad else [])
 
 
-@_backward_op.register_fake
+_backward_op = _define_op(_flash_backward)
+
+
+@torch.library.register_fake("flashsdpa::flash_backward")
 def _(dout, q, k, v, out, lse, mask, slopes, scale, is_causal, diag_off, window_left, window_right, softcap,
       dropout_p, seed, mask_grad):
     grads = [empty_like_layout(q, q.shape[3]), empty_like_layout(k, k.shape[3]), empty_like_layout(v, v.shape[3])]
@@ -408,13 +430,13 @@ def _backward(ctx, dout, _dlse):
     return grads[0], grads[1], grads[2], grads[3] if mask_grad else None, *([None] * (len(ctx.options) + 2))
 
 
-_forward_op.register_autograd(_backward, setup_context=_setup_context)
+torch.library.register_autograd("flashsdpa::flash_forward", _backward, setup_context=_setup_context)
 
 
 class _EagerFlashAttention(torch.autograd.Function):
-    """The custom op's forward and backward for eager calls. torch.library's dispatch costs
+    """The op's forward and backward for eager calls. torch.library's dispatch costs
     ~40 µs a call with autograd (benchmarks/launch_overhead.py), more than the GPU needs for a
-    small attention call; compiled graphs, where that cost is gone, use the custom op."""
+    small attention call; compiled graphs, where that cost is gone, use the op."""
 
     @staticmethod
     def forward(ctx, q, k, v, mask, slopes, opts: ScoreOptions, seed: int):

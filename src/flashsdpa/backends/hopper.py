@@ -144,7 +144,8 @@ BIAS_BACKWARD = os.environ.get("FLASHSDPA_HOPPER_BIAS_BACKWARD", "1") != "0"
 # 442 / 426 (394 / 417 in a second timing), 499 / 448 (511 / 457) TFLOP/s; causal 1024 / 2048 /
 # 8192 249 / 300, 321 / 349, 410 / 407; GQA 32/8 causal 4096 345 / 393. At head dim 64 (H = 32),
 # where the two launches lose to the Triton kernels, against those: S = 8192 full 409-414 / 370,
-# causal 345-352 / 328; S = 1024 282 / 323 and 214 / 243. "auto" (the default) takes it where it
+# causal 345-352 / 328; S = 4096 full 386 / 363, causal 321 / 312 (results/2026-11-29-h200-v0.13);
+# S = 1024 282 / 323 and 214 / 243. "auto" (the default) takes it where it
 # won in every timing: full attention (no causal mask, no window, no bias) at head dim 128 over at
 # least FUSED_DQ_MIN_SEQ keys, and head dim 64 without a window or GQA over at least
 # FUSED_DQ_MIN_SEQ_64 keys (the only D = 64 calls the Gluon backward takes, and only with it).
@@ -152,7 +153,7 @@ BIAS_BACKWARD = os.environ.get("FLASHSDPA_HOPPER_BIAS_BACKWARD", "1") != "0"
 # D = 64); never under torch.use_deterministic_algorithms(True) (the order of the adds varies).
 FUSED_DQ = {"1": True, "0": False}.get(os.environ.get("FLASHSDPA_HOPPER_FUSED_DQ", "auto"), "auto")
 FUSED_DQ_MIN_SEQ = 4096
-FUSED_DQ_MIN_SEQ_64 = 8192
+FUSED_DQ_MIN_SEQ_64 = 4096
 
 
 def fused_dq(opts: ScoreOptions, window, seq_k: int, head_dim: int, same_heads: bool = True) -> bool:
