@@ -4,11 +4,13 @@ extra host time (issue 5: profile_training.py --compile).
 
     PYTHONPATH=src python3 benchmarks/op_overhead.py
 
-Rows: flash_forward / flash_backward called directly (our Python alone); the same through the
-torch.library custom op (`torch.ops.flashsdpa.*`: alias checks, dynamo-disable wrapper); the
-same through a plain `torch.library.Library` CUDA kernel; a compiled function around each
-(what a compiled model pays a call) against one around torch's SDPA; and whether any call
-synchronizes with the GPU (torch.cuda.set_sync_debug_mode).
+Rows: flash_forward / flash_backward called directly (our Python alone); the same through our
+ops (`torch.ops.flashsdpa.*`, defined with torch.library.Library, dynamo kept out of the
+kernel); the forward through a probe op made with the custom_op decorator (its wrapper checks
+outputs against inputs for aliasing: what our ops used until v0.13b) and through a probe
+Library op without the dynamo guard; a compiled function around our op (what a compiled model
+pays a call) against one around torch's SDPA; and whether any call synchronizes with the GPU
+(torch.cuda.set_sync_debug_mode).
 """
 import time
 
@@ -39,18 +41,24 @@ def main():
     op_args = (None, None, scale, True, 0, -1, -1, 0.0, 0.0, seed)
     fwd_op, bwd_op = torch.ops.flashsdpa.flash_forward.default, torch.ops.flashsdpa.flash_backward.default
 
-    lib = torch.library.Library("flashsdpa_probe", "DEF")  # the same op, without custom_op's wrapper
+    lib = torch.library.Library("flashsdpa_probe", "DEF")  # the forward, without the dynamo guard
     lib.define("fwd(Tensor q, Tensor k, Tensor v, float scale) -> (Tensor, Tensor)")
     lib.impl("fwd", lambda q, k, v, scale: flash_forward(q, k, v, scale, True, 0), "CUDA")
     plain_op = torch.ops.flashsdpa_probe.fwd.default
 
+    @torch.library.custom_op("flashsdpa_probe::decorated", mutates_args=())
+    def decorated_op(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                     scale: float) -> tuple[torch.Tensor, torch.Tensor]:
+        return flash_forward(q, k, v, scale, True, 0)
+
     rows = {
         "flash_forward, direct": lambda: flash_forward(q, k, v, scale, True, 0),
-        "custom op forward": lambda: fwd_op(q, k, v, *op_args),
-        "Library CUDA impl forward": lambda: plain_op(q, k, v, scale),
+        "our op forward": lambda: fwd_op(q, k, v, *op_args),
+        "probe: custom_op-decorated forward": lambda: decorated_op(q, k, v, scale),
+        "probe: Library op forward, no dynamo guard": lambda: plain_op(q, k, v, scale),
         "torch SDPA forward": lambda: F.scaled_dot_product_attention(q, k, v, is_causal=True),
         "flash_backward, direct": lambda: flash_backward(dout, q, k, v, out, lse, scale, True, 0),
-        "custom op backward": lambda: bwd_op(dout, q, k, v, out, lse, *op_args, False),
+        "our op backward": lambda: bwd_op(dout, q, k, v, out, lse, *op_args, False),
     }
 
     @torch.compile(fullgraph=True)
@@ -61,7 +69,7 @@ def main():
     def compiled_torch(q, k, v):
         return F.scaled_dot_product_attention(q, k, v, is_causal=True) + 1
 
-    rows["compiled: custom op forward + add"] = lambda: compiled_ours(q, k, v)
+    rows["compiled: our op forward + add"] = lambda: compiled_ours(q, k, v)
     rows["compiled: torch SDPA forward + add"] = lambda: compiled_torch(q, k, v)
     results = {name: per_call_us(fn) for name, fn in rows.items()}
 
