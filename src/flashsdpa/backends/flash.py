@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import os
 from dataclasses import dataclass
 
 import torch
@@ -159,6 +160,11 @@ def _needs_smaller_pipeline(features: dict) -> bool:
 _PLANS: dict = {}
 _MAX_PLANS = 4096  # a generation loop with a growing KV cache makes one plan per length
 
+# The portable backward with dQ added by atomics inside the dK/dV launch (kernels/backward.py,
+# ATOMIC_DQ): opt-in with FLASHSDPA_ATOMIC_DQ=1 until measured on a GPU; never for a mask's
+# gradient or under torch.use_deterministic_algorithms(True).
+ATOMIC_DQ = os.environ.get("FLASHSDPA_ATOMIC_DQ", "0") == "1"
+
 
 def _layout(t):
     return None if t is None else (t.shape, t.stride(), t.dtype, t.data_ptr() % 16 == 0)
@@ -285,10 +291,10 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
     if batch * heads_q * seq_q == 0 or seq_k == 0:  # a zero head dim still runs: dv is defined
         return dq.zero_(), dk.zero_(), dv.zero_(), dmask
     if forward_key is not None:
-        key = ("backward", forward_key, _layout(dout), config, mask_grad, *hopper.backward_switches())
+        key = ("backward", forward_key, _layout(dout), config, mask_grad, ATOMIC_DQ, *hopper.backward_switches())
     else:
         key = ("backward", q.device, _tf32(q), _layout(dout), _layout(q), _layout(k), _layout(v), _layout(out),
-               _layout(lse), _layout(mask), _layout(slopes), opts.plan_key, config, mask_grad,
+               _layout(lse), _layout(mask), _layout(slopes), opts.plan_key, config, mask_grad, ATOMIC_DQ,
                *hopper.backward_switches())
     if grads is not None:  # given gradients have layouts of their own
         key += (_layout(dq), _layout(dk), _layout(dv))
@@ -317,26 +323,43 @@ def _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask, slopes, opt
     gluon = config is None and hopper.backward_plan(q, k, v, out, dout, (dq, dk, dv), mask, slopes, opts, mask_grad)
     if gluon:
         return gluon
+    atomic = ATOMIC_DQ and not mask_grad and not torch.are_deterministic_algorithms_enabled()
     c = cfg.dkdv
     dkdv = launch_dkdv.bind(
         (_cdiv(seq_k, c.block_n) * batch * heads_kv,),
-        ("Q", "K", "V", "dOut", "LSE", "Delta", "dK", "dV", "Mask", "Slopes", "seed"),
-        q, k, v, dout, lse, lse, dk, dv,   # Delta: per call, like lse
+        ("Q", "K", "V", "dOut", "LSE", "Delta", "dK", "dV", "Mask", "Slopes", "seed", "dQacc"),
+        q, k, v, dout, lse, lse, dk, dv, dq,   # Delta: per call, like lse
         *_strides(q), *_strides(k), *_strides(v), *_strides(dout), *_strides(dk), *_strides(dv),
         H_KV=heads_kv, BLOCK_M=c.block_m, BLOCK_N=c.block_n, EVEN_M=seq_q % c.block_m == 0,
-        EVEN_N=seq_k % c.block_n == 0, num_warps=c.num_warps, num_stages=c.num_stages, **common,
+        EVEN_N=seq_k % c.block_n == 0, ATOMIC_DQ=atomic, num_warps=c.num_warps, num_stages=c.num_stages, **common,
     )
     c = cfg.dq
+    rows = batch * heads_q * seq_q
+    dq_strides = (heads_q * seq_q * d_qk, seq_q * d_qk, d_qk, 1) if atomic else _strides(dq)  # the accumulator's
     dq_launch = launch_dq.bind(
         (_cdiv(seq_q, c.block_m) * batch * heads_q,),
         ("Q", "K", "V", "Out", "dOut", "LSE", "Delta", "dQ", "Mask", "Slopes", "dMask", "seed"),
         q, k, v, out, dout, lse, lse, dq, *_strides(q), *_strides(k), *_strides(v), *_strides(out), *_strides(dout),
-        *_strides(dq),
+        *dq_strides,
         dMask=q if dmask is None else dmask, stride_dmm=seq_k,
         BLOCK_M=c.block_m, BLOCK_N=c.block_n, EVEN_M=seq_q % c.block_m == 0, EVEN_N=seq_k % c.block_n == 0,
-        MASK_GRAD=mask_grad, REVERSE_GRID=opts.is_causal, num_warps=c.num_warps, num_stages=c.num_stages, **common,
+        MASK_GRAD=mask_grad, REVERSE_GRID=opts.is_causal, STATS_ONLY=atomic, num_warps=c.num_warps,
+        num_stages=c.num_stages, **common,
     )
-    return torch.empty_like, dq_launch, dkdv
+    if not atomic:
+        return torch.empty_like, dq_launch, dkdv
+
+    def row_stats(lse):   # delta, then the fp32 dQ accumulator that the stats launch zeroes
+        return lse.new_empty(rows * (1 + d_qk))
+
+    def stats_launch(q, k, v, out, dout, lse, stats, dq, *rest):
+        dq_launch(q, k, v, out, dout, lse, stats, stats[rows:], *rest)
+
+    def dkdv_and_dq(q, k, v, dout, lse, stats, dk, dv, mask, slopes, seed, dq, dmask):
+        accumulator = stats[rows:]
+        dkdv(q, k, v, dout, lse, stats, dk, dv, mask, slopes, seed, accumulator)
+        dq.copy_(accumulator.view(batch, heads_q, seq_q, d_qk))
+    return row_stats, stats_launch, dkdv_and_dq
 
 
 def dropout_keep_mask(seed: int, batch: int, heads_q: int, seq_q: int, seq_k: int, p: float, device) -> torch.Tensor:
@@ -354,10 +377,11 @@ def dropout_keep_mask(seed: int, batch: int, heads_q: int, seq_q: int, seq_k: in
 # torch.library ops around the launches: torch.compile sees two opaque ops with fake (meta)
 # implementations instead of tracing Triton launches, so models compile with fullgraph=True.
 # The seed travels as a CPU tensor so that drawing it needs no .item() in a traced graph.
-# Defined through torch.library.Library rather than the custom_op decorator, whose wrapper
-# around each call (a check that outputs alias no input, which ours never do) cost ~45 µs a
-# call on an H200 host (benchmarks/op_overhead.py, v0.13 in benchmarks/NOTES.md): 12 calls a
-# step of the example's compiled GPT.
+# The ops carry no autograd formula of their own: a traced graph gets its backward from
+# _CompiledFlashAttention, which calls the backward op. An autograd kernel registered on the op
+# (torch.library.register_autograd) runs in Python on every call of the compiled graph, grad
+# mode or not: ~40 µs a call on an H200 host with torch 2.11, 12 calls a step of the example's
+# GPT (benchmarks/op_overhead.py, v0.13 in benchmarks/NOTES.md).
 _LIBRARY = torch.library.Library("flashsdpa", "DEF")
 
 
@@ -416,21 +440,24 @@ def _(dout, q, k, v, out, lse, mask, slopes, scale, is_causal, diag_off, window_
     return grads
 
 
-def _setup_context(ctx, inputs, output):
-    q, k, v, mask, slopes, *options = inputs
-    ctx.save_for_backward(q, k, v, *output, mask, slopes, options[-1])
-    ctx.options = options[:-1]
-    ctx.mark_non_differentiable(output[1])
+class _CompiledFlashAttention(torch.autograd.Function):
+    """The ops' forward and backward as torch.compile traces them (into one graph each).
+    options: (scale, is_causal, diag_off, window_left, window_right, softcap, dropout_p)."""
 
+    @staticmethod
+    def forward(ctx, q, k, v, mask, slopes, seed, options: tuple):
+        out, lse = _forward_op(q, k, v, mask, slopes, *options, seed)
+        ctx.save_for_backward(q, k, v, out, lse, mask, slopes, seed)
+        ctx.options = options
+        ctx.mark_non_differentiable(lse)
+        return out, lse
 
-def _backward(ctx, dout, _dlse):
-    q, k, v, out, lse, mask, slopes, seed = ctx.saved_tensors
-    mask_grad = mask is not None and ctx.needs_input_grad[3]
-    grads = _backward_op(dout, q, k, v, out, lse, mask, slopes, *ctx.options, seed, mask_grad)
-    return grads[0], grads[1], grads[2], grads[3] if mask_grad else None, *([None] * (len(ctx.options) + 2))
-
-
-torch.library.register_autograd("flashsdpa::flash_forward", _backward, setup_context=_setup_context)
+    @staticmethod
+    def backward(ctx, dout, _dlse):
+        q, k, v, out, lse, mask, slopes, seed = ctx.saved_tensors
+        mask_grad = mask is not None and ctx.needs_input_grad[3]
+        grads = _backward_op(dout, q, k, v, out, lse, mask, slopes, *ctx.options, seed, mask_grad)
+        return grads[0], grads[1], grads[2], grads[3] if mask_grad else None, None, None, None
 
 
 class _EagerFlashAttention(torch.autograd.Function):
@@ -498,8 +525,12 @@ def flash_attention(q, k, v, scale: float, is_causal: bool = False, causal_offse
         return _EagerFlashAttention.apply(q, k, v, mask, slopes, opts, seed)
     if seed is None:
         seed = torch.tensor(opts.seed, dtype=torch.int64)
-    return _forward_op(q, k, v, mask, slopes, opts.scale, opts.is_causal, opts.diag_off, opts.window[0],
-                       opts.window[1], opts.softcap, opts.dropout_p, seed)
+    options = (opts.scale, opts.is_causal, opts.diag_off, *opts.window, opts.softcap, opts.dropout_p)
+    # dynamo traces an autograd.Function only with distinct tensor inputs (self-attention may
+    # pass one tensor as q, k and v): a view each
+    k = k.view_as(k) if k is q else k
+    v = v.view_as(v) if v is q or v is k else v
+    return _CompiledFlashAttention.apply(q, k, v, mask, slopes, seed, options)
 
 
 class FlashBackend:

@@ -12,6 +12,10 @@ Two launches, none of them atomic, so results are deterministic:
      is needed: a launch costs ~25 µs of host time, more than a small call's GPU time;
   2. dK/dV: one program per key block of one key-value head; it loops over the GROUP
      query heads that share that head (GQA without repeating K/V) and their query blocks.
+With ATOMIC_DQ (not deterministic: the order of the adds varies), launch 1 only stores delta
+and zeroes an fp32 dQ accumulator (STATS_ONLY), and launch 2 also adds dS' K of every tile to
+it with atomics: 5 products instead of 7, and the scores and dropout's random bits drawn once
+instead of twice, for an atomic add of a (BLOCK_M, D) tile per tile and a final copy into dQ.
 """
 import triton
 import triton.language as tl
@@ -45,13 +49,13 @@ def _load_row_stats(LSE, Delta, row_base, rows, S_Q, EVEN_M: tl.constexpr):
 @triton.jit
 def _dkdv_tiles(
     dk, dv, k, v, q_ptr, do_ptr, q_offs, do_offs, LSE, Delta, row_base, stride_qm, stride_dom,
-    mask_base, stride_mm, stride_mn, slope, bh, seed, dropout_p,
+    mask_base, stride_mm, stride_mn, slope, bh, seed, dropout_p, dq_ptr, sm_scale,
     offs_m, cols, start_n, offs_dqk, offs_dv, start_m, end_m, S_Q, S_K, D_QK, D_V,
     diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, EDGE: tl.constexpr, EVEN_M: tl.constexpr, EVEN_N: tl.constexpr,
     HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
     MASK_ROW_BCAST: tl.constexpr, HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr,
-    MASK_DQK: tl.constexpr, MASK_DV: tl.constexpr, PRECISION: tl.constexpr,
+    MASK_DQK: tl.constexpr, MASK_DV: tl.constexpr, PRECISION: tl.constexpr, ATOMIC_DQ: tl.constexpr,
 ):
     q_ptr += tl.cast(start_m, tl.int64) * stride_qm
     do_ptr += tl.cast(start_m, tl.int64) * stride_dom
@@ -90,7 +94,12 @@ def _dkdv_tiles(
         dsT = pT * (dpT - delta[None, :])
         if HAS_SOFTCAP:
             dsT = dsT * (1.0 - tT * tT)
-        dk += matmul(dsT.to(q.dtype), q, PRECISION)
+        dsT = dsT.to(q.dtype)
+        dk += matmul(dsT, q, PRECISION)
+        if ATOMIC_DQ:  # these rows' dQ += dS' K, added by the programs of every key block
+            dq = matmul(tl.trans(dsT), k, PRECISION) * sm_scale
+            tl.atomic_add(dq_ptr + rows[:, None] * D_QK + offs_dqk[None, :], dq,
+                          mask=(rows[:, None] < S_Q) & (offs_dqk[None, :] < D_QK), sem="relaxed")
         q_ptr += BLOCK_M * stride_qm
         do_ptr += BLOCK_M * stride_dom
     return dk, dv
@@ -98,7 +107,7 @@ def _dkdv_tiles(
 
 @triton.jit(do_not_specialize=["S_Q", "S_K", "diag_off", "lo_off", "hi_off", "seed"])
 def attention_backward_dkdv_kernel(
-    Q, K, V, dOut, LSE, Delta, dK, dV,
+    Q, K, V, dOut, LSE, Delta, dK, dV, dQacc,
     stride_qb, stride_qh, stride_qm, stride_qd,
     stride_kb, stride_kh, stride_kn, stride_kd,
     stride_vb, stride_vh, stride_vn, stride_vd,
@@ -113,8 +122,9 @@ def attention_backward_dkdv_kernel(
     BLOCK_DQK: tl.constexpr, BLOCK_DV: tl.constexpr,
     HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
     MASK_ROW_BCAST: tl.constexpr, HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr,
-    EVEN_M: tl.constexpr, EVEN_N: tl.constexpr, PRECISION: tl.constexpr,
+    EVEN_M: tl.constexpr, EVEN_N: tl.constexpr, PRECISION: tl.constexpr, ATOMIC_DQ: tl.constexpr,
 ):
+    """dQacc (ATOMIC_DQ): the fp32 (B, H_Q, S_Q, D_QK) contiguous dQ accumulator, zeroed."""
     MASK_DQK: tl.constexpr = BLOCK_DQK != D_QK
     MASK_DV: tl.constexpr = BLOCK_DV != D_V
     block_n, bh_kv = row_block_and_head(S_K, BLOCK_N, False, HAS_HI)   # an upper bound: early keys seen most
@@ -171,11 +181,11 @@ def attention_backward_dkdv_kernel(
             if stage == 1 or (stage == 0 and HAS_HI) or (stage == 2 and HAS_LO):
                 dk, dv = _dkdv_tiles(
                     dk, dv, k, v, q_ptr, do_ptr, q_offs, do_offs, LSE, Delta, row_base, stride_qm, stride_dom,
-                    mask_base, stride_mm, stride_mn, slope, bh, seed, dropout_p,
+                    mask_base, stride_mm, stride_mn, slope, bh, seed, dropout_p, dQacc + row_base * D_QK, sm_scale,
                     offs_m, cols, start_n, offs_dqk, offs_dv, bounds[stage], bounds[stage + 1], S_Q, S_K, D_QK, D_V,
                     diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
                     BLOCK_M, BLOCK_N, stage != 1, EVEN_M, EVEN_N, HAS_LO, HAS_HI, MASK_KIND, MASK_INT64,
-                    MASK_ROW_BCAST, HAS_ALIBI, HAS_SOFTCAP, HAS_DROPOUT, MASK_DQK, MASK_DV, PRECISION)
+                    MASK_ROW_BCAST, HAS_ALIBI, HAS_SOFTCAP, HAS_DROPOUT, MASK_DQK, MASK_DV, PRECISION, ATOMIC_DQ)
 
     dk *= sm_scale
     store_tile(dK + b.to(tl.int64) * stride_dkb + h_kv.to(tl.int64) * stride_dkh
@@ -249,7 +259,10 @@ def attention_backward_dq_kernel(
     HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
     MASK_ROW_BCAST: tl.constexpr, HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr, MASK_GRAD: tl.constexpr,
     EVEN_M: tl.constexpr, EVEN_N: tl.constexpr, PRECISION: tl.constexpr, REVERSE_GRID: tl.constexpr,
+    STATS_ONLY: tl.constexpr,
 ):
+    """STATS_ONLY: store delta and zero dQ (then the fp32 accumulator of an ATOMIC_DQ dK/dV
+    launch, with its strides), nothing else."""
     MASK_DQK: tl.constexpr = BLOCK_DQK != D_QK
     MASK_DV: tl.constexpr = BLOCK_DV != D_V
     block_m, bh = row_block_and_head(S_Q, BLOCK_M, REVERSE_GRID, REVERSE_GRID)
@@ -262,9 +275,6 @@ def attention_backward_dq_kernel(
     offs_dqk = tl.arange(0, BLOCK_DQK)
     offs_dv = tl.arange(0, BLOCK_DV)
 
-    q_off = b.to(tl.int64) * stride_qb + h.to(tl.int64) * stride_qh
-    q = load_tile(Q + q_off + rows[:, None].to(tl.int64) * stride_qm + offs_dqk[None, :] * stride_qd,
-                  rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)
     do = load_tile(dOut + b.to(tl.int64) * stride_dob + h.to(tl.int64) * stride_doh
                    + rows[:, None].to(tl.int64) * stride_dom + offs_dv[None, :] * stride_dod,
                    rows, S_Q, offs_dv, D_V, not EVEN_M, MASK_DV)
@@ -274,6 +284,15 @@ def attention_backward_dq_kernel(
     row_base = bh.to(tl.int64) * S_Q
     delta = tl.sum(o.to(tl.float32) * do.to(tl.float32), 1)  # rows past S_Q: 0 (masked loads)
     tl.store(Delta + row_base + rows, delta, mask=rows < S_Q)  # for the dK/dV launch that follows
+    dq_ptrs = (dQ + b.to(tl.int64) * stride_dqb + h.to(tl.int64) * stride_dqh
+               + rows[:, None].to(tl.int64) * stride_dqm + offs_dqk[None, :] * stride_dqd)
+    if STATS_ONLY:
+        store_tile(dq_ptrs, tl.zeros([BLOCK_M, BLOCK_DQK], dtype=tl.float32), rows, S_Q, offs_dqk, D_QK,
+                   not EVEN_M, MASK_DQK)
+        return
+    q = load_tile(Q + b.to(tl.int64) * stride_qb + h.to(tl.int64) * stride_qh
+                  + rows[:, None].to(tl.int64) * stride_qm + offs_dqk[None, :] * stride_qd,
+                  rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)
     lse = _load_row_lse(LSE, row_base, rows, S_Q, EVEN_M)
     k_ptr = K + b.to(tl.int64) * stride_kb + h_kv.to(tl.int64) * stride_kh
     v_ptr = V + b.to(tl.int64) * stride_vb + h_kv.to(tl.int64) * stride_vh
@@ -300,6 +319,4 @@ def attention_backward_dq_kernel(
                            MASK_ROW_BCAST, HAS_ALIBI, HAS_SOFTCAP, HAS_DROPOUT, MASK_GRAD, MASK_DQK, MASK_DV,
                            PRECISION)
     dq *= sm_scale
-    store_tile(dQ + b.to(tl.int64) * stride_dqb + h.to(tl.int64) * stride_dqh
-               + rows[:, None].to(tl.int64) * stride_dqm + offs_dqk[None, :] * stride_dqd,
-               dq.to(dQ.dtype.element_ty), rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)
+    store_tile(dq_ptrs, dq.to(dQ.dtype.element_ty), rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)
