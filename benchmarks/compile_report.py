@@ -108,7 +108,8 @@ def backward_reports(d: int, causal: bool, cfg, atomic_dq: bool = False, **featu
     common = dict(D_QK=d, D_V=d, BLOCK_DQK=d, BLOCK_DV=d, EVEN_M=True, EVEN_N=True, PRECISION="ieee",
                   **_features(HAS_HI=causal, **features))
     dkdv = compile_report(backward.attention_backward_dkdv_kernel,
-                          dict(common, BLOCK_M=cfg.dkdv.block_m, BLOCK_N=cfg.dkdv.block_n, ATOMIC_DQ=atomic_dq),
+                          dict(common, BLOCK_M=cfg.dkdv.block_m, BLOCK_N=cfg.dkdv.block_n, ATOMIC_DQ=atomic_dq,
+                               COL_SPLIT=cfg.dkdv.col_split),
                           cfg.dkdv.num_warps, cfg.dkdv.num_stages)
     dq = compile_report(backward.attention_backward_dq_kernel,
                         dict(common, BLOCK_M=cfg.dq.block_m, BLOCK_N=cfg.dq.block_n,

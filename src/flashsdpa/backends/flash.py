@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -323,15 +323,18 @@ def _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask, slopes, opt
     gluon = config is None and hopper.backward_plan(q, k, v, out, dout, (dq, dk, dv), mask, slopes, opts, mask_grad)
     if gluon:
         return gluon
-    atomic = ATOMIC_DQ and not mask_grad and not torch.are_deterministic_algorithms_enabled()
     c = cfg.dkdv
+    if min(block_dqk, block_dv) // c.col_split < 16:   # a part's columns are a matmul operand
+        c = replace(c, col_split=1)
+    atomic = ATOMIC_DQ and not mask_grad and not torch.are_deterministic_algorithms_enabled() and c.col_split == 1
     dkdv = launch_dkdv.bind(
-        (_cdiv(seq_k, c.block_n) * batch * heads_kv,),
+        (_cdiv(seq_k, c.block_n) * batch * heads_kv * c.col_split,),
         ("Q", "K", "V", "dOut", "LSE", "Delta", "dK", "dV", "Mask", "Slopes", "seed", "dQacc"),
         q, k, v, dout, lse, lse, dk, dv, dq,   # Delta: per call, like lse
         *_strides(q), *_strides(k), *_strides(v), *_strides(dout), *_strides(dk), *_strides(dv),
         H_KV=heads_kv, BLOCK_M=c.block_m, BLOCK_N=c.block_n, EVEN_M=seq_q % c.block_m == 0,
-        EVEN_N=seq_k % c.block_n == 0, ATOMIC_DQ=atomic, num_warps=c.num_warps, num_stages=c.num_stages, **common,
+        EVEN_N=seq_k % c.block_n == 0, ATOMIC_DQ=atomic, COL_SPLIT=c.col_split,
+        num_warps=c.num_warps, num_stages=c.num_stages, **common,
     )
     c = cfg.dq
     rows = batch * heads_q * seq_q

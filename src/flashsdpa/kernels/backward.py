@@ -12,6 +12,9 @@ Two launches, none of them atomic, so results are deterministic:
      is needed: a launch costs ~25 µs of host time, more than a small call's GPU time;
   2. dK/dV: one program per key block of one key-value head; it loops over the GROUP
      query heads that share that head (GQA without repeating K/V) and their query blocks.
+     With COL_SPLIT = 2, two programs per key block, each accumulating half of dK's and dV's
+     columns: the scores and dP are computed by both (1.5x the launch's products), for half
+     the accumulator registers, what lets D = 256 run 64-row tiles without spilling.
 With ATOMIC_DQ (not deterministic: the order of the adds varies), launch 1 only stores delta
 and zeroes an fp32 dQ accumulator (STATS_ONLY), and launch 2 also adds dS' K of every tile to
 it with atomics: 5 products instead of 7, and the scores and dropout's random bits drawn once
@@ -48,14 +51,15 @@ def _load_row_stats(LSE, Delta, row_base, rows, S_Q, EVEN_M: tl.constexpr):
 
 @triton.jit
 def _dkdv_tiles(
-    dk, dv, k, v, q_ptr, do_ptr, q_offs, do_offs, LSE, Delta, row_base, stride_qm, stride_dom,
-    mask_base, stride_mm, stride_mn, slope, bh, seed, dropout_p, dq_ptr, sm_scale,
-    offs_m, cols, start_n, offs_dqk, offs_dv, start_m, end_m, S_Q, S_K, D_QK, D_V,
+    dk, dv, k, v, q_ptr, do_ptr, q_offs, do_offs, q_out_offs, do_out_offs, LSE, Delta, row_base, stride_qm,
+    stride_dom, mask_base, stride_mm, stride_mn, slope, bh, seed, dropout_p, dq_ptr, sm_scale,
+    offs_m, cols, start_n, offs_dqk, offs_dv, offs_dk_out, offs_dv_out, start_m, end_m, S_Q, S_K, D_QK, D_V,
     diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, EDGE: tl.constexpr, EVEN_M: tl.constexpr, EVEN_N: tl.constexpr,
     HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
     MASK_ROW_BCAST: tl.constexpr, HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr,
     MASK_DQK: tl.constexpr, MASK_DV: tl.constexpr, PRECISION: tl.constexpr, ATOMIC_DQ: tl.constexpr,
+    COL_SPLIT: tl.constexpr,
 ):
     q_ptr += tl.cast(start_m, tl.int64) * stride_qm
     do_ptr += tl.cast(start_m, tl.int64) * stride_dom
@@ -78,6 +82,12 @@ def _dkdv_tiles(
                                 MASK_KIND, MASK_INT64, MASK_ROW_BCAST, not (EVEN_M and EVEN_N))
         q = load_tile(q_ptr + q_offs, rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)    # (BLOCK_M, BLOCK_DQK)
         do = load_tile(do_ptr + do_offs, rows, S_Q, offs_dv, D_V, not EVEN_M, MASK_DV)  # (BLOCK_M, BLOCK_DV)
+        if COL_SPLIT > 1:  # this program's columns of q and dO again (cache hits), for its part of dK and dV
+            q_out = load_tile(q_ptr + q_out_offs, rows, S_Q, offs_dk_out, D_QK, not EVEN_M, MASK_DQK)
+            do_out = load_tile(do_ptr + do_out_offs, rows, S_Q, offs_dv_out, D_V, not EVEN_M, MASK_DV)
+        else:
+            q_out = q
+            do_out = do
         lse, delta = _load_row_stats(LSE, Delta, row_base, rows, S_Q, EVEN_M)
         sT, tT = tile_scores(matmul(k, tl.trans(q), PRECISION), rows[None, :], cols[:, None], mT, S_K, slope,
                              diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2, MASK_KIND, HAS_ALIBI,
@@ -87,16 +97,18 @@ def _dkdv_tiles(
         if HAS_DROPOUT:
             keep = tl.trans(dropout_keep(seed, bh, m0, start_n, dropout_p, BLOCK_M, BLOCK_N))
             scale_kept = 1.0 / (1.0 - dropout_p)
-            dv += matmul(tl.where(keep, pT * scale_kept, 0.0).to(do.dtype), do, PRECISION)
+            dv += matmul(tl.where(keep, pT * scale_kept, 0.0).to(do.dtype), do_out, PRECISION)
             dpT = tl.where(keep, dpT * scale_kept, 0.0)
         else:
-            dv += matmul(pT.to(do.dtype), do, PRECISION)
+            dv += matmul(pT.to(do.dtype), do_out, PRECISION)
         dsT = pT * (dpT - delta[None, :])
         if HAS_SOFTCAP:
             dsT = dsT * (1.0 - tT * tT)
         dsT = dsT.to(q.dtype)
-        dk += matmul(dsT, q, PRECISION)
+        dk += matmul(dsT, q_out, PRECISION)
         if ATOMIC_DQ:  # these rows' dQ += dS' K, added by the programs of every key block
+            if not EVEN_N:  # keys past S_K: their rows of dK/dV are never stored, but here they would add
+                dsT = tl.where(cols[:, None] < S_K, dsT, 0.0)   # (unmasked inner tiles, ALiBi: P up to inf)
             dq = matmul(tl.trans(dsT), k, PRECISION) * sm_scale
             tl.atomic_add(dq_ptr + rows[:, None] * D_QK + offs_dqk[None, :], dq,
                           mask=(rows[:, None] < S_Q) & (offs_dqk[None, :] < D_QK), sem="relaxed")
@@ -123,11 +135,21 @@ def attention_backward_dkdv_kernel(
     HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
     MASK_ROW_BCAST: tl.constexpr, HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr,
     EVEN_M: tl.constexpr, EVEN_N: tl.constexpr, PRECISION: tl.constexpr, ATOMIC_DQ: tl.constexpr,
+    COL_SPLIT: tl.constexpr,
 ):
-    """dQacc (ATOMIC_DQ): the fp32 (B, H_Q, S_Q, D_QK) contiguous dQ accumulator, zeroed."""
+    """dQacc (ATOMIC_DQ): the fp32 (B, H_Q, S_Q, D_QK) contiguous dQ accumulator, zeroed.
+    COL_SPLIT (1 or 2): programs a key block, each writing that part of dK's and dV's columns;
+    the grid counts the parts as heads (adjacent, so they share their reads in L2)."""
+    tl.static_assert(COL_SPLIT == 1 or not ATOMIC_DQ, "every part would add dQ")
+    tl.static_assert(COL_SPLIT == 1 or (BLOCK_DQK // COL_SPLIT >= 16 and BLOCK_DV // COL_SPLIT >= 16),
+                     "a part's columns are a tl.dot operand: at least 16")
     MASK_DQK: tl.constexpr = BLOCK_DQK != D_QK
     MASK_DV: tl.constexpr = BLOCK_DV != D_V
-    block_n, bh_kv = row_block_and_head(S_K, BLOCK_N, False, HAS_HI)   # an upper bound: early keys seen most
+    OUT_DQK: tl.constexpr = BLOCK_DQK // COL_SPLIT
+    OUT_DV: tl.constexpr = BLOCK_DV // COL_SPLIT
+    block_n, head_part = row_block_and_head(S_K, BLOCK_N, False, HAS_HI)   # an upper bound: early keys seen most
+    bh_kv = head_part // COL_SPLIT
+    part = head_part % COL_SPLIT
     start_n = block_n * BLOCK_N
     b = bh_kv // H_KV
     h_kv = bh_kv % H_KV
@@ -135,6 +157,8 @@ def attention_backward_dkdv_kernel(
     offs_m = tl.arange(0, BLOCK_M)
     offs_dqk = tl.arange(0, BLOCK_DQK)
     offs_dv = tl.arange(0, BLOCK_DV)
+    offs_dk_out = part * OUT_DQK + tl.arange(0, OUT_DQK)
+    offs_dv_out = part * OUT_DV + tl.arange(0, OUT_DV)
 
     k = load_tile(K + b.to(tl.int64) * stride_kb + h_kv.to(tl.int64) * stride_kh
                   + cols[:, None].to(tl.int64) * stride_kn + offs_dqk[None, :] * stride_kd,
@@ -142,8 +166,8 @@ def attention_backward_dkdv_kernel(
     v = load_tile(V + b.to(tl.int64) * stride_vb + h_kv.to(tl.int64) * stride_vh
                   + cols[:, None].to(tl.int64) * stride_vn + offs_dv[None, :] * stride_vd,
                   cols, S_K, offs_dv, D_V, not EVEN_N, MASK_DV)                     # (BLOCK_N, BLOCK_DV)
-    dk = tl.zeros([BLOCK_N, BLOCK_DQK], dtype=tl.float32)
-    dv = tl.zeros([BLOCK_N, BLOCK_DV], dtype=tl.float32)
+    dk = tl.zeros([BLOCK_N, OUT_DQK], dtype=tl.float32)
+    dv = tl.zeros([BLOCK_N, OUT_DV], dtype=tl.float32)
 
     # Query rows that see any of these keys: i + lo_off <= last col and i + hi_off >= start_n;
     # those that see all of them (no geometric masking): i + lo_off <= start_n and
@@ -165,6 +189,8 @@ def attention_backward_dkdv_kernel(
 
     q_offs = offs_m[:, None] * stride_qm + offs_dqk[None, :] * stride_qd
     do_offs = offs_m[:, None] * stride_dom + offs_dv[None, :] * stride_dod
+    q_out_offs = offs_m[:, None] * stride_qm + offs_dk_out[None, :] * stride_qd
+    do_out_offs = offs_m[:, None] * stride_dom + offs_dv_out[None, :] * stride_dod
     for g in range(0, GROUP):
         h = h_kv * GROUP + g
         bh = b * H_Q + h
@@ -180,20 +206,22 @@ def attention_backward_dkdv_kernel(
         for stage in tl.static_range(3):  # edge rows, rows that see the whole key block, edge rows
             if stage == 1 or (stage == 0 and HAS_HI) or (stage == 2 and HAS_LO):
                 dk, dv = _dkdv_tiles(
-                    dk, dv, k, v, q_ptr, do_ptr, q_offs, do_offs, LSE, Delta, row_base, stride_qm, stride_dom,
-                    mask_base, stride_mm, stride_mn, slope, bh, seed, dropout_p, dQacc + row_base * D_QK, sm_scale,
-                    offs_m, cols, start_n, offs_dqk, offs_dv, bounds[stage], bounds[stage + 1], S_Q, S_K, D_QK, D_V,
+                    dk, dv, k, v, q_ptr, do_ptr, q_offs, do_offs, q_out_offs, do_out_offs, LSE, Delta, row_base,
+                    stride_qm, stride_dom, mask_base, stride_mm, stride_mn, slope, bh, seed, dropout_p,
+                    dQacc + row_base * D_QK, sm_scale, offs_m, cols, start_n, offs_dqk, offs_dv, offs_dk_out,
+                    offs_dv_out, bounds[stage], bounds[stage + 1], S_Q, S_K, D_QK, D_V,
                     diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
                     BLOCK_M, BLOCK_N, stage != 1, EVEN_M, EVEN_N, HAS_LO, HAS_HI, MASK_KIND, MASK_INT64,
-                    MASK_ROW_BCAST, HAS_ALIBI, HAS_SOFTCAP, HAS_DROPOUT, MASK_DQK, MASK_DV, PRECISION, ATOMIC_DQ)
+                    MASK_ROW_BCAST, HAS_ALIBI, HAS_SOFTCAP, HAS_DROPOUT, MASK_DQK, MASK_DV, PRECISION, ATOMIC_DQ,
+                    COL_SPLIT)
 
     dk *= sm_scale
     store_tile(dK + b.to(tl.int64) * stride_dkb + h_kv.to(tl.int64) * stride_dkh
-               + cols[:, None].to(tl.int64) * stride_dkn + offs_dqk[None, :] * stride_dkd,
-               dk.to(dK.dtype.element_ty), cols, S_K, offs_dqk, D_QK, not EVEN_N, MASK_DQK)
+               + cols[:, None].to(tl.int64) * stride_dkn + offs_dk_out[None, :] * stride_dkd,
+               dk.to(dK.dtype.element_ty), cols, S_K, offs_dk_out, D_QK, not EVEN_N, MASK_DQK)
     store_tile(dV + b.to(tl.int64) * stride_dvb + h_kv.to(tl.int64) * stride_dvh
-               + cols[:, None].to(tl.int64) * stride_dvn + offs_dv[None, :] * stride_dvd,
-               dv.to(dV.dtype.element_ty), cols, S_K, offs_dv, D_V, not EVEN_N, MASK_DV)
+               + cols[:, None].to(tl.int64) * stride_dvn + offs_dv_out[None, :] * stride_dvd,
+               dv.to(dV.dtype.element_ty), cols, S_K, offs_dv_out, D_V, not EVEN_N, MASK_DV)
 
 
 @triton.jit
@@ -275,6 +303,10 @@ def attention_backward_dq_kernel(
     offs_dqk = tl.arange(0, BLOCK_DQK)
     offs_dv = tl.arange(0, BLOCK_DV)
 
+    if not STATS_ONLY:
+        q = load_tile(Q + b.to(tl.int64) * stride_qb + h.to(tl.int64) * stride_qh
+                      + rows[:, None].to(tl.int64) * stride_qm + offs_dqk[None, :] * stride_qd,
+                      rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)
     do = load_tile(dOut + b.to(tl.int64) * stride_dob + h.to(tl.int64) * stride_doh
                    + rows[:, None].to(tl.int64) * stride_dom + offs_dv[None, :] * stride_dod,
                    rows, S_Q, offs_dv, D_V, not EVEN_M, MASK_DV)
@@ -284,15 +316,11 @@ def attention_backward_dq_kernel(
     row_base = bh.to(tl.int64) * S_Q
     delta = tl.sum(o.to(tl.float32) * do.to(tl.float32), 1)  # rows past S_Q: 0 (masked loads)
     tl.store(Delta + row_base + rows, delta, mask=rows < S_Q)  # for the dK/dV launch that follows
-    dq_ptrs = (dQ + b.to(tl.int64) * stride_dqb + h.to(tl.int64) * stride_dqh
-               + rows[:, None].to(tl.int64) * stride_dqm + offs_dqk[None, :] * stride_dqd)
     if STATS_ONLY:
-        store_tile(dq_ptrs, tl.zeros([BLOCK_M, BLOCK_DQK], dtype=tl.float32), rows, S_Q, offs_dqk, D_QK,
-                   not EVEN_M, MASK_DQK)
+        store_tile(dQ + b.to(tl.int64) * stride_dqb + h.to(tl.int64) * stride_dqh
+                   + rows[:, None].to(tl.int64) * stride_dqm + offs_dqk[None, :] * stride_dqd,
+                   tl.zeros([BLOCK_M, BLOCK_DQK], dtype=tl.float32), rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)
         return
-    q = load_tile(Q + b.to(tl.int64) * stride_qb + h.to(tl.int64) * stride_qh
-                  + rows[:, None].to(tl.int64) * stride_qm + offs_dqk[None, :] * stride_qd,
-                  rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)
     lse = _load_row_lse(LSE, row_base, rows, S_Q, EVEN_M)
     k_ptr = K + b.to(tl.int64) * stride_kb + h_kv.to(tl.int64) * stride_kh
     v_ptr = V + b.to(tl.int64) * stride_vb + h_kv.to(tl.int64) * stride_vh
@@ -319,4 +347,6 @@ def attention_backward_dq_kernel(
                            MASK_ROW_BCAST, HAS_ALIBI, HAS_SOFTCAP, HAS_DROPOUT, MASK_GRAD, MASK_DQK, MASK_DV,
                            PRECISION)
     dq *= sm_scale
-    store_tile(dq_ptrs, dq.to(dQ.dtype.element_ty), rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)
+    store_tile(dQ + b.to(tl.int64) * stride_dqb + h.to(tl.int64) * stride_dqh
+               + rows[:, None].to(tl.int64) * stride_dqm + offs_dqk[None, :] * stride_dqd,
+               dq.to(dQ.dtype.element_ty), rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)

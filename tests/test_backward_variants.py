@@ -1,16 +1,20 @@
-"""The portable backward with dQ added by atomics inside the dK/dV launch (flash.ATOMIC_DQ,
-kernels/backward.py): the accuracy rule of the two-launch backward, over the cases that reach
-its edge handling (odd lengths and head dims, S_q != S_k, GQA, every causal alignment, windows,
-ALiBi, softcap, masks without a gradient, dropout with the exact keep-mask). The checks are the
-ones the other test modules run, called here with the switch on; every test also asserts that
-the atomic launches ran, so a silent fall back to the two launches fails."""
+"""The portable backward's variants against the accuracy rule of its two launches: dQ added by
+atomics inside the dK/dV launch (flash.ATOMIC_DQ), and dK/dV programs that each write half of
+the columns (TileConfig.col_split, for D = 256), over the cases that reach their edge handling
+(odd lengths and head dims, S_q != S_k, GQA, every causal alignment, windows, ALiBi, softcap,
+masks, dropout with the exact keep-mask). The checks are the ones the other test modules run,
+called here with the variant on; every test also asserts that the variant's launch ran, so a
+silent fall back to the plain launches fails."""
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pytest
 import torch
 
 from flashsdpa import Backend
 from flashsdpa.backends import flash
+from flashsdpa.kernels import configs
 from flashsdpa.kernels.launch import FastLauncher
 from helpers import LOW_DTYPES
 from test_dropout import CASES as DROPOUT_CASES
@@ -30,21 +34,34 @@ dtypes = pytest.mark.parametrize("dtype", LOW_DTYPES, ids=lambda d: str(d).repla
 FLASH = Backend.FLASH
 
 
-@pytest.fixture(autouse=True)
-def atomic_dq(monkeypatch):
-    """The switch on, and a record of the launches bound since (no plan kept from another
-    test): the test must bind a dK/dV launch with ATOMIC_DQ."""
-    monkeypatch.setattr(flash, "ATOMIC_DQ", True)
+@pytest.fixture(autouse=True, params=["atomic_dq", "col_split"])
+def variant(request, monkeypatch):
+    """The variant on, and a record of the launches bound since (no plan kept from another
+    test): the test must bind a dK/dV launch of the variant. Cases the variant leaves to the
+    plain launches are skipped: a mask's gradient (atomic dQ), head dims under 32 (split)."""
+    params = request.node.callspec.params
+    if request.param == "atomic_dq" and (params.get("kind") == "float_grad" or params.get("case") == "everything"):
+        pytest.skip("a mask's gradient keeps the two launches")
+    if request.param == "col_split" and request.node.originalname == "test_gqa_and_mqa":
+        pytest.skip("its head dim 16 is too narrow to split")
+    if request.param == "atomic_dq":
+        monkeypatch.setattr(flash, "ATOMIC_DQ", True)
+        flag, value = "ATOMIC_DQ", True
+    else:
+        interpreter = configs.INTERPRETER_BACKWARD
+        monkeypatch.setattr(configs, "INTERPRETER_BACKWARD", replace(interpreter, dkdv=replace(interpreter.dkdv,
+                                                                                                 col_split=2)))
+        flag, value = "COL_SPLIT", 2
     monkeypatch.setattr(flash, "_PLANS", {})
     bound = []
     bind = FastLauncher.bind
 
     def recording_bind(self, grid, per_call, *args, **kwargs):
-        bound.append(kwargs.get("ATOMIC_DQ"))
+        bound.append(kwargs.get(flag))
         return bind(self, grid, per_call, *args, **kwargs)
     monkeypatch.setattr(FastLauncher, "bind", recording_bind)
     yield
-    assert True in bound, "no dK/dV launch with ATOMIC_DQ ran"
+    assert value in bound, f"no dK/dV launch with {flag}={value} ran"
 
 
 @dtypes
@@ -90,9 +107,9 @@ def test_softcap(case, device, gen):
     softcap(FLASH, torch.float16, case, device, gen)
 
 
-@pytest.mark.parametrize("kind", ["bool", "float"])
+@pytest.mark.parametrize("kind", ["bool", "float", "float_grad"])
 @pytest.mark.parametrize("shape_name", ["key_padding", "full"])
-def test_masks_without_gradient(kind, shape_name, device, gen):
+def test_masks(kind, shape_name, device, gen):
     mask_broadcast_shapes(FLASH, torch.float16, kind, shape_name, device, gen)
 
 
@@ -101,6 +118,6 @@ def test_key_padding_with_everything(device, gen):
 
 
 @dtypes
-@pytest.mark.parametrize("case", [c for c in DROPOUT_CASES if c != "everything"])
+@pytest.mark.parametrize("case", list(DROPOUT_CASES))
 def test_dropout_with_its_keep_mask(dtype, case, device, gen):
     dropout_with_its_mask(case, dtype, device, gen)

@@ -1,16 +1,18 @@
-"""The portable backward's two launches against dQ added by atomics in the dK/dV launch
-(flash.ATOMIC_DQ), on the calls that run the portable kernels on an H100/H200: dropout, the
-example GPT's short causal calls, D = 64 causal, a key-padding mask. Per case: TFLOP/s of the
-two launches at the table's tiles, of the atomic launch at each candidate dK/dV tile (the dQ
-launch then only stores delta and zeroes the accumulator), and of cuDNN on the same call; the
-gradients of the atomic backward against the two launches' (relative error, bf16).
+"""The portable backward's variants against its two launches, on the calls that run the
+portable kernels on an H100/H200: dQ added by atomics in the dK/dV launch (flash.ATOMIC_DQ) for
+dropout, the example GPT's short causal calls, D = 64 causal and a key-padding mask; dK/dV
+programs that each write half of the columns (TileConfig.col_split) for D = 256. Per case:
+TFLOP/s of the two launches at the table's tiles, of each candidate, and of cuDNN on the same
+call; each candidate's gradients against the two launches' (relative error, bf16).
 
-    PYTHONPATH=src python3 benchmarks/experiment_atomic_dq.py [--out FILE]
+    PYTHONPATH=src python3 benchmarks/experiment_backward_variants.py [--out FILE]
 
-Candidates: tiles whose dK/dV kernel keeps every product on wgmma with the dQ product added
-(BLOCK_M >= 64; 32-row tiles put it on mma.sync) and spills least (benchmarks/compile_report.py
---atomic-dq, sm_90a: D = 64 64x64/8w/3s 68 / 40 bytes spill stores / loads, D = 128 64x64/8w/3s
-200 / 224, against 264 / 276 for the two launches' 32x64/4w/3s dK/dV at D = 128).
+Candidates from `benchmarks/compile_report.py` (sm_90a, bytes of spill stores / loads): with
+the atomic dQ, 32-row dK/dV tiles put the dQ product on mma.sync (M = 32 < 64) and 64x64/8w/3s
+keeps all on wgmma (D = 64 68 / 40, D = 128 200 / 224; the two launches' 32x64/4w/3s dK/dV at
+D = 128: 264 / 276). D = 256 causal dK/dV: the table's 16x64/8w/2s 208 / 208; split in two,
+16x64/8w/2s 0 / 0, 32x64/8w/2s 44 / 40, 32x64/8w/3s 40 / 36 (64-row tiles need > 227 KiB of
+shared memory).
 """
 import argparse
 import json
@@ -31,9 +33,14 @@ CASES = [  # name, B, H, S, D, causal, dropout_p, key padding
     ("example GPT, no dropout", 64, 6, 256, 64, True, 0.0, False),
     ("D=64 causal", 8, 32, 2048, 64, True, 0.0, False),
     ("key padding", 8, 16, 2048, 128, False, 0.0, True),
+    ("D=256", 8, 8, 2048, 256, False, 0.0, False),
+    ("D=256 causal", 2, 8, 8192, 256, True, 0.0, False),
 ]
+# dK/dV tiles (block_m, block_n, warps, stages[, col_split]); atomic: with the atomic dQ
 CANDIDATES = {64: [(64, 64, 8, 3), (64, 64, 4, 3), (64, 128, 8, 2), (32, 64, 4, 3)],
-              128: [(64, 64, 8, 3), (64, 64, 8, 2), (64, 128, 8, 2), (32, 64, 4, 3)]}
+              128: [(64, 64, 8, 3), (64, 64, 8, 2), (64, 128, 8, 2), (32, 64, 4, 3)],
+              256: [(16, 64, 8, 2, 2), (32, 64, 8, 2, 2), (32, 64, 8, 3, 2), (16, 64, 8, 2)]}
+ATOMIC = {64: True, 128: True, 256: False}
 
 
 def bench(fn):
@@ -71,12 +78,12 @@ def main():
         for c in CANDIDATES[d]:
             config = BackwardConfig(TileConfig(*c), table.dq)
             try:
-                atomic = backward(config, True)
-                grads = atomic()
-                row[f"atomic {c}"] = flops / bench(atomic) * 1e-9
-                row[f"atomic {c} rel err dq/dk/dv"] = [rel(x, y) for x, y in zip(grads[:3], reference[:3])]
+                variant = backward(config, ATOMIC[d])
+                grads = variant()
+                row[f"{c}"] = flops / bench(variant) * 1e-9
+                row[f"{c} rel err dq/dk/dv"] = [rel(x, y) for x, y in zip(grads[:3], reference[:3])]
             except Exception as error:   # out of resources and the like
-                row[f"atomic {c}"] = f"failed: {str(error).splitlines()[0][:80]}"
+                row[f"{c}"] = f"failed: {str(error).splitlines()[0][:80]}"
         flash.ATOMIC_DQ = False
         qr, kr, vr = (t.detach().requires_grad_() for t in (q, k, v))
         with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
@@ -88,13 +95,13 @@ def main():
                 row["cudnn"] = f"failed: {str(error).splitlines()[0][:80]}"
         rows.append(row)
         print(json.dumps(row), flush=True)
-    print("\n| case | S | D | two launches | " + " | ".join(f"atomic {c}" for c in CANDIDATES[128]) + " | cuDNN |")
-    print("|---|---|---|---|" + "---|" * len(CANDIDATES[128]) + "---|")
+    print("\n| case | S | D | two launches | candidates (dK/dV tiles: TFLOP/s) | cuDNN |\n|---|---|---|---|---|---|")
     for row in rows:
-        atomic = [row.get(f"atomic {c}") for c in CANDIDATES[row["d"]]]
-        cells = [f"{x:.0f}" if isinstance(x, float) else str(x) for x in [row["two launches"], *atomic, row["cudnn"]]]
-        print(f"| {row['case']} | {row['s']} | {row['d']} | " + " | ".join(cells) + " |")
-    print("(D = 64 rows: atomic columns are " + ", ".join(map(str, CANDIDATES[64])) + ")")
+        cells = "; ".join(f"{c}{' atomic' if ATOMIC[row['d']] else ''}: "
+                          + (f"{row[str(c)]:.0f}" if isinstance(row[str(c)], float) else row[str(c)])
+                          for c in CANDIDATES[row["d"]])
+        cudnn = f"{row['cudnn']:.0f}" if isinstance(row["cudnn"], float) else row["cudnn"]
+        print(f"| {row['case']} | {row['s']} | {row['d']} | {row['two launches']:.0f} | {cells} | {cudnn} |")
     if args.out:
         json.dump(rows, open(args.out, "w"), indent=1)
 
