@@ -12,23 +12,11 @@ Library op without the dynamo guard; a compiled function around our op (what a c
 pays a call) against one around torch's SDPA; and whether any call synchronizes with the GPU
 (torch.cuda.set_sync_debug_mode).
 """
-import time
-
 import torch
 import torch.nn.functional as F
 
 from flashsdpa.backends.flash import flash_backward, flash_forward  # registers the ops
-
-
-def per_call_us(fn, n=2000):
-    for _ in range(50):
-        fn()
-    torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(n):
-        fn()
-    torch.cuda.synchronize()
-    return (time.perf_counter() - start) / n * 1e6
+from launch_overhead import per_call_us
 
 
 def main():
@@ -71,7 +59,7 @@ def main():
 
     rows["compiled: our op forward + add"] = lambda: compiled_ours(q, k, v)
     rows["compiled: torch SDPA forward + add"] = lambda: compiled_torch(q, k, v)
-    results = {name: per_call_us(fn) for name, fn in rows.items()}
+    results = {name: per_call_us(fn, n=2000) for name, fn in rows.items()}
 
     synced = []
     for name, fn in rows.items():
