@@ -599,3 +599,17 @@ def test_gluon_backward_options_reach_their_kernel_parameters(monkeypatch):
     assert dkdv["HAS_BIAS"] and dkdv["MASK_GRAD"] and not dkdv["SKIP_EMPTY"]   # the dS stores run every tile
     dq, dkdv = options(causal=False, fused_dq=True)
     assert dq["STATS_ONLY"] and dkdv["FUSED_DQ"]
+
+
+def test_import_leaves_triton_to_the_first_kernel_call():
+    """`import flashsdpa` imports neither Triton nor torch._dynamo (which imports Triton):
+    Triton reads TRITON_INTERPRET at its import, and the main job on a machine without a GPU
+    sets it after importing flashsdpa. Imported early, Triton's own helpers (tl.cdiv) stay
+    compiled-mode functions that the interpreted kernels cannot call."""
+    import subprocess
+    import sys
+    code = ("import sys, flashsdpa; import flashsdpa.nn, flashsdpa.functional; "
+            "print(sorted(m for m in ('triton', 'torch._dynamo') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", done.stdout

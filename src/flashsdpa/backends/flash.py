@@ -391,10 +391,19 @@ _LIBRARY = torch.library.Library("flashsdpa", "DEF")
 def _define_op(kernel):
     """flashsdpa::<name> with kernel's annotated signature as its schema and kernel as its
     implementation on every device. Dynamo stays out of the kernel (an eager call of the op
-    from a compiled frame would otherwise trace our launch code), as custom_op's wrapper does."""
+    from a compiled frame would otherwise trace our launch code), as custom_op's wrapper does;
+    torch._dynamo is imported at the first call, not here: it imports Triton, whose interpreter
+    switch (TRITON_INTERPRET) is read at that import and may still be set after ours."""
     name = kernel.__name__.strip("_")
+    guarded = None
+
+    def run(*args, **kwargs):
+        nonlocal guarded
+        if guarded is None:
+            guarded = torch._dynamo.disable(kernel)
+        return guarded(*args, **kwargs)
     _LIBRARY.define(name + torch.library.infer_schema(kernel, mutates_args=()))
-    _LIBRARY.impl(name, torch._dynamo.disable(kernel), "CompositeExplicitAutograd")
+    _LIBRARY.impl(name, run, "CompositeExplicitAutograd")
     return getattr(torch.ops.flashsdpa, name).default
 
 
