@@ -1,10 +1,13 @@
 """torch.compile traces flashsdpa without graph breaks (fullgraph=True), through the FLASH
 kernels' torch.library ops and their fake implementations, and does not recompile when the
-sequence length changes under dynamic=True. On CPU the kernels run under the interpreter and
-the graph is run by aot_eager (AOT autograd over the fake implementations, no C++ build);
-on a GPU, inductor."""
+sequence length changes under dynamic=True. On CPU the kernels run under the interpreter, and
+the graphs are compiled by inductor where a C++ compiler is installed (its CPU code around our
+ops, which it calls as extern kernels, as on a GPU), else run by aot_eager (AOT autograd over
+the fake implementations)."""
 from __future__ import annotations
 
+import os
+import shutil
 from contextlib import nullcontext
 
 import pytest
@@ -15,7 +18,7 @@ import flashsdpa
 from flashsdpa import Backend
 from flashsdpa.nn import CausalSelfAttention, GPTConfig
 
-COMPILER = "inductor" if torch.cuda.is_available() else "aot_eager"
+COMPILER = "inductor" if torch.cuda.is_available() or shutil.which(os.environ.get("CXX", "g++")) else "aot_eager"
 
 
 @pytest.fixture(autouse=True)
