@@ -19,6 +19,11 @@
 #                                                # then the case again with dQ from the stored dS
 #   bash benchmarks/gpu_checks.sh fused-ablation # where the fused dQ backward loses its time: its
 #                                                # dK/dV launch with parts of the dQ work cut (~2 min)
+#   bash benchmarks/gpu_checks.sh compiled       # torch.compile on CUDA: the compile, nn and transformers
+#                                                # tests (inductor), our op's host time, and ours against
+#                                                # torch's module compiled, with and without dropout (~8 min)
+#   bash benchmarks/gpu_checks.sh variants       # the portable backward's atomic dQ and D = 256 column
+#                                                # split against its two launches and cuDNN (~4 min)
 #   bash benchmarks/gpu_checks.sh window         # windows in the Gluon kernels (with and without the
 #                                                # experimental skip_empty) against the Triton ones per
 #                                                # window size, then (no hang) their tests
@@ -86,6 +91,22 @@ case "${1:-}" in
       > "$R/fused_ablation.txt" 2>&1
     grep "^|" "$R/fused_ablation.txt"
     ;;
+  compiled)
+    timeout 240 $PYTEST -n 8 tests/test_compile.py tests/test_nn.py tests/test_transformers.py \
+      > "$R/compile_tests.txt" 2>&1
+    tail -1 "$R/compile_tests.txt"
+    grep -hE "^(FAILED|ERROR)" "$R/compile_tests.txt" | head -10
+    timeout 60 python3 benchmarks/op_overhead.py > "$R/op_overhead.txt" 2>&1
+    grep -E "^\||synchron" "$R/op_overhead.txt"
+    timeout 220 python3 benchmarks/compile_check.py --steps 30 --modules ours,torch --dropouts 0.1,0 \
+      > "$R/compile_check.txt" 2>&1
+    grep "^|" "$R/compile_check.txt"
+    ;;
+  variants)
+    timeout 400 python3 benchmarks/experiment_backward_variants.py --out "$R/backward_variants.json" \
+      > "$R/backward_variants.txt" 2>&1
+    grep -A20 "^| case" "$R/backward_variants.txt"
+    ;;
   window)
     script_then_tests 330 window "hopper_window or skip_empty" tests benchmarks/experiment_window.py --gluon
     ;;
@@ -108,7 +129,7 @@ case "${1:-}" in
     grep geomean "$R/extra.txt"
     ;;
   *)
-    echo "usage: bash benchmarks/gpu_checks.sh suites|small|backward|bias|bias-backward|fused-ablation|window|padded|extra|grids" >&2
+    echo "usage: bash benchmarks/gpu_checks.sh suites|small|compiled|variants|backward|bias|bias-backward|fused-ablation|window|padded|extra|grids" >&2
     exit 2
     ;;
 esac
