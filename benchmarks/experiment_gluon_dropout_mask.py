@@ -12,6 +12,7 @@ compile time by convert_layout's assert_trivial). The design is in benchmarks/NO
         compile for sm_90a only (the layouts' triviality) and print the SASS size
 """
 import argparse
+import re
 import sys
 
 import torch
@@ -91,11 +92,51 @@ def keep_transposed(seed_lo, seed_hi, bh, start_n, m0, threshold):
     return gl.convert_layout(keep, _accumulator(), assert_trivial=True)
 
 
+@gluon.constexpr_function
+def _groups():
+    """[16 key groups, 64 query groups] of a [64, 128] S^T tile, one Philox call each: lanes 0, 1
+    -> query group bits 1, 2; lane 2 -> bit 0 (the column parity e, which the accumulator holds
+    in a register: lanes l and l + 4 then trade halves by shuffle); lanes 3, 4 -> key group bits
+    0, 1; warps -> its bits 2, 3; registers -> query group bits 3-5."""
+    return gl.DistributedLinearLayout(
+        reg_bases=[[0, 8], [0, 16], [0, 32]], lane_bases=[[0, 2], [0, 4], [0, 1], [1, 0], [2, 0]],
+        warp_bases=[[4, 0], [8, 0]], block_bases=[], shape=[SPLIT_N // 4, BLOCK_M // 2])
+
+
 @gluon.jit
-def keep_mask_toy(Out, seed_lo, seed_hi, bh, start_n, m0, threshold):
+def _words(r0, r1, r2, r3, threshold, SHIFT: gl.constexpr):
+    """One 16-bit half's keep bits, (.., q bit 3, k bit 3): word (k bit 3) + 2 (q bit 3)."""
+    return gl.join(gl.join(((r0 >> SHIFT) & 0xFFFF) >= threshold, ((r2 >> SHIFT) & 0xFFFF) >= threshold),
+                   gl.join(((r1 >> SHIFT) & 0xFFFF) >= threshold, ((r3 >> SHIFT) & 0xFFFF) >= threshold))
+
+
+@gluon.jit
+def keep_transposed_shuffled(seed_lo, seed_hi, bh, start_n, m0, threshold):
+    """keep_transposed with one Philox call per 8 scores (a group's all 8 bits kept by one lane)
+    and a lane-to-lane exchange into the accumulator's layout."""
+    groups: gl.constexpr = _groups()
+    kg = (start_n // 4 + gl.arange(0, SPLIT_N // 4, layout=gl.SliceLayout(1, groups))).to(gl.uint32)
+    qg = (m0 // 2 + gl.arange(0, BLOCK_M // 2, layout=gl.SliceLayout(0, groups))).to(gl.uint32)
+    c0 = kg[:, None] + qg[None, :] * 0
+    c1 = qg[None, :] + kg[:, None] * 0
+    zero = c0 * 0
+    r0, r1, r2, r3 = _philox(seed_lo, seed_hi, c0, c1, zero + bh.to(gl.uint32), zero, 7)
+    keep = gl.join(_words(r0, r1, r2, r3, threshold, 0), _words(r0, r1, r2, r3, threshold, 16))  # .., k bit 0
+    # (k >> 4, (k >> 1) & 3, q >> 4, (q >> 1) & 3, q & 1, q bit 3, k bit 3, k & 1) -> (k, q)
+    keep = gl.reshape(keep, [SPLIT_N // 16, 4, BLOCK_M // 16, 4, 2, 2, 2, 2])
+    keep = gl.permute(keep, [0, 6, 1, 7, 2, 5, 3, 4])
+    keep = gl.reshape(keep, [SPLIT_N, BLOCK_M])
+    return gl.convert_layout(keep, _accumulator())
+
+
+@gluon.jit
+def keep_mask_toy(Out, seed_lo, seed_hi, bh, start_n, m0, threshold, SHUFFLED: gl.constexpr):
     """Out: [SPLIT_N, BLOCK_M] uint8, the keep-mask of keys start_n.. x queries m0.."""
     acc: gl.constexpr = _accumulator()
-    keep = keep_transposed(seed_lo, seed_hi, bh, start_n, m0, threshold)
+    if SHUFFLED:
+        keep = keep_transposed_shuffled(seed_lo, seed_hi, bh, start_n, m0, threshold)
+    else:
+        keep = keep_transposed(seed_lo, seed_hi, bh, start_n, m0, threshold)
     rows = gl.arange(0, SPLIT_N, layout=gl.SliceLayout(1, acc))
     cols = gl.arange(0, BLOCK_M, layout=gl.SliceLayout(0, acc))
     gl.store(Out + rows[:, None] * BLOCK_M + cols[None, :], keep.to(gl.uint8))
@@ -103,14 +144,18 @@ def keep_mask_toy(Out, seed_lo, seed_hi, bh, start_n, m0, threshold):
 
 def compile_only():
     from triton.experimental.gluon._runtime import GluonASTSource
-    signature = dict(Out="*u8", seed_lo="u32", seed_hi="u32", bh="i32", start_n="i32", m0="i32", threshold="u32")
-    compiled = triton.compile(GluonASTSource(keep_mask_toy, signature, {}, {}), target=GPUTarget("cuda", 90, 32),
-                              options={"num_warps": 4})
+
     from sass_fingerprint import cubin_sass
-    sass = cubin_sass(compiled.asm["cubin"])
-    print(f"compiled for sm_90a: {sum(1 for line in sass.splitlines() if line.strip().startswith('/*'))} SASS "
-          f"instructions for a 64 x 128 tile (64 scores a thread), IMAD.HI {sass.count('IMAD.HI')}, shared "
-          f"memory {compiled.metadata.shared} bytes (0: the mask lands in the accumulator's layout directly)")
+    signature = dict(Out="*u8", seed_lo="u32", seed_hi="u32", bh="i32", start_n="i32", m0="i32", threshold="u32",
+                     SHUFFLED="constexpr")
+    for shuffled in (False, True):
+        compiled = triton.compile(GluonASTSource(keep_mask_toy, signature, {(7,): shuffled}, {}),
+                                  target=GPUTarget("cuda", 90, 32), options={"num_warps": 4})
+        sass = cubin_sass(compiled.asm["cubin"])
+        count = len(re.findall(r"^\s+/\*[0-9a-f]{4,}\*/\s+\S", sass, re.M))
+        print(f"{'shuffled' if shuffled else 'trivial '}: {count} SASS instructions for a 64 x 128 tile (64 "
+              f"scores a thread), IMAD.HI {sass.count('IMAD.HI')}, SHFL {sass.count('SHFL')}, shared memory "
+              f"{compiled.metadata.shared} bytes")
 
 
 def check_on_gpu():
@@ -119,13 +164,15 @@ def check_on_gpu():
     failures = 0
     for seed, bh, start_n, m0, p in ((1234, 0, 0, 0, 0.1), (2**40 + 7, 5, 64, 128, 0.3), (99, 3, 192, 256, 0.5)):
         threshold = int(-(-p * 65536 // 1))
-        keep_mask_toy[(1,)](out, seed & 0xFFFFFFFF, seed >> 32, bh, start_n, m0, threshold, num_warps=4)
         full = dropout_keep_mask(seed, 1, bh + 1, m0 + BLOCK_M, start_n + SPLIT_N, p, "cuda")
         want = full[0, bh, m0:m0 + BLOCK_M, start_n:start_n + SPLIT_N].T
-        same = torch.equal(out.bool(), want)
-        failures += not same
-        print(f"seed {seed} bh {bh} keys {start_n}.. queries {m0}.. p {p}: "
-              f"{'equal' if same else f'{(out.bool() != want).sum().item()} of {want.numel()} differ'}")
+        for shuffled in (False, True):
+            out.fill_(2)   # poison: an unwritten entry differs from both 0 and 1
+            keep_mask_toy[(1,)](out, seed & 0xFFFFFFFF, seed >> 32, bh, start_n, m0, threshold, shuffled, num_warps=4)
+            same = torch.equal(out, want.to(torch.uint8))
+            failures += not same
+            print(f"{'shuffled' if shuffled else 'trivial'}: seed {seed} bh {bh} keys {start_n}.. queries {m0}.. "
+                  f"p {p}: {'equal' if same else f'{(out != want.to(torch.uint8)).sum().item()} of {want.numel()} differ'}")
     return failures
 
 

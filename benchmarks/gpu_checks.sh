@@ -23,7 +23,8 @@
 #                                                # tests (inductor), our op's host time, and ours against
 #                                                # torch's module compiled, with and without dropout (~8 min)
 #   bash benchmarks/gpu_checks.sh variants       # the portable backward's atomic dQ and D = 256 column
-#                                                # split against its two launches and cuDNN (~4 min)
+#                                                # split against its two launches and cuDNN, and the Gluon
+#                                                # dropout mask's toy against the portable mask (~5 min)
 #   bash benchmarks/gpu_checks.sh window         # windows in the Gluon kernels (with and without the
 #                                                # experimental skip_empty) against the Triton ones per
 #                                                # window size, then (no hang) their tests
@@ -106,6 +107,8 @@ case "${1:-}" in
     timeout 400 python3 benchmarks/experiment_backward_variants.py --out "$R/backward_variants.json" \
       > "$R/backward_variants.txt" 2>&1
     grep -A20 "^| case" "$R/backward_variants.txt"
+    timeout 120 python3 benchmarks/experiment_gluon_dropout_mask.py > "$R/gluon_dropout_mask.txt" 2>&1
+    echo "Gluon dropout mask against the portable kernels' (exit $?):"; tail -6 "$R/gluon_dropout_mask.txt"
     ;;
   window)
     script_then_tests 330 window "hopper_window or skip_empty" tests benchmarks/experiment_window.py --gluon
