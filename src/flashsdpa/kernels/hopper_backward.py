@@ -32,7 +32,7 @@ reduce-add after a STATS_ONLY dQ launch (5 products instead of 7), each tile's d
 full attention S = 8192 499-510 TFLOP/s against the two launches' 448-467, causal and short
 calls slower (benchmarks/results/2026-11-29-h200-v0.12; backends/hopper.py picks). Head dim 64:
 its two launches are correct and slower than the Triton kernels (HEAD_DIMS), the fused dQ faster
-from S = 8192 (backends/hopper.py routes those calls here).
+from S = 4096 (backends/hopper.py routes those calls here; FUSED_DQ_MIN_SEQ_64).
 """
 import torch
 import triton
