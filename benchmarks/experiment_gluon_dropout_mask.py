@@ -45,8 +45,8 @@ def _pairs():
 @gluon.jit
 def _philox(seed_lo, seed_hi, c0, c1, c2, c3, N_ROUNDS: gl.constexpr):
     """triton.language.random.philox_impl on uint32 tensors."""
-    k0 = seed_lo
-    k1 = seed_hi
+    k0 = seed_lo.to(gl.uint32)   # the JIT types a Python int as i32 (or i64): the key adds wrap in uint32
+    k1 = seed_hi.to(gl.uint32)
     for _ in gl.static_range(N_ROUNDS):
         _c0 = c0
         _c2 = c2
@@ -146,7 +146,7 @@ def compile_only():
     from triton.experimental.gluon._runtime import GluonASTSource
 
     from sass_fingerprint import cubin_sass
-    signature = dict(Out="*u8", seed_lo="u32", seed_hi="u32", bh="i32", start_n="i32", m0="i32", threshold="u32",
+    signature = dict(Out="*u8", seed_lo="i32", seed_hi="i32", bh="i32", start_n="i32", m0="i32", threshold="i32",
                      SHUFFLED="constexpr")
     for shuffled in (False, True):
         compiled = triton.compile(GluonASTSource(keep_mask_toy, signature, {(7,): shuffled}, {}),

@@ -320,33 +320,33 @@ def attention_backward_dq_kernel(
         store_tile(dQ + b.to(tl.int64) * stride_dqb + h.to(tl.int64) * stride_dqh
                    + rows[:, None].to(tl.int64) * stride_dqm + offs_dqk[None, :] * stride_dqd,
                    tl.zeros([BLOCK_M, BLOCK_DQK], dtype=tl.float32), rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)
-        return
-    lse = _load_row_lse(LSE, row_base, rows, S_Q, EVEN_M)
-    k_ptr = K + b.to(tl.int64) * stride_kb + h_kv.to(tl.int64) * stride_kh
-    v_ptr = V + b.to(tl.int64) * stride_vb + h_kv.to(tl.int64) * stride_vh
-    k_offs = offs_dqk[:, None] * stride_kd + offs_n[None, :] * stride_kn
-    v_offs = offs_dv[:, None] * stride_vd + offs_n[None, :] * stride_vn
-    mask_base, slope = feature_bases(Mask, Slopes, b, h, stride_mb, stride_mh, stride_sb, stride_sh, HAS_ALIBI)
-    dmask_ptr = dMask + bh.to(tl.int64) * S_Q * stride_dmm   # dense (B, H, S_Q, S_K): stride_dmm = S_K, specialised
-    dq = tl.zeros([BLOCK_M, BLOCK_DQK], dtype=tl.float32)
+    else:  # (a compiled early return would still need q below)
+        lse = _load_row_lse(LSE, row_base, rows, S_Q, EVEN_M)
+        k_ptr = K + b.to(tl.int64) * stride_kb + h_kv.to(tl.int64) * stride_kh
+        v_ptr = V + b.to(tl.int64) * stride_vb + h_kv.to(tl.int64) * stride_vh
+        k_offs = offs_dqk[:, None] * stride_kd + offs_n[None, :] * stride_kn
+        v_offs = offs_dv[:, None] * stride_vd + offs_n[None, :] * stride_vn
+        mask_base, slope = feature_bases(Mask, Slopes, b, h, stride_mb, stride_mh, stride_sb, stride_sh, HAS_ALIBI)
+        dmask_ptr = dMask + bh.to(tl.int64) * S_Q * stride_dmm   # dense (B, H, S_Q, S_K): stride_dmm = S_K, specialised
+        dq = tl.zeros([BLOCK_M, BLOCK_DQK], dtype=tl.float32)
 
-    key_lo = 0
-    key_hi = S_K
-    if MASK_KIND == 1 and MASK_ROW_BCAST:  # skip the tiles that key padding removes
-        key_lo, key_hi = visible_key_span(mask_base, stride_mn, S_K, BLOCK_N)
-    start, full_lo, full_hi, end = key_range(start_m, S_K, lo_off, hi_off, key_lo, key_hi, BLOCK_M, BLOCK_N,
-                                             HAS_LO, HAS_HI, EVEN_N)
-    bounds = (start, full_lo, full_hi, end)
-    for stage in tl.static_range(3):  # same key ranges as the forward
-        if stage == 1 or (stage == 0 and HAS_LO) or (stage == 2 and (HAS_HI or not EVEN_N)):
-            dq = _dq_tiles(dq, q, do, lse, delta, k_ptr, v_ptr, k_offs, v_offs, stride_kn, stride_vn,
-                           mask_base, stride_mm, stride_mn, dmask_ptr, stride_dmm, slope, bh, seed, dropout_p,
-                           start_m, rows, offs_n, offs_dqk, offs_dv, bounds[stage], bounds[stage + 1], S_Q, S_K, D_QK, D_V,
-                           diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
-                           BLOCK_M, BLOCK_N, stage != 1, EVEN_M, HAS_LO, HAS_HI, MASK_KIND, MASK_INT64,
-                           MASK_ROW_BCAST, HAS_ALIBI, HAS_SOFTCAP, HAS_DROPOUT, MASK_GRAD, MASK_DQK, MASK_DV,
-                           PRECISION)
-    dq *= sm_scale
-    store_tile(dQ + b.to(tl.int64) * stride_dqb + h.to(tl.int64) * stride_dqh
-               + rows[:, None].to(tl.int64) * stride_dqm + offs_dqk[None, :] * stride_dqd,
-               dq.to(dQ.dtype.element_ty), rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)
+        key_lo = 0
+        key_hi = S_K
+        if MASK_KIND == 1 and MASK_ROW_BCAST:  # skip the tiles that key padding removes
+            key_lo, key_hi = visible_key_span(mask_base, stride_mn, S_K, BLOCK_N)
+        start, full_lo, full_hi, end = key_range(start_m, S_K, lo_off, hi_off, key_lo, key_hi, BLOCK_M, BLOCK_N,
+                                                 HAS_LO, HAS_HI, EVEN_N)
+        bounds = (start, full_lo, full_hi, end)
+        for stage in tl.static_range(3):  # same key ranges as the forward
+            if stage == 1 or (stage == 0 and HAS_LO) or (stage == 2 and (HAS_HI or not EVEN_N)):
+                dq = _dq_tiles(dq, q, do, lse, delta, k_ptr, v_ptr, k_offs, v_offs, stride_kn, stride_vn,
+                               mask_base, stride_mm, stride_mn, dmask_ptr, stride_dmm, slope, bh, seed, dropout_p,
+                               start_m, rows, offs_n, offs_dqk, offs_dv, bounds[stage], bounds[stage + 1], S_Q, S_K, D_QK, D_V,
+                               diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
+                               BLOCK_M, BLOCK_N, stage != 1, EVEN_M, HAS_LO, HAS_HI, MASK_KIND, MASK_INT64,
+                               MASK_ROW_BCAST, HAS_ALIBI, HAS_SOFTCAP, HAS_DROPOUT, MASK_GRAD, MASK_DQK, MASK_DV,
+                               PRECISION)
+        dq *= sm_scale
+        store_tile(dQ + b.to(tl.int64) * stride_dqb + h.to(tl.int64) * stride_dqh
+                   + rows[:, None].to(tl.int64) * stride_dqm + offs_dqk[None, :] * stride_dqd,
+                   dq.to(dQ.dtype.element_ty), rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)
