@@ -24,7 +24,8 @@
 #                                                # torch's module compiled, with and without dropout (~8 min)
 #   bash benchmarks/gpu_checks.sh variants       # the portable backward's atomic dQ and D = 256 column
 #                                                # split against its two launches and cuDNN, and the Gluon
-#                                                # dropout mask's toy against the portable mask (~5 min)
+#                                                # dropout mask's toy against the portable mask, the
+#                                                # variants' small-shape tests on CUDA (~6 min)
 #   bash benchmarks/gpu_checks.sh window         # windows in the Gluon kernels (with and without the
 #                                                # experimental skip_empty) against the Triton ones per
 #                                                # window size, then (no hang) their tests
@@ -109,6 +110,9 @@ case "${1:-}" in
     grep -A20 "^| case" "$R/backward_variants.txt"
     timeout 120 python3 benchmarks/experiment_gluon_dropout_mask.py > "$R/gluon_dropout_mask.txt" 2>&1
     echo "Gluon dropout mask against the portable kernels' (exit $?):"; tail -6 "$R/gluon_dropout_mask.txt"
+    timeout 240 $PYTEST -n 8 tests/test_backward_variants.py > "$R/variant_tests.txt" 2>&1
+    echo "the variants' small-shape tests on CUDA:"; tail -1 "$R/variant_tests.txt"
+    grep -hE "^(FAILED|ERROR)" "$R/variant_tests.txt" | head -10
     ;;
   window)
     script_then_tests 330 window "hopper_window or skip_empty" tests benchmarks/experiment_window.py --gluon
