@@ -80,7 +80,8 @@ def measure(name, attention, args):
         profile.disable()
         pstats.Stats(profile).sort_stats("tottime").print_stats(25)
         if args.pstats:  # the whole profile, for pstats' callers/callees views offline
-            profile.dump_stats(f"{args.pstats}/{name}.prof")
+            os.makedirs(args.pstats, exist_ok=True)
+            profile.dump_stats(os.path.join(args.pstats, f"{name.replace(', ', '_')}.prof"))
     return wall * 1e3, gpu, attention_gpu, args.batch * config.block_size / wall
 
 
