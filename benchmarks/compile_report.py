@@ -28,8 +28,8 @@ from flashsdpa.kernels.configs import BackwardConfig, TileConfig
 
 BIN = os.path.join(os.path.dirname(triton.__file__), "backends", "nvidia", "bin")
 FLOAT_ARGS = {"qk_scale", "sm_scale", "softcap_scale", "softcap_log2", "dropout_p"}
-POINTERS = {"Q", "K", "V", "Out", "LSE", "Mask", "Slopes", "dOut", "Delta", "dK", "dV", "dQ", "dMask", "dQacc"}
-FP32_POINTERS = {"LSE", "Delta", "Slopes", "dQacc"}
+POINTERS = {"Q", "K", "V", "Out", "LSE", "Mask", "Slopes", "dOut", "Delta", "dK", "dV", "dQ", "dMask"}
+FP32_POINTERS = {"LSE", "Delta", "Slopes"}
 
 
 def _signature(kernel, constexprs: dict, dtype: str):
@@ -102,19 +102,16 @@ def forward_report(d: int, causal: bool, cfg: TileConfig, **features):
     return compile_report(forward.attention_forward_kernel, constexprs, cfg.num_warps, cfg.num_stages)
 
 
-def backward_reports(d: int, causal: bool, cfg, atomic_dq: bool = False, **features):
-    """(dK/dV, dQ) reports; atomic_dq: the dK/dV launch that adds dQ (and the dQ kernel that then
-    only stores the row statistics)."""
+def backward_reports(d: int, causal: bool, cfg, **features):
     common = dict(D_QK=d, D_V=d, BLOCK_DQK=d, BLOCK_DV=d, EVEN_M=True, EVEN_N=True, PRECISION="ieee",
                   **_features(HAS_HI=causal, **features))
     dkdv = compile_report(backward.attention_backward_dkdv_kernel,
-                          dict(common, BLOCK_M=cfg.dkdv.block_m, BLOCK_N=cfg.dkdv.block_n, ATOMIC_DQ=atomic_dq,
-                               COL_SPLIT=cfg.dkdv.col_split),
+                          dict(common, BLOCK_M=cfg.dkdv.block_m, BLOCK_N=cfg.dkdv.block_n),
                           cfg.dkdv.num_warps, cfg.dkdv.num_stages)
     dq = compile_report(backward.attention_backward_dq_kernel,
                         dict(common, BLOCK_M=cfg.dq.block_m, BLOCK_N=cfg.dq.block_n,
-                             MASK_GRAD=features.get("MASK_KIND") == 2, REVERSE_GRID=causal,
-                             STATS_ONLY=atomic_dq), cfg.dq.num_warps, cfg.dq.num_stages)
+                             MASK_GRAD=features.get("MASK_KIND") == 2,
+                             REVERSE_GRID=causal), cfg.dq.num_warps, cfg.dq.num_stages)
     return dkdv, dq
 
 
@@ -131,7 +128,6 @@ def main():
     ap.add_argument("--fwd", action="append", default=[], help="forward config block_m,block_n,warps,stages")
     ap.add_argument("--dropout", action="store_true", help="compile with dropout on")
     ap.add_argument("--bias", action="store_true", help="compile with a 2D bf16 bias (and its gradient)")
-    ap.add_argument("--atomic-dq", action="store_true", help="the backward with dQ added by atomics in dK/dV")
     ap.add_argument("--bwd", action="append", default=[],
                     help="backward configs dkdv_m,dkdv_n,warps,stages/dq_m,dq_n,warps,stages")
     args = ap.parse_args()
@@ -152,7 +148,7 @@ def main():
             if not args.fwd and not bwd_configs:
                 bwd_configs = [configs.backward_config((9, 0), 2, d, d, causal, 16384)]
             for cfg in bwd_configs:
-                dkdv, dq = backward_reports(d, causal, cfg, args.atomic_dq, **features)
+                dkdv, dq = backward_reports(d, causal, cfg, **features)
                 print(_row(f"dK/dV {tag}", cfg.dkdv, dkdv), flush=True)
                 print(_row(f"dQ {tag}", cfg.dq, dq), flush=True)
 

@@ -22,10 +22,7 @@
 #   bash benchmarks/gpu_checks.sh compiled       # torch.compile on CUDA: the compile, nn and transformers
 #                                                # tests (inductor), our op's host time, and ours against
 #                                                # torch's module compiled, with and without dropout (~8 min)
-#   bash benchmarks/gpu_checks.sh variants       # the portable backward's atomic dQ and D = 256 column
-#                                                # split against its two launches and cuDNN, and the Gluon
-#                                                # dropout mask's toy against the portable mask, the
-#                                                # variants' small-shape tests on CUDA (~6 min)
+#   bash benchmarks/gpu_checks.sh dropout-mask   # the Gluon dropout mask's toy against the portable mask
 #   bash benchmarks/gpu_checks.sh window         # windows in the Gluon kernels (with and without the
 #                                                # experimental skip_empty) against the Triton ones per
 #                                                # window size, then (no hang) their tests
@@ -104,15 +101,9 @@ case "${1:-}" in
       > "$R/compile_check.txt" 2>&1
     grep "^|" "$R/compile_check.txt"
     ;;
-  variants)
-    timeout 400 python3 benchmarks/experiment_backward_variants.py --out "$R/backward_variants.json" \
-      > "$R/backward_variants.txt" 2>&1
-    grep -A20 "^| case" "$R/backward_variants.txt"
+  dropout-mask)
     timeout 120 python3 benchmarks/experiment_gluon_dropout_mask.py > "$R/gluon_dropout_mask.txt" 2>&1
     echo "Gluon dropout mask against the portable kernels' (exit $?):"; tail -6 "$R/gluon_dropout_mask.txt"
-    timeout 240 $PYTEST -n 8 tests/test_backward_variants.py > "$R/variant_tests.txt" 2>&1
-    echo "the variants' small-shape tests on CUDA:"; tail -1 "$R/variant_tests.txt"
-    grep -hE "^(FAILED|ERROR)" "$R/variant_tests.txt" | head -10
     ;;
   window)
     script_then_tests 330 window "hopper_window or skip_empty" tests benchmarks/experiment_window.py --gluon
@@ -136,7 +127,7 @@ case "${1:-}" in
     grep geomean "$R/extra.txt"
     ;;
   *)
-    echo "usage: bash benchmarks/gpu_checks.sh suites|small|compiled|variants|backward|bias|bias-backward|fused-ablation|window|padded|extra|grids" >&2
+    echo "usage: bash benchmarks/gpu_checks.sh suites|small|compiled|dropout-mask|backward|bias|bias-backward|fused-ablation|window|padded|extra|grids" >&2
     exit 2
     ;;
 esac

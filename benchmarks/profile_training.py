@@ -3,7 +3,7 @@ wall time per step, the GPU's busy time per step (kernel time in the profiler), 
 attention calls alone at the example's shape (GPU time with do_bench, host time per call).
 
     PYTHONPATH=src python3 benchmarks/profile_training.py [--compile] [--steps N]
-    PYTHONPATH=src python3 benchmarks/profile_training.py --interleaved [--rounds R] [--steps N]
+    PYTHONPATH=src python3 benchmarks/profile_training.py --interleaved [--compile] [--rounds R] [--steps N]
 
 A step whose wall time is near its GPU busy time is GPU-bound (kernel speed decides); one
 whose wall time is well above it is host-bound (Python and launches decide).
@@ -98,7 +98,7 @@ def interleaved(args):
         optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
         x = torch.randint(0, 256, (args.batch, config.block_size), device="cuda")
         y = torch.randint(0, 256, (args.batch, config.block_size), device="cuda")
-        steps[name] = step_fn(model, optimizer, x, y)
+        steps[name] = step_fn(torch.compile(model) if args.compile else model, optimizer, x, y)
     times = {name: [] for name in steps}
     with flashsdpa.sdpa_kernel([flashsdpa.Backend.FLASH]):
         for name, step in steps.items():
@@ -113,7 +113,7 @@ def interleaved(args):
                 torch.cuda.synchronize()
                 times[name].append((time.perf_counter() - start) / args.steps * 1e3)
     median = {name: sorted(t)[len(t) // 2] for name, t in times.items()}
-    print(f"ms/step, {args.rounds} alternating blocks of {args.steps} steps: "
+    print(f"{'compiled' if args.compile else 'eager'}: ms/step, {args.rounds} alternating blocks of {args.steps} steps: "
           + "; ".join(f"{name} " + " ".join(f"{t:.2f}" for t in ts) for name, ts in times.items()))
     print("| module | ms/step (median) | tokens/s ÷ torch's |\n|---|---|---|")
     for name, ms in median.items():

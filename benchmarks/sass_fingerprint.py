@@ -147,7 +147,7 @@ def main():
                           EVEN_N=True, PRECISION="ieee", REVERSE_GRID=False, **features)
             fwd = fingerprint(forward.attention_forward_kernel, common, 4, 2)
             dq = fingerprint(backward.attention_backward_dq_kernel,
-                             dict(common, MASK_GRAD=overrides.get("MASK_KIND") == 2, STATS_ONLY=False), 4, 2)
+                             dict(common, MASK_GRAD=overrides.get("MASK_KIND") == 2), 4, 2)
             print(f"{name:12s} D={d:<4d} forward {fwd}  dQ {dq}", flush=True)
 
 

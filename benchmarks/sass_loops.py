@@ -74,10 +74,9 @@ def main():
         kernels = [("forward 64x64/4w/3s", forward.attention_forward_kernel,
                     dict(common, BLOCK_M=64, BLOCK_N=64, REVERSE_GRID=False), 4, 3),
                    ("dQ 128x64/8w/3s", backward.attention_backward_dq_kernel,
-                    dict(common, BLOCK_M=128, BLOCK_N=64, REVERSE_GRID=False, MASK_GRAD=mask_grad,
-                         STATS_ONLY=False), 8, 3),
+                    dict(common, BLOCK_M=128, BLOCK_N=64, REVERSE_GRID=False, MASK_GRAD=mask_grad), 8, 3),
                    ("dK/dV 32x64/4w/3s", backward.attention_backward_dkdv_kernel,
-                    dict(common, BLOCK_M=32, BLOCK_N=64, ATOMIC_DQ=False, COL_SPLIT=1), 4, 3)]
+                    dict(common, BLOCK_M=32, BLOCK_N=64), 4, 3)]
         for label, kernel, constexprs, warps, stages in kernels:
             for start, end, body in loops(sass(kernel, constexprs, warps, stages)):
                 print(f"{name:8s} D={d} {label:20s} loop {start:#06x}-{end:#06x}: {len(body):4d} instructions  "

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import torch
 
@@ -160,11 +159,6 @@ def _needs_smaller_pipeline(features: dict) -> bool:
 _PLANS: dict = {}
 _MAX_PLANS = 4096  # a generation loop with a growing KV cache makes one plan per length
 
-# The portable backward with dQ added by atomics inside the dK/dV launch (kernels/backward.py,
-# ATOMIC_DQ): opt-in with FLASHSDPA_ATOMIC_DQ=1 until measured on a GPU; never for a mask's
-# gradient or under torch.use_deterministic_algorithms(True).
-ATOMIC_DQ = os.environ.get("FLASHSDPA_ATOMIC_DQ", "0") == "1"
-
 
 def _layout(t):
     return None if t is None else (t.shape, t.stride(), t.dtype, t.data_ptr() % 16 == 0)
@@ -291,10 +285,10 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
     if batch * heads_q * seq_q == 0 or seq_k == 0:  # a zero head dim still runs: dv is defined
         return dq.zero_(), dk.zero_(), dv.zero_(), dmask
     if forward_key is not None:
-        key = ("backward", forward_key, _layout(dout), config, mask_grad, ATOMIC_DQ, *hopper.backward_switches())
+        key = ("backward", forward_key, _layout(dout), config, mask_grad, *hopper.backward_switches())
     else:
         key = ("backward", q.device, _tf32(q), _layout(dout), _layout(q), _layout(k), _layout(v), _layout(out),
-               _layout(lse), _layout(mask), _layout(slopes), opts.plan_key, config, mask_grad, ATOMIC_DQ,
+               _layout(lse), _layout(mask), _layout(slopes), opts.plan_key, config, mask_grad,
                *hopper.backward_switches())
     if grads is not None:  # given gradients have layouts of their own
         key += (_layout(dq), _layout(dk), _layout(dv))
@@ -324,45 +318,25 @@ def _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask, slopes, opt
     if gluon:
         return gluon
     c = cfg.dkdv
-    if min(block_dqk, block_dv) // c.col_split < 16:   # a part's columns are a matmul operand
-        c = replace(c, col_split=1)
-    atomic = ATOMIC_DQ and not mask_grad and not torch.are_deterministic_algorithms_enabled() and c.col_split == 1
     dkdv = launch_dkdv.bind(
-        (_cdiv(seq_k, c.block_n) * batch * heads_kv * c.col_split,),
-        ("Q", "K", "V", "dOut", "LSE", "Delta", "dK", "dV", "Mask", "Slopes", "seed", "dQacc"),
-        q, k, v, dout, lse, lse, dk, dv, dq,   # Delta: per call, like lse
+        (_cdiv(seq_k, c.block_n) * batch * heads_kv,),
+        ("Q", "K", "V", "dOut", "LSE", "Delta", "dK", "dV", "Mask", "Slopes", "seed"),
+        q, k, v, dout, lse, lse, dk, dv,   # Delta: per call, like lse
         *_strides(q), *_strides(k), *_strides(v), *_strides(dout), *_strides(dk), *_strides(dv),
         H_KV=heads_kv, BLOCK_M=c.block_m, BLOCK_N=c.block_n, EVEN_M=seq_q % c.block_m == 0,
-        EVEN_N=seq_k % c.block_n == 0, ATOMIC_DQ=atomic, COL_SPLIT=c.col_split,
-        num_warps=c.num_warps, num_stages=c.num_stages, **common,
+        EVEN_N=seq_k % c.block_n == 0, num_warps=c.num_warps, num_stages=c.num_stages, **common,
     )
     c = cfg.dq
-    rows = batch * heads_q * seq_q
-    dq_strides = (heads_q * seq_q * d_qk, seq_q * d_qk, d_qk, 1) if atomic else _strides(dq)  # the accumulator's
     dq_launch = launch_dq.bind(
         (_cdiv(seq_q, c.block_m) * batch * heads_q,),
         ("Q", "K", "V", "Out", "dOut", "LSE", "Delta", "dQ", "Mask", "Slopes", "dMask", "seed"),
         q, k, v, out, dout, lse, lse, dq, *_strides(q), *_strides(k), *_strides(v), *_strides(out), *_strides(dout),
-        *dq_strides,
+        *_strides(dq),
         dMask=q if dmask is None else dmask, stride_dmm=seq_k,
         BLOCK_M=c.block_m, BLOCK_N=c.block_n, EVEN_M=seq_q % c.block_m == 0, EVEN_N=seq_k % c.block_n == 0,
-        MASK_GRAD=mask_grad, REVERSE_GRID=opts.is_causal, STATS_ONLY=atomic, num_warps=c.num_warps,
-        num_stages=c.num_stages, **common,
+        MASK_GRAD=mask_grad, REVERSE_GRID=opts.is_causal, num_warps=c.num_warps, num_stages=c.num_stages, **common,
     )
-    if not atomic:
-        return torch.empty_like, dq_launch, dkdv
-
-    def row_stats(lse):   # delta, then the fp32 dQ accumulator that the stats launch zeroes
-        return lse.new_empty(rows * (1 + d_qk))
-
-    def stats_launch(q, k, v, out, dout, lse, stats, dq, *rest):
-        dq_launch(q, k, v, out, dout, lse, stats, stats[rows:], *rest)
-
-    def dkdv_and_dq(q, k, v, dout, lse, stats, dk, dv, mask, slopes, seed, dq, dmask):
-        accumulator = stats[rows:]
-        dkdv(q, k, v, dout, lse, stats, dk, dv, mask, slopes, seed, accumulator)
-        dq.copy_(accumulator.view(batch, heads_q, seq_q, d_qk))
-    return row_stats, stats_launch, dkdv_and_dq
+    return torch.empty_like, dq_launch, dkdv
 
 
 def dropout_keep_mask(seed: int, batch: int, heads_q: int, seq_q: int, seq_k: int, p: float, device) -> torch.Tensor:

@@ -12,13 +12,6 @@ Two launches, none of them atomic, so results are deterministic:
      is needed: a launch costs ~25 µs of host time, more than a small call's GPU time;
   2. dK/dV: one program per key block of one key-value head; it loops over the GROUP
      query heads that share that head (GQA without repeating K/V) and their query blocks.
-     With COL_SPLIT = 2, two programs per key block, each accumulating half of dK's and dV's
-     columns: the scores and dP are computed by both (1.5x the launch's products), for half
-     the accumulator registers, what lets D = 256 run 64-row tiles without spilling.
-With ATOMIC_DQ (not deterministic: the order of the adds varies), launch 1 only stores delta
-and zeroes an fp32 dQ accumulator (STATS_ONLY), and launch 2 also adds dS' K of every tile to
-it with atomics: 5 products instead of 7, and the scores and dropout's random bits drawn once
-instead of twice, for an atomic add of a (BLOCK_M, D) tile per tile and a final copy into dQ.
 """
 import triton
 import triton.language as tl
@@ -51,15 +44,14 @@ def _load_row_stats(LSE, Delta, row_base, rows, S_Q, EVEN_M: tl.constexpr):
 
 @triton.jit
 def _dkdv_tiles(
-    dk, dv, k, v, q_ptr, do_ptr, q_offs, do_offs, q_out_offs, do_out_offs, LSE, Delta, row_base, stride_qm,
-    stride_dom, mask_base, stride_mm, stride_mn, slope, bh, seed, dropout_p, dq_ptr, sm_scale,
-    offs_m, cols, start_n, offs_dqk, offs_dv, offs_dk_out, offs_dv_out, start_m, end_m, S_Q, S_K, D_QK, D_V,
+    dk, dv, k, v, q_ptr, do_ptr, q_offs, do_offs, LSE, Delta, row_base, stride_qm, stride_dom,
+    mask_base, stride_mm, stride_mn, slope, bh, seed, dropout_p,
+    offs_m, cols, start_n, offs_dqk, offs_dv, start_m, end_m, S_Q, S_K, D_QK, D_V,
     diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, EDGE: tl.constexpr, EVEN_M: tl.constexpr, EVEN_N: tl.constexpr,
     HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
     MASK_ROW_BCAST: tl.constexpr, HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr,
-    MASK_DQK: tl.constexpr, MASK_DV: tl.constexpr, PRECISION: tl.constexpr, ATOMIC_DQ: tl.constexpr,
-    COL_SPLIT: tl.constexpr,
+    MASK_DQK: tl.constexpr, MASK_DV: tl.constexpr, PRECISION: tl.constexpr,
 ):
     q_ptr += tl.cast(start_m, tl.int64) * stride_qm
     do_ptr += tl.cast(start_m, tl.int64) * stride_dom
@@ -82,12 +74,6 @@ def _dkdv_tiles(
                                 MASK_KIND, MASK_INT64, MASK_ROW_BCAST, not (EVEN_M and EVEN_N))
         q = load_tile(q_ptr + q_offs, rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)    # (BLOCK_M, BLOCK_DQK)
         do = load_tile(do_ptr + do_offs, rows, S_Q, offs_dv, D_V, not EVEN_M, MASK_DV)  # (BLOCK_M, BLOCK_DV)
-        if COL_SPLIT > 1:  # this program's columns of q and dO again (cache hits), for its part of dK and dV
-            q_out = load_tile(q_ptr + q_out_offs, rows, S_Q, offs_dk_out, D_QK, not EVEN_M, MASK_DQK)
-            do_out = load_tile(do_ptr + do_out_offs, rows, S_Q, offs_dv_out, D_V, not EVEN_M, MASK_DV)
-        else:
-            q_out = q
-            do_out = do
         lse, delta = _load_row_stats(LSE, Delta, row_base, rows, S_Q, EVEN_M)
         sT, tT = tile_scores(matmul(k, tl.trans(q), PRECISION), rows[None, :], cols[:, None], mT, S_K, slope,
                              diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2, MASK_KIND, HAS_ALIBI,
@@ -97,21 +83,14 @@ def _dkdv_tiles(
         if HAS_DROPOUT:
             keep = tl.trans(dropout_keep(seed, bh, m0, start_n, dropout_p, BLOCK_M, BLOCK_N))
             scale_kept = 1.0 / (1.0 - dropout_p)
-            dv += matmul(tl.where(keep, pT * scale_kept, 0.0).to(do.dtype), do_out, PRECISION)
+            dv += matmul(tl.where(keep, pT * scale_kept, 0.0).to(do.dtype), do, PRECISION)
             dpT = tl.where(keep, dpT * scale_kept, 0.0)
         else:
-            dv += matmul(pT.to(do.dtype), do_out, PRECISION)
+            dv += matmul(pT.to(do.dtype), do, PRECISION)
         dsT = pT * (dpT - delta[None, :])
         if HAS_SOFTCAP:
             dsT = dsT * (1.0 - tT * tT)
-        dsT = dsT.to(q.dtype)
-        dk += matmul(dsT, q_out, PRECISION)
-        if ATOMIC_DQ:  # these rows' dQ += dS' K, added by the programs of every key block
-            if not EVEN_N:  # keys past S_K: their rows of dK/dV are never stored, but here they would add
-                dsT = tl.where(cols[:, None] < S_K, dsT, 0.0)   # (unmasked inner tiles, ALiBi: P up to inf)
-            dq = matmul(tl.trans(dsT), k, PRECISION) * sm_scale
-            tl.atomic_add(dq_ptr + rows[:, None] * D_QK + offs_dqk[None, :], dq,
-                          mask=(rows[:, None] < S_Q) & (offs_dqk[None, :] < D_QK), sem="relaxed")
+        dk += matmul(dsT.to(q.dtype), q, PRECISION)
         q_ptr += BLOCK_M * stride_qm
         do_ptr += BLOCK_M * stride_dom
     return dk, dv
@@ -119,7 +98,7 @@ def _dkdv_tiles(
 
 @triton.jit(do_not_specialize=["S_Q", "S_K", "diag_off", "lo_off", "hi_off", "seed"])
 def attention_backward_dkdv_kernel(
-    Q, K, V, dOut, LSE, Delta, dK, dV, dQacc,
+    Q, K, V, dOut, LSE, Delta, dK, dV,
     stride_qb, stride_qh, stride_qm, stride_qd,
     stride_kb, stride_kh, stride_kn, stride_kd,
     stride_vb, stride_vh, stride_vn, stride_vd,
@@ -134,22 +113,11 @@ def attention_backward_dkdv_kernel(
     BLOCK_DQK: tl.constexpr, BLOCK_DV: tl.constexpr,
     HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
     MASK_ROW_BCAST: tl.constexpr, HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr,
-    EVEN_M: tl.constexpr, EVEN_N: tl.constexpr, PRECISION: tl.constexpr, ATOMIC_DQ: tl.constexpr,
-    COL_SPLIT: tl.constexpr,
+    EVEN_M: tl.constexpr, EVEN_N: tl.constexpr, PRECISION: tl.constexpr,
 ):
-    """dQacc (ATOMIC_DQ): the fp32 (B, H_Q, S_Q, D_QK) contiguous dQ accumulator, zeroed.
-    COL_SPLIT (1 or 2): programs a key block, each writing that part of dK's and dV's columns;
-    the grid counts the parts as heads (adjacent, so they share their reads in L2)."""
-    tl.static_assert(COL_SPLIT == 1 or not ATOMIC_DQ, "every part would add dQ")
-    tl.static_assert(COL_SPLIT == 1 or (BLOCK_DQK // COL_SPLIT >= 16 and BLOCK_DV // COL_SPLIT >= 16),
-                     "a part's columns are a tl.dot operand: at least 16")
     MASK_DQK: tl.constexpr = BLOCK_DQK != D_QK
     MASK_DV: tl.constexpr = BLOCK_DV != D_V
-    OUT_DQK: tl.constexpr = BLOCK_DQK // COL_SPLIT
-    OUT_DV: tl.constexpr = BLOCK_DV // COL_SPLIT
-    block_n, head_part = row_block_and_head(S_K, BLOCK_N, False, HAS_HI)   # an upper bound: early keys seen most
-    bh_kv = head_part // COL_SPLIT
-    part = head_part % COL_SPLIT
+    block_n, bh_kv = row_block_and_head(S_K, BLOCK_N, False, HAS_HI)   # an upper bound: early keys seen most
     start_n = block_n * BLOCK_N
     b = bh_kv // H_KV
     h_kv = bh_kv % H_KV
@@ -157,8 +125,6 @@ def attention_backward_dkdv_kernel(
     offs_m = tl.arange(0, BLOCK_M)
     offs_dqk = tl.arange(0, BLOCK_DQK)
     offs_dv = tl.arange(0, BLOCK_DV)
-    offs_dk_out = part * OUT_DQK + tl.arange(0, OUT_DQK)
-    offs_dv_out = part * OUT_DV + tl.arange(0, OUT_DV)
 
     k = load_tile(K + b.to(tl.int64) * stride_kb + h_kv.to(tl.int64) * stride_kh
                   + cols[:, None].to(tl.int64) * stride_kn + offs_dqk[None, :] * stride_kd,
@@ -166,8 +132,8 @@ def attention_backward_dkdv_kernel(
     v = load_tile(V + b.to(tl.int64) * stride_vb + h_kv.to(tl.int64) * stride_vh
                   + cols[:, None].to(tl.int64) * stride_vn + offs_dv[None, :] * stride_vd,
                   cols, S_K, offs_dv, D_V, not EVEN_N, MASK_DV)                     # (BLOCK_N, BLOCK_DV)
-    dk = tl.zeros([BLOCK_N, OUT_DQK], dtype=tl.float32)
-    dv = tl.zeros([BLOCK_N, OUT_DV], dtype=tl.float32)
+    dk = tl.zeros([BLOCK_N, BLOCK_DQK], dtype=tl.float32)
+    dv = tl.zeros([BLOCK_N, BLOCK_DV], dtype=tl.float32)
 
     # Query rows that see any of these keys: i + lo_off <= last col and i + hi_off >= start_n;
     # those that see all of them (no geometric masking): i + lo_off <= start_n and
@@ -189,8 +155,6 @@ def attention_backward_dkdv_kernel(
 
     q_offs = offs_m[:, None] * stride_qm + offs_dqk[None, :] * stride_qd
     do_offs = offs_m[:, None] * stride_dom + offs_dv[None, :] * stride_dod
-    q_out_offs = offs_m[:, None] * stride_qm + offs_dk_out[None, :] * stride_qd
-    do_out_offs = offs_m[:, None] * stride_dom + offs_dv_out[None, :] * stride_dod
     for g in range(0, GROUP):
         h = h_kv * GROUP + g
         bh = b * H_Q + h
@@ -206,22 +170,20 @@ def attention_backward_dkdv_kernel(
         for stage in tl.static_range(3):  # edge rows, rows that see the whole key block, edge rows
             if stage == 1 or (stage == 0 and HAS_HI) or (stage == 2 and HAS_LO):
                 dk, dv = _dkdv_tiles(
-                    dk, dv, k, v, q_ptr, do_ptr, q_offs, do_offs, q_out_offs, do_out_offs, LSE, Delta, row_base,
-                    stride_qm, stride_dom, mask_base, stride_mm, stride_mn, slope, bh, seed, dropout_p,
-                    dQacc + row_base * D_QK, sm_scale, offs_m, cols, start_n, offs_dqk, offs_dv, offs_dk_out,
-                    offs_dv_out, bounds[stage], bounds[stage + 1], S_Q, S_K, D_QK, D_V,
+                    dk, dv, k, v, q_ptr, do_ptr, q_offs, do_offs, LSE, Delta, row_base, stride_qm, stride_dom,
+                    mask_base, stride_mm, stride_mn, slope, bh, seed, dropout_p,
+                    offs_m, cols, start_n, offs_dqk, offs_dv, bounds[stage], bounds[stage + 1], S_Q, S_K, D_QK, D_V,
                     diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
                     BLOCK_M, BLOCK_N, stage != 1, EVEN_M, EVEN_N, HAS_LO, HAS_HI, MASK_KIND, MASK_INT64,
-                    MASK_ROW_BCAST, HAS_ALIBI, HAS_SOFTCAP, HAS_DROPOUT, MASK_DQK, MASK_DV, PRECISION, ATOMIC_DQ,
-                    COL_SPLIT)
+                    MASK_ROW_BCAST, HAS_ALIBI, HAS_SOFTCAP, HAS_DROPOUT, MASK_DQK, MASK_DV, PRECISION)
 
     dk *= sm_scale
     store_tile(dK + b.to(tl.int64) * stride_dkb + h_kv.to(tl.int64) * stride_dkh
-               + cols[:, None].to(tl.int64) * stride_dkn + offs_dk_out[None, :] * stride_dkd,
-               dk.to(dK.dtype.element_ty), cols, S_K, offs_dk_out, D_QK, not EVEN_N, MASK_DQK)
+               + cols[:, None].to(tl.int64) * stride_dkn + offs_dqk[None, :] * stride_dkd,
+               dk.to(dK.dtype.element_ty), cols, S_K, offs_dqk, D_QK, not EVEN_N, MASK_DQK)
     store_tile(dV + b.to(tl.int64) * stride_dvb + h_kv.to(tl.int64) * stride_dvh
-               + cols[:, None].to(tl.int64) * stride_dvn + offs_dv_out[None, :] * stride_dvd,
-               dv.to(dV.dtype.element_ty), cols, S_K, offs_dv_out, D_V, not EVEN_N, MASK_DV)
+               + cols[:, None].to(tl.int64) * stride_dvn + offs_dv[None, :] * stride_dvd,
+               dv.to(dV.dtype.element_ty), cols, S_K, offs_dv, D_V, not EVEN_N, MASK_DV)
 
 
 @triton.jit
@@ -287,10 +249,7 @@ def attention_backward_dq_kernel(
     HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
     MASK_ROW_BCAST: tl.constexpr, HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr, MASK_GRAD: tl.constexpr,
     EVEN_M: tl.constexpr, EVEN_N: tl.constexpr, PRECISION: tl.constexpr, REVERSE_GRID: tl.constexpr,
-    STATS_ONLY: tl.constexpr,
 ):
-    """STATS_ONLY: store delta and zero dQ (then the fp32 accumulator of an ATOMIC_DQ dK/dV
-    launch, with its strides), nothing else."""
     MASK_DQK: tl.constexpr = BLOCK_DQK != D_QK
     MASK_DV: tl.constexpr = BLOCK_DV != D_V
     block_m, bh = row_block_and_head(S_Q, BLOCK_M, REVERSE_GRID, REVERSE_GRID)
@@ -303,10 +262,9 @@ def attention_backward_dq_kernel(
     offs_dqk = tl.arange(0, BLOCK_DQK)
     offs_dv = tl.arange(0, BLOCK_DV)
 
-    if not STATS_ONLY:
-        q = load_tile(Q + b.to(tl.int64) * stride_qb + h.to(tl.int64) * stride_qh
-                      + rows[:, None].to(tl.int64) * stride_qm + offs_dqk[None, :] * stride_qd,
-                      rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)
+    q_off = b.to(tl.int64) * stride_qb + h.to(tl.int64) * stride_qh
+    q = load_tile(Q + q_off + rows[:, None].to(tl.int64) * stride_qm + offs_dqk[None, :] * stride_qd,
+                  rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)
     do = load_tile(dOut + b.to(tl.int64) * stride_dob + h.to(tl.int64) * stride_doh
                    + rows[:, None].to(tl.int64) * stride_dom + offs_dv[None, :] * stride_dod,
                    rows, S_Q, offs_dv, D_V, not EVEN_M, MASK_DV)
@@ -316,37 +274,32 @@ def attention_backward_dq_kernel(
     row_base = bh.to(tl.int64) * S_Q
     delta = tl.sum(o.to(tl.float32) * do.to(tl.float32), 1)  # rows past S_Q: 0 (masked loads)
     tl.store(Delta + row_base + rows, delta, mask=rows < S_Q)  # for the dK/dV launch that follows
-    if STATS_ONLY:
-        store_tile(dQ + b.to(tl.int64) * stride_dqb + h.to(tl.int64) * stride_dqh
-                   + rows[:, None].to(tl.int64) * stride_dqm + offs_dqk[None, :] * stride_dqd,
-                   tl.zeros([BLOCK_M, BLOCK_DQK], dtype=tl.float32), rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)
-    else:  # (a compiled early return would still need q below)
-        lse = _load_row_lse(LSE, row_base, rows, S_Q, EVEN_M)
-        k_ptr = K + b.to(tl.int64) * stride_kb + h_kv.to(tl.int64) * stride_kh
-        v_ptr = V + b.to(tl.int64) * stride_vb + h_kv.to(tl.int64) * stride_vh
-        k_offs = offs_dqk[:, None] * stride_kd + offs_n[None, :] * stride_kn
-        v_offs = offs_dv[:, None] * stride_vd + offs_n[None, :] * stride_vn
-        mask_base, slope = feature_bases(Mask, Slopes, b, h, stride_mb, stride_mh, stride_sb, stride_sh, HAS_ALIBI)
-        dmask_ptr = dMask + bh.to(tl.int64) * S_Q * stride_dmm   # dense (B, H, S_Q, S_K): stride_dmm = S_K, specialised
-        dq = tl.zeros([BLOCK_M, BLOCK_DQK], dtype=tl.float32)
+    lse = _load_row_lse(LSE, row_base, rows, S_Q, EVEN_M)
+    k_ptr = K + b.to(tl.int64) * stride_kb + h_kv.to(tl.int64) * stride_kh
+    v_ptr = V + b.to(tl.int64) * stride_vb + h_kv.to(tl.int64) * stride_vh
+    k_offs = offs_dqk[:, None] * stride_kd + offs_n[None, :] * stride_kn
+    v_offs = offs_dv[:, None] * stride_vd + offs_n[None, :] * stride_vn
+    mask_base, slope = feature_bases(Mask, Slopes, b, h, stride_mb, stride_mh, stride_sb, stride_sh, HAS_ALIBI)
+    dmask_ptr = dMask + bh.to(tl.int64) * S_Q * stride_dmm   # dense (B, H, S_Q, S_K): stride_dmm = S_K, specialised
+    dq = tl.zeros([BLOCK_M, BLOCK_DQK], dtype=tl.float32)
 
-        key_lo = 0
-        key_hi = S_K
-        if MASK_KIND == 1 and MASK_ROW_BCAST:  # skip the tiles that key padding removes
-            key_lo, key_hi = visible_key_span(mask_base, stride_mn, S_K, BLOCK_N)
-        start, full_lo, full_hi, end = key_range(start_m, S_K, lo_off, hi_off, key_lo, key_hi, BLOCK_M, BLOCK_N,
-                                                 HAS_LO, HAS_HI, EVEN_N)
-        bounds = (start, full_lo, full_hi, end)
-        for stage in tl.static_range(3):  # same key ranges as the forward
-            if stage == 1 or (stage == 0 and HAS_LO) or (stage == 2 and (HAS_HI or not EVEN_N)):
-                dq = _dq_tiles(dq, q, do, lse, delta, k_ptr, v_ptr, k_offs, v_offs, stride_kn, stride_vn,
-                               mask_base, stride_mm, stride_mn, dmask_ptr, stride_dmm, slope, bh, seed, dropout_p,
-                               start_m, rows, offs_n, offs_dqk, offs_dv, bounds[stage], bounds[stage + 1], S_Q, S_K, D_QK, D_V,
-                               diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
-                               BLOCK_M, BLOCK_N, stage != 1, EVEN_M, HAS_LO, HAS_HI, MASK_KIND, MASK_INT64,
-                               MASK_ROW_BCAST, HAS_ALIBI, HAS_SOFTCAP, HAS_DROPOUT, MASK_GRAD, MASK_DQK, MASK_DV,
-                               PRECISION)
-        dq *= sm_scale
-        store_tile(dQ + b.to(tl.int64) * stride_dqb + h.to(tl.int64) * stride_dqh
-                   + rows[:, None].to(tl.int64) * stride_dqm + offs_dqk[None, :] * stride_dqd,
-                   dq.to(dQ.dtype.element_ty), rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)
+    key_lo = 0
+    key_hi = S_K
+    if MASK_KIND == 1 and MASK_ROW_BCAST:  # skip the tiles that key padding removes
+        key_lo, key_hi = visible_key_span(mask_base, stride_mn, S_K, BLOCK_N)
+    start, full_lo, full_hi, end = key_range(start_m, S_K, lo_off, hi_off, key_lo, key_hi, BLOCK_M, BLOCK_N,
+                                             HAS_LO, HAS_HI, EVEN_N)
+    bounds = (start, full_lo, full_hi, end)
+    for stage in tl.static_range(3):  # same key ranges as the forward
+        if stage == 1 or (stage == 0 and HAS_LO) or (stage == 2 and (HAS_HI or not EVEN_N)):
+            dq = _dq_tiles(dq, q, do, lse, delta, k_ptr, v_ptr, k_offs, v_offs, stride_kn, stride_vn,
+                           mask_base, stride_mm, stride_mn, dmask_ptr, stride_dmm, slope, bh, seed, dropout_p,
+                           start_m, rows, offs_n, offs_dqk, offs_dv, bounds[stage], bounds[stage + 1], S_Q, S_K, D_QK, D_V,
+                           diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
+                           BLOCK_M, BLOCK_N, stage != 1, EVEN_M, HAS_LO, HAS_HI, MASK_KIND, MASK_INT64,
+                           MASK_ROW_BCAST, HAS_ALIBI, HAS_SOFTCAP, HAS_DROPOUT, MASK_GRAD, MASK_DQK, MASK_DV,
+                           PRECISION)
+    dq *= sm_scale
+    store_tile(dQ + b.to(tl.int64) * stride_dqb + h.to(tl.int64) * stride_dqh
+               + rows[:, None].to(tl.int64) * stride_dqm + offs_dqk[None, :] * stride_dqd,
+               dq.to(dQ.dtype.element_ty), rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)

@@ -16,7 +16,6 @@ class TileConfig:
     block_n: int
     num_warps: int
     num_stages: int
-    col_split: int = 1   # dK/dV only: programs a key block, each with its part of the columns
 
 
 @dataclass(frozen=True)
