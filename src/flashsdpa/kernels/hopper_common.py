@@ -160,6 +160,74 @@ def bias_tile(bias_bufs, bias_ready, bias_empty, j, cid: gl.constexpr, s_layout:
     return tile
 
 
+# Dropout's keep-mask (kernels/common.py's dropout_keep, the same Philox groups and bits) drawn
+# straight into the wgmma accumulator of a transposed tile S^T (keys x queries), as the dK/dV
+# consumer holds it. A group's 8 scores sit with two lanes there (keys r, r + 8 and queries c,
+# c + 1, c + 8, c + 9 are one group, but c and c + 1 live in different registers of lanes l and
+# l + 4 trade). So each lane draws whole groups (one Philox call per 8 scores) in a layout where
+# lane bit 2 is the query's bit 0, and the conversion to the accumulator trades halves between
+# lanes l and l + 4 by shuffles, no shared memory (benchmarks/experiment_gluon_dropout_mask.py
+# checks it against the portable kernels' mask on the GPU).
+@gluon.constexpr_function
+def _dropout_groups_layout(keys, queries):
+    """[keys / 4 key groups, queries / 2 query groups] of a one-warpgroup S^T tile, one Philox
+    call each: lanes 0, 1 -> query group bits 1, 2; lane 2 -> its bit 0; lanes 3, 4 -> key group
+    bits 0, 1; warps -> its bits 2, 3; registers -> query group bits 3 and up."""
+    assert keys == 64 and queries % 16 == 0, "a warpgroup's 64 keys, whole 16-query blocks"
+    registers = [[0, 8 << i] for i in range((queries // 16).bit_length() - 1)]
+    return gl.DistributedLinearLayout(
+        reg_bases=registers, lane_bases=[[0, 2], [0, 4], [0, 1], [1, 0], [2, 0]],
+        warp_bases=[[4, 0], [8, 0]], block_bases=[], shape=[keys // 4, queries // 2])
+
+
+@gluon.jit
+def _philox(k0, k1, c0, c1, c2, c3, N_ROUNDS: gl.constexpr):
+    """triton.language.random.philox_impl on uint32 tensors (keys k0, k1 uint32 scalars)."""
+    for _ in gl.static_range(N_ROUNDS):
+        _c0 = c0
+        _c2 = c2
+        c0 = gl.umulhi(_c2 * 0 + 0xCD9E8D57, _c2) ^ c1 ^ k0
+        c2 = gl.umulhi(_c0 * 0 + 0xD2511F53, _c0) ^ c3 ^ k1
+        c1 = _c2 * 0xCD9E8D57
+        c3 = _c0 * 0xD2511F53
+        k0 = k0 + 0x9E3779B9
+        k1 = k1 + 0xBB67AE85
+    return c0, c1, c2, c3
+
+
+@gluon.jit
+def _keep_words(r0, r1, r2, r3, threshold, SHIFT: gl.constexpr):
+    """One 16-bit half's keep bits, (.., q bit 3, k bit 3): word (k bit 3) + 2 (q bit 3)."""
+    return gl.join(gl.join(((r0 >> SHIFT) & 0xFFFF) >= threshold, ((r2 >> SHIFT) & 0xFFFF) >= threshold),
+                   gl.join(((r1 >> SHIFT) & 0xFFFF) >= threshold, ((r3 >> SHIFT) & 0xFFFF) >= threshold))
+
+
+@gluon.jit
+def dropout_keep_transposed(seed, bh, key0, query0, dropout_p, KEYS: gl.constexpr, QUERIES: gl.constexpr,
+                            layout: gl.constexpr):
+    """keep^T (bool) of keys key0 .. + KEYS (64) and queries query0 .. + QUERIES (a multiple of
+    16) in `layout`, the one-warpgroup wgmma accumulator of that shape; key0 and query0 multiples
+    of 16. seed: the call's Philox seed (an int < 2^63); bh: batch * H_q + the query head."""
+    groups: gl.constexpr = _dropout_groups_layout(KEYS, QUERIES)
+    seed64 = seed.to(gl.int64)
+    k0 = (seed64 & 0xFFFFFFFF).to(gl.uint32)
+    k1 = ((seed64 >> 32) & 0xFFFFFFFF).to(gl.uint32)
+    threshold = gl.ceil(dropout_p * 65536.0).to(gl.uint32)   # keep a 16-bit draw >= p * 2^16
+    kg = (key0 // 4 + gl.arange(0, KEYS // 4, layout=gl.SliceLayout(1, groups))).to(gl.uint32)
+    qg = (query0 // 2 + gl.arange(0, QUERIES // 2, layout=gl.SliceLayout(0, groups))).to(gl.uint32)
+    c0 = kg[:, None] + qg[None, :] * 0
+    c1 = qg[None, :] + kg[:, None] * 0
+    zero = c0 * 0
+    r0, r1, r2, r3 = _philox(k0, k1, c0, c1, zero + bh.to(gl.uint32), zero, 7)
+    keep = gl.join(_keep_words(r0, r1, r2, r3, threshold, 0),
+                   _keep_words(r0, r1, r2, r3, threshold, 16))   # (.., q bit 3, k bit 3, k bit 0)
+    # (k >> 4, (k >> 1) & 3, q >> 4, (q >> 1) & 3, q & 1, q bit 3, k bit 3, k & 1) -> (k, q)
+    keep = gl.reshape(keep, [KEYS // 16, 4, QUERIES // 16, 4, 2, 2, 2, 2])
+    keep = gl.permute(keep, [0, 6, 1, 7, 2, 5, 3, 4])
+    keep = gl.reshape(keep, [KEYS, QUERIES])
+    return gl.convert_layout(keep, layout)
+
+
 def tma_compatible(t: torch.Tensor) -> bool:
     """A 4D TMA descriptor can address t: unit last stride, 16-byte aligned start and strides."""
     size = t.element_size()
