@@ -22,7 +22,9 @@
 #   bash benchmarks/gpu_checks.sh compiled       # torch.compile on CUDA: the compile, nn and transformers
 #                                                # tests (inductor), our op's host time, and ours against
 #                                                # torch's module compiled, with and without dropout (~8 min)
-#   bash benchmarks/gpu_checks.sh dropout-mask   # the Gluon dropout mask's toy against the portable mask
+#   bash benchmarks/gpu_checks.sh dropout        # dropout in the Gluon backward (FLASHSDPA_HOPPER_DROPOUT=1):
+#                                                # its mask's toy against the portable mask, then (equal) its
+#                                                # GPU tests, then the dropout features with it off and on (~5 min)
 #   bash benchmarks/gpu_checks.sh window         # windows in the Gluon kernels (with and without the
 #                                                # experimental skip_empty) against the Triton ones per
 #                                                # window size, then (no hang) their tests
@@ -101,9 +103,20 @@ case "${1:-}" in
       > "$R/compile_check.txt" 2>&1
     grep "^|" "$R/compile_check.txt"
     ;;
-  dropout-mask)
-    timeout 120 python3 benchmarks/experiment_gluon_dropout_mask.py > "$R/gluon_dropout_mask.txt" 2>&1
-    echo "Gluon dropout mask against the portable kernels' (exit $?):"; tail -6 "$R/gluon_dropout_mask.txt"
+  dropout)
+    if timeout 120 python3 benchmarks/experiment_gluon_dropout_mask.py > "$R/gluon_dropout_mask.txt" 2>&1; then
+      echo "Gluon dropout mask equal to the portable kernels'"
+      FLASHSDPA_HOPPER_DROPOUT=1 timeout 240 $PYTEST -m gpu -n 8 -k "hopper_dropout_backward" tests/test_gpu.py \
+        > "$R/gpu_test_dropout.txt" 2>&1
+      tail -1 "$R/gpu_test_dropout.txt"; grep -hE "^(FAILED|ERROR)" "$R/gpu_test_dropout.txt" | head -10
+      for on in 0 1; do
+        FLASHSDPA_HOPPER_DROPOUT=$on timeout 150 python3 -m flashsdpa.bench_features --cases dropout \
+          > "$R/features_dropout_$on.txt" 2>&1
+        echo "FLASHSDPA_HOPPER_DROPOUT=$on:"; grep "^|" "$R/features_dropout_$on.txt"
+      done
+    else
+      echo "Gluon dropout mask differs or failed:"; tail -8 "$R/gluon_dropout_mask.txt"
+    fi
     ;;
   window)
     script_then_tests 330 window "hopper_window or skip_empty" tests benchmarks/experiment_window.py --gluon
@@ -127,7 +140,7 @@ case "${1:-}" in
     grep geomean "$R/extra.txt"
     ;;
   *)
-    echo "usage: bash benchmarks/gpu_checks.sh suites|small|compiled|dropout-mask|backward|bias|bias-backward|fused-ablation|window|padded|extra|grids" >&2
+    echo "usage: bash benchmarks/gpu_checks.sh suites|small|compiled|dropout|backward|bias|bias-backward|fused-ablation|window|padded|extra|grids" >&2
     exit 2
     ;;
 esac

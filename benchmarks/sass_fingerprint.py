@@ -97,6 +97,7 @@ def gluon_sass(cases=None, head_dim: int = 128):
     rows = desc(64, head_dim)
     scalars = dict(sm_scale="fp32", M_ptr="*fp32", LSE="*fp32", LSE2="*fp32", Delta="*fp32", N_CTX="i32",
                    S_PAD="i32", H_Q="i32", H_KV="i32", GROUP="i32", LEFT="i32", RIGHT="i32", N_WORK="i32",
+                   seed="i32", dropout_p="fp32",
                    **{f"desc_{t}": rows for t in ("q", "o", "do", "dq", "dk", "dv")})
     flags = {"NBUF": 2, "CONSUMER_REGS": 240, "PRODUCER_REGS": 24}
     kernels = {"forward": (hf.attn_fwd_hopper, dict(desc_k=desc(128, head_dim), desc_v=desc(128, head_dim)),
@@ -115,6 +116,8 @@ def gluon_sass(cases=None, head_dim: int = 128):
                                 ("persistent window", dict(CAUSAL=False, WINDOW=True, PERSISTENT=True)),
                                 ("fused dq", dict(CAUSAL=False, FUSED_DQ=True)),
                                 ("fused dq causal", dict(CAUSAL=True, FUSED_DQ=True)),
+                                ("fused dq dropout", dict(CAUSAL=False, FUSED_DQ=True, HAS_DROPOUT=True)),
+                                ("fused dq dropout causal", dict(CAUSAL=True, FUSED_DQ=True, HAS_DROPOUT=True)),
                                 ("bias ds out", dict(CAUSAL=False, HAS_BIAS=True, MASK_GRAD=True)),
                                 ("bias ds out causal", dict(CAUSAL=True, HAS_BIAS=True, MASK_GRAD=True)),
                                 ("skip causal", dict(CAUSAL=True, SKIP_EMPTY=True)),
@@ -128,7 +131,7 @@ def gluon_sass(cases=None, head_dim: int = 128):
                 continue
             extra = dict(desc_bias=bias_desc, BIAS_B="i32", BIAS_H="i32") if "bias" in case else {}
             if "fused" in case:  # the fp32 dQ accumulator, (rows x D / 2) boxes
-                extra = dict(desc_dq_acc=desc(64, 64, "fp32"))
+                extra = dict(desc_dq_acc=desc(64, head_dim // 2, "fp32"))
             if "ds out" in case:  # the dense dS (the bias's gradient), (rows x keys) boxes
                 extra["desc_dbias"] = desc(64, 64)
             bodies[f"{name} {case}"] = compiled_sass(kernel, dict(scalars, **types, **extra), dict(flags, **constants))

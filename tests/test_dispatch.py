@@ -573,7 +573,7 @@ def test_gluon_backward_options_reach_their_kernel_parameters(monkeypatch):
 
     def capture(name, launcher):
         def bind(grid, per_call, *args, **kwargs):
-            bound[name] = dict(zip(launcher.names, args), **kwargs)
+            bound[name] = dict(zip(launcher.names, args), **kwargs, per_call=per_call)
         return bind
     monkeypatch.setattr(hopper_backward._DQ, "bind", capture("dq", hopper_backward._DQ))
     monkeypatch.setattr(hopper_backward._DKDV, "bind", capture("dkdv", hopper_backward._DKDV))
@@ -585,7 +585,7 @@ def test_gluon_backward_options_reach_their_kernel_parameters(monkeypatch):
         hopper_backward.backward_launches(q, k, 0.1, **kwargs)
         return ({n: bound["dq"][n] for n in ("CAUSAL", "HAS_BIAS", "MASK_GRAD", "STATS_ONLY", "WINDOW", "SKIP_EMPTY")},
                 {n: bound["dkdv"][n] for n in ("CAUSAL", "HAS_BIAS", "FUSED_DQ", "WINDOW", "MASK_GRAD", "SKIP_EMPTY",
-                                               "LEFT", "RIGHT", "GROUP")})
+                                               "LEFT", "RIGHT", "GROUP", "HAS_DROPOUT", "dropout_p", "per_call")})
     dq, dkdv = options(causal=True)
     assert not any(dq[n] for n in ("HAS_BIAS", "MASK_GRAD", "STATS_ONLY", "WINDOW", "SKIP_EMPTY")) and dq["CAUSAL"]
     assert dkdv["GROUP"] == 4 and not dkdv["SKIP_EMPTY"] and not dkdv["MASK_GRAD"]
@@ -598,7 +598,12 @@ def test_gluon_backward_options_reach_their_kernel_parameters(monkeypatch):
     assert dq["STATS_ONLY"] and not dq["HAS_BIAS"] and not dq["MASK_GRAD"] and dq["SKIP_EMPTY"]
     assert dkdv["HAS_BIAS"] and dkdv["MASK_GRAD"] and not dkdv["SKIP_EMPTY"]   # the dS stores run every tile
     dq, dkdv = options(causal=False, fused_dq=True)
-    assert dq["STATS_ONLY"] and dkdv["FUSED_DQ"]
+    assert dq["STATS_ONLY"] and dkdv["FUSED_DQ"] and not dkdv["HAS_DROPOUT"] and dkdv["dropout_p"] == 0
+    dq, dkdv = options(causal=True, fused_dq=True, dropout_p=0.1)
+    assert dq["STATS_ONLY"] and dkdv["FUSED_DQ"] and dkdv["HAS_DROPOUT"] and dkdv["dropout_p"] == 0.1
+    assert dkdv["per_call"][-1] == "seed"   # the seed changes every call, the launch does not
+    with pytest.raises(AssertionError, match="fused dQ"):   # a dQ launch would not see the keep bits
+        options(causal=True, dropout_p=0.1)
 
 
 def test_import_leaves_triton_to_the_first_kernel_call():

@@ -13,7 +13,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BENCHMARKS, SRC = os.path.join(HERE, "..", "benchmarks"), os.path.join(HERE, "..", "src")
 pytest.importorskip("triton.experimental.gluon")
 
-CASES = {"full", "causal", "bias", "window", "persistent causal", "fused dq", "bias ds out", "skip window"}
+CASES = {"full", "causal", "bias", "window", "persistent causal", "fused dq", "bias ds out", "skip window",
+         "fused dq dropout"}
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,8 @@ def opcodes(body: str) -> set:
 
 def test_every_case_compiles_to_tensor_core_and_tma_code(sass):
     expected = {f"{kernel} {case}" for kernel in ("forward", "dq", "dkdv") for case in ("full", "causal", "bias", "window")}
-    expected |= {"forward persistent causal", "dkdv fused dq", "dkdv bias ds out", "dq skip window", "dkdv skip window"}
+    expected |= {"forward persistent causal", "dkdv fused dq", "dkdv bias ds out", "dq skip window", "dkdv skip window",
+                 "dkdv fused dq dropout"}
     assert expected <= set(sass)
     for name, body in sass.items():
         ops = opcodes(body)
@@ -63,3 +65,12 @@ def test_dkdv_stores_ds_by_tma_when_asked(sass):
         return body.count("UTMASTG")
     assert tma_stores(sass["dkdv bias ds out"]) > tma_stores(sass["dkdv bias"])
     assert not {"STG", "ST"} & opcodes(sass["dkdv bias ds out"])   # no store from registers to global
+
+
+def test_dropout_draws_its_bits_in_registers(sass):
+    """With HAS_DROPOUT the dK/dV kernel runs Philox (its umulhi are IMAD.HI: 2 a round, 7 rounds,
+    8 calls a thread per 64 x 64 tile, in both consumers' code) and trades the keep bits between
+    lanes by shuffles (hopper_common.dropout_keep_transposed); the fused dQ's reduce stays."""
+    with_dropout, plain = sass["dkdv fused dq dropout"], sass["dkdv fused dq"]
+    assert with_dropout.count("IMAD.HI") - plain.count("IMAD.HI") >= 2 * 7 * 8
+    assert with_dropout.count("SHFL") > plain.count("SHFL") and "UTMAREDG" in opcodes(with_dropout)

@@ -224,6 +224,44 @@ def test_hopper_fused_dq_head_dim_64_by_default(dtype, causal, gen, monkeypatch)
     _close_to_triton_backward(dout, q, k, v, out, lse, opts, monkeypatch)
 
 
+def _seed(gen) -> int:
+    """A dropout seed from the test's generator (below 2^31, as draw_dropout_seed's)."""
+    return int(torch.randint(1, 2**31 - 1, (1,), generator=gen, device=gen.device).item())
+
+
+@lowp
+@pytest.mark.parametrize("d", [64, 128])
+@pytest.mark.parametrize("config", [(2, 4, 4, 1000, "top_left"), (1, 8, 2, 2049, None), (2, 4, 4, 777, None)],
+                         ids=lambda c: "b{}h{}-{}s{}-c{}".format(*c))
+def test_hopper_dropout_backward(dtype, d, config, gen, monkeypatch):
+    """With hopper.DROPOUT (FLASHSDPA_HOPPER_DROPOUT=1) the Gluon backward takes dropout, its
+    keep bits drawn in the dK/dV launch (dQ fused): the call's output and gradients meet the
+    accuracy rule against the float64 reference with the call's own keep-mask, and agree with
+    the Triton kernels' backward on the same seed (the same mask)."""
+    _gluon_path("BACKWARD", monkeypatch)
+    monkeypatch.setattr(hopper, "DROPOUT", True)
+    b, h_q, h_kv, s, causal = config
+    p = 0.2
+    q, k, v = (randn(shape, dtype, DEVICE, gen) for shape in ((b, h_q, s, d), (b, h_kv, s, d), (b, h_kv, s, d)))
+    opts = flash.ScoreOptions(d ** -0.5, causal is not None, dropout_p=p, seed=_seed(gen))
+    out, lse = flash.flash_forward(q, k, v, 0.0, False, 0, opts=opts)
+    dout = randn(out.shape, dtype, DEVICE, gen)
+    assert hopper.backward_reason(q, k, v, out, dout, (q, k, v), opts=opts) is None
+    _close_to_triton_backward(dout, q, k, v, out, lse, opts, monkeypatch)
+    monkeypatch.setattr(hopper, "BACKWARD", True)
+    seed = _seed(gen)
+    torch.manual_seed(seed)
+    keep = flash.dropout_keep_mask(flash.draw_dropout_seed(), b, h_q, s, s, p, DEVICE)
+    flash_call = ours_sdpa(Backend.FLASH, causal, None, True, dropout_p=p)
+
+    def ours(*args):
+        torch.manual_seed(seed)   # the call draws the seed of `keep`
+        return flash_call(*args)
+    check_accuracy(ours, torch_sdpa(causal, None, True, keep=keep, dropout_p=p),
+                   ref_sdpa(causal, None, True, keep=keep, dropout_p=p), [q, k, v], dtype, gen,
+                   context=f"Gluon dropout backward b{b} h{h_q}/{h_kv} s{s} d{d} causal={causal}")
+
+
 def test_hopper_fused_dq_yields_to_deterministic_mode(gen, monkeypatch):
     """Under torch.use_deterministic_algorithms(True) the backward does not add with atomics:
     two runs are equal bit for bit, and equal to the two-launch Gluon backward's."""

@@ -84,11 +84,12 @@ def gluon_kernels(device):
     return capability, hopper_forward, hopper_backward
 
 
-def has_score_features(mask, slopes, opts: ScoreOptions, window_taken: bool = False) -> bool:
-    """Anything but scale, top-left causal and (window_taken) the window shapes the scores (the
-    Gluon kernels take none of the rest)."""
+def has_score_features(mask, slopes, opts: ScoreOptions, window_taken: bool = False,
+                       dropout_taken: bool = False) -> bool:
+    """Anything but scale, top-left causal, (window_taken) the window and (dropout_taken)
+    dropout shapes the scores (the Gluon kernels take none of the rest)."""
     return (mask is not None or slopes is not None or (opts.window != (-1, -1) and not window_taken)
-            or opts.softcap > 0 or opts.dropout_p > 0 or opts.diag_off != 0)
+            or opts.softcap > 0 or (opts.dropout_p > 0 and not dropout_taken) or opts.diag_off != 0)
 
 
 def band(opts: ScoreOptions, q) -> tuple[int, int] | None:
@@ -120,11 +121,13 @@ def backward_reason(q, k, v, out, dout, grads, opts: ScoreOptions, mask=None, sl
     bias = backward_bias(mask, q, hopper_forward)
     window = band(opts, q)
     head_dims = hopper_backward.HEAD_DIMS
-    if bias is None and fused_dq_allowed() and fused_dq_wins(opts, window, k.shape[2], 64, q.shape[1] == k.shape[1]):
-        head_dims = head_dims + (64,)   # D = 64 only where the fused dQ beats the Triton kernels
+    dropout = dropout_taken(opts, mask, q.shape[3])
+    if bias is None and fused_dq_allowed() and (dropout or fused_dq_wins(opts, window, k.shape[2], 64,
+                                                                         q.shape[1] == k.shape[1])):
+        head_dims = head_dims + (64,)   # D = 64 only with the fused dQ, where it beats the Triton kernels
     reason = hopper_backward.unsupported_reason(q, k, v, dout, capability,
                                                 has_score_features(None if bias is not None else mask, slopes, opts,
-                                                                    window is not None), head_dims)
+                                                                   window is not None, dropout), head_dims)
     if reason is None and not all(hopper_forward.tma_compatible(t) for t in (out, *grads)):
         reason = "needs out, dq, dk and dv a TMA descriptor can address"
     return reason
@@ -194,6 +197,22 @@ SKIP_EMPTY = {"1": True, "0": False}.get(os.environ.get("FLASHSDPA_HOPPER_SKIP_E
 SKIP_EMPTY_MAX_BAND = 512
 
 
+# Dropout in the Gluon backward (hopper_backward's HAS_DROPOUT): the keep bits drawn in the dK/dV
+# launch straight into its transposed score tiles, dQ fused so that they are drawn once. Off
+# until measured on the GPU (FLASHSDPA_HOPPER_DROPOUT=1 turns it on): the Triton kernels run
+# dropout's backward at 236 / 276 TFLOP/s (causal, D = 128, S = 2048 / 8192) against cuDNN's
+# 341 / 399 (benchmarks/results/2026-11-29-h200-v0.13). The forward stays on the Triton kernel,
+# which beats cuDNN's dropout forward.
+DROPOUT = os.environ.get("FLASHSDPA_HOPPER_DROPOUT", "0") == "1"
+
+
+def dropout_taken(opts: ScoreOptions, mask, head_dim: int) -> bool:
+    """Whether the Gluon backward takes this call's dropout: through the fused dQ (D = 64 or 128,
+    no mask or bias, no window, atomics allowed)."""
+    return (DROPOUT and opts.dropout_p > 0 and mask is None and opts.window == (-1, -1) and head_dim in (64, 128)
+            and fused_dq_allowed())
+
+
 def skip_empty(window: tuple[int, int] | None) -> bool:
     """Whether the Gluon backward of a call with this band (band()'s (left, right)) passes over
     the tiles with nothing kept (SKIP_EMPTY)."""
@@ -223,7 +242,8 @@ def forward_switches() -> tuple:
 
 def backward_switches() -> tuple:
     """What a backward plan depends on besides the call (flash keys its plans by it)."""
-    return BACKWARD, BIAS_BACKWARD, FUSED_DQ, DQ_FROM_DS, SKIP_EMPTY, torch.are_deterministic_algorithms_enabled()
+    return (BACKWARD, BIAS_BACKWARD, FUSED_DQ, DQ_FROM_DS, SKIP_EMPTY, DROPOUT,
+            torch.are_deterministic_algorithms_enabled())
 
 
 def forward_plan(q, k, v, out, mask, slopes, opts: ScoreOptions):
@@ -249,15 +269,17 @@ def backward_plan(q, k, v, out, dout, grads, mask, slopes, opts: ScoreOptions, m
     from ..kernels import hopper_backward
     has_bias = mask is not None   # the reason above let a mask through only as a bias
     window = band(opts, q)
+    dropout = dropout_taken(opts, mask, q.shape[3])
     gluon_dq, gluon_dkdv = hopper_backward.backward_launches(
         q, k, opts.scale, opts.is_causal, mask, mask_grad, window=window,
-        fused_dq=not has_bias and q.shape[3] in (64, 128) and fused_dq(opts, window, k.shape[2], q.shape[3],
-                                                                      q.shape[1] == k.shape[1]),
-        dq_from_ds=dq_from_ds(has_bias, mask_grad, k.shape[2], mask), skip_empty=skip_empty(window))
+        fused_dq=dropout or (not has_bias and q.shape[3] in (64, 128)
+                             and fused_dq(opts, window, k.shape[2], q.shape[3], q.shape[1] == k.shape[1])),
+        dq_from_ds=dq_from_ds(has_bias, mask_grad, k.shape[2], mask), skip_empty=skip_empty(window) and not dropout,
+        dropout_p=opts.dropout_p if dropout else 0.0)
 
     def dq_launch(q, k, v, out, dout, lse, stats, dq, mask, slopes, dmask, seed):
         gluon_dq(q, k, v, out, dout, lse, stats, dq, mask if has_bias else None, dmask if mask_grad else None)
 
     def dkdv_launch(q, k, v, dout, lse, stats, dk, dv, mask, slopes, seed, dq, dmask):
-        gluon_dkdv(q, k, v, dout, stats, dk, dv, mask if has_bias else None, dq, dmask)
+        gluon_dkdv(q, k, v, dout, stats, dk, dv, mask if has_bias else None, dq, dmask, seed)
     return hopper_backward.row_stats, dq_launch, dkdv_launch

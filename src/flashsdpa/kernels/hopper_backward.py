@@ -16,8 +16,8 @@ dQ and dK are scaled by `scale` at the end.
 
 Runs by default on sm_90 (FLASHSDPA_HOPPER_BACKWARD=0 turns it off) for 16-bit inputs, head dim
 72..128 in steps of 8 (HEAD_DIMS; on D = 128 tiles), S_q = S_k, B * H * S^2 >= MIN_SCORES, no mask
-but a float bias, no dropout or softcap (causal, sliding windows and GQA are fine), TMA-addressable
-q, k, v, out, dout and gradients. H200, bf16, 16k tokens: 378-440 TFLOP/s full and 291-414 causal at
+but a float bias, no softcap and (unless FLASHSDPA_HOPPER_DROPOUT=1, HAS_DROPOUT below) no dropout
+(causal, sliding windows and GQA are fine), TMA-addressable q, k, v, out, dout and gradients. H200, bf16, 16k tokens: 378-440 TFLOP/s full and 291-414 causal at
 S = 1024..16384, against the Triton kernels' 360-411 and 242-359
 (benchmarks/results/2026-11-28-h200-gluon-backward).
 
@@ -33,6 +33,9 @@ full attention S = 8192 499-510 TFLOP/s against the two launches' 448-467, causa
 calls slower (benchmarks/results/2026-11-29-h200-v0.12; backends/hopper.py picks). Head dim 64:
 its two launches are correct and slower than the Triton kernels (HEAD_DIMS), the fused dQ faster
 from S = 4096 (backends/hopper.py routes those calls here; FUSED_DQ_MIN_SEQ_64).
+HAS_DROPOUT (with FUSED_DQ, no bias): dropout's keep bits, the portable kernels' Philox groups,
+drawn in the dK/dV launch straight into the transposed score tiles (hopper_common.
+dropout_keep_transposed), once for dV, dK and the fused dQ; opt-in until measured on the GPU.
 """
 import torch
 import triton
@@ -42,9 +45,9 @@ from triton.experimental.gluon.language.nvidia.hopper import (
     tma, mbarrier, fence_async_shared, warpgroup_mma, warpgroup_mma_wait)
 
 from .hopper_common import (accumulator_layout, band_edge, bias_descriptor, bias_tile, box_descriptor,
-                            describe_head_dims, descriptor, fill_bias_stage, fill_stage, in_band, key_tiles,
-                            outside_band, padded_head_dim, register_operand_layout, release_step, stage_barriers,
-                            tma_compatible, tma_reduce_add)
+                            describe_head_dims, descriptor, dropout_keep_transposed, fill_bias_stage, fill_stage,
+                            in_band, key_tiles, outside_band, padded_head_dim, register_operand_layout, release_step,
+                            stage_barriers, tma_compatible, tma_reduce_add)
 from .common import HEAD_GROUP
 from .launch import FastLauncher
 
@@ -118,12 +121,16 @@ def _producer(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, desc_q, desc_k, desc
 
 @gluon.jit
 def _dkdv_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr, WINDOW: gl.constexpr,
-               MASK_GRAD: gl.constexpr, DQ_OF_LAST: gl.constexpr, it, dk, dv, k_smem, v_smem, s0, keys, start_n,
-               first, n_m, b, h_kv, qk_scale, LSE2, Delta, k_bufs, q_bufs, do_bufs, q_ready, q_empty, do_ready,
-               do_empty, S_PAD, H_Q, GROUP, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, ds_bufs, ds_ready, ds_free, dq_bufs,
-               desc_dq_acc, dbias_bufs, desc_dbias, LEFT, RIGHT):
+               MASK_GRAD: gl.constexpr, HAS_DROPOUT: gl.constexpr, DQ_OF_LAST: gl.constexpr, it, dk, dv, k_smem,
+               v_smem, s0, keys, start_n, first, n_m, b, h_kv, qk_scale, LSE2, Delta, k_bufs, q_bufs, do_bufs,
+               q_ready, q_empty, do_ready, do_empty, S_PAD, H_Q, GROUP, CAUSAL: gl.constexpr, bias_bufs, bias_ready,
+               bias_empty, ds_bufs, ds_ready, ds_free, dq_bufs, desc_dq_acc, dbias_bufs, desc_dbias, LEFT, RIGHT,
+               seed, dropout_p):
     """Consumer cid's step `it` of the dK/dV loop: query tile it % n_m of the GROUP heads' it // n_m.
-    With FUSED_DQ and DQ_OF_LAST, also this warpgroup's half of the last tile's dQ. Returns dk, dv."""
+    With FUSED_DQ and DQ_OF_LAST, also this warpgroup's half of the last tile's dQ. Returns dk, dv.
+    HAS_DROPOUT (with FUSED_DQ): the tile's keep bits drawn here while the first products run, as
+    kernels/common.py's dropout_keep draws them: dV += (P^T * keep / (1 - p)) dO, dP^T * keep /
+    (1 - p), so dS, and with it the fused dQ, carries the mask too."""
     SPLIT_N: gl.constexpr = k_smem.type.shape[0]
     HEAD_DIM: gl.constexpr = k_smem.type.shape[1]
     BLOCK_M: gl.constexpr = q_bufs.type.shape[3]
@@ -149,6 +156,10 @@ def _dkdv_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr
     mbarrier.wait(do_ready.index(idx), ph)
     do_smem = do_bufs.index(idx).reshape([BLOCK_M, HEAD_DIM])
     dp = warpgroup_mma(v_smem, do_smem.permute((1, 0)), s0, use_acc=False, is_async=True)  # dP^T = V dO^T
+    if HAS_DROPOUT:  # integer work while the tensor cores run the two products
+        keep = dropout_keep_transposed(seed, b * H_Q + h, start_n + cid * SPLIT_N, m0, dropout_p, SPLIT_N, BLOCK_M,
+                                       s_layout)
+        keep_scale = 1.0 / (1.0 - dropout_p)
     s = warpgroup_mma_wait(num_outstanding=1, deps=(s, ))
     if HAS_BIAS:  # the float attn_mask's tile, transposed as S^T is
         bias = bias_tile(bias_bufs, bias_ready, bias_empty, it, cid, s_layout, True)
@@ -162,10 +173,15 @@ def _dkdv_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr
     elif CAUSAL:  # only tiles that reach the diagonal pay for the mask
         if m0 < start_n + (cid + 1) * SPLIT_N:
             p = gl.where(keys[:, None] <= queries[None, :], p, 0.0)
-    p_op = gl.convert_layout(p.to(dtype), a_layout, assert_trivial=True)
+    if HAS_DROPOUT:
+        p_op = gl.convert_layout(gl.where(keep, p * keep_scale, 0.0).to(dtype), a_layout, assert_trivial=True)
+    else:
+        p_op = gl.convert_layout(p.to(dtype), a_layout, assert_trivial=True)
     dv = warpgroup_mma(p_op, do_smem, dv, is_async=True)                                   # dV += P^T dO
     delta = gl.load(Delta + row_base + queries)
     dp = warpgroup_mma_wait(num_outstanding=1, deps=(dp, ))
+    if HAS_DROPOUT:
+        dp = gl.where(keep, dp * keep_scale, 0.0)
     ds = (p * (dp - delta[None, :])).to(dtype)
     ds_op = gl.convert_layout(ds, a_layout, assert_trivial=True)
     if FUSED_DQ:  # dS^T to shared memory (slot it % 2) while dV's product runs: dQ needs it as dS
@@ -201,10 +217,10 @@ def _dkdv_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr
 
 @gluon.jit
 def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr, WINDOW: gl.constexpr,
-              MASK_GRAD: gl.constexpr, SKIP_EMPTY: gl.constexpr, sm_scale, LSE2, Delta, desc_dk, desc_dv, k_bufs,
-              v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, S_PAD, H_Q, H_KV,
-              GROUP, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, ds_bufs, ds_ready, ds_free, dq_bufs,
-              desc_dq_acc, dbias_bufs, desc_dbias, LEFT, RIGHT):
+              MASK_GRAD: gl.constexpr, SKIP_EMPTY: gl.constexpr, HAS_DROPOUT: gl.constexpr, sm_scale, LSE2, Delta,
+              desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty, do_ready, do_empty,
+              N_CTX, S_PAD, H_Q, H_KV, GROUP, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, ds_bufs,
+              ds_ready, ds_free, dq_bufs, desc_dq_acc, dbias_bufs, desc_dbias, LEFT, RIGHT, seed, dropout_p):
     SPLIT_N: gl.constexpr = k_bufs.type.shape[3]     # buffers are (stage, 1, 1, rows, D): 4D TMA boxes
     HEAD_DIM: gl.constexpr = k_bufs.type.shape[4]
     BLOCK_M: gl.constexpr = q_bufs.type.shape[3]
@@ -230,7 +246,8 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr,
 
     tile_args = (k_smem, v_smem, s0, keys, start_n, first, n_m, b, h_kv, qk_scale, LSE2, Delta, k_bufs, q_bufs,
                  do_bufs, q_ready, q_empty, do_ready, do_empty, S_PAD, H_Q, GROUP, CAUSAL, bias_bufs, bias_ready,
-                 bias_empty, ds_bufs, ds_ready, ds_free, dq_bufs, desc_dq_acc, dbias_bufs, desc_dbias, LEFT, RIGHT)
+                 bias_empty, ds_bufs, ds_ready, ds_free, dq_bufs, desc_dq_acc, dbias_bufs, desc_dbias, LEFT, RIGHT,
+                 seed, dropout_p)
     if SKIP_EMPTY:  # per head, the tiles before and after this warpgroup's own rows pass unread
         own_first, own_count = _query_tiles(start_n + cid * SPLIT_N, N_CTX, BLOCK_M, SPLIT_N, CAUSAL, WINDOW, LEFT,
                                             RIGHT)
@@ -240,16 +257,16 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr,
             for t in range(lo):
                 release_step(HAS_BIAS, g * n_m + t, q_ready, q_empty, do_ready, do_empty, bias_ready, bias_empty)
             for t in range(lo, hi):
-                dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, False, g * n_m + t, dk, dv,
-                                    *tile_args)
+                dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, False, g * n_m + t,
+                                    dk, dv, *tile_args)
             for t in range(hi, n_m):
                 release_step(HAS_BIAS, g * n_m + t, q_ready, q_empty, do_ready, do_empty, bias_ready, bias_empty)
     elif FUSED_DQ:  # each tile's dQ runs a step late (see _dkdv_tile): none in the first, the last after
         n_tiles = GROUP * n_m
         if n_tiles > 0:
-            dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, False, 0, dk, dv, *tile_args)
+            dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, False, 0, dk, dv, *tile_args)
         for it in range(1, n_tiles):
-            dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, True, it, dk, dv, *tile_args)
+            dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, True, it, dk, dv, *tile_args)
         if n_tiles > 0:
             last = n_tiles - 1
             dq_part = _dq_part(cid, ds_bufs, ds_ready, k_bufs, last)
@@ -259,7 +276,7 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr,
             mbarrier.wait(ds_free.index(last % 2), (last // 2) & 1)
     else:
         for it in range(GROUP * n_m):
-            dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, False, it, dk, dv, *tile_args)
+            dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, False, it, dk, dv, *tile_args)
 
     # epilogue: through this warpgroup's own K and V buffers (no product reads them any more);
     # rows past N_CTX are clipped by the descriptors
@@ -318,16 +335,19 @@ def _reduce_dq(cid: gl.constexpr, part, it, dq_bufs, desc_dq_acc, b, h, m0):
     tma_reduce_add(desc_dq_acc, [b, h, m0, cid * HALF_D], box)   # rows < S_PAD
 
 
-@gluon.jit
+@gluon.jit(do_not_specialize=["seed"])
 def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
                          desc_q, desc_k, desc_v, desc_do, desc_dk, desc_dv,
                          NBUF: gl.constexpr, CAUSAL: gl.constexpr, CONSUMER_REGS: gl.constexpr,
                          PRODUCER_REGS: gl.constexpr, desc_bias=None, BIAS_B=0, BIAS_H=0,
                          HAS_BIAS: gl.constexpr = False, desc_dq_acc=None, FUSED_DQ: gl.constexpr = False,
                          LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False, desc_dbias=None,
-                         MASK_GRAD: gl.constexpr = False, SKIP_EMPTY: gl.constexpr = False):
+                         MASK_GRAD: gl.constexpr = False, SKIP_EMPTY: gl.constexpr = False, seed=0, dropout_p=0.0,
+                         HAS_DROPOUT: gl.constexpr = False):
     # a skipped tile breaks the fused dQ's per-tile handshake and the dS stores' buffer rotation
     gl.static_assert(not (SKIP_EMPTY and (FUSED_DQ or MASK_GRAD)), "SKIP_EMPTY runs without FUSED_DQ or MASK_GRAD")
+    # the keep bits reach dQ only through the fused dQ's dS (a dQ launch would draw them again)
+    gl.static_assert(not HAS_DROPOUT or (FUSED_DQ and not HAS_BIAS), "dropout runs with FUSED_DQ, without a bias")
     dtype: gl.constexpr = desc_q.dtype
     k_bufs = gl.allocate_shared_memory(dtype, [2] + desc_k.block_type.shape, desc_k.layout)
     v_bufs = gl.allocate_shared_memory(dtype, [2] + desc_v.block_type.shape, desc_v.layout)
@@ -363,18 +383,18 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
         dbias_bufs = q_bufs   # stand-ins, never read without MASK_GRAD
         desc_dbias = desc_q
 
-    # HAS_BIAS and FUSED_DQ lead constexpr tuples: that way they reach the partitions as constexprs
+    # the flags lead constexpr tuples: that way they reach the partitions as constexprs
     cargs = (sm_scale, LSE2, Delta, desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty,
              do_ready, do_empty, N_CTX, S_PAD, H_Q, H_KV, GROUP, CAUSAL, bias_bufs, bias_ready, bias_empty, ds_bufs,
-             ds_ready, ds_free, dq_bufs, desc_dq_acc, dbias_bufs, desc_dbias, LEFT, RIGHT)
+             ds_ready, ds_free, dq_bufs, desc_dq_acc, dbias_bufs, desc_dbias, LEFT, RIGHT, seed, dropout_p)
     c0: gl.constexpr = 0
     c1: gl.constexpr = 1
     pargs = (desc_q, desc_k, desc_v, desc_do, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty,
              do_ready, do_empty, N_CTX, H_Q, H_KV, GROUP, CAUSAL, bias_desc, bias_bufs, bias_ready, bias_empty,
              BIAS_B, BIAS_H, LEFT, RIGHT)
     gl.warp_specialize([
-        (_consumer, (c0, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, SKIP_EMPTY) + cargs),  # default partition: warpgroup 0
-        (_consumer, (c1, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, SKIP_EMPTY) + cargs),  # worker 0: warpgroup 1
+        (_consumer, (c0, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, SKIP_EMPTY, HAS_DROPOUT) + cargs),  # default: wg 0
+        (_consumer, (c1, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, SKIP_EMPTY, HAS_DROPOUT) + cargs),  # worker 0: wg 1
         (_producer, (HAS_BIAS, WINDOW) + pargs),                # worker 1: TMA producer, 1 warp
     ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
 
@@ -636,13 +656,13 @@ _DQ, _DKDV = FastLauncher(attn_bwd_dq_hopper), FastLauncher(attn_bwd_dkdv_hopper
 def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad: bool = False, fused_dq: bool = False,
                       window=None, NBUF: int = 2, block_n: int = KEYS_PER_STAGE, block_m: int = BLOCK_M,
                       consumer_regs: int = 240, producer_regs: int = 24, dq_from_ds: bool = False,
-                      skip_empty: bool = False):
+                      skip_empty: bool = False, dropout_p: float = 0.0):
     """The two launches bound to this call's shapes, strides and options, for the calls that
     share them (backends/flash.py keys them), to run in this order:
       dq_launch(q, k, v, out, dout, lse, stats, dq, bias, dbias) writes dq (B, H_q, S, 128), stats
         (row_stats) from lse (B, H_q, S) fp32 natural log, contiguous, and with mask_grad dbias
         (B, H_q, S, S) dense, the bias's gradient before its broadcast dims are summed;
-      dkdv_launch(q, k, v, dout, stats, dk, dv, bias, dq, dbias) writes dk, dv (B, H_kv, S, 128);
+      dkdv_launch(q, k, v, dout, stats, dk, dv, bias, dq, dbias, seed) writes dk, dv (B, H_kv, S, 128);
     q, k, v, out, dout and the gradients as unsupported_reason accepts them, bias (a float
     attn_mask as hopper_forward.bias_reason accepts it) or None; window: (left, right) >= 0, row i
     sees keys i - left .. i + right (causal then means right = 0), or None. block_n: keys a stage
@@ -656,8 +676,11 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
     skip_empty (causal or window calls; pays for narrow windows): a consumer warpgroup passes over the streamed
     tiles that hold no kept (row, key) pair for its own 64 rows or keys (above the diagonal, beyond a
     window's edge) instead of computing on them masked: a window's edge tiles, a causal diagonal's
-    last one. The dK/dV launch does so only without fused_dq or dq_from_ds."""
+    last one. The dK/dV launch does so only without fused_dq or dq_from_ds.
+    dropout_p > 0 (with fused_dq): dropout with the keep-mask of the call's seed (dkdv_launch's
+    seed, the forward's), drawn in the dK/dV launch alone (kernels/common.py's [Note] on the bits)."""
     assert not fused_dq or bias is None, "the fused dQ runs no bias"
+    assert dropout_p == 0 or fused_dq, "dropout runs with the fused dQ"
     assert not dq_from_ds or (bias is not None and mask_grad and not fused_dq), "dq_from_ds is for a bias's gradient"
     batch, heads_q, seq, d = q.shape
     assert not fused_dq or d == padded_head_dim(d), "the fused dQ's accumulator has the tensors' head dim"
@@ -677,10 +700,10 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                         skip_empty, num_warps=4)
     dkdv_bound = _DKDV.bind((triton.cdiv(seq, 2 * SPLIT_N), batch * heads_kv),
                             ("LSE2", "Delta", "desc_q", "desc_k", "desc_v", "desc_do", "desc_dk", "desc_dv",
-                             "desc_bias", "desc_dq_acc", "desc_dbias"),
+                             "desc_bias", "desc_dq_acc", "desc_dbias", "seed"),
                             sm_scale, None, None, seq, s_pad, heads_q, heads_kv, heads_q // heads_kv, *([None] * 6),
                             *flags, None, bias_b, bias_h, bias is not None, None, fused_dq, *band, None, dq_from_ds,
-                            skip_empty and not (fused_dq or dq_from_ds), num_warps=4)
+                            skip_empty and not (fused_dq or dq_from_ds), None, dropout_p, dropout_p > 0, num_warps=4)
 
     def dq_launch(q, k, v, out, dout, lse, stats, dq, bias=None, dbias=None):
         rows = descriptor(q, SPLIT_M)
@@ -690,7 +713,7 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                  bias_descriptor(bias, SPLIT_M, block_n)[0] if dq_bias else None,
                  lse if dbias is None or dq_from_ds else dbias)   # lse: a pointer the kernel never writes here
 
-    def dkdv_launch(q, k, v, dout, stats, dk, dv, bias=None, dq=None, dbias=None):
+    def dkdv_launch(q, k, v, dout, stats, dk, dv, bias=None, dq=None, dbias=None, seed=0):
         dq_acc = torch.zeros((batch, heads_q, s_pad, d), device=q.device, dtype=torch.float32) if fused_dq else None
         dkdv_bound(stats[1], stats[0], descriptor(q, block_m), descriptor(k, SPLIT_N), descriptor(v, SPLIT_N),
                    descriptor(dout, block_m), descriptor(dk, SPLIT_N), descriptor(dv, SPLIT_N),
@@ -698,7 +721,7 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                    None if dq_acc is None else box_descriptor(dq_acc, list(dq_acc.shape), list(dq_acc.stride()),
                                                               [1, 1, block_m, d // 2]),
                    box_descriptor(dbias, list(dbias.shape), list(dbias.stride()), [1, 1, block_m, SPLIT_N])
-                   if dq_from_ds else None)
+                   if dq_from_ds else None, seed)
         if fused_dq:   # scaled and rounded in one pass over the accumulator
             torch.mul(dq_acc[:, :, :seq], sm_scale, out=dq)
         if dq_from_ds:
