@@ -98,6 +98,31 @@ def test_dropout_backward_uses_the_forwards_mask_when_compiled(device, gen, back
     torch.testing.assert_close(v.grad, out.detach().transpose(-1, -2) @ dout, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA graphs need a GPU")
+def test_dropout_masks_change_between_cuda_graph_replays(gen):
+    """torch.compile(mode="reduce-overhead") replays CUDA graphs, and a replay repeats whatever
+    the graph captured: our dropout seed is drawn by a CPU op in the graph, so each call must
+    still drop different entries (inductor leaves graphs with CPU ops uncaptured, or the seed
+    reaches the replay as an input), and each call's backward the same entries as its forward
+    (with V = I the output is the dropped probability matrix: dV = out^T dO)."""
+    seq = 32
+    q, k, dout = (torch.randn(2, 3, seq, seq, device="cuda", generator=gen) for _ in range(3))
+    v = torch.eye(seq, device="cuda").expand(2, 3, seq, seq).contiguous()
+
+    def attend(q, k, v):
+        with flashsdpa.sdpa_kernel(Backend.FLASH):
+            return flashsdpa.scaled_dot_product_attention(q, k, v, dropout_p=0.3)
+    compiled = torch.compile(attend, mode="reduce-overhead", fullgraph=True)
+    dropped = []
+    for _ in range(4):
+        leaf = v.clone().requires_grad_()
+        out = compiled(q, k, leaf)
+        out.backward(dout)
+        torch.testing.assert_close(leaf.grad, out.detach().transpose(-1, -2) @ dout, rtol=1e-4, atol=1e-4)
+        dropped.append((out.detach() == 0).clone())
+    assert not all(torch.equal(dropped[0], d) for d in dropped[1:]), "every call dropped the same entries"
+
+
 @pytest.mark.parametrize("with_mask", [False, True])
 def test_ops_pass_torch_library_opcheck(device, gen, with_mask):
     """The ops' schemas and fake implementations, checked the way torch checks custom ops
