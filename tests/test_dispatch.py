@@ -427,6 +427,34 @@ def test_hopper_backward_takes_head_dim_64_only_with_the_fused_dq(monkeypatch):
     assert "head dim" in reason(long)
 
 
+def test_hopper_backward_takes_dropout_only_when_turned_on(monkeypatch):
+    """Dropout reaches the Gluon backward only with hopper.DROPOUT (FLASHSDPA_HOPPER_DROPOUT=1,
+    off until measured), through the fused dQ: D = 64 or 128 (D = 64 at any length then), no
+    mask or window, not under deterministic algorithms (the fused dQ adds with atomics)."""
+    from flashsdpa.backends import flash, hopper
+    from flashsdpa.kernels import hopper_backward, hopper_forward
+    monkeypatch.setattr(hopper, "gluon_kernels", lambda device: ((9, 0), hopper_forward, hopper_backward))
+    monkeypatch.setattr(hopper, "FUSED_DQ", "auto")
+    monkeypatch.setattr(hopper_backward, "MIN_SCORES", 0)   # the rule alone, at any size
+
+    def reason(d=128, window=(-1, -1), dropout_p=0.1, seq=2048, mask=None):
+        q = torch.empty(1, 8, seq, d, dtype=torch.bfloat16)
+        opts = flash.ScoreOptions(d ** -0.5, True, window=window, dropout_p=dropout_p)
+        return hopper.backward_reason(q, q, q, q, q, (q, q, q), opts, mask)
+    monkeypatch.setattr(hopper, "DROPOUT", False)
+    assert "dropout" in reason() and reason(dropout_p=0.0) is None
+    monkeypatch.setattr(hopper, "DROPOUT", True)
+    assert reason() is None and reason(d=64) is None and reason(d=64, seq=1024) is None
+    assert "dropout" in reason(d=96) and "dropout" in reason(window=(256, 0))
+    assert "dropout" in reason(mask=torch.empty(1, 8, 2048, 2048, dtype=torch.bfloat16))
+    assert hopper.dropout_taken(flash.ScoreOptions(1.0, dropout_p=0.1), None, 128)
+    torch.use_deterministic_algorithms(True)
+    try:
+        assert "dropout" in reason()
+    finally:
+        torch.use_deterministic_algorithms(False)
+
+
 def test_hopper_forward_reason_off_gpu():
     from flashsdpa.backends import flash, hopper
     q = torch.empty(1, 2, 2048, 128, dtype=torch.bfloat16)
