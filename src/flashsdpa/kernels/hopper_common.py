@@ -162,12 +162,12 @@ def bias_tile(bias_bufs, bias_ready, bias_empty, j, cid: gl.constexpr, s_layout:
 
 # Dropout's keep-mask (kernels/common.py's dropout_keep, the same Philox groups and bits) drawn
 # straight into the wgmma accumulator of a transposed tile S^T (keys x queries), as the dK/dV
-# consumer holds it. A group's 8 scores sit with two lanes there (keys r, r + 8 and queries c,
-# c + 1, c + 8, c + 9 are one group, but c and c + 1 live in different registers of lanes l and
-# l + 4 trade). So each lane draws whole groups (one Philox call per 8 scores) in a layout where
-# lane bit 2 is the query's bit 0, and the conversion to the accumulator trades halves between
-# lanes l and l + 4 by shuffles, no shared memory (benchmarks/experiment_gluon_dropout_mask.py
-# checks it against the portable kernels' mask on the GPU).
+# consumer holds it. A group (one Philox call) is queries q, q + 8 x keys k, k + 1, k + 8, k + 9;
+# in S^T's accumulator lane l holds keys r, r + 8 and queries c, c + 1, c + 8, c + 9, so keys
+# r and r + 1 of a group sit in lanes l and l + 4 and queries c and c + 1 in different groups:
+# each lane draws one whole group, and the conversion to the accumulator's layout trades halves
+# between lanes l and l + 4 by shuffles, no shared memory (benchmarks/experiment_gluon_dropout_
+# mask.py checks it against the portable kernels' mask on the GPU).
 @gluon.constexpr_function
 def _dropout_groups_layout(keys, queries):
     """[keys / 4 key groups, queries / 2 query groups] of a one-warpgroup S^T tile, one Philox
