@@ -20,19 +20,14 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
 import flashsdpa  # noqa: E402
-from train_gpt import GPT, Config, SwappedCausalSelfAttention, TorchCausalSelfAttention  # noqa: E402
+from train_gpt import (GPT, Config, SwappedCausalSelfAttention, TorchCausalSelfAttention,  # noqa: E402
+                       interleaved_step_times, median, training_step)
 from flashsdpa.nn import CausalSelfAttention  # noqa: E402
 
 
 def step_fn(model, optimizer, x, y):
-    def step():
-        with torch.autocast("cuda", dtype=torch.bfloat16):
-            loss = model(x, y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-    return step
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16)
+    return lambda: training_step(model, model, optimizer, x, y, autocast)
 
 
 def measure(name, attention, args):
@@ -87,37 +82,18 @@ def measure(name, attention, args):
 
 def interleaved(args):
     """Wall time per step of torch's, ours (flashsdpa.nn's module) and nanoGPT's module with
-    the one-line swap, measured in alternating blocks of steps in one process, so that drift
-    of the host (clocks, neighbours) falls on all alike."""
-    config = Config()
-    steps = {}
-    for name, attention in (("torch", TorchCausalSelfAttention), ("ours", CausalSelfAttention),
-                            ("ours, swap", SwappedCausalSelfAttention)):
-        torch.manual_seed(0)
-        model = GPT(config, attention).cuda()
-        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-        x = torch.randint(0, 256, (args.batch, config.block_size), device="cuda")
-        y = torch.randint(0, 256, (args.batch, config.block_size), device="cuda")
-        steps[name] = step_fn(torch.compile(model) if args.compile else model, optimizer, x, y)
-    times = {name: [] for name in steps}
+    the one-line swap, in alternating blocks of steps in one process (the example's own
+    interleaved_step_times), so that drift of the host falls on all alike."""
+    modules = {"torch": TorchCausalSelfAttention, "ours": CausalSelfAttention, "ours, swap": SwappedCausalSelfAttention}
     with flashsdpa.sdpa_kernel([flashsdpa.Backend.FLASH]):
-        for name, step in steps.items():
-            for _ in range(args.warmup):
-                step()
-        torch.cuda.synchronize()
-        for _ in range(args.rounds):
-            for name, step in steps.items():
-                start = time.perf_counter()
-                for _ in range(args.steps):
-                    step()
-                torch.cuda.synchronize()
-                times[name].append((time.perf_counter() - start) / args.steps * 1e3)
-    median = {name: sorted(t)[len(t) // 2] for name, t in times.items()}
+        times = interleaved_step_times(modules, Config(), args.batch, "cuda", args.compile, args.rounds, args.steps,
+                                       args.warmup)
+    ms = {name: median(t) for name, t in times.items()}
     print(f"{'compiled' if args.compile else 'eager'}: ms/step, {args.rounds} alternating blocks of {args.steps} steps: "
           + "; ".join(f"{name} " + " ".join(f"{t:.2f}" for t in ts) for name, ts in times.items()))
     print("| module | ms/step (median) | tokens/s ÷ torch's |\n|---|---|---|")
-    for name, ms in median.items():
-        print(f"| {name} | {ms:.2f} | {median['torch'] / ms:.3f} |")
+    for name, value in ms.items():
+        print(f"| {name} | {value:.2f} | {ms['torch'] / value:.3f} |")
 
 
 def attention_alone(args):

@@ -13,6 +13,9 @@ sysconfig's stdlib path), bytes as tokens, the last 10% held out for validation.
 nanoGPT's shakespeare-char size (6 layers, 6 heads, 384 wide, context 256, dropout 0.1), bf16
 autocast; on a CPU, a short run of a smaller model through flashsdpa's reference path, so a
 newcomer sees it work. Writes loss.png (all curves), summary.json and summary.md to --out.
+Tokens/s come from a timing after the runs, a fresh model per attention timed in alternating
+blocks of steps in one process (interleaved_step_times), so that the host's drift, which
+decides a step this small, falls on all alike; each run's own rate is kept in summary.json.
 """
 from __future__ import annotations
 
@@ -124,6 +127,18 @@ def batches(data: torch.Tensor, steps: int, batch: int, block: int, seed: int):
         yield x, torch.stack([data[s + 1:s + 1 + block] for s in starts])
 
 
+def training_step(model, step_model, optimizer, x, y, autocast):
+    """One step: the loss under autocast (step_model: model or its compiled form), backward,
+    gradients clipped at norm 1, AdamW. Returns the loss."""
+    with autocast:
+        loss = step_model(x, y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    return loss
+
+
 def train(name, attention, config, train_data, val_data, args, device):
     torch.manual_seed(args.seed)
     model = GPT(config, attention).to(device)
@@ -139,12 +154,7 @@ def train(name, attention, config, train_data, val_data, args, device):
         for group in optimizer.param_groups:
             group["lr"] = lr
         start = time.perf_counter()
-        with autocast:
-            loss = step_model(x.to(device), y.to(device))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
+        loss = training_step(model, step_model, optimizer, x.to(device), y.to(device), autocast)
         if device == "cuda":
             torch.cuda.synchronize()
         if step >= 20:  # after warm-up and kernel compilation
@@ -157,9 +167,49 @@ def train(name, attention, config, train_data, val_data, args, device):
             model.train()
             curve.append({"step": step, "train": loss.item(), "val": val})
             print(f"{name:10s} step {step:5d}  train {loss.item():.4f}  val {val:.4f}", flush=True)
-    return {"curve": curve, "tokens_per_s": tokens / timed if timed else None,
+    return {"curve": curve, "tokens_per_s_in_run": tokens / timed if timed else None,
             "final_train": curve[-1]["train"], "final_val": curve[-1]["val"],
             "peak_memory_mib": torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else None}
+
+
+def interleaved_step_times(modules: dict, config, batch: int, device: str, compile_models: bool = False,
+                           rounds: int = 6, steps: int = 40, warmup: int = 15) -> dict:
+    """{name: ms a training step, one per block}: a fresh model per attention module (same seed,
+    same random batch), timed in `rounds` alternating blocks of `steps` steps in this one process,
+    so that drift of the host (clocks, neighbours) falls on every module alike. Runs one after
+    the other cannot promise that: at this model's size a step is bound by host time, and torch's
+    own run moved by 25% between two sessions on the same GPU."""
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device == "cuda" else torch.autocast("cpu", enabled=False)
+    x, y = (torch.randint(0, config.vocab_size, (batch, config.block_size), device=device) for _ in range(2))
+
+    def step_of(module):
+        torch.manual_seed(0)
+        model = GPT(config, module).to(device)
+        step_model = torch.compile(model) if compile_models else model
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+        return lambda: training_step(model, step_model, optimizer, x, y, autocast)
+
+    def synchronize():
+        if device == "cuda":
+            torch.cuda.synchronize()
+    step_fns = {name: step_of(module) for name, module in modules.items()}
+    for step in step_fns.values():
+        for _ in range(warmup):
+            step()
+    synchronize()
+    times = {name: [] for name in step_fns}
+    for _ in range(rounds):
+        for name, step in step_fns.items():
+            start = time.perf_counter()
+            for _ in range(steps):
+                step()
+            synchronize()
+            times[name].append((time.perf_counter() - start) / steps * 1e3)
+    return times
+
+
+def median(values):
+    return sorted(values)[len(values) // 2]
 
 
 def main(argv=None):
@@ -174,6 +224,9 @@ def main(argv=None):
     ap.add_argument("--compile", action="store_true", help="train torch.compile(model) in every run")
     ap.add_argument("--runs", default="torch,ours,swap",
                     help="which runs, comma-separated: torch, ours, swap (torch always runs: the baseline)")
+    ap.add_argument("--timing-rounds", type=int, default=8 if gpu else 2,
+                    help="tokens/s from this many alternating blocks of steps of every run's model (0: from the runs)")
+    ap.add_argument("--timing-steps", type=int, default=40 if gpu else 3, help="steps a timing block")
     ap.add_argument("--out", default="examples/out")
     args = ap.parse_args(argv)
     device = "cuda" if gpu else "cpu"
@@ -183,15 +236,23 @@ def main(argv=None):
     print(f"{len(data)} bytes of stdlib source; {device}; config {asdict(config)}; {args.steps} steps", flush=True)
     # On a CPU flashsdpa runs its reference path (the kernels need a GPU or the slow interpreter).
     backends = [flashsdpa.Backend.FLASH] if gpu else [flashsdpa.Backend.MATH]
-    runs = {"torch": train("torch", TorchCausalSelfAttention, config, data[:split], data[split:], args, device)}
-    chosen = args.runs.split(",")
-    with flashsdpa.sdpa_kernel(backends):
-        # flashsdpa.nn.CausalSelfAttention (packed QKV, see its forward), and nanoGPT's own
-        # module with the one-line swap of the attention function
-        for name, label, module in (("ours", "ours", CausalSelfAttention),
-                                    ("swap", "ours, swap", SwappedCausalSelfAttention)):
-            if name in chosen:
-                runs[label] = train(label, module, config, data[:split], data[split:], args, device)
+    # flashsdpa.nn.CausalSelfAttention (packed QKV, see its forward), and nanoGPT's own module
+    # with the one-line swap of the attention function
+    modules = {label: module for name, label, module in (("torch", "torch", TorchCausalSelfAttention),
+                                                        ("ours", "ours", CausalSelfAttention),
+                                                        ("swap", "ours, swap", SwappedCausalSelfAttention))
+               if name == "torch" or name in args.runs.split(",")}
+    with flashsdpa.sdpa_kernel(backends):   # (torch's module calls torch's own function)
+        runs = {label: train(label, module, config, data[:split], data[split:], args, device)
+                for label, module in modules.items()}
+        if args.timing_rounds:
+            times = interleaved_step_times(modules, config, args.batch, device, args.compile, args.timing_rounds,
+                                           args.timing_steps)
+            for label, ms in times.items():
+                runs[label]["ms_per_step_blocks"] = ms
+    for r in runs.values():   # tokens/s of the interleaved timing where there is one
+        r["tokens_per_s"] = (args.batch * config.block_size / median(r["ms_per_step_blocks"]) * 1e3
+                             if "ms_per_step_blocks" in r else r["tokens_per_s_in_run"])
     os.makedirs(args.out, exist_ok=True)
     env = {"device": torch.cuda.get_device_name() if gpu else "cpu", "torch": torch.__version__,
            "flashsdpa": flashsdpa.__version__, "date": time.strftime("%Y-%m-%d"), "args": vars(args),
@@ -210,7 +271,10 @@ def main(argv=None):
     lines.append(f"\nValidation losses differ from torch's by at most {100 * gap:.2f}% after {args.steps} steps "
                  f"({env['device']}, flashsdpa backend {env['backend']}"
                  f"{', every model under torch.compile' if args.compile else ''}). ours: flashsdpa.nn.CausalSelfAttention "
-                 f"(packed QKV); ours, swap: nanoGPT's module calling flashsdpa.scaled_dot_product_attention.")
+                 f"(packed QKV); ours, swap: nanoGPT's module calling flashsdpa.scaled_dot_product_attention. "
+                 + (f"Tokens/s: the median of {args.timing_rounds} alternating blocks of {args.timing_steps} training "
+                    "steps of each model in one process (interleaved_step_times)." if args.timing_rounds else
+                    "Tokens/s: each run's own steps after the 20th."))
     with open(os.path.join(args.out, "summary.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
