@@ -3,9 +3,9 @@ transposed (keys x queries) tile, as the Gluon dK/dV kernel needs it
 (kernels/hopper_common.dropout_keep_transposed: one Philox call per 8 scores, lanes l and l + 4
 trade halves by shuffles, no shared memory). The mask must equal kernels.common.dropout_keep's
 (the portable kernels'); the design is in benchmarks/NOTES.md (queue item 4).
-Also, for a Gluon dQ launch or forward with dropout (not built): the same bits in the
-forward's orientation (queries x keys), where a thread's 8 scores are one whole Philox group,
-so no lane exchange: keep_rows below, checked the same way.
+Also the same bits in the forward's orientation (queries x keys), as the Gluon dQ launch
+draws them (hopper_common.dropout_keep_rows: a thread's 8 scores are one whole Philox group, so
+no lane exchange), checked the same way.
 
     PYTHONPATH=src python3 benchmarks/experiment_gluon_dropout_mask.py           # GPU: the toy
         kernel's mask against flash.dropout_keep_mask, transposed, for a few tiles and seeds
@@ -22,7 +22,7 @@ from triton.backends.compiler import GPUTarget
 from triton.experimental import gluon
 from triton.experimental.gluon import language as gl
 
-from flashsdpa.kernels.hopper_common import _philox, accumulator_layout, dropout_keep_transposed
+from flashsdpa.kernels.hopper_common import accumulator_layout, dropout_keep_rows, dropout_keep_transposed
 
 N_KEYS = 64                # keys (rows of S^T) of one consumer warpgroup
 KEYS = gl.constexpr(N_KEYS)
@@ -38,56 +38,11 @@ def keep_mask_toy(Out, seed, bh, start_n, m0, dropout_p, QUERIES: gl.constexpr):
     gl.store(Out + rows[:, None] * QUERIES + cols[None, :], keep.to(gl.uint8))
 
 
-@gluon.constexpr_function
-def _row_groups_layout(queries, keys):
-    """[queries / 2 query groups, keys / 4 key groups] of a one-warpgroup S tile (queries x keys),
-    each group in the thread whose accumulator registers hold its 8 scores: lanes 0, 1 -> key
-    group bits 0, 1; lanes 2-4 -> query group bits 0-2; warps -> its bits 3, 4; registers ->
-    key group bits 2 and up."""
-    assert queries == 64 and keys % 16 == 0
-    registers = [[0, 4 << i] for i in range((keys // 16).bit_length() - 1)]
-    return gl.DistributedLinearLayout(
-        reg_bases=registers, lane_bases=[[0, 1], [0, 2], [1, 0], [2, 0], [4, 0]],
-        warp_bases=[[8, 0], [16, 0]], block_bases=[], shape=[queries // 2, keys // 4])
-
-
-@gluon.jit
-def _row_words(r0, r1, r2, r3, threshold, SHIFT: gl.constexpr):
-    """One 16-bit half's keep bits, (.., k bit 3, q bit 3): word (k bit 3) + 2 (q bit 3)."""
-    return gl.join(gl.join(((r0 >> SHIFT) & 0xFFFF) >= threshold, ((r1 >> SHIFT) & 0xFFFF) >= threshold),
-                   gl.join(((r2 >> SHIFT) & 0xFFFF) >= threshold, ((r3 >> SHIFT) & 0xFFFF) >= threshold))
-
-
-@gluon.jit
-def keep_rows(seed, bh, query0, key0, dropout_p, QUERIES: gl.constexpr, KEYS: gl.constexpr, layout: gl.constexpr):
-    """keep (bool) of queries query0 .. + 64 and keys key0 .. + KEYS in `layout`, the
-    one-warpgroup wgmma accumulator [64, KEYS]: a Philox call per thread and 8 scores, joined in
-    the accumulator's register order (joins prepend register bits: k bit 0, q bit 3, k bit 3)."""
-    groups: gl.constexpr = _row_groups_layout(QUERIES, KEYS)
-    seed64 = seed.to(gl.int64)
-    k0 = (seed64 & 0xFFFFFFFF).to(gl.uint32)
-    k1 = ((seed64 >> 32) & 0xFFFFFFFF).to(gl.uint32)
-    threshold = gl.ceil(dropout_p * 65536.0).to(gl.uint32)
-    qg = (query0 // 2 + gl.arange(0, QUERIES // 2, layout=gl.SliceLayout(1, groups))).to(gl.uint32)
-    kg = (key0 // 4 + gl.arange(0, KEYS // 4, layout=gl.SliceLayout(0, groups))).to(gl.uint32)
-    c0 = kg[None, :] + qg[:, None] * 0
-    c1 = qg[:, None] + kg[None, :] * 0
-    zero = c0 * 0
-    r0, r1, r2, r3 = _philox(k0, k1, c0, c1, zero + bh.to(gl.uint32), zero, 7)
-    keep = gl.join(_row_words(r0, r1, r2, r3, threshold, 0),
-                   _row_words(r0, r1, r2, r3, threshold, 16))   # (qg, kg, k bit 3, q bit 3, k bit 0)
-    # (q >> 4, q & 7, k >> 4, (k >> 1) & 3, k bit 3, q bit 3, k bit 0) -> (q, k)
-    keep = gl.reshape(keep, [QUERIES // 16, 8, KEYS // 16, 4, 2, 2, 2])
-    keep = gl.permute(keep, [0, 5, 1, 2, 4, 3, 6])
-    keep = gl.reshape(keep, [QUERIES, KEYS])
-    return gl.convert_layout(keep, layout, assert_trivial=True)
-
-
 @gluon.jit
 def keep_rows_toy(Out, seed, bh, m0, start_n, dropout_p, KEYS_N: gl.constexpr):
     """Out: [64, KEYS_N] uint8, the keep-mask of queries m0.. x keys start_n.."""
     acc: gl.constexpr = accumulator_layout(KEYS_N, gl.bfloat16)
-    keep = keep_rows(seed, bh, m0, start_n, dropout_p, KEYS, KEYS_N, acc)
+    keep = dropout_keep_rows(seed, bh, m0, start_n, dropout_p, KEYS, KEYS_N, acc)
     rows = gl.arange(0, KEYS, layout=gl.SliceLayout(1, acc))
     cols = gl.arange(0, KEYS_N, layout=gl.SliceLayout(0, acc))
     gl.store(Out + rows[:, None] * KEYS_N + cols[None, :], keep.to(gl.uint8))

@@ -196,8 +196,18 @@ def _philox(k0, k1, c0, c1, c2, c3, N_ROUNDS: gl.constexpr):
 
 
 @gluon.jit
+def _philox_key(seed, dropout_p):
+    """(key low, key high, threshold): the call's Philox key from its seed (an int < 2^63), and
+    the 16-bit draw a score needs to be kept (>= p * 2^16), as tl.philox and dropout_keep make them."""
+    seed64 = seed.to(gl.int64)
+    return ((seed64 & 0xFFFFFFFF).to(gl.uint32), ((seed64 >> 32) & 0xFFFFFFFF).to(gl.uint32),
+            gl.ceil(dropout_p * 65536.0).to(gl.uint32))
+
+
+@gluon.jit
 def _keep_words(r0, r1, r2, r3, threshold, SHIFT: gl.constexpr):
-    """One 16-bit half's keep bits, (.., q bit 3, k bit 3): word (k bit 3) + 2 (q bit 3)."""
+    """One 16-bit half's keep bits of words r0 .. r3 (word = k bit 3 + 2 (q bit 3)), joined as
+    (.., q bit 3, k bit 3); given as (r0, r2, r1, r3), as (.., k bit 3, q bit 3)."""
     return gl.join(gl.join(((r0 >> SHIFT) & 0xFFFF) >= threshold, ((r2 >> SHIFT) & 0xFFFF) >= threshold),
                    gl.join(((r1 >> SHIFT) & 0xFFFF) >= threshold, ((r3 >> SHIFT) & 0xFFFF) >= threshold))
 
@@ -209,10 +219,7 @@ def dropout_keep_transposed(seed, bh, key0, query0, dropout_p, KEYS: gl.constexp
     16) in `layout`, the one-warpgroup wgmma accumulator of that shape; key0 and query0 multiples
     of 16. seed: the call's Philox seed (an int < 2^63); bh: batch * H_q + the query head."""
     groups: gl.constexpr = _dropout_groups_layout(KEYS, QUERIES)
-    seed64 = seed.to(gl.int64)
-    k0 = (seed64 & 0xFFFFFFFF).to(gl.uint32)
-    k1 = ((seed64 >> 32) & 0xFFFFFFFF).to(gl.uint32)
-    threshold = gl.ceil(dropout_p * 65536.0).to(gl.uint32)   # keep a 16-bit draw >= p * 2^16
+    k0, k1, threshold = _philox_key(seed, dropout_p)
     kg = (key0 // 4 + gl.arange(0, KEYS // 4, layout=gl.SliceLayout(1, groups))).to(gl.uint32)
     qg = (query0 // 2 + gl.arange(0, QUERIES // 2, layout=gl.SliceLayout(0, groups))).to(gl.uint32)
     c0 = kg[:, None] + qg[None, :] * 0
@@ -226,6 +233,44 @@ def dropout_keep_transposed(seed, bh, key0, query0, dropout_p, KEYS: gl.constexp
     keep = gl.permute(keep, [0, 6, 1, 7, 2, 5, 3, 4])
     keep = gl.reshape(keep, [KEYS, QUERIES])
     return gl.convert_layout(keep, layout)
+
+
+@gluon.constexpr_function
+def _dropout_row_groups_layout(queries, keys):
+    """[queries / 2 query groups, keys / 4 key groups] of a one-warpgroup S tile (queries x keys),
+    each group in the thread whose accumulator registers hold its 8 scores: lanes 0, 1 -> key
+    group bits 0, 1; lanes 2-4 -> query group bits 0-2; warps -> its bits 3, 4; registers ->
+    key group bits 2 and up."""
+    assert queries == 64 and keys % 16 == 0
+    registers = [[0, 4 << i] for i in range((keys // 16).bit_length() - 1)]
+    return gl.DistributedLinearLayout(
+        reg_bases=registers, lane_bases=[[0, 1], [0, 2], [1, 0], [2, 0], [4, 0]],
+        warp_bases=[[8, 0], [16, 0]], block_bases=[], shape=[queries // 2, keys // 4])
+
+
+@gluon.jit
+def dropout_keep_rows(seed, bh, query0, key0, dropout_p, QUERIES: gl.constexpr, KEYS: gl.constexpr,
+                      layout: gl.constexpr):
+    """keep (bool) of queries query0 .. + QUERIES (64) and keys key0 .. + KEYS (a multiple of 16)
+    in `layout`, the one-warpgroup wgmma accumulator of that shape (queries x keys, the forward's
+    orientation): one Philox call per thread and 8 scores, joined in the accumulator's register
+    order (joins prepend register bits: k bit 0, q bit 3, k bit 3); query0 and key0 multiples of
+    16. seed and bh as dropout_keep_transposed's."""
+    groups: gl.constexpr = _dropout_row_groups_layout(QUERIES, KEYS)
+    k0, k1, threshold = _philox_key(seed, dropout_p)
+    qg = (query0 // 2 + gl.arange(0, QUERIES // 2, layout=gl.SliceLayout(1, groups))).to(gl.uint32)
+    kg = (key0 // 4 + gl.arange(0, KEYS // 4, layout=gl.SliceLayout(0, groups))).to(gl.uint32)
+    c0 = kg[None, :] + qg[:, None] * 0
+    c1 = qg[:, None] + kg[None, :] * 0
+    zero = c0 * 0
+    r0, r1, r2, r3 = _philox(k0, k1, c0, c1, zero + bh.to(gl.uint32), zero, 7)
+    # the words joined k bit 3 first, then q bit 3: (qg, kg, k bit 3, q bit 3, k bit 0)
+    keep = gl.join(_keep_words(r0, r2, r1, r3, threshold, 0), _keep_words(r0, r2, r1, r3, threshold, 16))
+    # (q >> 4, q & 7, k >> 4, (k >> 1) & 3, k bit 3, q bit 3, k bit 0) -> (q, k)
+    keep = gl.reshape(keep, [QUERIES // 16, 8, KEYS // 16, 4, 2, 2, 2])
+    keep = gl.permute(keep, [0, 5, 1, 2, 4, 3, 6])
+    keep = gl.reshape(keep, [QUERIES, KEYS])
+    return gl.convert_layout(keep, layout, assert_trivial=True)
 
 
 def tma_compatible(t: torch.Tensor) -> bool:
