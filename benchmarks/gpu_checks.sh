@@ -24,7 +24,8 @@
 #                                                # torch's module compiled, with and without dropout (~8 min)
 #   bash benchmarks/gpu_checks.sh dropout        # dropout in the Gluon backward (FLASHSDPA_HOPPER_DROPOUT=1):
 #                                                # its mask's toy against the portable mask, then (equal) its
-#                                                # GPU tests, then the dropout features with it off and on (~5 min)
+#                                                # GPU tests, then the dropout features with it off, on with two
+#                                                # launches and on with the fused dQ (~6 min)
 #   bash benchmarks/gpu_checks.sh window         # windows in the Gluon kernels (with and without the
 #                                                # experimental skip_empty) against the Triton ones per
 #                                                # window size, then (no hang) their tests
@@ -109,10 +110,12 @@ case "${1:-}" in
       FLASHSDPA_HOPPER_DROPOUT=1 timeout 240 $PYTEST -m gpu -n 8 -k "hopper_dropout_backward" tests/test_gpu.py \
         > "$R/gpu_test_dropout.txt" 2>&1
       tail -1 "$R/gpu_test_dropout.txt"; grep -hE "^(FAILED|ERROR)" "$R/gpu_test_dropout.txt" | head -10
-      for on in 0 1; do
-        FLASHSDPA_HOPPER_DROPOUT=$on timeout 150 python3 -m flashsdpa.bench_features --cases dropout \
-          > "$R/features_dropout_$on.txt" 2>&1
-        echo "FLASHSDPA_HOPPER_DROPOUT=$on:"; grep "^|" "$R/features_dropout_$on.txt"
+      for setting in "0 auto" "1 0" "1 1"; do   # off; on with two launches; on with the fused dQ
+        read -r on fused <<< "$setting"   # (not `set --`: $1 names the mode's tarball below)
+        FLASHSDPA_HOPPER_DROPOUT=$on FLASHSDPA_HOPPER_FUSED_DQ=$fused timeout 150 python3 -m flashsdpa.bench_features \
+          --cases dropout > "$R/features_dropout_${on}_$fused.txt" 2>&1
+        echo "FLASHSDPA_HOPPER_DROPOUT=$on FLASHSDPA_HOPPER_FUSED_DQ=$fused:"
+        grep "^|" "$R/features_dropout_${on}_$fused.txt"
       done
     else
       echo "Gluon dropout mask differs or failed:"; tail -8 "$R/gluon_dropout_mask.txt"

@@ -429,8 +429,8 @@ def test_hopper_backward_takes_head_dim_64_only_with_the_fused_dq(monkeypatch):
 
 def test_hopper_backward_takes_dropout_only_when_turned_on(monkeypatch):
     """Dropout reaches the Gluon backward only with hopper.DROPOUT (FLASHSDPA_HOPPER_DROPOUT=1,
-    off until measured), through the fused dQ: D = 64 or 128 (D = 64 at any length then), no
-    mask or window, not under deterministic algorithms (the fused dQ adds with atomics)."""
+    off until measured): D = 128, and D = 64 (at any length) through the fused dQ, which
+    deterministic algorithms rule out (it adds with atomics); no mask or window."""
     from flashsdpa.backends import flash, hopper
     from flashsdpa.kernels import hopper_backward, hopper_forward
     monkeypatch.setattr(hopper, "gluon_kernels", lambda device: ((9, 0), hopper_forward, hopper_backward))
@@ -450,7 +450,7 @@ def test_hopper_backward_takes_dropout_only_when_turned_on(monkeypatch):
     assert hopper.dropout_taken(flash.ScoreOptions(1.0, dropout_p=0.1), None, 128)
     torch.use_deterministic_algorithms(True)
     try:
-        assert "dropout" in reason()
+        assert reason() is None and reason(d=64) is not None   # D = 64 runs only with the fused dQ
     finally:
         torch.use_deterministic_algorithms(False)
 
@@ -611,7 +611,8 @@ def test_gluon_backward_options_reach_their_kernel_parameters(monkeypatch):
 
     def options(**kwargs):
         hopper_backward.backward_launches(q, k, 0.1, **kwargs)
-        return ({n: bound["dq"][n] for n in ("CAUSAL", "HAS_BIAS", "MASK_GRAD", "STATS_ONLY", "WINDOW", "SKIP_EMPTY")},
+        return ({n: bound["dq"][n] for n in ("CAUSAL", "HAS_BIAS", "MASK_GRAD", "STATS_ONLY", "WINDOW", "SKIP_EMPTY",
+                                             "HAS_DROPOUT", "dropout_p", "per_call")},
                 {n: bound["dkdv"][n] for n in ("CAUSAL", "HAS_BIAS", "FUSED_DQ", "WINDOW", "MASK_GRAD", "SKIP_EMPTY",
                                                "LEFT", "RIGHT", "GROUP", "HAS_DROPOUT", "dropout_p", "per_call")})
     dq, dkdv = options(causal=True)
@@ -627,11 +628,14 @@ def test_gluon_backward_options_reach_their_kernel_parameters(monkeypatch):
     assert dkdv["HAS_BIAS"] and dkdv["MASK_GRAD"] and not dkdv["SKIP_EMPTY"]   # the dS stores run every tile
     dq, dkdv = options(causal=False, fused_dq=True)
     assert dq["STATS_ONLY"] and dkdv["FUSED_DQ"] and not dkdv["HAS_DROPOUT"] and dkdv["dropout_p"] == 0
-    dq, dkdv = options(causal=True, fused_dq=True, dropout_p=0.1)
-    assert dq["STATS_ONLY"] and dkdv["FUSED_DQ"] and dkdv["HAS_DROPOUT"] and dkdv["dropout_p"] == 0.1
-    assert dkdv["per_call"][-1] == "seed"   # the seed changes every call, the launch does not
-    with pytest.raises(AssertionError, match="fused dQ"):   # a dQ launch would not see the keep bits
-        options(causal=True, dropout_p=0.1)
+    dq, dkdv = options(causal=True, fused_dq=True, dropout_p=0.1)   # the bits drawn once, in dK/dV
+    assert dq["STATS_ONLY"] and not dq["HAS_DROPOUT"] and dkdv["FUSED_DQ"] and dkdv["HAS_DROPOUT"]
+    assert dkdv["dropout_p"] == 0.1
+    dq, dkdv = options(causal=True, dropout_p=0.1)                   # the two launches each draw them
+    assert not dq["STATS_ONLY"] and dq["HAS_DROPOUT"] and dkdv["HAS_DROPOUT"] and dq["dropout_p"] == 0.1
+    assert dq["per_call"][-1] == dkdv["per_call"][-1] == "seed"   # the seed changes every call, the launch does not
+    with pytest.raises(AssertionError, match="without a bias"):
+        options(causal=True, bias=bias, dropout_p=0.1)
 
 
 def test_import_leaves_triton_to_the_first_kernel_call():

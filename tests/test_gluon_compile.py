@@ -14,7 +14,7 @@ BENCHMARKS, SRC = os.path.join(HERE, "..", "benchmarks"), os.path.join(HERE, "..
 pytest.importorskip("triton.experimental.gluon")
 
 CASES = {"full", "causal", "bias", "window", "persistent causal", "fused dq", "bias ds out", "skip window",
-         "fused dq dropout"}
+         "dropout", "fused dq dropout"}
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def opcodes(body: str) -> set:
 def test_every_case_compiles_to_tensor_core_and_tma_code(sass):
     expected = {f"{kernel} {case}" for kernel in ("forward", "dq", "dkdv") for case in ("full", "causal", "bias", "window")}
     expected |= {"forward persistent causal", "dkdv fused dq", "dkdv bias ds out", "dq skip window", "dkdv skip window",
-                 "dkdv fused dq dropout"}
+                 "dq dropout", "dkdv dropout", "dkdv fused dq dropout"}
     assert expected <= set(sass)
     for name, body in sass.items():
         ops = opcodes(body)
@@ -74,3 +74,12 @@ def test_dropout_draws_its_bits_in_registers(sass):
     with_dropout, plain = sass["dkdv fused dq dropout"], sass["dkdv fused dq"]
     assert with_dropout.count("IMAD.HI") - plain.count("IMAD.HI") >= 2 * 7 * 8
     assert with_dropout.count("SHFL") > plain.count("SHFL") and "UTMAREDG" in opcodes(with_dropout)
+
+
+def test_dq_launch_draws_its_bits_without_shuffles(sass):
+    """In the dQ launch the keep bits come in the forward's orientation (hopper_common.
+    dropout_keep_rows), where each thread's 8 scores are one whole Philox group: the Philox code
+    (IMAD.HI), and no shuffle beyond the plain kernel's."""
+    with_dropout, plain = sass["dq dropout"], sass["dq full"]
+    assert with_dropout.count("IMAD.HI") - plain.count("IMAD.HI") >= 2 * 7 * 4
+    assert with_dropout.count("SHFL") == plain.count("SHFL")

@@ -197,9 +197,10 @@ SKIP_EMPTY = {"1": True, "0": False}.get(os.environ.get("FLASHSDPA_HOPPER_SKIP_E
 SKIP_EMPTY_MAX_BAND = 512
 
 
-# Dropout in the Gluon backward (hopper_backward's HAS_DROPOUT): the keep bits drawn in the dK/dV
-# launch straight into its transposed score tiles, dQ fused so that they are drawn once. Off
-# until measured on the GPU (FLASHSDPA_HOPPER_DROPOUT=1 turns it on): the Triton kernels run
+# Dropout in the Gluon backward (hopper_backward's HAS_DROPOUT): the keep bits drawn straight into
+# the score tiles' registers, in the dK/dV launch and (when dQ is not fused: FUSED_DQ decides, as
+# without dropout) again in the dQ launch. Off until measured on the GPU
+# (FLASHSDPA_HOPPER_DROPOUT=1 turns it on; FLASHSDPA_HOPPER_FUSED_DQ=1 / =0 picks): the Triton kernels run
 # dropout's backward at 236 / 276 TFLOP/s (causal, D = 128, S = 2048 / 8192) against cuDNN's
 # 341 / 399 (benchmarks/results/2026-11-29-h200-v0.13). The forward stays on the Triton kernel,
 # which beats cuDNN's dropout forward.
@@ -207,10 +208,10 @@ DROPOUT = os.environ.get("FLASHSDPA_HOPPER_DROPOUT", "0") == "1"
 
 
 def dropout_taken(opts: ScoreOptions, mask, head_dim: int) -> bool:
-    """Whether the Gluon backward takes this call's dropout: through the fused dQ (D = 64 or 128,
-    no mask or bias, no window, atomics allowed)."""
-    return (DROPOUT and opts.dropout_p > 0 and mask is None and opts.window == (-1, -1) and head_dim in (64, 128)
-            and fused_dq_allowed())
+    """Whether the Gluon backward takes this call's dropout: D = 128 (with or without the fused dQ,
+    as fused_dq decides) or D = 64 (fused dQ only, as without dropout), no mask or bias, no window."""
+    return (DROPOUT and opts.dropout_p > 0 and mask is None and opts.window == (-1, -1)
+            and (head_dim == 128 or (head_dim == 64 and fused_dq_allowed())))
 
 
 def skip_empty(window: tuple[int, int] | None) -> bool:
@@ -272,13 +273,13 @@ def backward_plan(q, k, v, out, dout, grads, mask, slopes, opts: ScoreOptions, m
     dropout = dropout_taken(opts, mask, q.shape[3])
     gluon_dq, gluon_dkdv = hopper_backward.backward_launches(
         q, k, opts.scale, opts.is_causal, mask, mask_grad, window=window,
-        fused_dq=dropout or (not has_bias and q.shape[3] in (64, 128)
-                             and fused_dq(opts, window, k.shape[2], q.shape[3], q.shape[1] == k.shape[1])),
+        fused_dq=(dropout and q.shape[3] == 64) or (not has_bias and q.shape[3] in (64, 128) and fused_dq(
+            opts, window, k.shape[2], q.shape[3], q.shape[1] == k.shape[1])),
         dq_from_ds=dq_from_ds(has_bias, mask_grad, k.shape[2], mask), skip_empty=skip_empty(window) and not dropout,
         dropout_p=opts.dropout_p if dropout else 0.0)
 
     def dq_launch(q, k, v, out, dout, lse, stats, dq, mask, slopes, dmask, seed):
-        gluon_dq(q, k, v, out, dout, lse, stats, dq, mask if has_bias else None, dmask if mask_grad else None)
+        gluon_dq(q, k, v, out, dout, lse, stats, dq, mask if has_bias else None, dmask if mask_grad else None, seed)
 
     def dkdv_launch(q, k, v, dout, lse, stats, dk, dv, mask, slopes, seed, dq, dmask):
         gluon_dkdv(q, k, v, dout, stats, dk, dv, mask if has_bias else None, dq, dmask, seed)

@@ -33,9 +33,10 @@ full attention S = 8192 499-510 TFLOP/s against the two launches' 448-467, causa
 calls slower (benchmarks/results/2026-11-29-h200-v0.12; backends/hopper.py picks). Head dim 64:
 its two launches are correct and slower than the Triton kernels (HEAD_DIMS), the fused dQ faster
 from S = 4096 (backends/hopper.py routes those calls here; FUSED_DQ_MIN_SEQ_64).
-HAS_DROPOUT (with FUSED_DQ, no bias): dropout's keep bits, the portable kernels' Philox groups,
-drawn in the dK/dV launch straight into the transposed score tiles (hopper_common.
-dropout_keep_transposed), once for dV, dK and the fused dQ; opt-in until measured on the GPU.
+HAS_DROPOUT (no bias): dropout's keep bits, the portable kernels' Philox groups, drawn straight
+into the score tiles' registers: transposed in the dK/dV launch (hopper_common.
+dropout_keep_transposed), for dV, dK and a fused dQ; in the forward's orientation in the dQ
+launch (dropout_keep_rows) when dQ is not fused. Opt-in until measured on the GPU.
 """
 import torch
 import triton
@@ -45,7 +46,8 @@ from triton.experimental.gluon.language.nvidia.hopper import (
     tma, mbarrier, fence_async_shared, warpgroup_mma, warpgroup_mma_wait)
 
 from .hopper_common import (accumulator_layout, band_edge, bias_descriptor, bias_tile, box_descriptor,
-                            describe_head_dims, descriptor, dropout_keep_transposed, fill_bias_stage, fill_stage,
+                            describe_head_dims, descriptor, dropout_keep_rows, dropout_keep_transposed,
+                            fill_bias_stage, fill_stage,
                             in_band, key_tiles, outside_band, padded_head_dim, register_operand_layout, release_step,
                             stage_barriers, tma_compatible, tma_reduce_add)
 from .common import HEAD_GROUP
@@ -128,7 +130,7 @@ def _dkdv_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr
                seed, dropout_p):
     """Consumer cid's step `it` of the dK/dV loop: query tile it % n_m of the GROUP heads' it // n_m.
     With FUSED_DQ and DQ_OF_LAST, also this warpgroup's half of the last tile's dQ. Returns dk, dv.
-    HAS_DROPOUT (with FUSED_DQ): the tile's keep bits drawn here while the first products run, as
+    HAS_DROPOUT: the tile's keep bits drawn here while the first products run, as
     kernels/common.py's dropout_keep draws them: dV += (P^T * keep / (1 - p)) dO, dP^T * keep /
     (1 - p), so dS, and with it the fused dQ, carries the mask too."""
     SPLIT_N: gl.constexpr = k_smem.type.shape[0]
@@ -346,8 +348,7 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
                          HAS_DROPOUT: gl.constexpr = False):
     # a skipped tile breaks the fused dQ's per-tile handshake and the dS stores' buffer rotation
     gl.static_assert(not (SKIP_EMPTY and (FUSED_DQ or MASK_GRAD)), "SKIP_EMPTY runs without FUSED_DQ or MASK_GRAD")
-    # the keep bits reach dQ only through the fused dQ's dS (a dQ launch would draw them again)
-    gl.static_assert(not HAS_DROPOUT or (FUSED_DQ and not HAS_BIAS), "dropout runs with FUSED_DQ, without a bias")
+    gl.static_assert(not (HAS_DROPOUT and HAS_BIAS), "dropout runs without a bias")
     dtype: gl.constexpr = desc_q.dtype
     k_bufs = gl.allocate_shared_memory(dtype, [2] + desc_k.block_type.shape, desc_k.layout)
     v_bufs = gl.allocate_shared_memory(dtype, [2] + desc_v.block_type.shape, desc_v.layout)
@@ -451,9 +452,10 @@ def _dq_producer(HAS_BIAS: gl.constexpr, STATS_ONLY: gl.constexpr, WINDOW: gl.co
 
 @gluon.jit
 def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.constexpr, STATS_ONLY: gl.constexpr,
-                 WINDOW: gl.constexpr, SKIP_EMPTY: gl.constexpr, sm_scale, LSE, LSE2, Delta, desc_dq, q_bufs, o_bufs,
-                 do_bufs, k_bufs, v_bufs, rows_ready, k_ready, k_empty, v_ready, v_empty, N_CTX, S_PAD, H_Q,
-                 CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, DBias, LEFT, RIGHT):
+                 WINDOW: gl.constexpr, SKIP_EMPTY: gl.constexpr, HAS_DROPOUT: gl.constexpr, sm_scale, LSE, LSE2,
+                 Delta, desc_dq, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs, rows_ready, k_ready, k_empty, v_ready,
+                 v_empty, N_CTX, S_PAD, H_Q, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, DBias, LEFT,
+                 RIGHT, seed, dropout_p):
     SPLIT_M: gl.constexpr = q_bufs.type.shape[3]
     HEAD_DIM: gl.constexpr = q_bufs.type.shape[4]
     BLOCK_N: gl.constexpr = k_bufs.type.shape[3]
@@ -510,6 +512,8 @@ def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.conste
             mbarrier.wait(v_ready.index(idx), ph)
             v_smem = v_bufs.index(idx).reshape([BLOCK_N, HEAD_DIM])
             dp = warpgroup_mma(do_smem, v_smem.permute((1, 0)), s0, use_acc=False, is_async=True)    # dP = dO V^T
+            if HAS_DROPOUT:  # the tile's keep bits, drawn while the two products run (as dK/dV's, transposed)
+                keep = dropout_keep_rows(seed, off_hz, row0, start_n, dropout_p, SPLIT_M, BLOCK_N, s_layout)
             s = warpgroup_mma_wait(num_outstanding=1, deps=(s, ))
             if HAS_BIAS:  # the float attn_mask's tile
                 bias = bias_tile(bias_bufs, bias_ready, bias_empty, j, cid, s_layout)
@@ -531,6 +535,8 @@ def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.conste
                     p = gl.where(keys[None, :] < N_CTX, p, 0.0)
             dp = warpgroup_mma_wait(num_outstanding=0, deps=(dp, ))
             mbarrier.arrive(v_empty.index(idx), count=1)
+            if HAS_DROPOUT:  # dS = P * (dP * keep / (1 - p) - delta)
+                dp = gl.where(keep, dp * (1.0 / (1.0 - dropout_p)), 0.0)
             ds = p * (dp - delta[:, None])
             if MASK_GRAD:  # d attn_mask = dS into a dense (B, H, S, S) tensor, from the registers
                 keys = start_n + gl.arange(0, BLOCK_N, layout=key_axis)
@@ -553,13 +559,13 @@ def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.conste
         tma.store_wait(pendings=0)
 
 
-@gluon.jit
+@gluon.jit(do_not_specialize=["seed"])
 def attn_bwd_dq_hopper(sm_scale, LSE, LSE2, Delta, N_CTX, S_PAD, H_Q, GROUP, desc_q, desc_k, desc_v, desc_o, desc_do,
                        desc_dq, NBUF: gl.constexpr, CAUSAL: gl.constexpr, CONSUMER_REGS: gl.constexpr,
                        PRODUCER_REGS: gl.constexpr, desc_bias=None, BIAS_B=0, BIAS_H=0, DBias=None,
                        HAS_BIAS: gl.constexpr = False, MASK_GRAD: gl.constexpr = False,
                        STATS_ONLY: gl.constexpr = False, LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False,
-                       SKIP_EMPTY: gl.constexpr = False):
+                       SKIP_EMPTY: gl.constexpr = False, seed=0, dropout_p=0.0, HAS_DROPOUT: gl.constexpr = False):
     dtype: gl.constexpr = desc_q.dtype
     q_bufs = gl.allocate_shared_memory(dtype, [2] + desc_q.block_type.shape, desc_q.layout)
     o_bufs = gl.allocate_shared_memory(dtype, [2] + desc_o.block_type.shape, desc_o.layout)
@@ -576,15 +582,15 @@ def attn_bwd_dq_hopper(sm_scale, LSE, LSE2, Delta, N_CTX, S_PAD, H_Q, GROUP, des
 
     cargs = (sm_scale, LSE, LSE2, Delta, desc_dq, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs, rows_ready, k_ready,
              k_empty, v_ready, v_empty, N_CTX, S_PAD, H_Q, CAUSAL, bias_bufs, bias_ready, bias_empty, DBias, LEFT,
-             RIGHT)
+             RIGHT, seed, dropout_p)
     c0: gl.constexpr = 0
     c1: gl.constexpr = 1
     pargs = (desc_q, desc_k, desc_v, desc_o, desc_do, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs, rows_ready, k_ready,
              k_empty, v_ready, v_empty, N_CTX, H_Q, GROUP, CAUSAL, bias_desc, bias_bufs, bias_ready, bias_empty,
              BIAS_B, BIAS_H, LEFT, RIGHT)
     gl.warp_specialize([
-        (_dq_consumer, (c0, HAS_BIAS, MASK_GRAD, STATS_ONLY, WINDOW, SKIP_EMPTY) + cargs),  # default: warpgroup 0
-        (_dq_consumer, (c1, HAS_BIAS, MASK_GRAD, STATS_ONLY, WINDOW, SKIP_EMPTY) + cargs),  # worker 0: warpgroup 1
+        (_dq_consumer, (c0, HAS_BIAS, MASK_GRAD, STATS_ONLY, WINDOW, SKIP_EMPTY, HAS_DROPOUT) + cargs),  # wg 0
+        (_dq_consumer, (c1, HAS_BIAS, MASK_GRAD, STATS_ONLY, WINDOW, SKIP_EMPTY, HAS_DROPOUT) + cargs),  # wg 1
         (_dq_producer, (HAS_BIAS, STATS_ONLY, WINDOW) + pargs),  # worker 1: TMA producer, 1 warp
     ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
 
@@ -659,7 +665,7 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                       skip_empty: bool = False, dropout_p: float = 0.0):
     """The two launches bound to this call's shapes, strides and options, for the calls that
     share them (backends/flash.py keys them), to run in this order:
-      dq_launch(q, k, v, out, dout, lse, stats, dq, bias, dbias) writes dq (B, H_q, S, 128), stats
+      dq_launch(q, k, v, out, dout, lse, stats, dq, bias, dbias, seed) writes dq (B, H_q, S, 128), stats
         (row_stats) from lse (B, H_q, S) fp32 natural log, contiguous, and with mask_grad dbias
         (B, H_q, S, S) dense, the bias's gradient before its broadcast dims are summed;
       dkdv_launch(q, k, v, dout, stats, dk, dv, bias, dq, dbias, seed) writes dk, dv (B, H_kv, S, 128);
@@ -677,10 +683,11 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
     tiles that hold no kept (row, key) pair for its own 64 rows or keys (above the diagonal, beyond a
     window's edge) instead of computing on them masked: a window's edge tiles, a causal diagonal's
     last one. The dK/dV launch does so only without fused_dq or dq_from_ds.
-    dropout_p > 0 (with fused_dq): dropout with the keep-mask of the call's seed (dkdv_launch's
-    seed, the forward's), drawn in the dK/dV launch alone (kernels/common.py's [Note] on the bits)."""
+    dropout_p > 0 (no bias): dropout with the keep-mask of the call's seed (the launches' seed, the
+    forward's; kernels/common.py's [Note] on the bits), drawn in the dK/dV launch and, without
+    fused_dq, again in the dQ launch."""
     assert not fused_dq or bias is None, "the fused dQ runs no bias"
-    assert dropout_p == 0 or fused_dq, "dropout runs with the fused dQ"
+    assert dropout_p == 0 or bias is None, "dropout runs without a bias"
     assert not dq_from_ds or (bias is not None and mask_grad and not fused_dq), "dq_from_ds is for a bias's gradient"
     batch, heads_q, seq, d = q.shape
     assert not fused_dq or d == padded_head_dim(d), "the fused dQ's accumulator has the tensors' head dim"
@@ -694,10 +701,10 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
     bias_b, bias_h = bias_descriptor(bias, SPLIT_M, block_n)[1:] if bias is not None else (0, 0)
     dq_bound = _DQ.bind((triton.cdiv(seq, 2 * SPLIT_M), batch * heads_q),
                         ("LSE", "LSE2", "Delta", "desc_q", "desc_k", "desc_v", "desc_o", "desc_do", "desc_dq",
-                         "desc_bias", "DBias"),
+                         "desc_bias", "DBias", "seed"),
                         sm_scale, None, None, None, seq, s_pad, heads_q, heads_q // heads_kv, *([None] * 6), *flags,
                         None, bias_b, bias_h, None, dq_bias, mask_grad and not dq_from_ds, stats_only, *band,
-                        skip_empty, num_warps=4)
+                        skip_empty, None, dropout_p, dropout_p > 0 and not stats_only, num_warps=4)
     dkdv_bound = _DKDV.bind((triton.cdiv(seq, 2 * SPLIT_N), batch * heads_kv),
                             ("LSE2", "Delta", "desc_q", "desc_k", "desc_v", "desc_do", "desc_dk", "desc_dv",
                              "desc_bias", "desc_dq_acc", "desc_dbias", "seed"),
@@ -705,13 +712,14 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                             *flags, None, bias_b, bias_h, bias is not None, None, fused_dq, *band, None, dq_from_ds,
                             skip_empty and not (fused_dq or dq_from_ds), None, dropout_p, dropout_p > 0, num_warps=4)
 
-    def dq_launch(q, k, v, out, dout, lse, stats, dq, bias=None, dbias=None):
+    def dq_launch(q, k, v, out, dout, lse, stats, dq, bias=None, dbias=None, seed=0):
         rows = descriptor(q, SPLIT_M)
         keys = (descriptor(k, block_n), descriptor(v, block_n)) if not stats_only else (rows, rows)  # unread: stand-ins
         dq_bound(lse, stats[1], stats[0], rows, *keys, descriptor(out, SPLIT_M), descriptor(dout, SPLIT_M),
                  rows if stats_only else descriptor(dq, SPLIT_M),
                  bias_descriptor(bias, SPLIT_M, block_n)[0] if dq_bias else None,
-                 lse if dbias is None or dq_from_ds else dbias)   # lse: a pointer the kernel never writes here
+                 lse if dbias is None or dq_from_ds else dbias,   # lse: a pointer the kernel never writes here
+                 seed)
 
     def dkdv_launch(q, k, v, dout, stats, dk, dv, bias=None, dq=None, dbias=None, seed=0):
         dq_acc = torch.zeros((batch, heads_q, s_pad, d), device=q.device, dtype=torch.float32) if fused_dq else None
