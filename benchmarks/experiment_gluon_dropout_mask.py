@@ -24,78 +24,70 @@ from triton.experimental.gluon import language as gl
 
 from flashsdpa.kernels.hopper_common import accumulator_layout, dropout_keep_rows, dropout_keep_transposed
 
-N_KEYS = 64                # keys (rows of S^T) of one consumer warpgroup
+N_KEYS = 64                # rows of one consumer warpgroup's tile
 KEYS = gl.constexpr(N_KEYS)
 
 
 @gluon.jit
-def keep_mask_toy(Out, seed, bh, start_n, m0, dropout_p, QUERIES: gl.constexpr):
-    """Out: [KEYS, QUERIES] uint8, the keep-mask of keys start_n.. x queries m0.."""
-    acc: gl.constexpr = accumulator_layout(QUERIES, gl.bfloat16)
-    keep = dropout_keep_transposed(seed, bh, start_n, m0, dropout_p, KEYS, QUERIES, acc)
+def _store_tile(Out, keep, N: gl.constexpr, acc: gl.constexpr):
     rows = gl.arange(0, KEYS, layout=gl.SliceLayout(1, acc))
-    cols = gl.arange(0, QUERIES, layout=gl.SliceLayout(0, acc))
-    gl.store(Out + rows[:, None] * QUERIES + cols[None, :], keep.to(gl.uint8))
+    cols = gl.arange(0, N, layout=gl.SliceLayout(0, acc))
+    gl.store(Out + rows[:, None] * N + cols[None, :], keep.to(gl.uint8))
 
 
 @gluon.jit
-def keep_rows_toy(Out, seed, bh, m0, start_n, dropout_p, KEYS_N: gl.constexpr):
-    """Out: [64, KEYS_N] uint8, the keep-mask of queries m0.. x keys start_n.."""
-    acc: gl.constexpr = accumulator_layout(KEYS_N, gl.bfloat16)
-    keep = dropout_keep_rows(seed, bh, m0, start_n, dropout_p, KEYS, KEYS_N, acc)
-    rows = gl.arange(0, KEYS, layout=gl.SliceLayout(1, acc))
-    cols = gl.arange(0, KEYS_N, layout=gl.SliceLayout(0, acc))
-    gl.store(Out + rows[:, None] * KEYS_N + cols[None, :], keep.to(gl.uint8))
+def keep_mask_toy(Out, seed, bh, row0, col0, dropout_p, N: gl.constexpr):
+    """Out: [64, N] uint8, the keep-mask of keys row0.. x queries col0.. (the dK/dV launch's tile)."""
+    acc: gl.constexpr = accumulator_layout(N, gl.bfloat16)
+    _store_tile(Out, dropout_keep_transposed(seed, bh, row0, col0, dropout_p, KEYS, N, acc), N, acc)
+
+
+@gluon.jit
+def keep_rows_toy(Out, seed, bh, row0, col0, dropout_p, N: gl.constexpr):
+    """Out: [64, N] uint8, the keep-mask of queries row0.. x keys col0.. (the dQ launch's tile)."""
+    acc: gl.constexpr = accumulator_layout(N, gl.bfloat16)
+    _store_tile(Out, dropout_keep_rows(seed, bh, row0, col0, dropout_p, KEYS, N, acc), N, acc)
+
+
+# (the toy, its signature: both orientations take the offsets of their rows, then of their columns)
+TOYS = {"keys x queries": keep_mask_toy, "queries x keys": keep_rows_toy}
+SIGNATURE = dict(Out="*u8", seed="i32", bh="i32", row0="i32", col0="i32", dropout_p="fp32", N="constexpr")
 
 
 def compile_only():
     from triton.experimental.gluon._runtime import GluonASTSource
 
     from sass_fingerprint import cubin_sass
-    signature = dict(Out="*u8", seed="i32", bh="i32", start_n="i32", m0="i32", dropout_p="fp32", QUERIES="constexpr")
-    for queries in (64, 128):
-        compiled = triton.compile(GluonASTSource(keep_mask_toy, signature, {(6,): queries}, {}),
-                                  target=GPUTarget("cuda", 90, 32), options={"num_warps": 4})
-        sass = cubin_sass(compiled.asm["cubin"])
-        count = len(re.findall(r"^\s+/\*[0-9a-f]{4,}\*/\s+\S", sass, re.M))
-        print(f"64 x {queries}: {count} SASS instructions ({64 * queries // 128} scores a thread), IMAD.HI "
-              f"{sass.count('IMAD.HI')}, SHFL {sass.count('SHFL')}, shared memory {compiled.metadata.shared} bytes")
-    signature = dict(Out="*u8", seed="i32", bh="i32", m0="i32", start_n="i32", dropout_p="fp32", KEYS_N="constexpr")
-    for keys in (64, 128):
-        compiled = triton.compile(GluonASTSource(keep_rows_toy, signature, {(6,): keys}, {}),
-                                  target=GPUTarget("cuda", 90, 32), options={"num_warps": 4})
-        sass = cubin_sass(compiled.asm["cubin"])
-        count = len(re.findall(r"^\s+/\*[0-9a-f]{4,}\*/\s+\S", sass, re.M))
-        print(f"rows 64 x {keys}: {count} SASS instructions, IMAD.HI {sass.count('IMAD.HI')}, SHFL "
-              f"{sass.count('SHFL')}, shared memory {compiled.metadata.shared} bytes")
+    for name, toy in TOYS.items():
+        for n in (64, 128):
+            signature = dict(zip(toy.arg_names, SIGNATURE.values()))
+            compiled = triton.compile(GluonASTSource(toy, signature, {(6,): n}, {}),
+                                      target=GPUTarget("cuda", 90, 32), options={"num_warps": 4})
+            sass = cubin_sass(compiled.asm["cubin"])
+            count = len(re.findall(r"^\s+/\*[0-9a-f]{4,}\*/\s+\S", sass, re.M))
+            print(f"{name}, 64 x {n}: {count} SASS instructions ({64 * n // 128} scores a thread), IMAD.HI "
+                  f"{sass.count('IMAD.HI')}, SHFL {sass.count('SHFL')}, shared memory {compiled.metadata.shared} bytes")
 
 
 def check_on_gpu():
+    """Each toy's mask against dropout_keep_mask's, for tiles of 64 x 64 and 64 x 128."""
     from flashsdpa.backends.flash import dropout_keep_mask
     failures = 0
-    for seed, bh, start_n, m0, p in ((1234, 0, 0, 0, 0.1), (2**40 + 7, 5, 64, 128, 0.3), (99, 3, 192, 256, 0.5)):
-        for queries in (64, 128):
-            out = torch.empty(N_KEYS, queries, dtype=torch.uint8, device="cuda")
-            full = dropout_keep_mask(seed, 1, bh + 1, m0 + queries, start_n + N_KEYS, p, "cuda")
-            want = full[0, bh, m0:m0 + queries, start_n:start_n + N_KEYS].T
-            out.fill_(2)   # poison: an unwritten entry differs from both 0 and 1
-            keep_mask_toy[(1,)](out, seed, bh, start_n, m0, p, queries, num_warps=4)
-            same = torch.equal(out, want.to(torch.uint8))
-            failures += not same
-            print(f"64 x {queries}: seed {seed} bh {bh} keys {start_n}.. queries {m0}.. p {p}: "
-                  f"{'equal' if same else f'{(out != want.to(torch.uint8)).sum().item()} of {want.numel()} differ'}")
-            if queries == 128:
-                continue
-            for keys in (64, 128):   # the forward's orientation: queries m0.. x keys start_n..
-                out = torch.empty(N_KEYS, keys, dtype=torch.uint8, device="cuda")
-                full = dropout_keep_mask(seed, 1, bh + 1, m0 + N_KEYS, start_n + keys, p, "cuda")
-                want = full[0, bh, m0:m0 + N_KEYS, start_n:start_n + keys]
-                out.fill_(2)
-                keep_rows_toy[(1,)](out, seed, bh, m0, start_n, p, keys, num_warps=4)
-                same = torch.equal(out, want.to(torch.uint8))
-                failures += not same
-                print(f"rows 64 x {keys}: seed {seed} bh {bh} queries {m0}.. keys {start_n}.. p {p}: "
-                      f"{'equal' if same else f'{(out != want.to(torch.uint8)).sum().item()} of {want.numel()} differ'}")
+    for seed, bh, row0, col0, p in ((1234, 0, 0, 0, 0.1), (2**40 + 7, 5, 64, 128, 0.3), (99, 3, 192, 256, 0.5)):
+        for name, toy in TOYS.items():
+            for n in (64, 128):
+                out = torch.full((N_KEYS, n), 2, dtype=torch.uint8, device="cuda")   # poison: neither 0 nor 1
+                toy[(1,)](out, seed, bh, row0, col0, p, n, num_warps=4)
+                if name == "keys x queries":   # rows are keys
+                    want = dropout_keep_mask(seed, 1, bh + 1, col0 + n, row0 + N_KEYS, p, "cuda")[
+                        0, bh, col0:col0 + n, row0:row0 + N_KEYS].T
+                else:
+                    want = dropout_keep_mask(seed, 1, bh + 1, row0 + N_KEYS, col0 + n, p, "cuda")[
+                        0, bh, row0:row0 + N_KEYS, col0:col0 + n]
+                differ = (out != want.to(torch.uint8)).sum().item()
+                failures += differ > 0
+                print(f"{name}, 64 x {n}: seed {seed} bh {bh} rows {row0}.. columns {col0}.. p {p}: "
+                      f"{'equal' if not differ else f'{differ} of {want.numel()} differ'}")
     return failures
 
 
