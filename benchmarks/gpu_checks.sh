@@ -26,6 +26,9 @@
 #                                                # its mask's toy against the portable mask, then (equal) its
 #                                                # GPU tests, then the dropout features with it off, on with two
 #                                                # launches and on with the fused dQ (~6 min)
+#   bash benchmarks/gpu_checks.sh peel           # the fused dQ's causal backward with its diagonal tiles apart
+#                                                # (FLASHSDPA_HOPPER_PEEL_DIAGONAL=1): its GPU tests, then causal
+#                                                # D = 128 / 64 backward with it off and on, the two launches and cuDNN
 #   bash benchmarks/gpu_checks.sh window         # windows in the Gluon kernels (with and without the
 #                                                # experimental skip_empty) against the Triton ones per
 #                                                # window size, then (no hang) their tests
@@ -121,6 +124,18 @@ case "${1:-}" in
       echo "Gluon dropout mask differs or failed:"; tail -8 "$R/gluon_dropout_mask.txt"
     fi
     ;;
+  peel)
+    timeout 200 $PYTEST -m gpu -n 8 -k "hopper_backward and fused_dq_peeled" tests/test_gpu.py > "$R/gpu_test_peel.txt" 2>&1
+    tail -1 "$R/gpu_test_peel.txt"; grep -hE "^(FAILED|ERROR)" "$R/gpu_test_peel.txt" | head -10
+    SHAPES="--shape 8,16,2048,128,causal --shape 2,16,8192,128,causal --shape 1,16,16384,128,causal
+            --shape 4,32,4096,64,causal --shape 1,32,16384,64,causal"
+    for setting in "auto 0" "1 0" "1 1"; do   # as shipped; fused dQ; fused dQ with the diagonal apart
+      read -r fused peel <<< "$setting"
+      FLASHSDPA_HOPPER_FUSED_DQ=$fused FLASHSDPA_HOPPER_PEEL_DIAGONAL=$peel timeout 150 python3 -m flashsdpa.bench \
+        --grid none $SHAPES --providers ours,cudnn --directions bwd > "$R/peel_${fused}_$peel.txt" 2>&1
+      echo "FLASHSDPA_HOPPER_FUSED_DQ=$fused FLASHSDPA_HOPPER_PEEL_DIAGONAL=$peel:"; grep "^|" "$R/peel_${fused}_$peel.txt"
+    done
+    ;;
   window)
     script_then_tests 330 window "hopper_window or skip_empty" tests benchmarks/experiment_window.py --gluon
     ;;
@@ -143,7 +158,7 @@ case "${1:-}" in
     grep geomean "$R/extra.txt"
     ;;
   *)
-    echo "usage: bash benchmarks/gpu_checks.sh suites|small|compiled|dropout|backward|bias|bias-backward|fused-ablation|window|padded|extra|grids" >&2
+    echo "usage: bash benchmarks/gpu_checks.sh suites|small|compiled|dropout|peel|backward|bias|bias-backward|fused-ablation|window|padded|extra|grids" >&2
     exit 2
     ;;
 esac

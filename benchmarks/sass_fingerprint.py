@@ -116,6 +116,7 @@ def gluon_sass(cases=None, head_dim: int = 128):
                                 ("persistent window", dict(CAUSAL=False, WINDOW=True, PERSISTENT=True)),
                                 ("fused dq", dict(CAUSAL=False, FUSED_DQ=True)),
                                 ("fused dq causal", dict(CAUSAL=True, FUSED_DQ=True)),
+                                ("fused dq causal peel", dict(CAUSAL=True, FUSED_DQ=True, PEEL_DIAGONAL=True)),
                                 ("dropout", dict(CAUSAL=False, HAS_DROPOUT=True)),
                                 ("dropout causal", dict(CAUSAL=True, HAS_DROPOUT=True)),
                                 ("fused dq dropout", dict(CAUSAL=False, FUSED_DQ=True, HAS_DROPOUT=True)),

@@ -614,7 +614,8 @@ def test_gluon_backward_options_reach_their_kernel_parameters(monkeypatch):
         return ({n: bound["dq"][n] for n in ("CAUSAL", "HAS_BIAS", "MASK_GRAD", "STATS_ONLY", "WINDOW", "SKIP_EMPTY",
                                              "HAS_DROPOUT", "dropout_p", "per_call")},
                 {n: bound["dkdv"][n] for n in ("CAUSAL", "HAS_BIAS", "FUSED_DQ", "WINDOW", "MASK_GRAD", "SKIP_EMPTY",
-                                               "LEFT", "RIGHT", "GROUP", "HAS_DROPOUT", "dropout_p", "per_call")})
+                                               "LEFT", "RIGHT", "GROUP", "HAS_DROPOUT", "dropout_p", "per_call",
+                                               "PEEL_DIAGONAL")})
     dq, dkdv = options(causal=True)
     assert not any(dq[n] for n in ("HAS_BIAS", "MASK_GRAD", "STATS_ONLY", "WINDOW", "SKIP_EMPTY")) and dq["CAUSAL"]
     assert dkdv["GROUP"] == 4 and not dkdv["SKIP_EMPTY"] and not dkdv["MASK_GRAD"]
@@ -636,6 +637,11 @@ def test_gluon_backward_options_reach_their_kernel_parameters(monkeypatch):
     assert dq["per_call"][-1] == dkdv["per_call"][-1] == "seed"   # the seed changes every call, the launch does not
     with pytest.raises(AssertionError, match="without a bias"):
         options(causal=True, bias=bias, dropout_p=0.1)
+    assert options(causal=True, fused_dq=True, peel_diagonal=True)[1]["PEEL_DIAGONAL"]
+    assert not options(causal=True, fused_dq=True)[1]["PEEL_DIAGONAL"]
+    for other in (dict(causal=False, fused_dq=True), dict(causal=True), dict(causal=True, fused_dq=True,
+                                                                           window=(300, 0))):
+        assert not options(**other, peel_diagonal=True)[1]["PEEL_DIAGONAL"]   # a plain causal fused dQ only
 
 
 def test_import_leaves_triton_to_the_first_kernel_call():

@@ -14,7 +14,7 @@ BENCHMARKS, SRC = os.path.join(HERE, "..", "benchmarks"), os.path.join(HERE, "..
 pytest.importorskip("triton.experimental.gluon")
 
 CASES = {"full", "causal", "bias", "window", "persistent causal", "fused dq", "bias ds out", "skip window",
-         "dropout", "fused dq dropout"}
+         "dropout", "fused dq dropout", "fused dq causal", "fused dq causal peel"}
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +83,14 @@ def test_dq_launch_draws_its_bits_without_shuffles(sass):
     with_dropout, plain = sass["dq dropout"], sass["dq full"]
     assert with_dropout.count("IMAD.HI") - plain.count("IMAD.HI") >= 2 * 7 * 4
     assert with_dropout.count("SHFL") == plain.count("SHFL")
+
+
+def test_peeled_diagonal_leaves_the_mask_out_of_the_main_loop(sass):
+    """PEEL_DIAGONAL runs each head's diagonal tiles apart: the fused causal dK/dV consumer's main
+    loop (the loop with the fewest instructions per wgmma) is then as short as possible, without
+    the causal mask's code."""
+    sys.path.insert(0, BENCHMARKS)
+    from sass_loops import consumer_loop
+    def size(case):
+        return int(re.search(r"loop (\d+) instructions", consumer_loop(sass[case])).group(1))
+    assert size("dkdv fused dq causal peel") < 0.9 * size("dkdv fused dq causal")
