@@ -196,12 +196,16 @@ def _philox(k0, k1, c0, c1, c2, c3, N_ROUNDS: gl.constexpr):
 
 
 @gluon.jit
-def _philox_key(seed, dropout_p):
-    """(key low, key high, threshold): the call's Philox key from its seed (an int < 2^63), and
-    the 16-bit draw a score needs to be kept (>= p * 2^16), as tl.philox and dropout_keep make them."""
+def _draw_groups(seed, bh, dropout_p, key_groups, query_groups):
+    """(r0, r1, r2, r3, threshold): Philox's four words for each group (key_groups and
+    query_groups: uint32 tensors of one shape, the counters), keyed by the call's seed (an int
+    < 2^63) as tl.philox keys it, and the 16-bit draw a score needs to be kept (>= p * 2^16), as
+    kernels/common.py's dropout_keep makes them."""
     seed64 = seed.to(gl.int64)
-    return ((seed64 & 0xFFFFFFFF).to(gl.uint32), ((seed64 >> 32) & 0xFFFFFFFF).to(gl.uint32),
-            gl.ceil(dropout_p * 65536.0).to(gl.uint32))
+    zero = key_groups * 0
+    r0, r1, r2, r3 = _philox((seed64 & 0xFFFFFFFF).to(gl.uint32), ((seed64 >> 32) & 0xFFFFFFFF).to(gl.uint32),
+                             key_groups, query_groups, zero + bh.to(gl.uint32), zero, 7)
+    return r0, r1, r2, r3, gl.ceil(dropout_p * 65536.0).to(gl.uint32)
 
 
 @gluon.jit
@@ -219,13 +223,10 @@ def dropout_keep_transposed(seed, bh, key0, query0, dropout_p, KEYS: gl.constexp
     16) in `layout`, the one-warpgroup wgmma accumulator of that shape; key0 and query0 multiples
     of 16. seed: the call's Philox seed (an int < 2^63); bh: batch * H_q + the query head."""
     groups: gl.constexpr = _dropout_groups_layout(KEYS, QUERIES)
-    k0, k1, threshold = _philox_key(seed, dropout_p)
     kg = (key0 // 4 + gl.arange(0, KEYS // 4, layout=gl.SliceLayout(1, groups))).to(gl.uint32)
     qg = (query0 // 2 + gl.arange(0, QUERIES // 2, layout=gl.SliceLayout(0, groups))).to(gl.uint32)
-    c0 = kg[:, None] + qg[None, :] * 0
-    c1 = qg[None, :] + kg[:, None] * 0
-    zero = c0 * 0
-    r0, r1, r2, r3 = _philox(k0, k1, c0, c1, zero + bh.to(gl.uint32), zero, 7)
+    r0, r1, r2, r3, threshold = _draw_groups(seed, bh, dropout_p, kg[:, None] + qg[None, :] * 0,
+                                             qg[None, :] + kg[:, None] * 0)
     keep = gl.join(_keep_words(r0, r1, r2, r3, threshold, 0),
                    _keep_words(r0, r1, r2, r3, threshold, 16))   # (.., q bit 3, k bit 3, k bit 0)
     # (k >> 4, (k >> 1) & 3, q >> 4, (q >> 1) & 3, q & 1, q bit 3, k bit 3, k & 1) -> (k, q)
@@ -257,13 +258,10 @@ def dropout_keep_rows(seed, bh, query0, key0, dropout_p, QUERIES: gl.constexpr, 
     order (joins prepend register bits: k bit 0, q bit 3, k bit 3); query0 and key0 multiples of
     16. seed and bh as dropout_keep_transposed's."""
     groups: gl.constexpr = _dropout_row_groups_layout(QUERIES, KEYS)
-    k0, k1, threshold = _philox_key(seed, dropout_p)
     qg = (query0 // 2 + gl.arange(0, QUERIES // 2, layout=gl.SliceLayout(1, groups))).to(gl.uint32)
     kg = (key0 // 4 + gl.arange(0, KEYS // 4, layout=gl.SliceLayout(0, groups))).to(gl.uint32)
-    c0 = kg[None, :] + qg[:, None] * 0
-    c1 = qg[:, None] + kg[None, :] * 0
-    zero = c0 * 0
-    r0, r1, r2, r3 = _philox(k0, k1, c0, c1, zero + bh.to(gl.uint32), zero, 7)
+    r0, r1, r2, r3, threshold = _draw_groups(seed, bh, dropout_p, kg[None, :] + qg[:, None] * 0,
+                                             qg[:, None] + kg[None, :] * 0)
     # the words joined k bit 3 first, then q bit 3: (qg, kg, k bit 3, q bit 3, k bit 0)
     keep = gl.join(_keep_words(r0, r2, r1, r3, threshold, 0), _keep_words(r0, r2, r1, r3, threshold, 16))
     # (q >> 4, q & 7, k >> 4, (k >> 1) & 3, k bit 3, q bit 3, k bit 0) -> (q, k)
