@@ -48,8 +48,8 @@ def _signature(kernel, constexprs: dict, dtype: str):
             attrs[(i,)] = [["tt.divisibility", 16]]
         elif name in FLOAT_ARGS:
             signature[name] = "fp32"
-        elif name == "seed":
-            signature[name] = "i64"
+        elif name == "Seed":   # the dropout seed's pointer
+            signature[name] = "*i64"
         elif name in POINTERS:
             boolean_mask = name == "Mask" and constexprs.get("MASK_KIND") != 2
             signature[name] = "*fp32" if name in FP32_POINTERS else ("*u8" if boolean_mask else f"*{dtype}")

@@ -54,7 +54,7 @@ for dtype in (torch.bfloat16, torch.float16):
     torch.manual_seed(7)
     ours = run(Backend.FLASH, [q, k, v, None], {"dropout_p": 0.1, "is_causal": True})
     torch.manual_seed(7)
-    keep = dropout_keep_mask(draw_dropout_seed(), B, H, S_Q, S_K, 0.1, "cuda")
+    keep = dropout_keep_mask(draw_dropout_seed("cuda"), B, H, S_Q, S_K, 0.1, "cuda")
     causal = torch.ones(S_Q, S_K, dtype=torch.bool, device="cuda").tril()
     leaves = [t.detach().double().requires_grad_() for t in (q, k, v)]
     p = torch.softmax((leaves[0] @ leaves[1].transpose(-1, -2) * D ** -0.5).masked_fill(~causal, float("-inf")), -1)

@@ -101,10 +101,11 @@ def test_dropout_backward_uses_the_forwards_mask_when_compiled(device, gen, back
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA graphs need a GPU")
 def test_dropout_masks_change_between_cuda_graph_replays(gen):
     """torch.compile(mode="reduce-overhead") replays CUDA graphs, and a replay repeats whatever
-    the graph captured: our dropout seed is drawn by a CPU op in the graph, so each call must
-    still drop different entries (inductor leaves graphs with CPU ops uncaptured, or the seed
-    reaches the replay as an input), and each call's backward the same entries as its forward
-    (with V = I the output is the dropped probability matrix: dV = out^T dO)."""
+    the graph captured: our dropout seed is drawn on the GPU inside the graph and read by the
+    kernels from memory, so each replay must still drop different entries (a seed passed as an
+    int would be frozen into the graph; a CPU-drawn seed broke the graph's capture), and each
+    call's backward the same entries as its forward (with V = I the output is the dropped
+    probability matrix: dV = out^T dO)."""
     seq = 32
     q, k, dout = (torch.randn(2, 3, seq, seq, device="cuda", generator=gen) for _ in range(3))
     v = torch.eye(seq, device="cuda").expand(2, 3, seq, seq).contiguous()

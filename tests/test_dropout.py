@@ -2,8 +2,8 @@
 torch.manual_seed, p = 0, and (FLASH) output and gradients against the float64 reference
 computed with the exact keep-mask the kernel used.
 
-The seed of a call is drawn from torch's default CPU generator, so a test seeds it with
-torch.manual_seed; every test runs inside torch.random.fork_rng, so the global generator
+The seed of a call is drawn from torch's generator of the call's device, so a test seeds it
+with torch.manual_seed; every test runs inside torch.random.fork_rng, so the global generator
 is left as it was, and the seeds themselves come from the test's `gen` (fresh every run,
 shown in failure messages).
 """
@@ -204,7 +204,7 @@ def test_flash_matches_reference_with_its_keep_mask(case, dtype, device, gen):
         options["alibi_slopes"] = alibi_slopes((b, h_q), device, gen)
     seed = seeds(gen, 1)[0]
     torch.manual_seed(seed)
-    keep = dropout_keep_mask(draw_dropout_seed(), b, h_q, s_q, s_k, p, device)
+    keep = dropout_keep_mask(draw_dropout_seed(device), b, h_q, s_q, s_k, p, device)
     assert keep.shape == (b, h_q, s_q, s_k) and keep.dtype == torch.bool
     n = keep.numel()
     assert abs(keep.double().mean().item() - (1 - p)) < 5 * math.sqrt(p * (1 - p) / n)

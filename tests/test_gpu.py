@@ -255,7 +255,7 @@ def test_hopper_dropout_backward(dtype, variant, config, gen, monkeypatch):
     monkeypatch.setattr(hopper, "BACKWARD", True)
     seed = _seed(gen)
     torch.manual_seed(seed)
-    keep = flash.dropout_keep_mask(flash.draw_dropout_seed(), b, h_q, s, s, p, DEVICE)
+    keep = flash.dropout_keep_mask(flash.draw_dropout_seed(DEVICE), b, h_q, s, s, p, DEVICE)
     flash_call = ours_sdpa(Backend.FLASH, causal, None, True, dropout_p=p)
 
     def ours(*args):

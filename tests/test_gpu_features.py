@@ -99,7 +99,7 @@ def test_dropout_large_matches_reference_with_the_same_mask(dtype, gen):
     torch.manual_seed(seed)
     ours = _run(Backend.FLASH, q, k, v, None, dtype, dout, dropout_p=p, is_causal=True)
     torch.manual_seed(seed)
-    keep = dropout_keep_mask(draw_dropout_seed(), B, H, S_Q, S_K, p, DEVICE)
+    keep = dropout_keep_mask(draw_dropout_seed(DEVICE), B, H, S_Q, S_K, p, DEVICE)
     assert abs(keep.float().mean().item() - (1 - p)) < 1e-3
     leaves = [t.double().requires_grad_() for t in (q, k, v)]
     ref_out, _ = reference_attention(*leaves, causal="top_left", keep=keep, dropout_p=p)

@@ -107,15 +107,28 @@ class ScoreOptions:
                    call.softcap, call.dropout_p)
 
 
-def dropout_seed_tensor() -> torch.Tensor:
-    """The Philox seed of one call with dropout, drawn from torch's default (CPU) generator so
-    that torch.manual_seed makes runs reproducible; a 0-dim CPU int64 tensor (traceable)."""
-    return torch.randint(0, 2**31 - 1, (), device="cpu")
+def dropout_seed_tensor(device) -> torch.Tensor:
+    """The Philox seed of one call with dropout: a 0-dim int64 tensor drawn on the call's device
+    from torch's generator there, so that torch.manual_seed makes runs reproducible and a CUDA
+    graph that captured the call draws a new seed at every replay (the kernels read it from
+    memory: kernels/common.py's dropout_seed)."""
+    return torch.randint(0, 2**31 - 1, (), device=device)
 
 
-def draw_dropout_seed() -> int:
-    """The seed a call with dropout draws now (replay torch's RNG state to learn a past call's)."""
-    return int(dropout_seed_tensor().item())
+def draw_dropout_seed(device="cpu") -> int:
+    """The seed a call with dropout on `device` draws now (replay torch's RNG state to learn a
+    past call's)."""
+    return int(dropout_seed_tensor(device).item())
+
+
+def _seed_arg(q, opts: "ScoreOptions", seed):
+    """The kernels' Seed pointer: the call's seed tensor (on q's device), an int seed (tests,
+    direct calls) copied there, or q as a stand-in that is never read without dropout."""
+    if opts.dropout_p == 0:
+        return q
+    if isinstance(seed, torch.Tensor):
+        return seed if seed.device == q.device else seed.to(q.device)
+    return torch.full((), seed, dtype=torch.int64, device=q.device)
 
 
 def _feature_args(q, mask, slopes, opts: ScoreOptions) -> dict:
@@ -136,7 +149,7 @@ def _feature_args(q, mask, slopes, opts: ScoreOptions) -> dict:
         qk_scale=opts.scale * LOG2_E,
         softcap_scale=opts.scale / opts.softcap if opts.softcap > 0 else 0.0,
         softcap_log2=opts.softcap * LOG2_E,
-        dropout_p=opts.dropout_p, seed=opts.seed,
+        dropout_p=opts.dropout_p, Seed=q,   # per call (_seed_arg)
         HAS_LO=left >= 0, HAS_HI=bool(upper), MASK_KIND=mask_kind, MASK_INT64=reach >= 2**31,
         MASK_ROW_BCAST=mask is not None and (mask_strides[2] == 0 or mask.shape[2] == 1),
         HAS_ALIBI=slopes is not None, HAS_SOFTCAP=opts.softcap > 0, HAS_DROPOUT=opts.dropout_p > 0,
@@ -201,14 +214,14 @@ def flash_forward(q, k, v, scale: float, is_causal: bool, causal_offset: int, co
     """q: (B, H_Q, S_Q, D_QK); k: (B, H_KV, S_K, D_QK); v: (B, H_KV, S_K, D_V); any strides.
     mask: (B, H_Q, S_Q, S_K) bool or float (stride 0 on broadcast dims), slopes: (B, H_Q) fp32;
     opts (ScoreOptions) overrides scale / is_causal / causal_offset and adds the other options.
-    seed: the dropout seed (default: opts.seed).
+    seed: the dropout seed, an int or a 0-dim int64 tensor (default: opts.seed).
     Returns out (B, H_Q, S_Q, D_V) in q's memory order and lse (B, H_Q, S_Q) fp32 (natural log)."""
     opts = opts or ScoreOptions(scale, is_causal, causal_offset)
     return _forward(q, k, v, mask, slopes, opts, opts.seed if seed is None else seed, config)[:2]
 
 
 @_on_device
-def _forward(q, k, v, mask, slopes, opts: ScoreOptions, seed: int, config=None):
+def _forward(q, k, v, mask, slopes, opts: ScoreOptions, seed, config=None):
     """(out, lse, plan key) of flash_forward; the key (None for an empty call) also keys the
     backward's plan, since the forward's tensors fix the layouts of all but dout there."""
     batch, heads_q, seq_q, _ = q.shape
@@ -222,7 +235,7 @@ def _forward(q, k, v, mask, slopes, opts: ScoreOptions, seed: int, config=None):
            config, *hopper.forward_switches())
     launch = _plan(key, lambda: (config is None and hopper.forward_plan(q, k, v, out, mask, slopes, opts))
                    or _forward_plan(q, k, v, out, lse, mask, slopes, opts, config))
-    launch(q, k, v, out, lse, _mask_arg(q, mask), q if slopes is None else slopes, seed)
+    launch(q, k, v, out, lse, _mask_arg(q, mask), q if slopes is None else slopes, _seed_arg(q, opts, seed))
     return out, lse, key
 
 
@@ -239,7 +252,7 @@ def _tiles_and_features(table, q, k, v, mask, slopes, opts, config):
     return cfg, features
 
 
-_FORWARD_PER_CALL = ("Q", "K", "V", "Out", "LSE", "Mask", "Slopes", "seed")
+_FORWARD_PER_CALL = ("Q", "K", "V", "Out", "LSE", "Mask", "Slopes", "Seed")
 
 
 def _forward_plan(q, k, v, out, lse, mask, slopes, opts, config):
@@ -262,7 +275,7 @@ def _forward_plan(q, k, v, out, lse, mask, slopes, opts, config):
 @_on_device
 def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causal_offset: int, config=None, *,
                    mask=None, slopes=None, opts: ScoreOptions | None = None, mask_grad: bool = False,
-                   seed: int | None = None, forward_key=None, grads=None):
+                   seed: int | torch.Tensor | None = None, forward_key=None, grads=None):
     """Gradients (dq, dk, dv, dmask) of flash_forward, dq/dk/dv each in the memory order of its
     input; dmask (B, H_Q, S_Q, S_K) dense in the mask's dtype when mask_grad, else None.
     `config` (a configs.BackwardConfig) overrides the tuning table, for tuning runs.
@@ -296,7 +309,7 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
                                                                    slopes, opts, config, mask_grad))
     delta = row_stats(lse)
     mask_arg, slopes_arg = _mask_arg(q, mask), q if slopes is None else slopes
-    seed = opts.seed if seed is None else seed
+    seed = _seed_arg(q, opts, opts.seed if seed is None else seed)
     dq_launch(q, k, v, out, dout, lse, delta, dq, mask_arg, slopes_arg, q if dmask is None else dmask, seed)
     # reads the delta dQ stored; dq and dmask last, for the Gluon dK/dV launch that writes dq from dS
     # (a bound launch ignores values past its own)
@@ -320,7 +333,7 @@ def _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask, slopes, opt
     c = cfg.dkdv
     dkdv = launch_dkdv.bind(
         (_cdiv(seq_k, c.block_n) * batch * heads_kv,),
-        ("Q", "K", "V", "dOut", "LSE", "Delta", "dK", "dV", "Mask", "Slopes", "seed"),
+        ("Q", "K", "V", "dOut", "LSE", "Delta", "dK", "dV", "Mask", "Slopes", "Seed"),
         q, k, v, dout, lse, lse, dk, dv,   # Delta: per call, like lse
         *_strides(q), *_strides(k), *_strides(v), *_strides(dout), *_strides(dk), *_strides(dv),
         H_KV=heads_kv, BLOCK_M=c.block_m, BLOCK_N=c.block_n, EVEN_M=seq_q % c.block_m == 0,
@@ -329,7 +342,7 @@ def _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask, slopes, opt
     c = cfg.dq
     dq_launch = launch_dq.bind(
         (_cdiv(seq_q, c.block_m) * batch * heads_q,),
-        ("Q", "K", "V", "Out", "dOut", "LSE", "Delta", "dQ", "Mask", "Slopes", "dMask", "seed"),
+        ("Q", "K", "V", "Out", "dOut", "LSE", "Delta", "dQ", "Mask", "Slopes", "dMask", "Seed"),
         q, k, v, out, dout, lse, lse, dq, *_strides(q), *_strides(k), *_strides(v), *_strides(out), *_strides(dout),
         *_strides(dq),
         dMask=q if dmask is None else dmask, stride_dmm=seq_k,
@@ -353,7 +366,8 @@ def dropout_keep_mask(seed: int, batch: int, heads_q: int, seq_q: int, seq_k: in
 
 # torch.library ops around the launches: torch.compile sees two opaque ops with fake (meta)
 # implementations instead of tracing Triton launches, so models compile with fullgraph=True.
-# The seed travels as a CPU tensor so that drawing it needs no .item() in a traced graph.
+# The seed travels as a tensor on the call's device, which the kernels read: no .item() in a
+# traced graph, and a new draw at every replay of a CUDA graph.
 # The ops carry no autograd formula of their own: a traced graph gets its backward from
 # _CompiledFlashAttention, which calls the backward op. An autograd kernel registered on the op
 # (torch.library.register_autograd) runs in Python on every call of the compiled graph, grad
@@ -381,17 +395,16 @@ def _define_op(kernel):
     return getattr(torch.ops.flashsdpa, name).default
 
 
-def _opts(scale, is_causal, diag_off, window_left, window_right, softcap, dropout_p, seed) -> ScoreOptions:
-    return ScoreOptions(scale, is_causal, diag_off, (window_left, window_right), softcap, dropout_p,
-                        int(seed.item()) if dropout_p > 0 else 0)
+def _opts(scale, is_causal, diag_off, window_left, window_right, softcap, dropout_p) -> ScoreOptions:
+    return ScoreOptions(scale, is_causal, diag_off, (window_left, window_right), softcap, dropout_p)
 
 
 def _flash_forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None,
                    slopes: torch.Tensor | None, scale: float, is_causal: bool, diag_off: int, window_left: int,
                    window_right: int, softcap: float, dropout_p: float,
                    seed: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    opts = _opts(scale, is_causal, diag_off, window_left, window_right, softcap, dropout_p, seed)
-    return flash_forward(q, k, v, scale, is_causal, diag_off, mask=mask, slopes=slopes, opts=opts)
+    opts = _opts(scale, is_causal, diag_off, window_left, window_right, softcap, dropout_p)
+    return flash_forward(q, k, v, scale, is_causal, diag_off, mask=mask, slopes=slopes, opts=opts, seed=seed)
 
 
 _forward_op = _define_op(_flash_forward)
@@ -408,9 +421,9 @@ def _flash_backward(dout: torch.Tensor, q: torch.Tensor, k: torch.Tensor, v: tor
                     is_causal: bool, diag_off: int, window_left: int, window_right: int, softcap: float,
                     dropout_p: float, seed: torch.Tensor, mask_grad: bool) -> list[torch.Tensor]:
     """[dq, dk, dv] and, when mask_grad, d mask (B, H, S_q, S_k)."""
-    opts = _opts(scale, is_causal, diag_off, window_left, window_right, softcap, dropout_p, seed)
+    opts = _opts(scale, is_causal, diag_off, window_left, window_right, softcap, dropout_p)
     grads = flash_backward(dout, q, k, v, out, lse, scale, is_causal, diag_off, mask=mask, slopes=slopes,
-                           opts=opts, mask_grad=mask_grad)
+                           opts=opts, mask_grad=mask_grad, seed=seed)
     return list(grads[:3]) + ([grads[3]] if mask_grad else [])
 
 
@@ -452,7 +465,7 @@ class _EagerFlashAttention(torch.autograd.Function):
     small attention call; compiled graphs, where that cost is gone, use the op."""
 
     @staticmethod
-    def forward(ctx, q, k, v, mask, slopes, opts: ScoreOptions, seed: int):
+    def forward(ctx, q, k, v, mask, slopes, opts: ScoreOptions, seed):
         out, lse, key = _forward(q, k, v, mask, slopes, opts, seed)
         ctx.save_for_backward(q, k, v, out, lse, mask, slopes)
         ctx.opts, ctx.seed, ctx.forward_key = opts, seed, key
@@ -481,7 +494,7 @@ class _PackedFlashAttention(torch.autograd.Function):
     a split: host time and memory traffic that a small model's step pays on every layer."""
 
     @staticmethod
-    def forward(ctx, opts: ScoreOptions, seed: int, *packed):
+    def forward(ctx, opts: ScoreOptions, seed, *packed):
         out, lse, key = _forward(*unpack(packed), None, None, opts, seed)
         ctx.save_for_backward(*packed, out, lse)
         ctx.opts, ctx.seed, ctx.forward_key = opts, seed, key
@@ -504,13 +517,12 @@ class _PackedFlashAttention(torch.autograd.Function):
 def flash_attention(q, k, v, scale: float, is_causal: bool = False, causal_offset: int = 0, *,
                     mask=None, slopes=None, opts: ScoreOptions | None = None, seed: torch.Tensor | None = None):
     """(out, lse) with autograd through out (and a float mask); (B, H, S, D) tensors of any strides.
-    seed: a CPU int64 tensor holding the dropout seed (default: opts.seed)."""
+    seed: a 0-dim int64 tensor holding the dropout seed (default: opts.seed)."""
     opts = opts or ScoreOptions(scale, is_causal, causal_offset)
     if not torch.compiler.is_compiling():
-        seed = int(seed.item()) if seed is not None and opts.dropout_p > 0 else opts.seed
-        return _EagerFlashAttention.apply(q, k, v, mask, slopes, opts, seed)
+        return _EagerFlashAttention.apply(q, k, v, mask, slopes, opts, opts.seed if seed is None else seed)
     if seed is None:
-        seed = torch.tensor(opts.seed, dtype=torch.int64)
+        seed = torch.full((), opts.seed, dtype=torch.int64, device=q.device)
     options = (opts.scale, opts.is_causal, opts.diag_off, *opts.window, opts.softcap, opts.dropout_p)
     # dynamo traces an autograd.Function only with distinct tensor inputs (self-attention may
     # pass one tensor as q, k and v): a view each
@@ -538,9 +550,9 @@ class FlashBackend:
         def run(q, k, v, mask, slopes, packed=None):
             """packed: the tensors whose views q, k and v are, if they are (see inputs.unpack)."""
             if torch.compiler.is_compiling():
-                seed = dropout_seed_tensor() if dropout else None
+                seed = dropout_seed_tensor(q.device) if dropout else None
                 return flash_attention(q, k, v, opts.scale, mask=mask, slopes=slopes, opts=opts, seed=seed)
-            seed = draw_dropout_seed() if dropout else 0
+            seed = dropout_seed_tensor(q.device) if dropout else 0
             if not differentiable:  # nothing to differentiate: no autograd node (inference)
                 return _forward(q, k, v, mask, slopes, opts, seed)[:2]
             if packed is not None and mask is None and slopes is None:

@@ -16,7 +16,7 @@ Two launches, none of them atomic, so results are deterministic:
 import triton
 import triton.language as tl
 
-from .common import (dropout_keep, feature_bases, first_key_mask_tile, key_mask_tiles, key_range, load_mask_tile,
+from .common import (dropout_keep, dropout_seed, feature_bases, first_key_mask_tile, key_mask_tiles, key_range, load_mask_tile,
                      load_tile, matmul, next_tile_start, row_block_and_head, store_tile, tile_columns, tile_scores,
                      visible_key_span)
 
@@ -96,7 +96,7 @@ def _dkdv_tiles(
     return dk, dv
 
 
-@triton.jit(do_not_specialize=["S_Q", "S_K", "diag_off", "lo_off", "hi_off", "seed"])
+@triton.jit(do_not_specialize=["S_Q", "S_K", "diag_off", "lo_off", "hi_off"])
 def attention_backward_dkdv_kernel(
     Q, K, V, dOut, LSE, Delta, dK, dV,
     stride_qb, stride_qh, stride_qm, stride_qd,
@@ -108,7 +108,7 @@ def attention_backward_dkdv_kernel(
     Mask, Slopes, stride_mb, stride_mh, stride_mm, stride_mn,
     stride_sb, stride_sh,
     H_Q, H_KV, GROUP, S_Q, S_K, diag_off, lo_off, hi_off, qk_scale, sm_scale, softcap_scale, softcap_log2,
-    dropout_p, seed,
+    dropout_p, Seed,
     D_QK: tl.constexpr, D_V: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
     BLOCK_DQK: tl.constexpr, BLOCK_DV: tl.constexpr,
     HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
@@ -117,6 +117,7 @@ def attention_backward_dkdv_kernel(
 ):
     MASK_DQK: tl.constexpr = BLOCK_DQK != D_QK
     MASK_DV: tl.constexpr = BLOCK_DV != D_V
+    seed = dropout_seed(Seed, HAS_DROPOUT)
     block_n, bh_kv = row_block_and_head(S_K, BLOCK_N, False, HAS_HI)   # an upper bound: early keys seen most
     start_n = block_n * BLOCK_N
     b = bh_kv // H_KV
@@ -231,7 +232,7 @@ def _dq_tiles(
     return dq
 
 
-@triton.jit(do_not_specialize=["S_Q", "S_K", "diag_off", "lo_off", "hi_off", "seed"])
+@triton.jit(do_not_specialize=["S_Q", "S_K", "diag_off", "lo_off", "hi_off"])
 def attention_backward_dq_kernel(
     Q, K, V, Out, dOut, LSE, Delta, dQ,
     stride_qb, stride_qh, stride_qm, stride_qd,
@@ -243,7 +244,7 @@ def attention_backward_dq_kernel(
     Mask, Slopes, dMask, stride_mb, stride_mh, stride_mm, stride_mn, stride_dmm,
     stride_sb, stride_sh,
     H_Q, GROUP, S_Q, S_K, diag_off, lo_off, hi_off, qk_scale, sm_scale, softcap_scale, softcap_log2,
-    dropout_p, seed,
+    dropout_p, Seed,
     D_QK: tl.constexpr, D_V: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
     BLOCK_DQK: tl.constexpr, BLOCK_DV: tl.constexpr,
     HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
@@ -252,6 +253,7 @@ def attention_backward_dq_kernel(
 ):
     MASK_DQK: tl.constexpr = BLOCK_DQK != D_QK
     MASK_DV: tl.constexpr = BLOCK_DV != D_V
+    seed = dropout_seed(Seed, HAS_DROPOUT)
     block_m, bh = row_block_and_head(S_Q, BLOCK_M, REVERSE_GRID, REVERSE_GRID)
     b = bh // H_Q
     h = bh % H_Q

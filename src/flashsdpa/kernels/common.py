@@ -68,6 +68,20 @@ def tanh(x):
 
 
 @triton.jit
+def dropout_seed(Seed, HAS_DROPOUT: tl.constexpr):
+    """The call's dropout seed, read from the int64 the call drew on the tensors' device.
+
+    [Note] The seed is drawn by the GPU (backends/flash.py's dropout_seed_tensor, from torch's
+    generator of that device) and read here, not passed as an int: a CUDA graph that captured
+    the call then draws a new seed at every replay, as torch's own dropout does, where an int
+    argument would be frozen into the graph (every replay dropping the same entries)."""
+    seed = 0
+    if HAS_DROPOUT:
+        seed = tl.load(Seed)
+    return seed
+
+
+@triton.jit
 def dropout_keep(seed, bh, row0, col0, dropout_p, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
     """The (BLOCK_M, BLOCK_N) dropout keep-mask of query rows [row0, row0 + BLOCK_M) and key
     columns [col0, col0 + BLOCK_N); row0, col0 and both sizes multiples of 16.

@@ -46,7 +46,7 @@ from triton.experimental.gluon.language.nvidia.hopper import (
     tma, mbarrier, fence_async_shared, warpgroup_mma, warpgroup_mma_wait)
 
 from .hopper_common import (accumulator_layout, band_edge, bias_descriptor, bias_tile, box_descriptor,
-                            describe_head_dims, descriptor, dropout_keep_rows, dropout_keep_transposed,
+                            describe_head_dims, descriptor, dropout_keep_rows, dropout_keep_transposed, dropout_seed,
                             fill_bias_stage, fill_stage,
                             in_band, key_tiles, outside_band, padded_head_dim, register_operand_layout, release_step,
                             stage_barriers, tma_compatible, tma_reduce_add)
@@ -353,14 +353,14 @@ def _reduce_dq(cid: gl.constexpr, part, it, dq_bufs, desc_dq_acc, b, h, m0):
     tma_reduce_add(desc_dq_acc, [b, h, m0, cid * HALF_D], box)   # rows < S_PAD
 
 
-@gluon.jit(do_not_specialize=["seed"])
+@gluon.jit
 def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
                          desc_q, desc_k, desc_v, desc_do, desc_dk, desc_dv,
                          NBUF: gl.constexpr, CAUSAL: gl.constexpr, CONSUMER_REGS: gl.constexpr,
                          PRODUCER_REGS: gl.constexpr, desc_bias=None, BIAS_B=0, BIAS_H=0,
                          HAS_BIAS: gl.constexpr = False, desc_dq_acc=None, FUSED_DQ: gl.constexpr = False,
                          LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False, desc_dbias=None,
-                         MASK_GRAD: gl.constexpr = False, SKIP_EMPTY: gl.constexpr = False, seed=0, dropout_p=0.0,
+                         MASK_GRAD: gl.constexpr = False, SKIP_EMPTY: gl.constexpr = False, Seed=None, dropout_p=0.0,
                          HAS_DROPOUT: gl.constexpr = False, PEEL_DIAGONAL: gl.constexpr = False):
     # a skipped tile breaks the fused dQ's per-tile handshake and the dS stores' buffer rotation
     gl.static_assert(not (SKIP_EMPTY and (FUSED_DQ or MASK_GRAD)), "SKIP_EMPTY runs without FUSED_DQ or MASK_GRAD")
@@ -369,6 +369,7 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
     # the runtime arguments: a branch on it there would compile both loops, and the compiler fails on that)
     gl.static_assert(not PEEL_DIAGONAL or (CAUSAL and FUSED_DQ and not WINDOW), "PEEL_DIAGONAL: causal, fused dQ")
     dtype: gl.constexpr = desc_q.dtype
+    seed = dropout_seed(Seed, HAS_DROPOUT)
     k_bufs = gl.allocate_shared_memory(dtype, [2] + desc_k.block_type.shape, desc_k.layout)
     v_bufs = gl.allocate_shared_memory(dtype, [2] + desc_v.block_type.shape, desc_v.layout)
     q_bufs = gl.allocate_shared_memory(dtype, [NBUF] + desc_q.block_type.shape, desc_q.layout)
@@ -578,14 +579,15 @@ def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.conste
         tma.store_wait(pendings=0)
 
 
-@gluon.jit(do_not_specialize=["seed"])
+@gluon.jit
 def attn_bwd_dq_hopper(sm_scale, LSE, LSE2, Delta, N_CTX, S_PAD, H_Q, GROUP, desc_q, desc_k, desc_v, desc_o, desc_do,
                        desc_dq, NBUF: gl.constexpr, CAUSAL: gl.constexpr, CONSUMER_REGS: gl.constexpr,
                        PRODUCER_REGS: gl.constexpr, desc_bias=None, BIAS_B=0, BIAS_H=0, DBias=None,
                        HAS_BIAS: gl.constexpr = False, MASK_GRAD: gl.constexpr = False,
                        STATS_ONLY: gl.constexpr = False, LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False,
-                       SKIP_EMPTY: gl.constexpr = False, seed=0, dropout_p=0.0, HAS_DROPOUT: gl.constexpr = False):
+                       SKIP_EMPTY: gl.constexpr = False, Seed=None, dropout_p=0.0, HAS_DROPOUT: gl.constexpr = False):
     dtype: gl.constexpr = desc_q.dtype
+    seed = dropout_seed(Seed, HAS_DROPOUT)
     q_bufs = gl.allocate_shared_memory(dtype, [2] + desc_q.block_type.shape, desc_q.layout)
     o_bufs = gl.allocate_shared_memory(dtype, [2] + desc_o.block_type.shape, desc_o.layout)
     do_bufs = gl.allocate_shared_memory(dtype, [2] + desc_do.block_type.shape, desc_do.layout)
@@ -723,28 +725,28 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
     bias_b, bias_h = bias_descriptor(bias, SPLIT_M, block_n)[1:] if bias is not None else (0, 0)
     dq_bound = _DQ.bind((triton.cdiv(seq, 2 * SPLIT_M), batch * heads_q),
                         ("LSE", "LSE2", "Delta", "desc_q", "desc_k", "desc_v", "desc_o", "desc_do", "desc_dq",
-                         "desc_bias", "DBias", "seed"),
+                         "desc_bias", "DBias", "Seed"),
                         sm_scale, None, None, None, seq, s_pad, heads_q, heads_q // heads_kv, *([None] * 6), *flags,
                         None, bias_b, bias_h, None, dq_bias, mask_grad and not dq_from_ds, stats_only, *band,
                         skip_empty, None, dropout_p, dropout_p > 0 and not stats_only, num_warps=4)
     dkdv_bound = _DKDV.bind((triton.cdiv(seq, 2 * SPLIT_N), batch * heads_kv),
                             ("LSE2", "Delta", "desc_q", "desc_k", "desc_v", "desc_do", "desc_dk", "desc_dv",
-                             "desc_bias", "desc_dq_acc", "desc_dbias", "seed"),
+                             "desc_bias", "desc_dq_acc", "desc_dbias", "Seed"),
                             sm_scale, None, None, seq, s_pad, heads_q, heads_kv, heads_q // heads_kv, *([None] * 6),
                             *flags, None, bias_b, bias_h, bias is not None, None, fused_dq, *band, None, dq_from_ds,
                             skip_empty and not (fused_dq or dq_from_ds), None, dropout_p, dropout_p > 0,
                             peel_diagonal and causal and window is None and fused_dq, num_warps=4)
 
-    def dq_launch(q, k, v, out, dout, lse, stats, dq, bias=None, dbias=None, seed=0):
+    def dq_launch(q, k, v, out, dout, lse, stats, dq, bias=None, dbias=None, seed=None):
         rows = descriptor(q, SPLIT_M)
         keys = (descriptor(k, block_n), descriptor(v, block_n)) if not stats_only else (rows, rows)  # unread: stand-ins
         dq_bound(lse, stats[1], stats[0], rows, *keys, descriptor(out, SPLIT_M), descriptor(dout, SPLIT_M),
                  rows if stats_only else descriptor(dq, SPLIT_M),
                  bias_descriptor(bias, SPLIT_M, block_n)[0] if dq_bias else None,
                  lse if dbias is None or dq_from_ds else dbias,   # lse: a pointer the kernel never writes here
-                 seed)
+                 lse if seed is None else seed)   # the seed's pointer (lse: a stand-in, unread without dropout)
 
-    def dkdv_launch(q, k, v, dout, stats, dk, dv, bias=None, dq=None, dbias=None, seed=0):
+    def dkdv_launch(q, k, v, dout, stats, dk, dv, bias=None, dq=None, dbias=None, seed=None):
         dq_acc = torch.zeros((batch, heads_q, s_pad, d), device=q.device, dtype=torch.float32) if fused_dq else None
         dkdv_bound(stats[1], stats[0], descriptor(q, block_m), descriptor(k, SPLIT_N), descriptor(v, SPLIT_N),
                    descriptor(dout, block_m), descriptor(dk, SPLIT_N), descriptor(dv, SPLIT_N),
@@ -752,7 +754,7 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                    None if dq_acc is None else box_descriptor(dq_acc, list(dq_acc.shape), list(dq_acc.stride()),
                                                               [1, 1, block_m, d // 2]),
                    box_descriptor(dbias, list(dbias.shape), list(dbias.stride()), [1, 1, block_m, SPLIT_N])
-                   if dq_from_ds else None, seed)
+                   if dq_from_ds else None, stats[0] if seed is None else seed)
         if fused_dq:   # scaled and rounded in one pass over the accumulator
             torch.mul(dq_acc[:, :, :seq], sm_scale, out=dq)
         if dq_from_ds:

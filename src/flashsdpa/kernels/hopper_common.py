@@ -196,6 +196,16 @@ def _philox(k0, k1, c0, c1, c2, c3, N_ROUNDS: gl.constexpr):
 
 
 @gluon.jit
+def dropout_seed(Seed, HAS_DROPOUT: gl.constexpr):
+    """The call's dropout seed, read from the int64 the call drew on the device (see the
+    [Note] at kernels/common.py's dropout_seed: a CUDA graph's replays draw anew)."""
+    seed = 0
+    if HAS_DROPOUT:
+        seed = gl.load(Seed)
+    return seed
+
+
+@gluon.jit
 def _draw_groups(seed, bh, dropout_p, key_groups, query_groups):
     """(r0, r1, r2, r3, threshold): Philox's four words for each group (key_groups and
     query_groups: uint32 tensors of one shape, the counters), keyed by the call's seed (an int
