@@ -16,9 +16,9 @@ Two launches, none of them atomic, so results are deterministic:
 import triton
 import triton.language as tl
 
-from .common import (dropout_keep, dropout_seed, feature_bases, first_key_mask_tile, key_mask_tiles, key_range, load_mask_tile,
-                     load_tile, matmul, next_tile_start, row_block_and_head, store_tile, tile_columns, tile_scores,
-                     visible_key_span)
+from .common import (dropout_keep, dropout_seed, feature_bases, first_key_mask_tile, key_mask_tiles, key_range,
+                     load_mask_tile, load_tile, matmul, next_tile_start, row_block_and_head, store_tile, tile_columns,
+                     tile_scores, visible_key_span)
 
 
 @triton.jit
