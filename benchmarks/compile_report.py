@@ -106,7 +106,8 @@ def backward_reports(d: int, causal: bool, cfg, **features):
     common = dict(D_QK=d, D_V=d, BLOCK_DQK=d, BLOCK_DV=d, EVEN_M=True, EVEN_N=True, PRECISION="ieee",
                   **_features(HAS_HI=causal, **features))
     dkdv = compile_report(backward.attention_backward_dkdv_kernel,
-                          dict(common, BLOCK_M=cfg.dkdv.block_m, BLOCK_N=cfg.dkdv.block_n),
+                          dict(common, BLOCK_M=cfg.dkdv.block_m, BLOCK_N=cfg.dkdv.block_n,
+                               QUERY_ROWS=cfg.dkdv.query_rows),
                           cfg.dkdv.num_warps, cfg.dkdv.num_stages)
     dq = compile_report(backward.attention_backward_dq_kernel,
                         dict(common, BLOCK_M=cfg.dq.block_m, BLOCK_N=cfg.dq.block_n,
@@ -116,7 +117,8 @@ def backward_reports(d: int, causal: bool, cfg, **features):
 
 
 def _row(what, cfg, report):
-    return (f"| {what} | {cfg.block_m}x{cfg.block_n}/{cfg.num_warps}w/{cfg.num_stages}s | {report['registers']} | "
+    rows = "/query rows" if cfg.query_rows else ""
+    return (f"| {what} | {cfg.block_m}x{cfg.block_n}/{cfg.num_warps}w/{cfg.num_stages}s{rows} | {report['registers']} | "
             f"{report['spill_stores']} / {report['spill_loads']} | {report['shared'] // 1024} | {report['sass_lines']} | "
             f"{report['wgmma']} / {report['mma']} |")
 
@@ -128,7 +130,7 @@ def main():
     ap.add_argument("--fwd", action="append", default=[], help="forward config block_m,block_n,warps,stages")
     ap.add_argument("--dropout", action="store_true", help="compile with dropout on")
     ap.add_argument("--bias", action="store_true", help="compile with a 2D bf16 bias (and its gradient)")
-    ap.add_argument("--bwd", action="append", default=[],
+    ap.add_argument("--bwd", action="append", default=[],  # a fifth number 1 in the dK/dV part: query_rows
                     help="backward configs dkdv_m,dkdv_n,warps,stages/dq_m,dq_n,warps,stages")
     args = ap.parse_args()
     features = dict(HAS_DROPOUT=True) if args.dropout else {}

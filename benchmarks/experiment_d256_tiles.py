@@ -2,10 +2,12 @@
 benchmarks/compile_report.py (no or few register spills), timed on the GPU, with each
 backward candidate's gradients checked against the float64 reference on a small ragged call.
 
-    PYTHONPATH=src python3 benchmarks/experiment_d256_tiles.py      # on an H100/H200, ~3 min
+    PYTHONPATH=src python3 benchmarks/experiment_d256_tiles.py [--forward]   # on an H100/H200, ~3 min
 
 bf16, B = 2, H = 8, S = 8192 (16k tokens, hidden 2048), full and causal.
 """
+import sys
+
 import torch
 import triton.testing
 
@@ -13,14 +15,16 @@ from flashsdpa.backends import flash
 from flashsdpa.kernels.configs import BackwardConfig, TileConfig, backward_config, forward_config
 
 FORWARD = [TileConfig(64, 32, 4, 2), TileConfig(128, 32, 8, 2), TileConfig(128, 64, 8, 2), TileConfig(64, 64, 8, 2)]
-BACKWARD = [BackwardConfig(TileConfig(16, 64, 4, 1), TileConfig(64, 16, 4, 1)),     # (dK/dV, dQ)
-            BackwardConfig(TileConfig(16, 64, 8, 2), TileConfig(64, 32, 8, 2)),
-            BackwardConfig(TileConfig(16, 64, 8, 2), TileConfig(128, 32, 8, 2)),
-            BackwardConfig(TileConfig(32, 32, 8, 2), TileConfig(64, 32, 8, 2))]
+_SHIPPED_DQ = TileConfig(128, 32, 8, 2)
+BACKWARD = [BackwardConfig(TileConfig(16, 64, 8, 2), _SHIPPED_DQ),     # (dK/dV, dQ): the shipped pair
+            # scores tiles with query rows (QUERY_ROWS): no duplicate sT across warpgroups
+            BackwardConfig(TileConfig(128, 64, 8, 1, True), _SHIPPED_DQ),
+            BackwardConfig(TileConfig(128, 32, 8, 2, True), _SHIPPED_DQ),
+            BackwardConfig(TileConfig(128, 64, 8, 1, True), TileConfig(64, 64, 8, 2))]
 
 
 def name(c):
-    return f"{c.block_m}x{c.block_n}/{c.num_warps}w/{c.num_stages}s"
+    return f"{c.block_m}x{c.block_n}/{c.num_warps}w/{c.num_stages}s" + ("/query rows" if c.query_rows else "")
 
 
 def rel(a, b):
@@ -39,7 +43,7 @@ def main():
         shipped = forward_config((9, 0), 2, 256, 256, causal, s), backward_config((9, 0), 2, 256, 256, causal, s)
         print(f"causal={causal}: shipped forward {name(shipped[0])}, backward {name(shipped[1].dkdv)} / "
               f"{name(shipped[1].dq)}", flush=True)
-        for cfg in FORWARD:
+        for cfg in FORWARD if "--forward" in sys.argv else ():
             ms = triton.testing.do_bench(lambda: flash.flash_forward(q, k, v, scale, causal, 0, cfg, opts=opts),
                                          rep=30, return_mode="median")
             print(f"| fwd | {causal} | {name(cfg)} | {flops / ms * 1e-9:.0f} |", flush=True)
@@ -55,8 +59,17 @@ def main():
                                                                       opts=opts), rep=30, return_mode="median")
             grads = flash.flash_backward(sdo, sq, sk, sv, s_out, s_lse, scale, causal, 0, cfg, opts=opts)[:3]
             errors = "/".join(f"{rel(g, r):.1e}" for g, r in zip(grads, ref_grads))
+            # each launch alone, through the plan the call above made
+            grads_big = [torch.empty_like(t) for t in (q, k, v)]
+            delta, dq_launch, dkdv = flash._backward_plan(dout, q, k, v, out, lse, *grads_big, None, None, None, opts,
+                                                          cfg, False)
+            delta = delta(lse)
+            dq_ms = triton.testing.do_bench(lambda: dq_launch(q, k, v, out, dout, lse, delta, grads_big[0], q, q, q, q),
+                                            rep=30, return_mode="median")
+            dkdv_ms = triton.testing.do_bench(lambda: dkdv(q, k, v, dout, lse, delta, grads_big[1], grads_big[2], q, q,
+                                                           q), rep=30, return_mode="median")
             print(f"| bwd | {causal} | {name(cfg.dkdv)} / {name(cfg.dq)} | {2.5 * flops / ms * 1e-9:.0f} | "
-                  f"dq/dk/dv rel err {errors} |", flush=True)
+                  f"dK/dV {dkdv_ms:.2f} ms, dQ {dq_ms:.2f} ms | dq/dk/dv rel err {errors} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -118,12 +118,39 @@ def attention_alone(args):
                 sdpa(q, k, v, dropout_p=p, is_causal=True).backward(dout)
             host = (time.perf_counter() - start) / 200 * 1e6
             torch.cuda.synchronize()
-            rows.append((name, p, fwd * 1e3, both * 1e3, host))
+            kernels = kernel_times(lambda: sdpa(q, k, v, dropout_p=p, is_causal=True).backward(dout))
+            rows.append((name, p, fwd * 1e3, both * 1e3, host, sum(t for _, t, _ in kernels)))
+            print(f"\n{name}, dropout {p}: kernels a forward + backward (µs each, count)")
+            for key, t, count in kernels:
+                print(f"   {t:7.1f}  x{count}  {key[:100]}")
+            if args.cprofile and name == "ours":
+                import cProfile
+                import pstats
+                profile = cProfile.Profile()
+                profile.enable()
+                for _ in range(200):
+                    sdpa(q, k, v, dropout_p=p, is_causal=True).backward(dout)
+                torch.cuda.synchronize()
+                profile.disable()
+                pstats.Stats(profile).sort_stats("tottime").print_stats(18)
     print(f"\nattention at {shape} bf16 causal: GPU µs (do_bench) and host µs per fwd+bwd")
-    print("| provider | dropout | fwd µs | fwd+bwd µs | wall µs per fwd+bwd, 200 in a row |")
-    print("|---|---|---|---|---|")
-    for name, p, fwd, both, host in rows:
-        print(f"| {name} | {p} | {fwd:.1f} | {both:.1f} | {host:.1f} |")
+    print("| provider | dropout | fwd µs | fwd+bwd µs | wall µs per fwd+bwd, 200 in a row | kernel µs per fwd+bwd |")
+    print("|---|---|---|---|---|---|")
+    for name, p, fwd, both, host, busy in rows:
+        print(f"| {name} | {p} | {fwd:.1f} | {both:.1f} | {host:.1f} | {busy:.1f} |")
+
+
+def kernel_times(fn, n=20):
+    """[(kernel name, GPU µs per call of fn, launches per call)] from the profiler, longest first."""
+    for _ in range(5):
+        fn()
+    torch.cuda.synchronize()
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+        for _ in range(n):
+            fn()
+        torch.cuda.synchronize()
+    events = [e for e in prof.key_averages() if e.self_device_time_total > 0]
+    return sorted(((e.key, e.self_device_time_total / n, e.count // n) for e in events), key=lambda r: -r[1])
 
 
 def main():
@@ -137,10 +164,14 @@ def main():
     ap.add_argument("--pstats", default=None, help="with --cprofile: a folder for each profile's pstats file")
     ap.add_argument("--interleaved", action="store_true", help="only the alternating-blocks comparison")
     ap.add_argument("--rounds", type=int, default=6)
+    ap.add_argument("--alone-only", action="store_true",
+                    help="only the attention calls at the example's shape (with --cprofile: a profile of ours)")
     args = ap.parse_args()
     print(torch.cuda.get_device_name(), torch.__version__, flush=True)
     if args.interleaved:
         return interleaved(args)
+    if args.alone_only:
+        return attention_alone(args)
     if not args.skip_alone:
         attention_alone(args)
     results = {"torch": measure("torch", TorchCausalSelfAttention, args)}

@@ -337,7 +337,8 @@ def _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask, slopes, opt
         q, k, v, dout, lse, lse, dk, dv,   # Delta: per call, like lse
         *_strides(q), *_strides(k), *_strides(v), *_strides(dout), *_strides(dk), *_strides(dv),
         H_KV=heads_kv, BLOCK_M=c.block_m, BLOCK_N=c.block_n, EVEN_M=seq_q % c.block_m == 0,
-        EVEN_N=seq_k % c.block_n == 0, num_warps=c.num_warps, num_stages=c.num_stages, **common,
+        EVEN_N=seq_k % c.block_n == 0, QUERY_ROWS=c.query_rows, num_warps=c.num_warps, num_stages=c.num_stages,
+        **common,
     )
     c = cfg.dq
     dq_launch = launch_dq.bind(

@@ -43,6 +43,27 @@ def _load_row_stats(LSE, Delta, row_base, rows, S_Q, EVEN_M: tl.constexpr):
 
 
 @triton.jit
+def _score_axes(rows, cols, QUERY_ROWS: tl.constexpr):
+    """Query rows and key columns broadcast along the dK/dV kernel's scores tile: (BLOCK_M,
+    BLOCK_N) with QUERY_ROWS, else (BLOCK_N, BLOCK_M) (see _dkdv_tiles)."""
+    if QUERY_ROWS:
+        r2 = rows[:, None]
+        c2 = cols[None, :]
+    else:
+        r2 = rows[None, :]
+        c2 = cols[:, None]
+    return r2, c2
+
+
+@triton.jit
+def _keys_first(x, QUERY_ROWS: tl.constexpr):
+    """A scores-shaped tile with keys along its rows, as dV's and dK's products take it."""
+    if QUERY_ROWS:
+        x = tl.trans(x)
+    return x
+
+
+@triton.jit
 def _dkdv_tiles(
     dk, dv, k, v, q_ptr, do_ptr, q_offs, do_offs, LSE, Delta, row_base, stride_qm, stride_dom,
     mask_base, stride_mm, stride_mn, slope, bh, seed, dropout_p,
@@ -51,46 +72,63 @@ def _dkdv_tiles(
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, EDGE: tl.constexpr, EVEN_M: tl.constexpr, EVEN_N: tl.constexpr,
     HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
     MASK_ROW_BCAST: tl.constexpr, HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr,
-    MASK_DQK: tl.constexpr, MASK_DV: tl.constexpr, PRECISION: tl.constexpr,
+    MASK_DQK: tl.constexpr, MASK_DV: tl.constexpr, PRECISION: tl.constexpr, QUERY_ROWS: tl.constexpr,
 ):
     q_ptr += tl.cast(start_m, tl.int64) * stride_qm
     do_ptr += tl.cast(start_m, tl.int64) * stride_dom
     PREFETCH: tl.constexpr = MASK_KIND != 0 and not MASK_ROW_BCAST  # as in the forward, along the rows
     if PREFETCH:
-        mT_next = load_mask_tile(mask_base, (start_m + offs_m)[None, :], cols[:, None], stride_mm, stride_mn,
-                                 tl.minimum(end_m, S_Q), S_K, MASK_KIND, MASK_INT64, False, True)
+        r2, c2 = _score_axes(start_m + offs_m, cols, QUERY_ROWS)
+        m_next = load_mask_tile(mask_base, r2, c2, stride_mm, stride_mn, tl.minimum(end_m, S_Q), S_K, MASK_KIND,
+                                MASK_INT64, False, True)
     for m0 in range(start_m, end_m, BLOCK_M):
         m0 = tl.multiple_of(m0, BLOCK_M)
         rows = m0 + offs_m
-        # Work with the transposed scores sT = K Q^T (BLOCK_N, BLOCK_M) so that dV and dK
-        # come out of plain (not transposed) products.
+        r2, c2 = _score_axes(rows, cols, QUERY_ROWS)
         if PREFETCH:
-            mT = mT_next
-            mT_next = load_mask_tile(mask_base, (next_tile_start(m0, start_m, end_m, BLOCK_M) + offs_m)[None, :],
-                                     cols[:, None], stride_mm, stride_mn, S_Q, S_K, MASK_KIND, MASK_INT64, False,
-                                     not (EVEN_M and EVEN_N))
+            m = m_next
+            r2_next, c2_next = _score_axes(next_tile_start(m0, start_m, end_m, BLOCK_M) + offs_m, cols, QUERY_ROWS)
+            m_next = load_mask_tile(mask_base, r2_next, c2_next, stride_mm, stride_mn, S_Q, S_K, MASK_KIND,
+                                    MASK_INT64, False, not (EVEN_M and EVEN_N))
         else:
-            mT = load_mask_tile(mask_base, rows[None, :], cols[:, None], stride_mm, stride_mn, S_Q, S_K,
-                                MASK_KIND, MASK_INT64, MASK_ROW_BCAST, not (EVEN_M and EVEN_N))
+            m = load_mask_tile(mask_base, r2, c2, stride_mm, stride_mn, S_Q, S_K, MASK_KIND, MASK_INT64,
+                               MASK_ROW_BCAST, not (EVEN_M and EVEN_N))
         q = load_tile(q_ptr + q_offs, rows, S_Q, offs_dqk, D_QK, not EVEN_M, MASK_DQK)    # (BLOCK_M, BLOCK_DQK)
         do = load_tile(do_ptr + do_offs, rows, S_Q, offs_dv, D_V, not EVEN_M, MASK_DV)  # (BLOCK_M, BLOCK_DV)
         lse, delta = _load_row_stats(LSE, Delta, row_base, rows, S_Q, EVEN_M)
-        sT, tT = tile_scores(matmul(k, tl.trans(q), PRECISION), rows[None, :], cols[:, None], mT, S_K, slope,
-                             diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2, MASK_KIND, HAS_ALIBI,
-                             HAS_SOFTCAP, HAS_LO, HAS_HI, EDGE)
-        pT = tl.math.exp2(sT - lse[None, :])
-        dpT = matmul(v, tl.trans(do), PRECISION)
-        if HAS_DROPOUT:
-            keep = tl.trans(dropout_keep(seed, bh, m0, start_n, dropout_p, BLOCK_M, BLOCK_N))
-            scale_kept = 1.0 / (1.0 - dropout_p)
-            dv += matmul(tl.where(keep, pT * scale_kept, 0.0).to(do.dtype), do, PRECISION)
-            dpT = tl.where(keep, dpT * scale_kept, 0.0)
+        # The scores tile: the transposed sT = K Q^T (BLOCK_N, BLOCK_M), so that dV and dK come
+        # out of plain products; or, with QUERY_ROWS, S = Q K^T (BLOCK_M, BLOCK_N), whose P^T and
+        # dS^T reach those products through shared memory. At 8 warps Triton splits a 64-row
+        # tile's two warpgroups along its columns only for the dK/dV accumulators and computes
+        # a (64, BLOCK_M) sT in both, twice the work: 128 query rows a tile avoid that where dK
+        # and dV leave no registers for 128 keys (head dim 256).
+        if QUERY_ROWS:
+            s, t = tile_scores(matmul(q, tl.trans(k), PRECISION), r2, c2, m, S_K, slope, diag_off, lo_off, hi_off,
+                               qk_scale, softcap_scale, softcap_log2, MASK_KIND, HAS_ALIBI, HAS_SOFTCAP, HAS_LO,
+                               HAS_HI, EDGE)
+            p = tl.math.exp2(s - lse[:, None])
+            dp = matmul(do, tl.trans(v), PRECISION)
+            delta = delta[:, None]
         else:
-            dv += matmul(pT.to(do.dtype), do, PRECISION)
-        dsT = pT * (dpT - delta[None, :])
+            s, t = tile_scores(matmul(k, tl.trans(q), PRECISION), r2, c2, m, S_K, slope, diag_off, lo_off, hi_off,
+                               qk_scale, softcap_scale, softcap_log2, MASK_KIND, HAS_ALIBI, HAS_SOFTCAP, HAS_LO,
+                               HAS_HI, EDGE)
+            p = tl.math.exp2(s - lse[None, :])
+            dp = matmul(v, tl.trans(do), PRECISION)
+            delta = delta[None, :]
+        if HAS_DROPOUT:
+            keep = dropout_keep(seed, bh, m0, start_n, dropout_p, BLOCK_M, BLOCK_N)
+            if not QUERY_ROWS:
+                keep = tl.trans(keep)
+            scale_kept = 1.0 / (1.0 - dropout_p)
+            dv += matmul(_keys_first(tl.where(keep, p * scale_kept, 0.0).to(do.dtype), QUERY_ROWS), do, PRECISION)
+            dp = tl.where(keep, dp * scale_kept, 0.0)
+        else:
+            dv += matmul(_keys_first(p.to(do.dtype), QUERY_ROWS), do, PRECISION)
+        ds = p * (dp - delta)
         if HAS_SOFTCAP:
-            dsT = dsT * (1.0 - tT * tT)
-        dk += matmul(dsT.to(q.dtype), q, PRECISION)
+            ds = ds * (1.0 - t * t)
+        dk += matmul(_keys_first(ds.to(q.dtype), QUERY_ROWS), q, PRECISION)
         q_ptr += BLOCK_M * stride_qm
         do_ptr += BLOCK_M * stride_dom
     return dk, dv
@@ -113,7 +151,7 @@ def attention_backward_dkdv_kernel(
     BLOCK_DQK: tl.constexpr, BLOCK_DV: tl.constexpr,
     HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
     MASK_ROW_BCAST: tl.constexpr, HAS_ALIBI: tl.constexpr, HAS_SOFTCAP: tl.constexpr, HAS_DROPOUT: tl.constexpr,
-    EVEN_M: tl.constexpr, EVEN_N: tl.constexpr, PRECISION: tl.constexpr,
+    EVEN_M: tl.constexpr, EVEN_N: tl.constexpr, PRECISION: tl.constexpr, QUERY_ROWS: tl.constexpr = False,
 ):
     MASK_DQK: tl.constexpr = BLOCK_DQK != D_QK
     MASK_DV: tl.constexpr = BLOCK_DV != D_V
@@ -176,7 +214,7 @@ def attention_backward_dkdv_kernel(
                     offs_m, cols, start_n, offs_dqk, offs_dv, bounds[stage], bounds[stage + 1], S_Q, S_K, D_QK, D_V,
                     diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
                     BLOCK_M, BLOCK_N, stage != 1, EVEN_M, EVEN_N, HAS_LO, HAS_HI, MASK_KIND, MASK_INT64,
-                    MASK_ROW_BCAST, HAS_ALIBI, HAS_SOFTCAP, HAS_DROPOUT, MASK_DQK, MASK_DV, PRECISION)
+                    MASK_ROW_BCAST, HAS_ALIBI, HAS_SOFTCAP, HAS_DROPOUT, MASK_DQK, MASK_DV, PRECISION, QUERY_ROWS)
 
     dk *= sm_scale
     store_tile(dK + b.to(tl.int64) * stride_dkb + h_kv.to(tl.int64) * stride_dkh

@@ -16,6 +16,7 @@ class TileConfig:
     block_n: int
     num_warps: int
     num_stages: int
+    query_rows: bool = False   # dK/dV only: scores tiles with query rows (QUERY_ROWS in kernels/backward.py)
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,12 @@ INTERPRETER_BACKWARD = BackwardConfig(TileConfig(16, 16, 1, 1), TileConfig(16, 1
 # candidates without (or with few) register spills by benchmarks/compile_report.py, timed by
 # benchmarks/experiment_d256_tiles.py (H200, S = 8192): forward 128x64/8w/2s 509 / 478 TFLOP/s
 # full / causal against 408 / 368 for 64x32/4w/2s; backward 16x64/8w/2s + 128x32/8w/2s 135 /
-# 105 against 60 / 47 for 16x64/4w/1s + 64x16/4w/1s (which spilled 2 KB a thread). 512 is
-# chosen to fit registers and shared memory, not yet swept.
+# 105 against 60 / 47 for 16x64/4w/1s + 64x16/4w/1s (which spilled 2 KB a thread); then dK/dV
+# on scores tiles of 128 query rows (query_rows, 124 bytes of spills), H200, bf16: S = 8192 305 /
+# 284 against 135 / 103 (dK/dV 5.15 against 16.65 ms full), S = 2048 291 / 252 against 136 / 99,
+# with dropout 0.1 (full, S = 2048) 251 against 94 (benchmarks/experiment_query_rows.py; at D =
+# 128, where 4 warps hold 64 keys' tiles with nothing computed twice, query rows lose: 268
+# against 302 causal S = 2048). 512 is chosen to fit registers and shared memory, not yet swept.
 _H64_FWD_SHORT, _H64_FWD_LONG = TileConfig(64, 64, 4, 3), TileConfig(128, 64, 8, 3)
 _H128_FWD_SHORT, _H128_FWD_LONG = TileConfig(64, 64, 4, 3), TileConfig(128, 128, 8, 3)
 _H_BWD_64 = BackwardConfig(TileConfig(32, 64, 4, 3), TileConfig(128, 64, 8, 3))
@@ -53,7 +58,7 @@ HOPPER_FORWARD_16BIT = {
 HOPPER_BACKWARD_16BIT = {
     (64, False, None): _H_BWD_64, (64, True, None): _H_BWD_64_CAUSAL,
     (128, None, None): _H_BWD_128,
-    (256, None, None): BackwardConfig(TileConfig(16, 64, 8, 2), TileConfig(128, 32, 8, 2)),
+    (256, None, None): BackwardConfig(TileConfig(128, 64, 8, 1, query_rows=True), TileConfig(128, 32, 8, 2)),
     (512, None, None): BackwardConfig(TileConfig(16, 32, 4, 1), TileConfig(32, 16, 4, 1)),
 }
 
