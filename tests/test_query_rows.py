@@ -9,11 +9,16 @@ from flashsdpa.backends import flash
 from flashsdpa.kernels import configs
 
 # the checks rerun here (pytest collects imported test functions with their parameters)
-from test_dropout import test_flash_matches_reference_with_its_keep_mask  # noqa: F401
-from test_features import (test_alibi, test_everything_together, test_fully_masked_rows_and_keys,  # noqa: F401
+from test_dropout import test_flash_matches_reference_with_its_keep_mask
+from test_features import (test_alibi, test_everything_together, test_fully_masked_rows_and_keys,
                            test_mask_broadcast_shapes, test_mask_gradient_without_qkv_gradients, test_sliding_window,
                            test_softcap)
-from test_kernels import test_gqa_and_mqa, test_odd_sequence_lengths, test_transposed_bshd_inputs  # noqa: F401
+from test_kernels import test_gqa_and_mqa, test_odd_sequence_lengths, test_transposed_bshd_inputs
+
+__all__ = ["test_flash_matches_reference_with_its_keep_mask", "test_alibi", "test_everything_together",
+           "test_fully_masked_rows_and_keys", "test_mask_broadcast_shapes", "test_mask_gradient_without_qkv_gradients",
+           "test_sliding_window", "test_softcap", "test_gqa_and_mqa", "test_odd_sequence_lengths",
+           "test_transposed_bshd_inputs"]
 
 # On a GPU the interpreter's tiles are not used; the GPU suite's head dim 256 runs this orientation.
 pytestmark = pytest.mark.skipif(torch.cuda.is_available(), reason="interpreter tiles only")
