@@ -495,24 +495,26 @@ class _PackedFlashAttention(torch.autograd.Function):
     a split: host time and memory traffic that a small model's step pays on every layer."""
 
     @staticmethod
-    def forward(ctx, opts: ScoreOptions, seed, *packed):
-        out, lse, key = _forward(*unpack(packed), None, None, opts, seed)
+    def forward(ctx, opts: ScoreOptions, seed, views, *packed):
+        """views: (q, k, v), the caller's unpack(packed), in a tuple so that autograd does not
+        track them: made once a call, not again here and in the backward (view ops cost host time)."""
+        out, lse, key = _forward(*views, None, None, opts, seed)
         ctx.save_for_backward(*packed, out, lse)
-        ctx.opts, ctx.seed, ctx.forward_key = opts, seed, key
+        ctx.opts, ctx.seed, ctx.forward_key, ctx.views = opts, seed, key, views
         ctx.mark_non_differentiable(lse)
         ctx.set_materialize_grads(False)
         return out, lse
 
     @staticmethod
     def backward(ctx, dout, _dlse):
-        *packed, out, lse = ctx.saved_tensors
+        *packed, out, lse = ctx.saved_tensors   # (autograd's check that nobody changed them in place)
         if dout is None:
-            return None, None, *([None] * len(packed))
+            return None, None, None, *([None] * len(packed))
         grads = [torch.empty_like(t) for t in packed]
         opts = ctx.opts
-        flash_backward(dout, *unpack(packed), out, lse, opts.scale, opts.is_causal, opts.diag_off, opts=opts,
+        flash_backward(dout, *ctx.views, out, lse, opts.scale, opts.is_causal, opts.diag_off, opts=opts,
                        seed=ctx.seed, forward_key=ctx.forward_key, grads=unpack(grads))
-        return None, None, *grads
+        return None, None, None, *grads
 
 
 def flash_attention(q, k, v, scale: float, is_causal: bool = False, causal_offset: int = 0, *,
@@ -557,7 +559,7 @@ class FlashBackend:
             if not differentiable:  # nothing to differentiate: no autograd node (inference)
                 return _forward(q, k, v, mask, slopes, opts, seed)[:2]
             if packed is not None and mask is None and slopes is None:
-                return _PackedFlashAttention.apply(opts, seed, *packed)
+                return _PackedFlashAttention.apply(opts, seed, (q, k, v), *packed)
             return _EagerFlashAttention.apply(q, k, v, mask, slopes, opts, seed)
         return run
 
