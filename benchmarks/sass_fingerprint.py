@@ -141,6 +141,36 @@ def gluon_sass(cases=None, head_dim: int = 128):
     return bodies
 
 
+def gluon_forward_256(cases=("full", "causal", "persistent causal", "window")) -> dict:
+    """{case: (shared memory bytes, SASS)} of the Gluon forward on D = 256 tiles (64 keys a stage,
+    O out through Q's buffers), compiled as a call would be."""
+    import inspect
+
+    from triton.experimental.gluon._runtime import GluonASTSource
+
+    from flashsdpa.kernels import hopper_forward as hf
+
+    kernel = hf.attn_fwd_hopper
+    names = kernel.arg_names
+    defaults = {name: param.default for name, param in inspect.signature(kernel.fn).parameters.items()}
+    types = dict(sm_scale="fp32", M_ptr="*fp32", N_CTX="i32", H_Q="i32", GROUP="i32", LEFT="i32", RIGHT="i32",
+                 N_WORK="i32", BIAS_B="i32", BIAS_H="i32", desc_q=descriptor_type(64, 256),
+                 desc_o=descriptor_type(64, 256), desc_k=descriptor_type(hf.BLOCK_N_256, 256),
+                 desc_v=descriptor_type(hf.BLOCK_N_256, 256))
+    signature = {name: types.get(name, "constexpr") for name in names}
+    flags = {"full": dict(CAUSAL=False), "causal": dict(CAUSAL=True), "window": dict(CAUSAL=False, WINDOW=True),
+             "persistent causal": dict(CAUSAL=True, PERSISTENT=True)}
+    result = {}
+    for case in cases:
+        given = dict(NBUF=2, CONSUMER_REGS=240, PRODUCER_REGS=24, **flags[case])
+        constants = {name: given.get(name, defaults[name]) for name in names if name not in types}
+        attrs = {(names.index("M_ptr"), ): [["tt.divisibility", 16]]}
+        compiled = triton.compile(GluonASTSource(kernel, signature, constants, attrs),
+                                  target=GPUTarget("cuda", 90, 32), options={"num_warps": 4})
+        result[case] = (compiled.metadata.shared, cubin_sass(compiled.asm["cubin"]))
+    return result
+
+
 def main():
     if "--gluon" in sys.argv:
         for case, print_ in gluon_fingerprints().items():

@@ -327,8 +327,12 @@ def test_hopper_forward_rules_on_any_machine():
     assert reason(q[:, :2], q[:, :1], q[:, :1]) is None                          # GQA
     assert "sm_90" in reason(q, capability=(8, 0)) and "sm_90" in reason(q, capability=(10, 0))
     assert "float16" in reason(q.float())
-    assert "head dim of 64..128 in steps of 8" in reason(q[..., :48])
+    assert "head dim of 64..256 in steps of 8" in reason(q[..., :48])
     assert reason(q[..., :96]) is None and reason(q[..., :64]) is None           # on D = 128 / 64 tiles
+    d256 = torch.empty(2, 4, 2048, 256, dtype=torch.bfloat16)
+    assert reason(d256) is None and reason(d256[..., :200]) is None              # on D = 256 tiles
+    assert "S >= 1024 full at head dim 256" in reason(d256[:, :, :1000])
+    assert "head dim" in reason(torch.empty(2, 4, 2048, 264, dtype=torch.bfloat16))
     assert "S_q = S_k" in reason(q, q[:, :, :1024], q[:, :, :1024])
     assert "S >= 512 full" in reason(q[:, :, :500]) and "S >= 512 causal" in reason(q[:, :, :500], causal=True)
     assert "S >= 4096 causal at head dim 64" in reason(q[..., :64], causal=True)   # MIN_SEQ by head dim
@@ -352,6 +356,7 @@ def test_hopper_bias_rules_on_any_machine():
     assert "key padding" in hopper.bias_reason(key_padding, q)
     assert "16-byte" in hopper.bias_reason(torch.empty(2, 4, 1024, 1027, dtype=torch.bfloat16)[..., :1024], q)
     assert "unit stride" in hopper.bias_reason(full.transpose(2, 3), q)
+    assert "head dims up to 128" in hopper.bias_reason(full, torch.empty(2, 4, 1024, 256, dtype=torch.bfloat16))
     descriptor, along_batch, along_heads = hopper.bias_descriptor(
         torch.empty(1024, 1024, dtype=torch.bfloat16).expand(2, 4, 1024, 1024), 64, 128)
     assert (along_batch, along_heads) == (0, 0) and list(descriptor.shape) == [1, 1, 1024, 1024]

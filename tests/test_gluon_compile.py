@@ -94,3 +94,21 @@ def test_peeled_diagonal_leaves_the_mask_out_of_the_main_loop(sass):
     def size(case):
         return int(re.search(r"loop (\d+) instructions", consumer_loop(sass[case])).group(1))
     assert size("dkdv fused dq causal peel") < 0.9 * size("dkdv fused dq causal")
+
+
+def test_head_dim_256_forward_fits_shared_memory():
+    """The D = 256 forward (64 keys a stage, O out through Q's buffers) within sm_90's 227 KiB of
+    shared memory, with wgmma and TMA, and no register spills in its full and causal variants."""
+    env = {name: value for name, value in os.environ.items() if name != "TRITON_INTERPRET"}
+    env["PYTHONPATH"] = os.pathsep.join([BENCHMARKS, SRC] + [env["PYTHONPATH"]] * ("PYTHONPATH" in env))
+    code = ("import json; from sass_fingerprint import gluon_forward_256; "
+            "print('D256 ' + json.dumps(gluon_forward_256()))")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=900)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("D256 ")]
+    assert done.returncode == 0 and lines, done.stderr[-4000:]
+    for case, (shared, body) in json.loads(lines[-1][5:]).items():
+        assert shared <= 227 * 1024, (case, shared)
+        ops = opcodes(body)
+        assert {"HGMMA", "UTMALDG"} <= ops, case
+        if case in ("full", "causal"):
+            assert "STL" not in ops, case

@@ -160,6 +160,42 @@ def test_hopper_padded_head_dims(dtype, d, config, gen, monkeypatch):
     _check(gen, dtype, b, h_q, h_kv, s, s, d, d, causal, layout=layout)
 
 
+@lowp
+@pytest.mark.parametrize("d", [256, 200])
+@pytest.mark.parametrize("config", [(2, 8, 2, 2048 + 40, "top_left", "bshd"), (1, 4, 4, 1024 + 8, None, "bhsd"),
+                                    (2, 4, 4, 1024, "bottom_right", "bhsd")],
+                         ids=lambda c: "b{}h{}-{}s{}-c{}-{}".format(*c))
+def test_hopper_forward_head_dim_256(dtype, d, config, gen, monkeypatch):
+    """Head dims 136..256 through the D = 256 Gluon forward (64 keys a stage, O out through Q's
+    buffers), ragged lengths, GQA and (B, S, H, D) memory: forward and backward (the Triton
+    backward reads its log-sum-exp) within the accuracy rule, output and log-sum-exp close to
+    the Triton forward's, and the persistent grid equal bit for bit to one program a block."""
+    if torch.cuda.get_device_capability()[0] != 9:
+        pytest.skip("the Gluon forward runs on sm_90 only")
+    from flashsdpa.kernels import hopper_forward
+    monkeypatch.setattr(hopper, "FORWARD", True)
+    monkeypatch.setattr(hopper_forward, "MIN_SEQ", dict.fromkeys(hopper_forward.MIN_SEQ, 512))
+    monkeypatch.setattr(flash, "_PLANS", {})
+    b, h_q, h_kv, s, causal, layout = config
+    tensors, view = _tensors(gen, dtype, b, h_q, h_kv, s, s, d, d, layout)
+    q, k, v = view(*tensors)
+    opts = flash.ScoreOptions(d ** -0.5, causal is not None)
+    assert hopper.forward_reason(q, k, v, flash.empty_like_layout(q, d), opts=opts) is None
+    _check(gen, dtype, b, h_q, h_kv, s, s, d, d, causal, layout=layout)
+    out, lse = flash.flash_forward(q, k, v, 0.0, False, 0, opts=opts)
+    results = []
+    for persistent in (True, False):
+        o, m = torch.full_like(out, float("nan")), torch.full_like(lse, float("nan"))
+        hopper_forward.forward_launch(q, k, opts.scale, opts.is_causal, None, None, persistent)(q, k, v, o, m)
+        results.append((o, m))
+    assert torch.equal(results[0][0], results[1][0]) and torch.equal(results[0][1], results[1][1])
+    monkeypatch.setattr(hopper, "FORWARD", False)
+    out_triton, lse_triton = flash.flash_forward(q, k, v, 0.0, False, 0, opts=opts)
+    assert torch.isfinite(out).all() and torch.isfinite(lse).all()
+    assert ((lse - lse_triton).abs() / lse_triton.abs().clamp_min(1)).max().item() < 1e-5
+    assert ((out.float() - out_triton.float()).norm() / out_triton.float().norm()).item() < 1e-2
+
+
 def _gluon_path(flag: str, monkeypatch):
     """Skip unless sm_90; turn the Gluon path FLASHSDPA_HOPPER_<flag> on even where the environment
     turned it off (the test compares it with the Triton kernels itself)."""

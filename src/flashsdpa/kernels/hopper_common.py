@@ -296,9 +296,9 @@ def descriptor(t: torch.Tensor, rows: int) -> TensorDescriptor:
 
 
 def padded_head_dim(d: int) -> int:
-    """The head dim the kernels compute with: D up to 64 or 128, the columns past D read as zeros
-    (so Q K^T and dO O^T are exact) and never stored."""
-    return 64 if d <= 64 else 128
+    """The head dim the kernels compute with: D up to 64, 128 or 256, the columns past D read as
+    zeros (so Q K^T and dO O^T are exact) and never stored."""
+    return 64 if d <= 64 else (128 if d <= 128 else 256)
 
 
 def describe_head_dims(dims) -> str:

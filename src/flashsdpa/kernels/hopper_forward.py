@@ -5,10 +5,11 @@ overlaps the other's wgmma; P feeds the second matmul from registers.
 
 The fast path of the FLASH backend's forward where it applies (see `unsupported_reason`):
 16-bit inputs, head dim 64, or 72..128 in steps of 8 (on D = 128 tiles, TMA reading the columns
-past D as zeros; see HEAD_DIMS), any strides a TMA descriptor takes (unit last stride, 16-byte
-aligned: (B, H, S, D) and (B, S, H, D) memory alike), S_q = S_k of any length (4D descriptors
-keep a ragged tile within its head: reads past S are zeros, stores past S are dropped), S at
-least MIN_SEQ (512 at D > 64), no mask but a float bias (below), no dropout or
+past D as zeros; see HEAD_DIMS), or 136..256 likewise (on D = 256 tiles, 64 keys a stage), any
+strides a TMA descriptor takes (unit last stride, 16-byte aligned: (B, H, S, D) and (B, S, H, D)
+memory alike), S_q = S_k of any length (4D descriptors keep a ragged tile within its head: reads
+past S are zeros, stores past S are dropped), S at least MIN_SEQ (512 at D = 72..128, 1024 at
+D > 128), no mask but a float bias (below; D <= 128), no dropout or
 softcap (causal, sliding windows and GQA are fine). Everything else runs the portable Triton
 kernel. H200, bf16, 16k tokens: 620 / 610 TFLOP/s at S = 8192 (full / causal) against cuDNN's
 611 / 542 and our Triton kernel's 507 / 470 (benchmarks/experiment_gluon_forward.py). Design notes:
@@ -25,6 +26,12 @@ scheduler); causal programs take a head's blocks in zigzag pairs of equal work (
 dispatcher uses it for every call (see backends/hopper.py's PERSISTENT). H200, bf16: full S =
 1024 561 TFLOP/s against 512 with one program a block, S = 8192 629 against 613; causal S = 1024
 404 against 367, S = 8192 566 against 538.
+
+Head dim 256: Q (64 KiB) and two stages of 64 keys of K and V (128 KiB) leave no room for O's
+own buffers, so O goes out through Q's (O_IN_Q, as with a bias). H200, bf16, 16k tokens, forward
+TFLOP/s full / causal: S = 1024 615 / 446, 2048 604 / 500, 8192 654 / 589 against the Triton
+kernel's 426 / 334, 455 / 396, 486 / 470 and cuDNN's 595 / 454, 676 / 518, 681 / 599
+(benchmarks/experiment_d256_forward.py, results/2026-11-29-h200-v0.16).
 
 WINDOW: a sliding window (row i sees keys i - LEFT .. i + RIGHT; causal is RIGHT = 0): the key
 tiles outside the band are not visited, only the tiles across its edges are masked. H200, bf16,
@@ -177,30 +184,34 @@ def _softmax_tile(s, m_i, l_i, qk_scale, start_n, offs_m, N_CTX, BLOCK_N: gl.con
 
 
 @gluon.jit
-def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, PERSISTENT: gl.constexpr, sm_scale,
+def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, PERSISTENT: gl.constexpr,
+              O_IN_Q: gl.constexpr, sm_scale,
               M_ptr, desc_o, q_bufs, k_bufs, v_bufs, o_bufs, q_ready, q_empty, k_ready, k_empty, v_ready, v_empty,
               turn, N_CTX, H_Q, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, LEFT, RIGHT, N_WORK):
     if PERSISTENT:  # the producer's work items, in its order
         it = 0
         for i in range(_work_count(N_WORK, CAUSAL)):
             start_m, off_hz = _work_item(i, N_CTX, 2 * q_bufs.type.shape[3], CAUSAL)
-            it = _consume_block(cid, HAS_BIAS, WINDOW, PERSISTENT, start_m, off_hz, it, i, sm_scale, M_ptr, desc_o,
+            it = _consume_block(cid, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q, start_m, off_hz, it, i, sm_scale, M_ptr,
+                                desc_o,
                                 q_bufs, k_bufs, v_bufs, o_bufs, q_ready, q_empty, k_ready, k_empty, v_ready, v_empty,
                                 turn, N_CTX, H_Q, CAUSAL, bias_bufs, bias_ready, bias_empty, LEFT, RIGHT)
         tma.store_wait(pendings=0)   # the last block's O
     else:
-        _consume_block(cid, HAS_BIAS, WINDOW, PERSISTENT, gl.program_id(0), gl.program_id(1), 0, 0, sm_scale, M_ptr,
+        _consume_block(cid, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q, gl.program_id(0), gl.program_id(1), 0, 0, sm_scale,
+                       M_ptr,
                        desc_o, q_bufs, k_bufs, v_bufs, o_bufs, q_ready, q_empty, k_ready, k_empty, v_ready, v_empty,
                        turn, N_CTX, H_Q, CAUSAL, bias_bufs, bias_ready, bias_empty, LEFT, RIGHT)
 
 
 @gluon.jit
 def _consume_block(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, PERSISTENT: gl.constexpr,
-                   start_m, off_hz, it0, i, sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs, o_bufs, q_ready, q_empty,
-                   k_ready, k_empty, v_ready, v_empty, turn, N_CTX, H_Q, CAUSAL: gl.constexpr, bias_bufs, bias_ready,
-                   bias_empty, LEFT, RIGHT):
+                   O_IN_Q: gl.constexpr, start_m, off_hz, it0, i, sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs,
+                   o_bufs, q_ready, q_empty, k_ready, k_empty, v_ready, v_empty, turn, N_CTX, H_Q,
+                   CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, LEFT, RIGHT):
     """Consumer cid: its 64 rows of query block start_m of head off_hz, the i-th block it runs;
-    K/V stages (and ping-pong turns) from it0 on. Returns the stage count after it."""
+    K/V stages (and ping-pong turns) from it0 on. Returns the stage count after it. O_IN_Q: its
+    output goes out through its Q buffer (o_bufs is q_bufs)."""
     SPLIT_M: gl.constexpr = q_bufs.type.shape[3]     # buffers are (stage, 1, 1, rows, D): 4D TMA boxes
     HEAD_DIM: gl.constexpr = q_bufs.type.shape[4]
     BLOCK_M: gl.constexpr = 2 * SPLIT_M
@@ -278,7 +289,7 @@ def _consume_block(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constex
     o = warpgroup_mma(p_op, v_bufs.index(lidx).reshape([BLOCK_N, HEAD_DIM]), o, is_async=True)
     o = warpgroup_mma_wait(num_outstanding=0, deps=(o, ))
     mbarrier.arrive(v_empty.index(lidx), count=1)
-    if PERSISTENT and not HAS_BIAS:  # no product reads this Q any more: the next block's may come
+    if PERSISTENT and not O_IN_Q:  # no product reads this Q any more: the next block's may come
         mbarrier.arrive(q_empty.index(cid), count=1)
 
     # ---- epilogue: O / l via SMEM + TMA store; LSE (natural log) via plain store ----
@@ -291,16 +302,16 @@ def _consume_block(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constex
     lse_rows = gl.convert_layout(offs_m, lse_layout)
     gl.store(M_ptr + off_hz.to(gl.int64) * N_CTX + lse_rows, lse, mask=lse_rows < N_CTX)
     o_box = o_bufs.index(cid)
-    if PERSISTENT and not HAS_BIAS:  # the last block's O store from this buffer has drained
+    if PERSISTENT and not O_IN_Q:  # the last block's O store from this buffer has drained
         tma.store_wait(pendings=0)
         gl.thread_barrier()   # for every thread of the warpgroup, not only the one that issued it
     o_box.reshape([SPLIT_M, HEAD_DIM]).store(o.to(dtype))
     fence_async_shared()
     tma.async_copy_shared_to_global(desc_o, [off_hz // H_Q, off_hz % H_Q, start_m * BLOCK_M + cid * SPLIT_M, 0],
                                     o_box)   # rows past N_CTX are clipped by the descriptor
-    if not PERSISTENT or HAS_BIAS:  # (persistent without a bias: left to drain while the next block runs)
+    if not PERSISTENT or O_IN_Q:  # (persistent, O apart: left to drain while the next block runs)
         tma.store_wait(pendings=0)
-        if PERSISTENT:  # with a bias, O went out through Q's buffer: only now may the next Q come
+        if PERSISTENT:  # O went out through Q's buffer: only now may the next Q come
             gl.thread_barrier()
             mbarrier.arrive(q_empty.index(cid), count=1)
     return it0 + n_tiles
@@ -316,14 +327,19 @@ def attn_fwd_hopper(sm_scale, M_ptr, N_CTX, H_Q, GROUP, desc_q, desc_k, desc_v, 
     k_bufs = gl.allocate_shared_memory(dtype, [NBUF] + desc_k.block_type.shape, desc_k.layout)
     v_bufs = gl.allocate_shared_memory(dtype, [NBUF] + desc_v.block_type.shape, desc_v.layout)
     q_ready = gl.allocate_shared_memory(gl.int64, [2, 1], mbarrier.MBarrierLayout())
-    if HAS_BIAS:  # the bias stages take the output's buffers: O goes out through Q's, which it outlives
+    # O goes out through Q's buffers, which it outlives, where shared memory is short: beside the
+    # bias stages, and at head dim 256 (Q 64 KiB, K and V stages 128 KiB)
+    O_IN_Q: gl.constexpr = HAS_BIAS or desc_q.block_type.shape[3] > 128
+    if O_IN_Q:
         o_bufs = q_bufs
+    else:
+        o_bufs = gl.allocate_shared_memory(dtype, [2] + desc_o.block_type.shape, desc_o.layout)
+    if HAS_BIAS:
         bias_bufs = gl.allocate_shared_memory(desc_bias.dtype, [2 * NBUF] + desc_bias.block_type.shape,
                                               desc_bias.layout)
         bias_ready, bias_empty = stage_barriers(NBUF, 2)
         bias_desc = desc_bias
     else:
-        o_bufs = gl.allocate_shared_memory(dtype, [2] + desc_o.block_type.shape, desc_o.layout)
         bias_bufs = q_bufs   # stand-ins, never read without HAS_BIAS
         bias_ready = q_ready
         bias_empty = q_ready
@@ -360,25 +376,29 @@ def attn_fwd_hopper(sm_scale, M_ptr, N_CTX, H_Q, GROUP, desc_q, desc_k, desc_v, 
              N_CTX, H_Q, GROUP, CAUSAL, bias_desc, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H, LEFT, RIGHT,
              N_WORK)
     gl.warp_specialize([
-        (_consumer, (c0, HAS_BIAS, WINDOW, PERSISTENT) + cargs),  # default partition: 4 warps = consumer warpgroup 0
-        (_consumer, (c1, HAS_BIAS, WINDOW, PERSISTENT) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
+        (_consumer, (c0, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q) + cargs),  # default partition: consumer warpgroup 0
+        (_consumer, (c1, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
         (_producer, (HAS_BIAS, WINDOW, PERSISTENT) + pargs),      # worker 1: TMA producer, 1 warp
     ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
 
 
 SPLIT_M, BLOCK_N = 64, 128  # rows per consumer warpgroup (two per program), keys per stage
+BLOCK_N_256 = 64  # keys per stage at head dim 256: Q 64 KiB, two K and V stages 128 KiB, O through Q
 # Below these lengths the Triton kernel runs the call, keyed by (tile head dim, causal or windowed).
 # H200, bf16, 16k tokens, each kernel's bound launch (benchmarks/results/2026-11-29-h200-v0.10):
 # D = 128 full S = 512 469 TFLOP/s (persistent) against Triton's 376, causal S = 512 256 against
 # 237; D = 64 full S = 512 332 against 362 but S = 1024 400 against 370, causal from S = 4096:
 # Triton / Gluon at S = 4096 378 / 375 (v0.10), 374 / 393 (v0.11), 364 / 395 (v0.12), at 8192 389
 # / 403, at 2048 339 / 321, 359 / 354, 337 / 353 (mixed: Triton keeps it).
-MIN_SEQ = {(64, False): 1024, (64, True): 4096, (128, False): 512, (128, True): 512}
+MIN_SEQ = {(64, False): 1024, (64, True): 4096, (128, False): 512, (128, True): 512, (256, False): 1024,
+           (256, True): 1024}
 # Head dims it runs: 64 on its own tiles, 72..128 in steps of 8 through the D = 128 kernel, TMA
 # reading the columns past D as zeros (hopper_common.padded_head_dim). The Triton kernel pads them
 # to 128 as well, so both do the same products: D = 96 forward 471-478 TFLOP/s against Triton's
 # 334-381 (cuDNN 451-469), D = 80 384-403 against 284-318 (H200, 2026-11-29, results v0.10).
-HEAD_DIMS = (64,) + tuple(range(72, 129, 8))
+# 136..256 likewise on D = 256 tiles (sm_90a: 197 KiB of shared memory, no register spills in the
+# consumers; measured in results v0.16).
+HEAD_DIMS = (64,) + tuple(range(72, 257, 8))
 
 
 def unsupported_reason(q, k, v, capability, has_features: bool, causal: bool = False) -> str | None:
@@ -410,6 +430,8 @@ def bias_reason(bias, q) -> str | None:
     """Why the kernel cannot add this float attn_mask (B, H_q, S_q, S_k; stride 0 on the dims it
     broadcasts over) to the scores, or None when it can: TMA reads it in (64, 128) boxes."""
     size = bias.element_size()
+    if q.shape[3] > 128:
+        return "runs a float mask at head dims up to 128 (its stages do not fit beside D = 256's)"
     if bias.dtype != q.dtype:
         return f"needs a float mask in q's dtype ({q.dtype}; got {bias.dtype})"
     if bias.stride(3) != 1 or bias.stride(2) == 0:
@@ -433,6 +455,7 @@ def forward_launch(q, k, sm_scale: float, causal: bool, bias=None, window=None, 
     an SM, each running query blocks in turn (the next block's loads overlap the last one's
     output store)."""
     batch, heads_q, seq, d = q.shape
+    block_n = BLOCK_N if padded_head_dim(d) <= 128 else BLOCK_N_256
     grid = (triton.cdiv(seq, 2 * SPLIT_M), batch * heads_q)
     work = grid[0] * grid[1]
     if persistent:  # causal: programs take blocks in pairs (_work_item)
@@ -445,7 +468,7 @@ def forward_launch(q, k, sm_scale: float, causal: bool, bias=None, window=None, 
                            num_warps=4)
 
     def launch(q, k, v, out, lse, bias=None):
-        bound(lse, descriptor(q, SPLIT_M), descriptor(k, BLOCK_N), descriptor(v, BLOCK_N), descriptor(out, SPLIT_M),
+        bound(lse, descriptor(q, SPLIT_M), descriptor(k, block_n), descriptor(v, block_n), descriptor(out, SPLIT_M),
               None if bias is None else bias_descriptor(bias, SPLIT_M, BLOCK_N)[0])
     return launch
 
