@@ -466,7 +466,7 @@ def test_hopper_forward_reasons():
         assert "sm_90" in reason(q, q, q, q)
         return
     assert reason(q, q, q, q) is None
-    assert "head dim of 64..128 in steps of 8" in reason(q[..., :48], q[..., :48], q[..., :48], q)
+    assert "head dim of 64..256 in steps of 8" in reason(q[..., :48], q[..., :48], q[..., :48], q)
     assert reason(q[..., :96], q[..., :96], q[..., :96], q) is None   # through the D = 128 kernel
     assert reason(q[:, :, :1100], q[:, :, :1100], q[:, :, :1100], q) is None   # ragged: fine
     assert reason(q.transpose(1, 2).contiguous().transpose(1, 2), q, q, q) is None   # (B, S, H, D) memory
