@@ -11,6 +11,7 @@ import sys
 import torch
 import triton.testing
 
+from experiment_query_rows import backward_launch_times   # (this folder is on sys.path)
 from flashsdpa.backends import flash
 from flashsdpa.kernels.configs import BackwardConfig, TileConfig, backward_config, forward_config
 
@@ -59,15 +60,7 @@ def main():
                                                                       opts=opts), rep=30, return_mode="median")
             grads = flash.flash_backward(sdo, sq, sk, sv, s_out, s_lse, scale, causal, 0, cfg, opts=opts)[:3]
             errors = "/".join(f"{rel(g, r):.1e}" for g, r in zip(grads, ref_grads))
-            # each launch alone, through the plan the call above made
-            grads_big = [torch.empty_like(t) for t in (q, k, v)]
-            delta, dq_launch, dkdv = flash._backward_plan(dout, q, k, v, out, lse, *grads_big, None, None, None, opts,
-                                                          cfg, False)
-            delta = delta(lse)
-            dq_ms = triton.testing.do_bench(lambda: dq_launch(q, k, v, out, dout, lse, delta, grads_big[0], q, q, q, q),
-                                            rep=30, return_mode="median")
-            dkdv_ms = triton.testing.do_bench(lambda: dkdv(q, k, v, dout, lse, delta, grads_big[1], grads_big[2], q, q,
-                                                           q), rep=30, return_mode="median")
+            dq_ms, dkdv_ms = backward_launch_times(dout, q, k, v, out, lse, opts, cfg)
             print(f"| bwd | {causal} | {name(cfg.dkdv)} / {name(cfg.dq)} | {2.5 * flops / ms * 1e-9:.0f} | "
                   f"dK/dV {dkdv_ms:.2f} ms, dQ {dq_ms:.2f} ms | dq/dk/dv rel err {errors} |", flush=True)
 

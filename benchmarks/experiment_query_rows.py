@@ -26,6 +26,20 @@ CASES = [
 ]
 
 
+def backward_launch_times(dout, q, k, v, out, lse, opts, cfg, seed=0) -> tuple[float, float]:
+    """(dQ launch ms, dK/dV launch ms) of flash_backward's portable launches at tiles `cfg`, each
+    timed alone (the dK/dV launch after one dQ launch has stored delta)."""
+    grads = [torch.empty_like(t) for t in (q, k, v)]
+    delta, dq_launch, dkdv = flash._backward_plan(dout, q, k, v, out, lse, *grads, None, None, None, opts, cfg, False)
+    delta = delta(lse)
+    seed = torch.full((), seed, dtype=torch.int64, device=q.device)
+    dq_ms = triton.testing.do_bench(lambda: dq_launch(q, k, v, out, dout, lse, delta, grads[0], q, q, q, seed),
+                                    rep=40, return_mode="median")
+    dkdv_ms = triton.testing.do_bench(lambda: dkdv(q, k, v, dout, lse, delta, grads[1], grads[2], q, q, seed),
+                                      rep=40, return_mode="median")
+    return dq_ms, dkdv_ms
+
+
 def name(c):
     return f"{c.block_m}x{c.block_n}/{c.num_warps}w/{c.num_stages}s" + ("/query rows" if c.query_rows else "")
 
@@ -55,14 +69,7 @@ def main():
             ms = triton.testing.do_bench(lambda: flash.flash_backward(dout, q, k, v, out, lse, opts.scale, causal, 0,
                                                                       cfg, opts=opts, seed=seed),
                                          rep=40, return_mode="median")
-            bufs = [torch.empty_like(t) for t in (q, k, v)]
-            delta, dq_launch, dkdv = flash._backward_plan(dout, q, k, v, out, lse, *bufs, None, None, None, opts,
-                                                          cfg, False)
-            delta = delta(lse)
-            seed_t = torch.full((), seed, dtype=torch.int64, device="cuda")
-            dq_launch(q, k, v, out, dout, lse, delta, bufs[0], q, q, q, seed_t)
-            dkdv_ms = triton.testing.do_bench(lambda: dkdv(q, k, v, dout, lse, delta, bufs[1], bufs[2], q, q,
-                                                           seed_t), rep=40, return_mode="median")
+            dkdv_ms = backward_launch_times(dout, q, k, v, out, lse, opts, cfg, seed)[1]
             print(f"| {d} | {causal} | {p} | {s} | {name(dkdv_cfg)} | {dkdv_ms:.3f} | {flops / ms * 1e-9:.0f} | "
                   f"{diff:.1e} |", flush=True)
 
