@@ -185,23 +185,21 @@ def _softmax_tile(s, m_i, l_i, qk_scale, start_n, offs_m, N_CTX, BLOCK_N: gl.con
 
 @gluon.jit
 def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, PERSISTENT: gl.constexpr,
-              O_IN_Q: gl.constexpr, sm_scale,
-              M_ptr, desc_o, q_bufs, k_bufs, v_bufs, o_bufs, q_ready, q_empty, k_ready, k_empty, v_ready, v_empty,
-              turn, N_CTX, H_Q, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, LEFT, RIGHT, N_WORK):
+              O_IN_Q: gl.constexpr, sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs, o_bufs, q_ready, q_empty,
+              k_ready, k_empty, v_ready, v_empty, turn, N_CTX, H_Q, CAUSAL: gl.constexpr, bias_bufs, bias_ready,
+              bias_empty, LEFT, RIGHT, N_WORK):
     if PERSISTENT:  # the producer's work items, in its order
         it = 0
         for i in range(_work_count(N_WORK, CAUSAL)):
             start_m, off_hz = _work_item(i, N_CTX, 2 * q_bufs.type.shape[3], CAUSAL)
             it = _consume_block(cid, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q, start_m, off_hz, it, i, sm_scale, M_ptr,
-                                desc_o,
-                                q_bufs, k_bufs, v_bufs, o_bufs, q_ready, q_empty, k_ready, k_empty, v_ready, v_empty,
-                                turn, N_CTX, H_Q, CAUSAL, bias_bufs, bias_ready, bias_empty, LEFT, RIGHT)
+                                desc_o, q_bufs, k_bufs, v_bufs, o_bufs, q_ready, q_empty, k_ready, k_empty, v_ready,
+                                v_empty, turn, N_CTX, H_Q, CAUSAL, bias_bufs, bias_ready, bias_empty, LEFT, RIGHT)
         tma.store_wait(pendings=0)   # the last block's O
     else:
         _consume_block(cid, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q, gl.program_id(0), gl.program_id(1), 0, 0, sm_scale,
-                       M_ptr,
-                       desc_o, q_bufs, k_bufs, v_bufs, o_bufs, q_ready, q_empty, k_ready, k_empty, v_ready, v_empty,
-                       turn, N_CTX, H_Q, CAUSAL, bias_bufs, bias_ready, bias_empty, LEFT, RIGHT)
+                       M_ptr, desc_o, q_bufs, k_bufs, v_bufs, o_bufs, q_ready, q_empty, k_ready, k_empty, v_ready,
+                       v_empty, turn, N_CTX, H_Q, CAUSAL, bias_bufs, bias_ready, bias_empty, LEFT, RIGHT)
 
 
 @gluon.jit
