@@ -18,7 +18,7 @@ import triton.language as tl
 
 from .common import (dropout_keep, dropout_seed, feature_bases, first_key_mask_tile, key_mask_tiles, key_range,
                      load_mask_tile, load_tile, matmul, next_tile_start, row_block_and_head, store_tile, tile_columns,
-                     tile_scores, visible_key_span)
+                     tile_scores)
 
 
 @triton.jit
@@ -323,12 +323,8 @@ def attention_backward_dq_kernel(
     dmask_ptr = dMask + bh.to(tl.int64) * S_Q * stride_dmm   # dense (B, H, S_Q, S_K): stride_dmm = S_K, specialised
     dq = tl.zeros([BLOCK_M, BLOCK_DQK], dtype=tl.float32)
 
-    key_lo = 0
-    key_hi = S_K
-    if MASK_KIND == 1 and MASK_ROW_BCAST:  # skip the tiles that key padding removes
-        key_lo, key_hi = visible_key_span(mask_base, stride_mn, S_K, BLOCK_N)
-    start, full_lo, full_hi, end = key_range(start_m, S_K, lo_off, hi_off, key_lo, key_hi, BLOCK_M, BLOCK_N,
-                                             HAS_LO, HAS_HI, EVEN_N)
+    start, full_lo, full_hi, end = key_range(start_m, S_K, lo_off, hi_off, mask_base, stride_mn, BLOCK_M, BLOCK_N,
+                                             HAS_LO, HAS_HI, EVEN_N, MASK_KIND == 1 and MASK_ROW_BCAST)
     bounds = (start, full_lo, full_hi, end)
     for stage in tl.static_range(3):  # same key ranges as the forward
         if stage == 1 or (stage == 0 and HAS_LO) or (stage == 2 and (HAS_HI or not EVEN_N)):

@@ -250,11 +250,16 @@ def visible_key_span(mask_base, stride_mn, S_K, BLOCK_N: tl.constexpr):
 
 
 @triton.jit
-def key_range(start_m, S_K, lo_off, hi_off, key_lo, key_hi, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
-              HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, EVEN_N: tl.constexpr):
+def key_range(start_m, S_K, lo_off, hi_off, mask_base, stride_mn, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
+              HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, EVEN_N: tl.constexpr, KEY_PADDING: tl.constexpr):
     """For query rows [start_m, start_m + BLOCK_M): the key tiles [start, end) that any row
     sees, and within them [full_lo, full_hi), the tiles every row sees whole (no geometric
-    masking). Keys outside [key_lo, key_hi) are masked out for every row (key padding)."""
+    masking). KEY_PADDING (a one-row boolean mask): the tiles outside the span of keys it keeps
+    are left out too."""
+    key_lo = 0
+    key_hi = S_K
+    if KEY_PADDING:
+        key_lo, key_hi = visible_key_span(mask_base, stride_mn, S_K, BLOCK_N)
     start = 0
     end = S_K
     full_lo = 0
