@@ -65,15 +65,7 @@ def measure(name, attention, args):
     for e in top:
         print(f"   {e.self_device_time_total / 10 / 1e3:7.3f} ms  x{e.count // 10:<4d} {e.key[:100]}")
     if args.cprofile:
-        import cProfile
-        import pstats
-        profile = cProfile.Profile()
-        profile.enable()
-        for _ in range(20):
-            step()
-        torch.cuda.synchronize()
-        profile.disable()
-        pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+        profile = print_profile(step, 20, 25)
         if args.pstats:  # the whole profile, for pstats' callers/callees views offline
             os.makedirs(args.pstats, exist_ok=True)
             profile.dump_stats(os.path.join(args.pstats, f"{name.replace(', ', '_')}.prof"))
@@ -124,20 +116,27 @@ def attention_alone(args):
             for key, t, count in kernels:
                 print(f"   {t:7.1f}  x{count}  {key[:100]}")
             if args.cprofile and name == "ours":
-                import cProfile
-                import pstats
-                profile = cProfile.Profile()
-                profile.enable()
-                for _ in range(200):
-                    sdpa(q, k, v, dropout_p=p, is_causal=True).backward(dout)
-                torch.cuda.synchronize()
-                profile.disable()
-                pstats.Stats(profile).sort_stats("tottime").print_stats(18)
+                print_profile(lambda: sdpa(q, k, v, dropout_p=p, is_causal=True).backward(dout), 200, 18)
     print(f"\nattention at {shape} bf16 causal: GPU µs (do_bench) and host µs per fwd+bwd")
     print("| provider | dropout | fwd µs | fwd+bwd µs | wall µs per fwd+bwd, 200 in a row | kernel µs per fwd+bwd |")
     print("|---|---|---|---|---|---|")
     for name, p, fwd, both, host, busy in rows:
         print(f"| {name} | {p} | {fwd:.1f} | {both:.1f} | {host:.1f} | {busy:.1f} |")
+
+
+def print_profile(fn, n: int, lines: int):
+    """cProfile of n calls of fn (the GPU drained at the end), its top `lines` by own time
+    printed; returns the profile."""
+    import cProfile
+    import pstats
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(n):
+        fn()
+    torch.cuda.synchronize()
+    profile.disable()
+    pstats.Stats(profile).sort_stats("tottime").print_stats(lines)
+    return profile
 
 
 def kernel_times(fn, n=20):
