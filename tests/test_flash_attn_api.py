@@ -187,6 +187,19 @@ def test_packed_on_flash_is_one_autograd_node_over_the_packed_tensors(form, devi
     assert not any("Select" in name or "Split" in name for name in names), names
 
 
+def test_packed_inputs_changed_in_place_before_backward_raise(device, gen):
+    """The packed call's backward reads q, k and v through views it kept from the forward; an
+    in-place change of the packed tensor in between must still be refused (autograd's version
+    check on the saved tensors), not give gradients of other values."""
+    leaf = randn((2, 33, 3, 4, 24), torch.float32, device, gen).requires_grad_()
+    qkv = leaf * 1.0   # not a leaf, so it may be changed in place
+    out = forced(Backend.FLASH, flashsdpa.flash_attn_qkvpacked_func, qkv, causal=True)
+    with torch.no_grad():
+        qkv.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
 def test_backward_into_given_gradients_keeps_their_layout_apart(device, gen):
     """flash_backward(grads=...) writes into the caller's tensors; a launch plan bound to their
     strides must not serve a call whose gradients have other strides, nor the reverse."""
