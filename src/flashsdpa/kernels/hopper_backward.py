@@ -70,7 +70,7 @@ def _query_tiles(start_n, N_CTX, BLOCK_M: gl.constexpr, BLOCK_N: gl.constexpr, C
 
 
 @gluon.jit
-def _block_and_head(CAUSAL: gl.constexpr, LONGEST_LAST: gl.constexpr):
+def _block_and_head(CAUSAL: gl.constexpr, LONGEST_LAST: gl.constexpr, HEADS_PER_GROUP):
     """(row or key block, batch * head) of this program. Causal programs differ in work by their
     block (a dK/dV key block's query tiles fall with it, a dQ query block's key tiles grow:
     LONGEST_LAST), and the grid starts programs in order (program_id(0) fastest): in block
@@ -84,23 +84,23 @@ def _block_and_head(CAUSAL: gl.constexpr, LONGEST_LAST: gl.constexpr):
         n_blocks = gl.num_programs(0)
         n_hz = gl.num_programs(1)
         linear = gl.program_id(0) + gl.program_id(1) * n_blocks
-        group = linear // (HEAD_GROUP * n_blocks)
-        heads = gl.minimum(n_hz - group * HEAD_GROUP, HEAD_GROUP)   # the last group may be short
-        within = linear - group * HEAD_GROUP * n_blocks
+        group = linear // (HEADS_PER_GROUP * n_blocks)
+        heads = gl.minimum(n_hz - group * HEADS_PER_GROUP, HEADS_PER_GROUP)   # the last group may be short
+        within = linear - group * HEADS_PER_GROUP * n_blocks
         rank = within // heads
         if LONGEST_LAST:
             rank = n_blocks - 1 - rank
-        return rank, group * HEAD_GROUP + within % heads
+        return rank, group * HEADS_PER_GROUP + within % heads
     return gl.program_id(0), gl.program_id(1)
 
 
 @gluon.jit
 def _producer(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, desc_q, desc_k, desc_v, desc_do, k_bufs, v_bufs, q_bufs,
               do_bufs, kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, H_Q, H_KV, GROUP, CAUSAL: gl.constexpr,
-              desc_bias, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H, LEFT, RIGHT):
+              desc_bias, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H, LEFT, RIGHT, HEADS_PER_GROUP):
     SPLIT_N: gl.constexpr = desc_k.block_type.shape[2]
     BLOCK_M: gl.constexpr = desc_q.block_type.shape[2]
-    block, off_hz = _block_and_head(CAUSAL, False)
+    block, off_hz = _block_and_head(CAUSAL, False, HEADS_PER_GROUP)
     start_n = block * 2 * SPLIT_N
     b = off_hz // H_KV
     h_kv = off_hz % H_KV
@@ -225,7 +225,8 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr,
               PEEL_DIAGONAL: gl.constexpr, sm_scale, LSE2, Delta,
               desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty, do_ready, do_empty,
               N_CTX, S_PAD, H_Q, H_KV, GROUP, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, ds_bufs,
-              ds_ready, ds_free, dq_bufs, desc_dq_acc, dbias_bufs, desc_dbias, LEFT, RIGHT, seed, dropout_p):
+              ds_ready, ds_free, dq_bufs, desc_dq_acc, dbias_bufs, desc_dbias, LEFT, RIGHT, seed, dropout_p,
+              HEADS_PER_GROUP):
     SPLIT_N: gl.constexpr = k_bufs.type.shape[3]     # buffers are (stage, 1, 1, rows, D): 4D TMA boxes
     HEAD_DIM: gl.constexpr = k_bufs.type.shape[4]
     BLOCK_M: gl.constexpr = q_bufs.type.shape[3]
@@ -235,7 +236,7 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr,
     key_axis: gl.constexpr = gl.SliceLayout(1, s_layout)
 
     qk_scale = sm_scale * 1.44269504088896340736
-    block, off_hz = _block_and_head(CAUSAL, False)
+    block, off_hz = _block_and_head(CAUSAL, False, HEADS_PER_GROUP)
     start_n = block * 2 * SPLIT_N
     b = off_hz // H_KV
     h_kv = off_hz % H_KV
@@ -361,7 +362,8 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
                          HAS_BIAS: gl.constexpr = False, desc_dq_acc=None, FUSED_DQ: gl.constexpr = False,
                          LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False, desc_dbias=None,
                          MASK_GRAD: gl.constexpr = False, SKIP_EMPTY: gl.constexpr = False, Seed=None, dropout_p=0.0,
-                         HAS_DROPOUT: gl.constexpr = False, PEEL_DIAGONAL: gl.constexpr = False):
+                         HAS_DROPOUT: gl.constexpr = False, PEEL_DIAGONAL: gl.constexpr = False,
+                         HEADS_PER_GROUP=HEAD_GROUP.value):
     # a skipped tile breaks the fused dQ's per-tile handshake and the dS stores' buffer rotation
     gl.static_assert(not (SKIP_EMPTY and (FUSED_DQ or MASK_GRAD)), "SKIP_EMPTY runs without FUSED_DQ or MASK_GRAD")
     gl.static_assert(not (HAS_DROPOUT and HAS_BIAS), "dropout runs without a bias")
@@ -407,12 +409,13 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
     # the flags lead constexpr tuples: that way they reach the partitions as constexprs
     cargs = (sm_scale, LSE2, Delta, desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty,
              do_ready, do_empty, N_CTX, S_PAD, H_Q, H_KV, GROUP, CAUSAL, bias_bufs, bias_ready, bias_empty, ds_bufs,
-             ds_ready, ds_free, dq_bufs, desc_dq_acc, dbias_bufs, desc_dbias, LEFT, RIGHT, seed, dropout_p)
+             ds_ready, ds_free, dq_bufs, desc_dq_acc, dbias_bufs, desc_dbias, LEFT, RIGHT, seed, dropout_p,
+             HEADS_PER_GROUP)
     c0: gl.constexpr = 0
     c1: gl.constexpr = 1
     pargs = (desc_q, desc_k, desc_v, desc_do, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty,
              do_ready, do_empty, N_CTX, H_Q, H_KV, GROUP, CAUSAL, bias_desc, bias_bufs, bias_ready, bias_empty,
-             BIAS_B, BIAS_H, LEFT, RIGHT)
+             BIAS_B, BIAS_H, LEFT, RIGHT, HEADS_PER_GROUP)
     gl.warp_specialize([
         (_consumer, (c0, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, SKIP_EMPTY, HAS_DROPOUT, PEEL_DIAGONAL) + cargs),
         (_consumer, (c1, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, SKIP_EMPTY, HAS_DROPOUT, PEEL_DIAGONAL) + cargs),
@@ -444,10 +447,10 @@ def _bias_ring(HAS_BIAS: gl.constexpr, desc_bias, NBUF: gl.constexpr, stand_in_d
 def _dq_producer(HAS_BIAS: gl.constexpr, STATS_ONLY: gl.constexpr, WINDOW: gl.constexpr, desc_q, desc_k, desc_v,
                  desc_o, desc_do, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs, rows_ready, k_ready, k_empty, v_ready,
                  v_empty, N_CTX, H_Q, GROUP, CAUSAL: gl.constexpr, desc_bias, bias_bufs, bias_ready, bias_empty,
-                 BIAS_B, BIAS_H, LEFT, RIGHT):
+                 BIAS_B, BIAS_H, LEFT, RIGHT, HEADS_PER_GROUP):
     SPLIT_M: gl.constexpr = desc_q.block_type.shape[2]
     BLOCK_N: gl.constexpr = desc_k.block_type.shape[2]
-    block, off_hz = _block_and_head(CAUSAL, True)
+    block, off_hz = _block_and_head(CAUSAL, True, HEADS_PER_GROUP)
     start_m = block * 2 * SPLIT_M
     b = off_hz // H_Q
     h = off_hz % H_Q
@@ -475,7 +478,7 @@ def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.conste
                  WINDOW: gl.constexpr, SKIP_EMPTY: gl.constexpr, HAS_DROPOUT: gl.constexpr, sm_scale, LSE, LSE2,
                  Delta, desc_dq, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs, rows_ready, k_ready, k_empty, v_ready,
                  v_empty, N_CTX, S_PAD, H_Q, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, DBias, LEFT,
-                 RIGHT, seed, dropout_p):
+                 RIGHT, seed, dropout_p, HEADS_PER_GROUP):
     SPLIT_M: gl.constexpr = q_bufs.type.shape[3]
     HEAD_DIM: gl.constexpr = q_bufs.type.shape[4]
     BLOCK_N: gl.constexpr = k_bufs.type.shape[3]
@@ -489,7 +492,7 @@ def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.conste
     tile_layout: gl.constexpr = gl.BlockedLayout([1, 8], [4, 8], [4, 1], [1, 0])  # 16-byte smem reads
 
     qk_scale = sm_scale * 1.44269504088896340736
-    block, off_hz = _block_and_head(CAUSAL, True)
+    block, off_hz = _block_and_head(CAUSAL, True, HEADS_PER_GROUP)
     start_m = block * 2 * SPLIT_M
     row0 = start_m + cid * SPLIT_M
     rows = row0 + gl.arange(0, SPLIT_M, layout=row_layout)
@@ -585,7 +588,8 @@ def attn_bwd_dq_hopper(sm_scale, LSE, LSE2, Delta, N_CTX, S_PAD, H_Q, GROUP, des
                        PRODUCER_REGS: gl.constexpr, desc_bias=None, BIAS_B=0, BIAS_H=0, DBias=None,
                        HAS_BIAS: gl.constexpr = False, MASK_GRAD: gl.constexpr = False,
                        STATS_ONLY: gl.constexpr = False, LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False,
-                       SKIP_EMPTY: gl.constexpr = False, Seed=None, dropout_p=0.0, HAS_DROPOUT: gl.constexpr = False):
+                       SKIP_EMPTY: gl.constexpr = False, Seed=None, dropout_p=0.0, HAS_DROPOUT: gl.constexpr = False,
+                       HEADS_PER_GROUP=HEAD_GROUP.value):
     dtype: gl.constexpr = desc_q.dtype
     seed = dropout_seed(Seed, HAS_DROPOUT)
     q_bufs = gl.allocate_shared_memory(dtype, [2] + desc_q.block_type.shape, desc_q.layout)
@@ -603,12 +607,12 @@ def attn_bwd_dq_hopper(sm_scale, LSE, LSE2, Delta, N_CTX, S_PAD, H_Q, GROUP, des
 
     cargs = (sm_scale, LSE, LSE2, Delta, desc_dq, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs, rows_ready, k_ready,
              k_empty, v_ready, v_empty, N_CTX, S_PAD, H_Q, CAUSAL, bias_bufs, bias_ready, bias_empty, DBias, LEFT,
-             RIGHT, seed, dropout_p)
+             RIGHT, seed, dropout_p, HEADS_PER_GROUP)
     c0: gl.constexpr = 0
     c1: gl.constexpr = 1
     pargs = (desc_q, desc_k, desc_v, desc_o, desc_do, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs, rows_ready, k_ready,
              k_empty, v_ready, v_empty, N_CTX, H_Q, GROUP, CAUSAL, bias_desc, bias_bufs, bias_ready, bias_empty,
-             BIAS_B, BIAS_H, LEFT, RIGHT)
+             BIAS_B, BIAS_H, LEFT, RIGHT, HEADS_PER_GROUP)
     gl.warp_specialize([
         (_dq_consumer, (c0, HAS_BIAS, MASK_GRAD, STATS_ONLY, WINDOW, SKIP_EMPTY, HAS_DROPOUT) + cargs),  # wg 0
         (_dq_consumer, (c1, HAS_BIAS, MASK_GRAD, STATS_ONLY, WINDOW, SKIP_EMPTY, HAS_DROPOUT) + cargs),  # wg 1
@@ -683,7 +687,8 @@ _DQ, _DKDV = FastLauncher(attn_bwd_dq_hopper), FastLauncher(attn_bwd_dkdv_hopper
 def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad: bool = False, fused_dq: bool = False,
                       window=None, NBUF: int = 2, block_n: int = KEYS_PER_STAGE, block_m: int = BLOCK_M,
                       consumer_regs: int = 240, producer_regs: int = 24, dq_from_ds: bool = False,
-                      skip_empty: bool = False, dropout_p: float = 0.0, peel_diagonal: bool = False):
+                      skip_empty: bool = False, dropout_p: float = 0.0, peel_diagonal: bool = False,
+                      heads_per_group: int = HEAD_GROUP.value):
     """The two launches bound to this call's shapes, strides and options, for the calls that
     share them (backends/flash.py keys them), to run in this order:
       dq_launch(q, k, v, out, dout, lse, stats, dq, bias, dbias, seed) writes dq (B, H_q, S, 128), stats
@@ -709,7 +714,9 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
     fused_dq, again in the dQ launch.
     peel_diagonal (causal, fused_dq, no window): the dK/dV consumers run each head's diagonal
     tiles apart from the rest, whose loop then has no mask code (sm_90a: 584 against 699
-    instructions a warp and tile at D = 128, 465 against 551 at D = 64)."""
+    instructions a warp and tile at D = 128, 465 against 551 at D = 64).
+    heads_per_group (causal): programs are handed out longest first within groups of this many
+    heads (_block_and_head; 1: each head's blocks in turn)."""
     assert not fused_dq or bias is None, "the fused dQ runs no bias"
     assert dropout_p == 0 or bias is None, "dropout runs without a bias"
     assert not dq_from_ds or (bias is not None and mask_grad and not fused_dq), "dq_from_ds is for a bias's gradient"
@@ -728,14 +735,16 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                          "desc_bias", "DBias", "Seed"),
                         sm_scale, None, None, None, seq, s_pad, heads_q, heads_q // heads_kv, *([None] * 6), *flags,
                         None, bias_b, bias_h, None, dq_bias, mask_grad and not dq_from_ds, stats_only, *band,
-                        skip_empty, None, dropout_p, dropout_p > 0 and not stats_only, num_warps=4)
+                        skip_empty, None, dropout_p, dropout_p > 0 and not stats_only,
+                        HEADS_PER_GROUP=heads_per_group, num_warps=4)
     dkdv_bound = _DKDV.bind((triton.cdiv(seq, 2 * SPLIT_N), batch * heads_kv),
                             ("LSE2", "Delta", "desc_q", "desc_k", "desc_v", "desc_do", "desc_dk", "desc_dv",
                              "desc_bias", "desc_dq_acc", "desc_dbias", "Seed"),
                             sm_scale, None, None, seq, s_pad, heads_q, heads_kv, heads_q // heads_kv, *([None] * 6),
                             *flags, None, bias_b, bias_h, bias is not None, None, fused_dq, *band, None, dq_from_ds,
                             skip_empty and not (fused_dq or dq_from_ds), None, dropout_p, dropout_p > 0,
-                            peel_diagonal and causal and window is None and fused_dq, num_warps=4)
+                            peel_diagonal and causal and window is None and fused_dq,
+                            HEADS_PER_GROUP=heads_per_group, num_warps=4)
 
     def dq_launch(q, k, v, out, dout, lse, stats, dq, bias=None, dbias=None, seed=None):
         rows = descriptor(q, SPLIT_M)
