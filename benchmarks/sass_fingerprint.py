@@ -117,6 +117,10 @@ def gluon_sass(cases=None, head_dim: int = 128):
                                 ("fused dq", dict(CAUSAL=False, FUSED_DQ=True)),
                                 ("fused dq causal", dict(CAUSAL=True, FUSED_DQ=True)),
                                 ("fused dq causal peel", dict(CAUSAL=True, FUSED_DQ=True, PEEL_DIAGONAL=True)),
+                                ("causal peel", dict(CAUSAL=True, PEEL_DIAGONAL=True, PEEL_EDGE=True)),
+                                ("peel", dict(CAUSAL=False, PEEL_EDGE=True)),
+                                ("dropout causal peel", dict(CAUSAL=True, HAS_DROPOUT=True, PEEL_DIAGONAL=True,
+                                                             PEEL_EDGE=True)),
                                 ("dropout", dict(CAUSAL=False, HAS_DROPOUT=True)),
                                 ("dropout causal", dict(CAUSAL=True, HAS_DROPOUT=True)),
                                 ("fused dq dropout", dict(CAUSAL=False, FUSED_DQ=True, HAS_DROPOUT=True)),
@@ -127,7 +131,10 @@ def gluon_sass(cases=None, head_dim: int = 128):
                                 ("skip window", dict(CAUSAL=False, WINDOW=True, SKIP_EMPTY=True))):
             if cases is not None and case not in cases:
                 continue
-            if any(flag not in kernel.arg_names for flag in constants):
+            # each kernel's own peel flag (PEEL_DIAGONAL: dK/dV, PEEL_EDGE: dQ); any other flag it lacks skips the case
+            constants = {flag: on for flag, on in constants.items() if flag in kernel.arg_names or "PEEL" not in flag}
+            if any(flag not in kernel.arg_names for flag in constants) or "peel" in case and not any(
+                    "PEEL" in flag for flag in constants):
                 continue
             if ("fused" in case and "desc_dq_acc" not in kernel.arg_names
                     or "ds out" in case and "desc_dbias" not in kernel.arg_names):

@@ -292,6 +292,15 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr,
             _finish_dq(cid, dq_part, last, ds_free, dq_bufs, desc_dq_acc, b, h_kv, GROUP, first, n_m)
             # the epilogue below overwrites this K: once the other warpgroup's last dQ product read it
             mbarrier.wait(ds_free.index(last % 2), (last // 2) & 1)
+    elif PEEL_DIAGONAL:  # causal, as above without the fused dQ's first step
+        n_diag = gl.minimum(n_m, 2 * SPLIT_N // BLOCK_M)
+        for g in range(GROUP):
+            for t in range(n_diag):
+                dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, False, True, g * n_m + t,
+                                    dk, dv, *tile_args)
+            for t in range(n_diag, n_m):
+                dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, False, False, g * n_m + t,
+                                    dk, dv, *tile_args)
     else:
         for it in range(GROUP * n_m):
             dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, False, True, it, dk, dv,
@@ -369,7 +378,7 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
     gl.static_assert(not (HAS_DROPOUT and HAS_BIAS), "dropout runs without a bias")
     # the peeled loops know the diagonal's tiles of a plain causal mask (CAUSAL reaches the partitions among
     # the runtime arguments: a branch on it there would compile both loops, and the compiler fails on that)
-    gl.static_assert(not PEEL_DIAGONAL or (CAUSAL and FUSED_DQ and not WINDOW), "PEEL_DIAGONAL: causal, fused dQ")
+    gl.static_assert(not PEEL_DIAGONAL or (CAUSAL and not WINDOW and not SKIP_EMPTY), "PEEL_DIAGONAL: plain causal")
     dtype: gl.constexpr = desc_q.dtype
     seed = dropout_seed(Seed, HAS_DROPOUT)
     k_bufs = gl.allocate_shared_memory(dtype, [2] + desc_k.block_type.shape, desc_k.layout)
@@ -474,21 +483,90 @@ def _dq_producer(HAS_BIAS: gl.constexpr, STATS_ONLY: gl.constexpr, WINDOW: gl.co
 
 
 @gluon.jit
+def _dq_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.constexpr, WINDOW: gl.constexpr,
+             SKIP_EMPTY: gl.constexpr, HAS_DROPOUT: gl.constexpr, MASKED: gl.constexpr, j, dq, q_smem, do_smem, s0, rows,
+             row0, lse, delta, first, qk_scale, off_hz, k_bufs, v_bufs, k_ready, k_empty, v_ready, v_empty, bias_bufs,
+             bias_ready, bias_empty, dbias_rows, DBias, N_CTX, CAUSAL: gl.constexpr, LEFT, RIGHT, seed, dropout_p):
+    """Consumer cid's step j of the dQ loop: key tile first + j. Returns dq. MASKED False: a tile
+    the caller knows no causal mask or ragged end reaches (no mask code compiled; not a window's)."""
+    SPLIT_M: gl.constexpr = q_smem.type.shape[0]
+    HEAD_DIM: gl.constexpr = q_smem.type.shape[1]
+    BLOCK_N: gl.constexpr = k_bufs.type.shape[3]
+    NBUF: gl.constexpr = k_bufs.type.shape[0]
+    dtype: gl.constexpr = k_bufs.dtype
+    s_layout: gl.constexpr = s0.type.layout
+    a_layout: gl.constexpr = register_operand_layout(dq.type.layout, dtype)
+    key_axis: gl.constexpr = gl.SliceLayout(0, s_layout)
+    idx = j % NBUF
+    ph = (j // NBUF) & 1
+    start_n = (first + j) * BLOCK_N
+    skip = False
+    if SKIP_EMPTY:  # no (row, key) pair of the tile is kept for this warpgroup's rows
+        skip = outside_band(row0, row0 + SPLIT_M - 1, start_n, start_n + BLOCK_N - 1, CAUSAL, WINDOW, LEFT, RIGHT)
+    if skip:  # released unread (after it landed, so that the ring's phases stay in step)
+        release_step(HAS_BIAS, j, k_ready, k_empty, v_ready, v_empty, bias_ready, bias_empty)
+    else:
+        mbarrier.wait(k_ready.index(idx), ph)
+        k_smem = k_bufs.index(idx).reshape([BLOCK_N, HEAD_DIM])
+        s = warpgroup_mma(q_smem, k_smem.permute((1, 0)), s0, use_acc=False, is_async=True)      # S = Q K^T
+        mbarrier.wait(v_ready.index(idx), ph)
+        v_smem = v_bufs.index(idx).reshape([BLOCK_N, HEAD_DIM])
+        dp = warpgroup_mma(do_smem, v_smem.permute((1, 0)), s0, use_acc=False, is_async=True)    # dP = dO V^T
+        if HAS_DROPOUT:  # the tile's keep bits, drawn while the two products run (as dK/dV's, transposed)
+            keep = dropout_keep_rows(seed, off_hz, row0, start_n, dropout_p, SPLIT_M, BLOCK_N, s_layout)
+        s = warpgroup_mma_wait(num_outstanding=1, deps=(s, ))
+        if HAS_BIAS:  # the float attn_mask's tile
+            bias = bias_tile(bias_bufs, bias_ready, bias_empty, j, cid, s_layout)
+            p = gl.exp2(gl.fma(bias, 1.44269504088896340736, s * qk_scale) - lse[:, None])
+        else:
+            p = gl.exp2(s * qk_scale - lse[:, None])
+        if WINDOW:  # tiles across the window's edges (or the ragged last one)
+            if band_edge(row0, row0 + SPLIT_M - 1, start_n, start_n + BLOCK_N - 1, LEFT, RIGHT) | (start_n + BLOCK_N
+                                                                                                  > N_CTX):
+                keys = start_n + gl.arange(0, BLOCK_N, layout=key_axis)
+                p = gl.where(in_band(rows[:, None], keys[None, :], LEFT, RIGHT) & (keys[None, :] < N_CTX), p, 0.0)
+        elif CAUSAL:  # tiles that reach past the diagonal of these rows
+            if MASKED and start_n + BLOCK_N > row0:
+                keys = start_n + gl.arange(0, BLOCK_N, layout=key_axis)
+                p = gl.where(keys[None, :] <= rows[:, None], p, 0.0)
+        else:  # the ragged last tile: keys past N_CTX were read as zeros
+            if MASKED and start_n + BLOCK_N > N_CTX:
+                keys = start_n + gl.arange(0, BLOCK_N, layout=key_axis)
+                p = gl.where(keys[None, :] < N_CTX, p, 0.0)
+        dp = warpgroup_mma_wait(num_outstanding=0, deps=(dp, ))
+        mbarrier.arrive(v_empty.index(idx), count=1)
+        if HAS_DROPOUT:  # dS = P * (dP * keep / (1 - p) - delta)
+            dp = gl.where(keep, dp * (1.0 / (1.0 - dropout_p)), 0.0)
+        ds = p * (dp - delta[:, None])
+        if MASK_GRAD:  # d attn_mask = dS into a dense (B, H, S, S) tensor, from the registers
+            keys = start_n + gl.arange(0, BLOCK_N, layout=key_axis)
+            ptrs = dbias_rows[:, None] + keys[None, :]
+            if row0 + SPLIT_M > N_CTX or start_n + BLOCK_N > N_CTX:   # a ragged edge
+                edge = (rows[:, None] < N_CTX) & (keys[None, :] < N_CTX)
+                gl.store(ptrs, ds.to(DBias.dtype.element_ty), mask=edge)
+            else:
+                gl.store(ptrs, ds.to(DBias.dtype.element_ty))
+        ds_op = gl.convert_layout(ds.to(dtype), a_layout, assert_trivial=True)
+        dq = warpgroup_mma(ds_op, k_smem, dq, is_async=True)                                     # dQ += dS K
+        dq = warpgroup_mma_wait(num_outstanding=0, deps=(dq, ))
+        mbarrier.arrive(k_empty.index(idx), count=1)
+    return dq
+
+
+@gluon.jit
 def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.constexpr, STATS_ONLY: gl.constexpr,
-                 WINDOW: gl.constexpr, SKIP_EMPTY: gl.constexpr, HAS_DROPOUT: gl.constexpr, sm_scale, LSE, LSE2,
+                 WINDOW: gl.constexpr, SKIP_EMPTY: gl.constexpr, HAS_DROPOUT: gl.constexpr,
+                 PEEL_EDGE: gl.constexpr, sm_scale, LSE, LSE2,
                  Delta, desc_dq, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs, rows_ready, k_ready, k_empty, v_ready,
                  v_empty, N_CTX, S_PAD, H_Q, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, DBias, LEFT,
                  RIGHT, seed, dropout_p, HEADS_PER_GROUP):
     SPLIT_M: gl.constexpr = q_bufs.type.shape[3]
     HEAD_DIM: gl.constexpr = q_bufs.type.shape[4]
     BLOCK_N: gl.constexpr = k_bufs.type.shape[3]
-    NBUF: gl.constexpr = k_bufs.type.shape[0]
     dtype: gl.constexpr = q_bufs.dtype
     s_layout: gl.constexpr = accumulator_layout(BLOCK_N, dtype)     # scores: queries x keys
     g_layout: gl.constexpr = accumulator_layout(HEAD_DIM, dtype)    # dQ: queries x D
-    a_layout: gl.constexpr = register_operand_layout(g_layout, dtype)
     row_layout: gl.constexpr = gl.SliceLayout(1, s_layout)
-    key_axis: gl.constexpr = gl.SliceLayout(0, s_layout)
     tile_layout: gl.constexpr = gl.BlockedLayout([1, 8], [4, 8], [4, 1], [1, 0])  # 16-byte smem reads
 
     qk_scale = sm_scale * 1.44269504088896340736
@@ -517,62 +595,22 @@ def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.conste
 
     dq = gl.zeros([SPLIT_M, HEAD_DIM], gl.float32, g_layout)
     s0 = gl.zeros([SPLIT_M, BLOCK_N], gl.float32, s_layout)
+    dbias_rows = DBias   # a stand-in, never read without MASK_GRAD
     if MASK_GRAD:  # this warpgroup's rows of the dense (B, H, S, S) bias gradient
         dbias_rows = DBias + (off_hz.to(gl.int64) * N_CTX + rows) * N_CTX
-    for j in range(n_tiles):
-        idx = j % NBUF
-        ph = (j // NBUF) & 1
-        start_n = (first + j) * BLOCK_N
-        skip = False
-        if SKIP_EMPTY:  # no (row, key) pair of the tile is kept for this warpgroup's rows
-            skip = outside_band(row0, row0 + SPLIT_M - 1, start_n, start_n + BLOCK_N - 1, CAUSAL, WINDOW, LEFT, RIGHT)
-        if skip:  # released unread (after it landed, so that the ring's phases stay in step)
-            release_step(HAS_BIAS, j, k_ready, k_empty, v_ready, v_empty, bias_ready, bias_empty)
-        else:
-            mbarrier.wait(k_ready.index(idx), ph)
-            k_smem = k_bufs.index(idx).reshape([BLOCK_N, HEAD_DIM])
-            s = warpgroup_mma(q_smem, k_smem.permute((1, 0)), s0, use_acc=False, is_async=True)      # S = Q K^T
-            mbarrier.wait(v_ready.index(idx), ph)
-            v_smem = v_bufs.index(idx).reshape([BLOCK_N, HEAD_DIM])
-            dp = warpgroup_mma(do_smem, v_smem.permute((1, 0)), s0, use_acc=False, is_async=True)    # dP = dO V^T
-            if HAS_DROPOUT:  # the tile's keep bits, drawn while the two products run (as dK/dV's, transposed)
-                keep = dropout_keep_rows(seed, off_hz, row0, start_n, dropout_p, SPLIT_M, BLOCK_N, s_layout)
-            s = warpgroup_mma_wait(num_outstanding=1, deps=(s, ))
-            if HAS_BIAS:  # the float attn_mask's tile
-                bias = bias_tile(bias_bufs, bias_ready, bias_empty, j, cid, s_layout)
-                p = gl.exp2(gl.fma(bias, 1.44269504088896340736, s * qk_scale) - lse[:, None])
-            else:
-                p = gl.exp2(s * qk_scale - lse[:, None])
-            if WINDOW:  # tiles across the window's edges (or the ragged last one)
-                if band_edge(row0, row0 + SPLIT_M - 1, start_n, start_n + BLOCK_N - 1, LEFT, RIGHT) | (start_n + BLOCK_N
-                                                                                                      > N_CTX):
-                    keys = start_n + gl.arange(0, BLOCK_N, layout=key_axis)
-                    p = gl.where(in_band(rows[:, None], keys[None, :], LEFT, RIGHT) & (keys[None, :] < N_CTX), p, 0.0)
-            elif CAUSAL:  # tiles that reach past the diagonal of these rows
-                if start_n + BLOCK_N > row0:
-                    keys = start_n + gl.arange(0, BLOCK_N, layout=key_axis)
-                    p = gl.where(keys[None, :] <= rows[:, None], p, 0.0)
-            else:  # the ragged last tile: keys past N_CTX were read as zeros
-                if start_n + BLOCK_N > N_CTX:
-                    keys = start_n + gl.arange(0, BLOCK_N, layout=key_axis)
-                    p = gl.where(keys[None, :] < N_CTX, p, 0.0)
-            dp = warpgroup_mma_wait(num_outstanding=0, deps=(dp, ))
-            mbarrier.arrive(v_empty.index(idx), count=1)
-            if HAS_DROPOUT:  # dS = P * (dP * keep / (1 - p) - delta)
-                dp = gl.where(keep, dp * (1.0 / (1.0 - dropout_p)), 0.0)
-            ds = p * (dp - delta[:, None])
-            if MASK_GRAD:  # d attn_mask = dS into a dense (B, H, S, S) tensor, from the registers
-                keys = start_n + gl.arange(0, BLOCK_N, layout=key_axis)
-                ptrs = dbias_rows[:, None] + keys[None, :]
-                if row0 + SPLIT_M > N_CTX or start_n + BLOCK_N > N_CTX:   # a ragged edge
-                    edge = (rows[:, None] < N_CTX) & (keys[None, :] < N_CTX)
-                    gl.store(ptrs, ds.to(DBias.dtype.element_ty), mask=edge)
-                else:
-                    gl.store(ptrs, ds.to(DBias.dtype.element_ty))
-            ds_op = gl.convert_layout(ds.to(dtype), a_layout, assert_trivial=True)
-            dq = warpgroup_mma(ds_op, k_smem, dq, is_async=True)                                     # dQ += dS K
-            dq = warpgroup_mma_wait(num_outstanding=0, deps=(dq, ))
-            mbarrier.arrive(k_empty.index(idx), count=1)
+    tile_args = (q_smem, do_smem, s0, rows, row0, lse, delta, first, qk_scale, off_hz, k_bufs, v_bufs, k_ready, k_empty,
+                 v_ready, v_empty, bias_bufs, bias_ready, bias_empty, dbias_rows, DBias, N_CTX, CAUSAL, LEFT, RIGHT,
+                 seed, dropout_p)
+    if PEEL_EDGE:  # the tiles no mask reaches, with no mask code, then the rest with it: causal, the
+        n_edge: gl.constexpr = 2 * SPLIT_M // BLOCK_N if CAUSAL else 1   # program's diagonal keys; else the
+        n_plain = gl.maximum(n_tiles - n_edge, 0)                          # last, ragged when S is
+        for j in range(n_plain):
+            dq = _dq_tile(cid, HAS_BIAS, MASK_GRAD, WINDOW, SKIP_EMPTY, HAS_DROPOUT, False, j, dq, *tile_args)
+        for j in range(n_plain, n_tiles):
+            dq = _dq_tile(cid, HAS_BIAS, MASK_GRAD, WINDOW, SKIP_EMPTY, HAS_DROPOUT, True, j, dq, *tile_args)
+    else:
+        for j in range(n_tiles):
+            dq = _dq_tile(cid, HAS_BIAS, MASK_GRAD, WINDOW, SKIP_EMPTY, HAS_DROPOUT, True, j, dq, *tile_args)
 
     if not STATS_ONLY:  # epilogue through this warpgroup's own Q buffer (no product reads it any more);
         dq = dq * sm_scale  # rows past N_CTX are clipped by the descriptor
@@ -589,7 +627,9 @@ def attn_bwd_dq_hopper(sm_scale, LSE, LSE2, Delta, N_CTX, S_PAD, H_Q, GROUP, des
                        HAS_BIAS: gl.constexpr = False, MASK_GRAD: gl.constexpr = False,
                        STATS_ONLY: gl.constexpr = False, LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False,
                        SKIP_EMPTY: gl.constexpr = False, Seed=None, dropout_p=0.0, HAS_DROPOUT: gl.constexpr = False,
-                       HEADS_PER_GROUP=HEAD_GROUP.value):
+                       HEADS_PER_GROUP=HEAD_GROUP.value, PEEL_EDGE: gl.constexpr = False):
+    # the peeled loops know which tiles a plain causal mask or a ragged S reaches (not a window's)
+    gl.static_assert(not PEEL_EDGE or (not WINDOW and not SKIP_EMPTY), "PEEL_EDGE: no window, no skipped tiles")
     dtype: gl.constexpr = desc_q.dtype
     seed = dropout_seed(Seed, HAS_DROPOUT)
     q_bufs = gl.allocate_shared_memory(dtype, [2] + desc_q.block_type.shape, desc_q.layout)
@@ -614,8 +654,8 @@ def attn_bwd_dq_hopper(sm_scale, LSE, LSE2, Delta, N_CTX, S_PAD, H_Q, GROUP, des
              k_empty, v_ready, v_empty, N_CTX, H_Q, GROUP, CAUSAL, bias_desc, bias_bufs, bias_ready, bias_empty,
              BIAS_B, BIAS_H, LEFT, RIGHT, HEADS_PER_GROUP)
     gl.warp_specialize([
-        (_dq_consumer, (c0, HAS_BIAS, MASK_GRAD, STATS_ONLY, WINDOW, SKIP_EMPTY, HAS_DROPOUT) + cargs),  # wg 0
-        (_dq_consumer, (c1, HAS_BIAS, MASK_GRAD, STATS_ONLY, WINDOW, SKIP_EMPTY, HAS_DROPOUT) + cargs),  # wg 1
+        (_dq_consumer, (c0, HAS_BIAS, MASK_GRAD, STATS_ONLY, WINDOW, SKIP_EMPTY, HAS_DROPOUT, PEEL_EDGE) + cargs),
+        (_dq_consumer, (c1, HAS_BIAS, MASK_GRAD, STATS_ONLY, WINDOW, SKIP_EMPTY, HAS_DROPOUT, PEEL_EDGE) + cargs),
         (_dq_producer, (HAS_BIAS, STATS_ONLY, WINDOW) + pargs),  # worker 1: TMA producer, 1 warp
     ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
 
@@ -712,9 +752,11 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
     dropout_p > 0 (no bias): dropout with the keep-mask of the call's seed (the launches' seed, the
     forward's; kernels/common.py's [Note] on the bits), drawn in the dK/dV launch and, without
     fused_dq, again in the dQ launch.
-    peel_diagonal (causal, fused_dq, no window): the dK/dV consumers run each head's diagonal
-    tiles apart from the rest, whose loop then has no mask code (sm_90a: 584 against 699
-    instructions a warp and tile at D = 128, 465 against 551 at D = 64).
+    peel_diagonal (no window): the consumers run the tiles a mask reaches apart from the rest,
+    whose loop then has no mask code: causal dK/dV each head's first query tiles (sm_90a, D = 128:
+    369 against 466 instructions a warp and tile, fused dQ 584 against 699), dQ its last key
+    tiles (239 against 317), and full attention's dQ its last, ragged key tile; not where
+    skip_empty passes over tiles.
     heads_per_group (causal): programs are handed out longest first within groups of this many
     heads (_block_and_head; 1: each head's blocks in turn)."""
     assert not fused_dq or bias is None, "the fused dQ runs no bias"
@@ -726,6 +768,8 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
     s_pad = _padded_rows(seq)
     flags = (NBUF, causal and window is None, consumer_regs, producer_regs)
     skip_empty = skip_empty and (causal or window is not None)
+    plain_causal = peel_diagonal and causal and window is None
+    dkdv_skip = skip_empty and not (fused_dq or dq_from_ds)
     band = (*(window or (0, 0)), window is not None)   # LEFT, RIGHT, WINDOW
     stats_only = fused_dq or dq_from_ds
     dq_bias = bias is not None and not dq_from_ds
@@ -736,14 +780,15 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                         sm_scale, None, None, None, seq, s_pad, heads_q, heads_q // heads_kv, *([None] * 6), *flags,
                         None, bias_b, bias_h, None, dq_bias, mask_grad and not dq_from_ds, stats_only, *band,
                         skip_empty, None, dropout_p, dropout_p > 0 and not stats_only,
-                        HEADS_PER_GROUP=heads_per_group, num_warps=4)
+                        HEADS_PER_GROUP=heads_per_group, PEEL_EDGE=peel_diagonal and window is None and not skip_empty,
+                        num_warps=4)
     dkdv_bound = _DKDV.bind((triton.cdiv(seq, 2 * SPLIT_N), batch * heads_kv),
                             ("LSE2", "Delta", "desc_q", "desc_k", "desc_v", "desc_do", "desc_dk", "desc_dv",
                              "desc_bias", "desc_dq_acc", "desc_dbias", "Seed"),
                             sm_scale, None, None, seq, s_pad, heads_q, heads_kv, heads_q // heads_kv, *([None] * 6),
                             *flags, None, bias_b, bias_h, bias is not None, None, fused_dq, *band, None, dq_from_ds,
-                            skip_empty and not (fused_dq or dq_from_ds), None, dropout_p, dropout_p > 0,
-                            peel_diagonal and causal and window is None and fused_dq,
+                            dkdv_skip, None, dropout_p, dropout_p > 0,
+                            plain_causal and not dkdv_skip,
                             HEADS_PER_GROUP=heads_per_group, num_warps=4)
 
     def dq_launch(q, k, v, out, dout, lse, stats, dq, bias=None, dbias=None, seed=None):
