@@ -207,12 +207,13 @@ SKIP_EMPTY_MAX_BAND = 512
 DROPOUT = os.environ.get("FLASHSDPA_HOPPER_DROPOUT", "0") == "1"
 
 
-# The fused dQ's causal dK/dV loop with each head's diagonal tiles run apart (hopper_backward's
-# PEEL_DIAGONAL), so that the loop over the other tiles has no mask code: sm_90a, 16% fewer
-# instructions a tile. On by default since measured (H200, bf16, backward TFLOP/s, fused dQ without /
-# with the peel: D = 128 causal S = 8192 412 / 423, S = 16384 421 / 431; D = 64 causal S = 4096
-# 319 / 331, S = 16384 346 / 362: benchmarks/results/2026-11-29-h200-v0.15); FLASHSDPA_HOPPER_PEEL_DIAGONAL=0
-# turns it off.
+# The Gluon backward's loops with the tiles a mask reaches run apart (hopper_backward's peel_diagonal:
+# causal dK/dV's diagonal query tiles, dQ's diagonal or ragged last key tiles), so that the loop over
+# the other tiles has no mask code: sm_90a, 16-25% fewer instructions a tile. On by default since
+# measured (H200, bf16, backward TFLOP/s without / with the peel: fused dQ D = 128 causal S = 8192
+# 412 / 423, D = 64 causal S = 16384 346 / 362, benchmarks/results/2026-11-29-h200-v0.15; two
+# launches D = 128 causal S = 2048 367 / 377, 16384 428 / 445, full S = 2048 418 / 433,
+# results/2026-11-29-h200-v0.17); FLASHSDPA_HOPPER_PEEL_DIAGONAL=0 turns it off.
 PEEL_DIAGONAL = os.environ.get("FLASHSDPA_HOPPER_PEEL_DIAGONAL", "1") == "1"
 
 

@@ -50,8 +50,15 @@ from .hopper_common import (accumulator_layout, band_edge, bias_descriptor, bias
                             fill_bias_stage, fill_stage,
                             in_band, key_tiles, outside_band, padded_head_dim, register_operand_layout, release_step,
                             stage_barriers, tma_compatible, tma_reduce_add)
-from .common import HEAD_GROUP
 from .launch import FastLauncher
+
+# Heads whose causal programs are handed out together, longest first (_block_and_head): 4, where
+# the portable kernels' HEAD_GROUP is 16. Fewer heads' Q and dO (dK/dV launch) or K and V (dQ
+# launch) streamed at once stay in L2; H200, bf16, D = 128 causal, two launches, backward TFLOP/s
+# for 16 / 4 / 1: S = 2048 377 / 383 / 370, 8192 434 / 448 / 444, 16384 445 / 468 / 473, 32768
+# 447 / 470 / 471; GQA 32/8 S = 4096 422 / 430 / 407 (benchmarks/experiment_head_group.py,
+# results/2026-11-29-h200-v0.17).
+CAUSAL_HEAD_GROUP = 4
 
 
 @gluon.jit
@@ -76,8 +83,8 @@ def _block_and_head(CAUSAL: gl.constexpr, LONGEST_LAST: gl.constexpr, HEADS_PER_
     LONGEST_LAST), and the grid starts programs in order (program_id(0) fastest): in block
     order each head's longest dK/dV program starts with its head (for the last heads near the
     end), each dQ head's longest is its last. So causal programs are handed out longest first,
-    across groups of HEAD_GROUP heads (within a group every head's longest block, then the next
-    longest): the last to start are short, and the programs running together still share a few
+    across groups of HEADS_PER_GROUP heads (within a group every head's longest block, then the
+    next longest): the last to start are short, and the programs running together still share a few
     heads' K, V, Q and dO in L2. benchmarks/schedule_count.py counts the balance. Other calls
     keep the grid's own order."""
     if CAUSAL:
@@ -372,7 +379,7 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
                          LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False, desc_dbias=None,
                          MASK_GRAD: gl.constexpr = False, SKIP_EMPTY: gl.constexpr = False, Seed=None, dropout_p=0.0,
                          HAS_DROPOUT: gl.constexpr = False, PEEL_DIAGONAL: gl.constexpr = False,
-                         HEADS_PER_GROUP=HEAD_GROUP.value):
+                         HEADS_PER_GROUP=CAUSAL_HEAD_GROUP):
     # a skipped tile breaks the fused dQ's per-tile handshake and the dS stores' buffer rotation
     gl.static_assert(not (SKIP_EMPTY and (FUSED_DQ or MASK_GRAD)), "SKIP_EMPTY runs without FUSED_DQ or MASK_GRAD")
     gl.static_assert(not (HAS_DROPOUT and HAS_BIAS), "dropout runs without a bias")
@@ -627,7 +634,7 @@ def attn_bwd_dq_hopper(sm_scale, LSE, LSE2, Delta, N_CTX, S_PAD, H_Q, GROUP, des
                        HAS_BIAS: gl.constexpr = False, MASK_GRAD: gl.constexpr = False,
                        STATS_ONLY: gl.constexpr = False, LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False,
                        SKIP_EMPTY: gl.constexpr = False, Seed=None, dropout_p=0.0, HAS_DROPOUT: gl.constexpr = False,
-                       HEADS_PER_GROUP=HEAD_GROUP.value, PEEL_EDGE: gl.constexpr = False):
+                       HEADS_PER_GROUP=CAUSAL_HEAD_GROUP, PEEL_EDGE: gl.constexpr = False):
     # the peeled loops know which tiles a plain causal mask or a ragged S reaches (not a window's)
     gl.static_assert(not PEEL_EDGE or (not WINDOW and not SKIP_EMPTY), "PEEL_EDGE: no window, no skipped tiles")
     dtype: gl.constexpr = desc_q.dtype
@@ -728,7 +735,7 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                       window=None, NBUF: int = 2, block_n: int = KEYS_PER_STAGE, block_m: int = BLOCK_M,
                       consumer_regs: int = 240, producer_regs: int = 24, dq_from_ds: bool = False,
                       skip_empty: bool = False, dropout_p: float = 0.0, peel_diagonal: bool = False,
-                      heads_per_group: int = HEAD_GROUP.value):
+                      heads_per_group: int = CAUSAL_HEAD_GROUP):
     """The two launches bound to this call's shapes, strides and options, for the calls that
     share them (backends/flash.py keys them), to run in this order:
       dq_launch(q, k, v, out, dout, lse, stats, dq, bias, dbias, seed) writes dq (B, H_q, S, 128), stats
