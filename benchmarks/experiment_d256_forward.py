@@ -1,8 +1,11 @@
 """The Gluon forward at head dim 256 (D = 256 tiles, 64 keys a stage, O out through Q's buffers)
 against the portable Triton kernel and cuDNN, forward TFLOP/s, bf16, 16k tokens (H = 8).
 
-    PYTHONPATH=src python3 benchmarks/experiment_d256_forward.py      # on an H100/H200, ~1 min
+    PYTHONPATH=src python3 benchmarks/experiment_d256_forward.py [S ...]   # on an H100/H200, ~1 min
+    (default S: 1024 2048 8192)
 """
+import sys
+
 import torch
 import torch.nn.functional as F
 import triton.testing
@@ -12,11 +15,11 @@ from flashsdpa.backends import flash, hopper
 from flashsdpa.kernels import hopper_forward
 
 
-def main():
+def main(seqs=(1024, 2048, 8192)):
     hopper_forward.MIN_SEQ.update({(256, False): 0, (256, True): 0})
     print("| S | causal | Gluon | Triton | cuDNN | Gluon ÷ cuDNN | max rel diff Gluon / Triton |")
     print("|---|---|---|---|---|---|---|")
-    for s in (1024, 2048, 8192):
+    for s in seqs:
         for causal in (False, True):
             b, h, d = 16384 // s, 8, 256
             q, k, v = (torch.randn(b, h, s, d, device="cuda", dtype=torch.bfloat16) for _ in range(3))
@@ -41,4 +44,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    main(tuple(int(a) for a in sys.argv[1:]) or (1024, 2048, 8192))

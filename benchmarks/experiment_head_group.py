@@ -23,7 +23,8 @@ from __future__ import annotations
 import isolated
 
 CASES = ([dict(d=128, heads=16, seq=s) for s in (2048, 4096, 8192, 16384, 32768)]
-         + [dict(d=64, heads=32, seq=s) for s in (4096, 16384)]
+         + [dict(d=64, heads=32, seq=s) for s in (1024, 2048, 4096, 16384)]
+         + [dict(d=64, heads=32, seq=2048, causal=False)]
          + [dict(d=128, heads=32, heads_kv=8, seq=4096, batch=4)]
          + [dict(d=128, heads=16, seq=s, causal=False) for s in (1024, 2048)])
 # (kind, peel, heads per group); the first is the code before these changes
