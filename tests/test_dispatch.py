@@ -331,7 +331,7 @@ def test_hopper_forward_rules_on_any_machine():
     assert reason(q[..., :96]) is None and reason(q[..., :64]) is None           # on D = 128 / 64 tiles
     d256 = torch.empty(2, 4, 2048, 256, dtype=torch.bfloat16)
     assert reason(d256) is None and reason(d256[..., :200]) is None              # on D = 256 tiles
-    assert "S >= 1024 full at head dim 256" in reason(d256[:, :, :1000])
+    assert "S >= 512 full at head dim 256" in reason(d256[:, :, :500])
     assert "head dim" in reason(torch.empty(2, 4, 2048, 264, dtype=torch.bfloat16))
     assert "S_q = S_k" in reason(q, q[:, :, :1024], q[:, :, :1024])
     assert "S >= 512 full" in reason(q[:, :, :500]) and "S >= 512 causal" in reason(q[:, :, :500], causal=True)
@@ -621,6 +621,10 @@ def test_gluon_backward_options_reach_their_kernel_parameters(monkeypatch):
                 {n: bound["dkdv"][n] for n in ("CAUSAL", "HAS_BIAS", "FUSED_DQ", "WINDOW", "MASK_GRAD", "SKIP_EMPTY",
                                                "LEFT", "RIGHT", "GROUP", "HAS_DROPOUT", "dropout_p", "per_call",
                                                "PEEL_DIAGONAL")})
+    def bound_option(launch, name, **kwargs):
+        hopper_backward.backward_launches(q, k, 0.1, **kwargs)
+        return bound[launch][name]
+
     dq, dkdv = options(causal=True)
     assert not any(dq[n] for n in ("HAS_BIAS", "MASK_GRAD", "STATS_ONLY", "WINDOW", "SKIP_EMPTY")) and dq["CAUSAL"]
     assert dkdv["GROUP"] == 4 and not dkdv["SKIP_EMPTY"] and not dkdv["MASK_GRAD"]
@@ -642,11 +646,19 @@ def test_gluon_backward_options_reach_their_kernel_parameters(monkeypatch):
     assert dq["per_call"][-1] == dkdv["per_call"][-1] == "Seed"   # the seed changes every call, the launch does not
     with pytest.raises(AssertionError, match="without a bias"):
         options(causal=True, bias=bias, dropout_p=0.1)
-    assert options(causal=True, fused_dq=True, peel_diagonal=True)[1]["PEEL_DIAGONAL"]
-    assert not options(causal=True, fused_dq=True)[1]["PEEL_DIAGONAL"]
-    for other in (dict(causal=False, fused_dq=True), dict(causal=True), dict(causal=True, fused_dq=True,
-                                                                           window=(300, 0))):
-        assert not options(**other, peel_diagonal=True)[1]["PEEL_DIAGONAL"]   # a plain causal fused dQ only
+    for fused in (False, True):   # the peel: dK/dV's diagonal tiles of a plain causal call, fused dQ or not
+        assert options(causal=True, fused_dq=fused, peel_diagonal=True)[1]["PEEL_DIAGONAL"]
+        assert not options(causal=True, fused_dq=fused)[1]["PEEL_DIAGONAL"]
+    for other in (dict(causal=False, fused_dq=True), dict(causal=True, fused_dq=True, window=(300, 0)),
+                  dict(causal=True, window=(300, 0), skip_empty=True)):
+        assert not options(**other, peel_diagonal=True)[1]["PEEL_DIAGONAL"]
+    # dQ's edge tiles (the diagonal's, or a ragged end's) apart: causal or full, not a window or skipped tiles
+    assert bound_option("dq", "PEEL_EDGE", causal=True, peel_diagonal=True)
+    assert bound_option("dq", "PEEL_EDGE", causal=False, peel_diagonal=True)
+    assert not bound_option("dq", "PEEL_EDGE", causal=True)
+    assert not bound_option("dq", "PEEL_EDGE", causal=False, window=(300, 0), peel_diagonal=True)
+    assert bound_option("dkdv", "HEADS_PER_GROUP", causal=True) == hopper_backward.CAUSAL_HEAD_GROUP
+    assert bound_option("dq", "HEADS_PER_GROUP", causal=True, heads_per_group=1) == 1
 
 
 def test_import_leaves_triton_to_the_first_kernel_call():

@@ -8,8 +8,7 @@ The fast path of the FLASH backend's forward where it applies (see `unsupported_
 past D as zeros; see HEAD_DIMS), or 136..256 likewise (on D = 256 tiles, 64 keys a stage), any
 strides a TMA descriptor takes (unit last stride, 16-byte aligned: (B, H, S, D) and (B, S, H, D)
 memory alike), S_q = S_k of any length (4D descriptors keep a ragged tile within its head: reads
-past S are zeros, stores past S are dropped), S at least MIN_SEQ (512 at D = 72..128, 1024 at
-D > 128), no mask but a float bias (below; D <= 128), no dropout or
+past S are zeros, stores past S are dropped), S at least MIN_SEQ (512 at D > 64), no mask but a float bias (below; D <= 128), no dropout or
 softcap (causal, sliding windows and GQA are fine). Everything else runs the portable Triton
 kernel. H200, bf16, 16k tokens: 620 / 610 TFLOP/s at S = 8192 (full / causal) against cuDNN's
 611 / 542 and our Triton kernel's 507 / 470 (benchmarks/experiment_gluon_forward.py). Design notes:
@@ -387,9 +386,10 @@ BLOCK_N_256 = 64  # keys per stage at head dim 256: Q 64 KiB, two K and V stages
 # D = 128 full S = 512 469 TFLOP/s (persistent) against Triton's 376, causal S = 512 256 against
 # 237; D = 64 full S = 512 332 against 362 but S = 1024 400 against 370, causal from S = 4096:
 # Triton / Gluon at S = 4096 378 / 375 (v0.10), 374 / 393 (v0.11), 364 / 395 (v0.12), at 8192 389
-# / 403, at 2048 339 / 321, 359 / 354, 337 / 353 (mixed: Triton keeps it).
-MIN_SEQ = {(64, False): 1024, (64, True): 4096, (128, False): 512, (128, True): 512, (256, False): 1024,
-           (256, True): 1024}
+# / 403, at 2048 339 / 321, 359 / 354, 337 / 353 (mixed: Triton keeps it). D = 256 S = 512 full
+# 506 against 346, causal 305 against 228 (results v0.17; shorter calls not measured).
+MIN_SEQ = {(64, False): 1024, (64, True): 4096, (128, False): 512, (128, True): 512, (256, False): 512,
+           (256, True): 512}
 # Head dims it runs: 64 on its own tiles, 72..128 in steps of 8 through the D = 128 kernel, TMA
 # reading the columns past D as zeros (hopper_common.padded_head_dim). The Triton kernel pads them
 # to 128 as well, so both do the same products: D = 96 forward 471-478 TFLOP/s against Triton's
