@@ -96,8 +96,15 @@ def attention_alone(args):
     shape = (args.batch, config.n_head, config.block_size, config.n_embd // config.n_head)
     q, k, v = (torch.randn(shape, device="cuda", dtype=torch.bfloat16, requires_grad=True) for _ in range(3))
     dout = torch.randn(shape, device="cuda", dtype=torch.bfloat16)
+    # the packed call the example's module makes: qkv (B, S, 3, H, D) from one projection
+    qkv = torch.randn(shape[0], shape[2], 3, shape[1], shape[3], device="cuda", dtype=torch.bfloat16,
+                      requires_grad=True)
+
+    def packed(q, k, v, dropout_p, is_causal):
+        return flashsdpa.flash_attn_qkvpacked_func(qkv, dropout_p=dropout_p, causal=is_causal).transpose(1, 2)
     rows = []
-    providers = {"ours": flashsdpa.scaled_dot_product_attention, "torch default": F.scaled_dot_product_attention}
+    providers = {"ours": flashsdpa.scaled_dot_product_attention, "ours, packed": packed,
+                 "torch default": F.scaled_dot_product_attention}
     for p in (0.0, config.dropout):
         for name, sdpa in providers.items():
             fwd = do_bench(lambda: sdpa(q, k, v, dropout_p=p, is_causal=True))

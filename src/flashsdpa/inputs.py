@@ -227,8 +227,10 @@ def describe_call(
 
 
 def unpack_qkv(qkv):
-    """q, k, v (B, H, S, D) views of a packed (B, S, 3, H, D) tensor."""
-    return qkv.select(2, 0).transpose(1, 2), qkv.select(2, 1).transpose(1, 2), qkv.select(2, 2).transpose(1, 2)
+    """q, k, v (B, H, S, D) views of a packed (B, S, 3, H, D) tensor: two view ops where a select
+    and a transpose each would be six (a packed call unpacks twice, forward and backward, and
+    each op costs host time a small model's step pays on every layer)."""
+    return qkv.permute(2, 0, 3, 1, 4).unbind(0)
 
 
 def unpack(packed):
@@ -237,7 +239,7 @@ def unpack(packed):
     if len(packed) == 1:
         return unpack_qkv(packed[0])
     q, kv = packed
-    return q, kv.select(2, 0).transpose(1, 2), kv.select(2, 1).transpose(1, 2)
+    return (q, *kv.permute(2, 0, 3, 1, 4).unbind(0))
 
 
 def as_4d(call: AttentionCall, query, key, value, attn_mask, alibi_slopes=None):
