@@ -19,6 +19,8 @@ The score of (i, j), in the order applied (as flash-attn; torch's attn_mask come
     s = q_i . k_j * scale;  s = softcap * tanh(s / softcap);  s -= slope * |i + diag_off - j|;
     s += bias_ij  or  s = -inf where the boolean mask is False;  -inf outside [lo, hi].
 """
+import os
+
 import triton
 import triton.language as tl
 
@@ -292,8 +294,9 @@ def matmul(a, b, PRECISION: tl.constexpr):
 # hopper_backward._block_and_head): list-scheduling count (132 SMs, H = 16, 16k tokens,
 # benchmarks/schedule_count.py) over ideal 1.001-1.023 for 16, against 1.056-1.077 in block
 # order; all heads at once 1.003-1.014, but then the programs running together read up to 132
-# heads' tensors.
-HEAD_GROUP = tl.constexpr(16)
+# heads' tensors. FLASHSDPA_HEAD_GROUP overrides it (for measurements: the Gluon backward's 4,
+# hopper_backward.CAUSAL_HEAD_GROUP, measured faster there than 16).
+HEAD_GROUP = tl.constexpr(int(os.environ.get("FLASHSDPA_HEAD_GROUP", "16")))
 
 
 @triton.jit
