@@ -432,20 +432,24 @@ def test_hopper_backward_takes_head_dim_64_only_with_the_fused_dq(monkeypatch):
     assert "head dim" in reason(long)
 
 
-def test_hopper_backward_takes_dropout_only_when_turned_on(monkeypatch):
-    """Dropout reaches the Gluon backward only with hopper.DROPOUT (FLASHSDPA_HOPPER_DROPOUT=1,
-    off until measured): D = 128, and D = 64 (at any length) through the fused dQ, which
-    deterministic algorithms rule out (it adds with atomics); no mask or window."""
+def test_hopper_backward_takes_dropout_where_measured_faster(monkeypatch):
+    """Dropout reaches the Gluon backward by default (hopper.DROPOUT "auto") for causal calls at
+    D = 128, where it measured faster than the Triton kernels; with FLASHSDPA_HOPPER_DROPOUT=1 at
+    D = 128, and D = 64 (at any length) through the fused dQ, which deterministic algorithms rule
+    out (it adds with atomics); never with a mask or window."""
     from flashsdpa.backends import flash, hopper
     from flashsdpa.kernels import hopper_backward, hopper_forward
     monkeypatch.setattr(hopper, "gluon_kernels", lambda device: ((9, 0), hopper_forward, hopper_backward))
     monkeypatch.setattr(hopper, "FUSED_DQ", "auto")
     monkeypatch.setattr(hopper_backward, "MIN_SCORES", 0)   # the rule alone, at any size
 
-    def reason(d=128, window=(-1, -1), dropout_p=0.1, seq=2048, mask=None):
+    def reason(d=128, window=(-1, -1), dropout_p=0.1, seq=2048, mask=None, causal=True):
         q = torch.empty(1, 8, seq, d, dtype=torch.bfloat16)
-        opts = flash.ScoreOptions(d ** -0.5, True, window=window, dropout_p=dropout_p)
+        opts = flash.ScoreOptions(d ** -0.5, causal, window=window, dropout_p=dropout_p)
         return hopper.backward_reason(q, q, q, q, q, (q, q, q), opts, mask)
+    assert hopper.DROPOUT == "auto"   # the shipped default
+    assert reason() is None and "dropout" in reason(causal=False) and reason(d=64) is not None
+    assert "dropout" in reason(window=(256, 0))
     monkeypatch.setattr(hopper, "DROPOUT", False)
     assert "dropout" in reason() and reason(dropout_p=0.0) is None
     monkeypatch.setattr(hopper, "DROPOUT", True)

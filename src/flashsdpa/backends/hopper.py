@@ -199,12 +199,14 @@ SKIP_EMPTY_MAX_BAND = 512
 
 # Dropout in the Gluon backward (hopper_backward's HAS_DROPOUT): the keep bits drawn straight into
 # the score tiles' registers, in the dK/dV launch and (when dQ is not fused: FUSED_DQ decides, as
-# without dropout) again in the dQ launch. Off until measured on the GPU
-# (FLASHSDPA_HOPPER_DROPOUT=1 turns it on; FLASHSDPA_HOPPER_FUSED_DQ=1 / =0 picks): the Triton kernels run
-# dropout's backward at 236 / 276 TFLOP/s (causal, D = 128, S = 2048 / 8192) against cuDNN's
-# 341 / 399 (benchmarks/results/2026-11-29-h200-v0.13). The forward stays on the Triton kernel,
+# without dropout) again in the dQ launch. "auto" (the default) takes it where it measured faster
+# than the Triton kernels: causal calls at D = 128 (H200, bf16, backward TFLOP/s S = 2048 / 8192:
+# 258 / 305 against 237 / 276, cuDNN 336 / 403; benchmarks/results/2026-11-29-h200-v0.17, with the
+# peeled loops and groups of 4 heads; before them 229 / 260, v0.14). Full attention and D = 64
+# keep the Triton kernels until measured; FLASHSDPA_HOPPER_DROPOUT=1 takes it for every call it
+# runs (D = 128, or 64 with the fused dQ), =0 for none. The forward stays on the Triton kernel,
 # which beats cuDNN's dropout forward.
-DROPOUT = os.environ.get("FLASHSDPA_HOPPER_DROPOUT", "0") == "1"
+DROPOUT = {"1": True, "0": False}.get(os.environ.get("FLASHSDPA_HOPPER_DROPOUT", "auto"), "auto")
 
 
 # The Gluon backward's loops with the tiles a mask reaches run apart (hopper_backward's peel_diagonal:
@@ -218,10 +220,14 @@ PEEL_DIAGONAL = os.environ.get("FLASHSDPA_HOPPER_PEEL_DIAGONAL", "1") == "1"
 
 
 def dropout_taken(opts: ScoreOptions, mask, head_dim: int) -> bool:
-    """Whether the Gluon backward takes this call's dropout: D = 128 (with or without the fused dQ,
-    as fused_dq decides) or D = 64 (fused dQ only, as without dropout), no mask or bias, no window."""
-    return (DROPOUT and opts.dropout_p > 0 and mask is None and opts.window == (-1, -1)
-            and (head_dim == 128 or (head_dim == 64 and fused_dq_allowed())))
+    """Whether the Gluon backward takes this call's dropout (DROPOUT): D = 128 (with or without the
+    fused dQ, as fused_dq decides) or D = 64 (fused dQ only, as without dropout), no mask or bias,
+    no window; "auto": causal calls at D = 128 only."""
+    if DROPOUT is False or opts.dropout_p == 0 or mask is not None or opts.window != (-1, -1):
+        return False
+    if DROPOUT == "auto":
+        return opts.is_causal and head_dim == 128
+    return head_dim == 128 or (head_dim == 64 and fused_dq_allowed())
 
 
 def skip_empty(window: tuple[int, int] | None) -> bool:
