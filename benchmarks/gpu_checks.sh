@@ -26,6 +26,8 @@
 #                                                # its mask's toy against the portable mask, then (equal) its
 #                                                # GPU tests, then the dropout features with it off, on with two
 #                                                # launches and on with the fused dQ (~6 min)
+#   bash benchmarks/gpu_checks.sh head-group     # the causal Gluon backward by heads per group, peel on / off,
+#                                                # two launches and fused dQ, against cuDNN (~6 min)
 #   bash benchmarks/gpu_checks.sh peel           # the fused dQ's causal backward with its diagonal tiles apart
 #                                                # (FLASHSDPA_HOPPER_PEEL_DIAGONAL=1): its GPU tests, then causal
 #                                                # D = 128 / 64 backward with it off and on, the two launches and cuDNN
@@ -135,6 +137,10 @@ case "${1:-}" in
         --grid none $SHAPES --providers ours,cudnn --directions bwd > "$R/peel_${fused}_$peel.txt" 2>&1
       echo "FLASHSDPA_HOPPER_FUSED_DQ=$fused FLASHSDPA_HOPPER_PEEL_DIAGONAL=$peel:"; grep "^|" "$R/peel_${fused}_$peel.txt"
     done
+    ;;
+  head-group)
+    timeout 420 python3 benchmarks/experiment_head_group.py --out "$R/head_group.json" > "$R/head_group.txt" 2>&1
+    grep -A20 "^backward TFLOP" "$R/head_group.txt"
     ;;
   window)
     script_then_tests 330 window "hopper_window or skip_empty" tests benchmarks/experiment_window.py --gluon

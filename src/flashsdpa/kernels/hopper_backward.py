@@ -36,7 +36,11 @@ from S = 4096 (backends/hopper.py routes those calls here; FUSED_DQ_MIN_SEQ_64).
 HAS_DROPOUT (no bias): dropout's keep bits, the portable kernels' Philox groups, drawn straight
 into the score tiles' registers: transposed in the dK/dV launch (hopper_common.
 dropout_keep_transposed), for dV, dK and a fused dQ; in the forward's orientation in the dQ
-launch (dropout_keep_rows) when dQ is not fused. Opt-in until measured on the GPU.
+launch (dropout_keep_rows) when dQ is not fused (backends/hopper.py's DROPOUT says which calls).
+PEEL_DIAGONAL / PEEL_EDGE: the tiles a causal mask or a ragged end reaches run apart from the
+rest, whose loop has no mask code; causal programs are handed out longest first in groups of
+CAUSAL_HEAD_GROUP heads. Together +4-10% for causal calls (results v0.17: D = 128 S = 16384
+428 -> 468 TFLOP/s).
 """
 import torch
 import triton
