@@ -16,8 +16,8 @@ dQ and dK are scaled by `scale` at the end.
 
 Runs by default on sm_90 (FLASHSDPA_HOPPER_BACKWARD=0 turns it off) for 16-bit inputs, head dim
 72..128 in steps of 8 (HEAD_DIMS; on D = 128 tiles), S_q = S_k, B * H * S^2 >= MIN_SCORES, no mask
-but a float bias, no softcap and (unless FLASHSDPA_HOPPER_DROPOUT=1, HAS_DROPOUT below) no dropout
-(causal, sliding windows and GQA are fine), TMA-addressable q, k, v, out, dout and gradients. H200,
+but a float bias, no softcap and no dropout but causal calls' at D = 128 (backends/hopper.py's
+DROPOUT; HAS_DROPOUT below) (causal, sliding windows and GQA are fine), TMA-addressable q, k, v, out, dout and gradients. H200,
 bf16, 16k tokens: 378-440 TFLOP/s full and 291-414 causal at S = 1024..16384, against the Triton
 kernels' 360-411 and 242-359 (benchmarks/results/2026-11-28-h200-gluon-backward).
 
