@@ -14,7 +14,7 @@ BENCHMARKS, SRC = os.path.join(HERE, "..", "benchmarks"), os.path.join(HERE, "..
 pytest.importorskip("triton.experimental.gluon")
 
 CASES = {"full", "causal", "bias", "window", "persistent causal", "fused dq", "bias ds out", "skip window",
-         "dropout", "fused dq dropout", "fused dq causal", "fused dq causal peel"}
+         "dropout", "fused dq dropout", "fused dq causal", "fused dq causal peel", "causal peel", "peel"}
 
 
 @pytest.fixture(scope="module")
@@ -86,14 +86,18 @@ def test_dq_launch_draws_its_bits_without_shuffles(sass):
 
 
 def test_peeled_diagonal_leaves_the_mask_out_of_the_main_loop(sass):
-    """PEEL_DIAGONAL runs each head's diagonal tiles apart: the fused causal dK/dV consumer's main
-    loop (the loop with the fewest instructions per wgmma) is then as short as possible, without
-    the causal mask's code."""
+    """PEEL_DIAGONAL (dK/dV) and PEEL_EDGE (dQ) run the tiles a mask reaches apart: the consumer's
+    main loop (the loop with the fewest instructions per wgmma) is then as short as possible,
+    without the causal mask's code (fused dK/dV, two-launch dK/dV, dQ) or the ragged last key
+    tile's (full attention's dQ)."""
     sys.path.insert(0, BENCHMARKS)
     from sass_loops import consumer_loop
     def size(case):
         return int(re.search(r"loop (\d+) instructions", consumer_loop(sass[case])).group(1))
     assert size("dkdv fused dq causal peel") < 0.9 * size("dkdv fused dq causal")
+    assert size("dkdv causal peel") < 0.9 * size("dkdv causal")
+    assert size("dq causal peel") < 0.9 * size("dq causal")
+    assert size("dq peel") < 0.9 * size("dq full")
 
 
 def test_head_dim_256_forward_fits_shared_memory():
