@@ -621,14 +621,10 @@ def test_gluon_backward_options_reach_their_kernel_parameters(monkeypatch):
     def options(**kwargs):
         hopper_backward.backward_launches(q, k, 0.1, **kwargs)
         return ({n: bound["dq"][n] for n in ("CAUSAL", "HAS_BIAS", "MASK_GRAD", "STATS_ONLY", "WINDOW", "SKIP_EMPTY",
-                                             "HAS_DROPOUT", "dropout_p", "per_call")},
+                                             "HAS_DROPOUT", "dropout_p", "per_call", "PEEL_EDGE", "HEADS_PER_GROUP")},
                 {n: bound["dkdv"][n] for n in ("CAUSAL", "HAS_BIAS", "FUSED_DQ", "WINDOW", "MASK_GRAD", "SKIP_EMPTY",
                                                "LEFT", "RIGHT", "GROUP", "HAS_DROPOUT", "dropout_p", "per_call",
-                                               "PEEL_DIAGONAL")})
-    def bound_option(launch, name, **kwargs):
-        hopper_backward.backward_launches(q, k, 0.1, **kwargs)
-        return bound[launch][name]
-
+                                               "PEEL_DIAGONAL", "HEADS_PER_GROUP")})
     dq, dkdv = options(causal=True)
     assert not any(dq[n] for n in ("HAS_BIAS", "MASK_GRAD", "STATS_ONLY", "WINDOW", "SKIP_EMPTY")) and dq["CAUSAL"]
     assert dkdv["GROUP"] == 4 and not dkdv["SKIP_EMPTY"] and not dkdv["MASK_GRAD"]
@@ -657,12 +653,12 @@ def test_gluon_backward_options_reach_their_kernel_parameters(monkeypatch):
                   dict(causal=True, window=(300, 0), skip_empty=True)):
         assert not options(**other, peel_diagonal=True)[1]["PEEL_DIAGONAL"]
     # dQ's edge tiles (the diagonal's, or a ragged end's) apart: causal or full, not a window or skipped tiles
-    assert bound_option("dq", "PEEL_EDGE", causal=True, peel_diagonal=True)
-    assert bound_option("dq", "PEEL_EDGE", causal=False, peel_diagonal=True)
-    assert not bound_option("dq", "PEEL_EDGE", causal=True)
-    assert not bound_option("dq", "PEEL_EDGE", causal=False, window=(300, 0), peel_diagonal=True)
-    assert bound_option("dkdv", "HEADS_PER_GROUP", causal=True) == hopper_backward.CAUSAL_HEAD_GROUP
-    assert bound_option("dq", "HEADS_PER_GROUP", causal=True, heads_per_group=1) == 1
+    assert options(causal=True, peel_diagonal=True)[0]["PEEL_EDGE"]
+    assert options(causal=False, peel_diagonal=True)[0]["PEEL_EDGE"]
+    assert not options(causal=True)[0]["PEEL_EDGE"]
+    assert not options(causal=False, window=(300, 0), peel_diagonal=True)[0]["PEEL_EDGE"]
+    assert options(causal=True)[1]["HEADS_PER_GROUP"] == hopper_backward.CAUSAL_HEAD_GROUP
+    assert options(causal=True, heads_per_group=1)[0]["HEADS_PER_GROUP"] == 1
 
 
 def test_import_leaves_triton_to_the_first_kernel_call():
