@@ -50,6 +50,8 @@ def _signature(kernel, constexprs: dict, dtype: str):
             signature[name] = "fp32"
         elif name == "Seed":   # the dropout seed's pointer
             signature[name] = "*i64"
+        elif param.annotation_type:   # a typed runtime argument (seed_host: int64)
+            signature[name] = param.annotation_type
         elif name in POINTERS:
             boolean_mask = name == "Mask" and constexprs.get("MASK_KIND") != 2
             signature[name] = "*fp32" if name in FP32_POINTERS else ("*u8" if boolean_mask else f"*{dtype}")

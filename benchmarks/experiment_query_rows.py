@@ -32,10 +32,10 @@ def backward_launch_times(dout, q, k, v, out, lse, opts, cfg, seed=0) -> tuple[f
     grads = [torch.empty_like(t) for t in (q, k, v)]
     delta, dq_launch, dkdv = flash._backward_plan(dout, q, k, v, out, lse, *grads, None, None, None, opts, cfg, False)
     delta = delta(lse)
-    seed = torch.full((), seed, dtype=torch.int64, device=q.device)
-    dq_ms = triton.testing.do_bench(lambda: dq_launch(q, k, v, out, dout, lse, delta, grads[0], q, q, q, seed),
+    seed = flash._seed_arg(q, opts, seed)   # (Seed pointer, seed_host)
+    dq_ms = triton.testing.do_bench(lambda: dq_launch(q, k, v, out, dout, lse, delta, grads[0], q, q, q, *seed),
                                     rep=40, return_mode="median")
-    dkdv_ms = triton.testing.do_bench(lambda: dkdv(q, k, v, dout, lse, delta, grads[1], grads[2], q, q, seed),
+    dkdv_ms = triton.testing.do_bench(lambda: dkdv(q, k, v, dout, lse, delta, grads[1], grads[2], q, q, *seed),
                                       rep=40, return_mode="median")
     return dq_ms, dkdv_ms
 

@@ -97,7 +97,7 @@ def gluon_sass(cases=None, head_dim: int = 128):
     rows = desc(64, head_dim)
     scalars = dict(sm_scale="fp32", M_ptr="*fp32", LSE="*fp32", LSE2="*fp32", Delta="*fp32", N_CTX="i32",
                    S_PAD="i32", H_Q="i32", H_KV="i32", GROUP="i32", LEFT="i32", RIGHT="i32", N_WORK="i32",
-                   Seed="*i64", dropout_p="fp32", HEADS_PER_GROUP="i32",
+                   Seed="*i64", seed_host="i64", dropout_p="fp32", HEADS_PER_GROUP="i32",
                    **{f"desc_{t}": rows for t in ("q", "o", "do", "dq", "dk", "dv")})
     flags = {"NBUF": 2, "CONSUMER_REGS": 240, "PRODUCER_REGS": 24}
     kernels = {"forward": (hf.attn_fwd_hopper, dict(desc_k=desc(128, head_dim), desc_v=desc(128, head_dim)),

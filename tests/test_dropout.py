@@ -16,7 +16,8 @@ import torch
 
 import flashsdpa
 from flashsdpa import Backend
-from flashsdpa.backends.flash import draw_dropout_seed, dropout_keep_mask
+from flashsdpa.backends.flash import (ScoreOptions, draw_dropout_seed, dropout_keep_mask, flash_backward, flash_forward,
+                                      generator_seed)
 from helpers import (
     BOTH_BACKENDS,
     FACTOR_BROADCAST,
@@ -151,6 +152,64 @@ def test_same_seed_same_result(backend, api, device, gen):
         assert torch.isfinite(a).all(), name
         assert torch.equal(a, b), f"{name} differs under the same seed"
         assert not torch.equal(a, c), f"{name} is the same under another seed"
+
+
+class _StandInGenerator:
+    """The seed and offset interface of torch's CUDA generator (the CPU generator has no offset)."""
+
+    def __init__(self, seed):
+        self.seed, self.offset = seed, 0
+
+    def initial_seed(self):
+        return self.seed
+
+    def get_offset(self):
+        return self.offset
+
+    def set_offset(self, offset):
+        self.offset = offset
+
+
+def test_host_seeds_follow_the_generator_state(gen):
+    """An eager GPU call takes its seed on the host from the generator's (seed, offset) and
+    advances the offset: successive calls get distinct 63-bit keys, a restored offset (as
+    activation checkpointing restores the RNG state) gives the same key again, another seed
+    other keys, and the keys' bits are balanced (a key that kept the low-entropy offset or
+    seed bits as they are would not be)."""
+    seed = seeds(gen, 1)[0]
+    generator = _StandInGenerator(seed)
+    keys = [generator_seed(generator) for _ in range(64)]
+    assert generator.offset == 4 * 64
+    assert len(set(keys)) == 64 and all(0 <= key < 2**63 for key in keys)
+    generator.set_offset(8)
+    assert generator_seed(generator) == keys[2]
+    assert generator.offset == 12
+    others = [generator_seed(_StandInGenerator(seed + 1)) for _ in range(4)]
+    assert not set(others) & set(keys)
+    ones = sum(bin(key).count("1") for key in keys) / (63 * len(keys))
+    assert abs(ones - 0.5) < 5 * 0.5 / math.sqrt(63 * len(keys)), ones
+
+
+def test_host_and_device_seeds_drop_the_same_entries(device, gen):
+    """A seed reaches the kernels as an int (an eager GPU call's, as seed_host) or as a tensor
+    they read (a captured call's): the same seed drops the same entries either way, forward and
+    backward, 63-bit seeds too, and the entries are dropout_keep_mask's. With V = I the output
+    is the dropped probability matrix, nonzero exactly where a score is kept."""
+    p, s = 0.3, 21
+    seed = int(torch.randint(2**40, 2**62, (1,), generator=gen, device=gen.device).item())
+    q, k = (randn((1, 2, s, 16), torch.float32, device, gen) for _ in range(2))
+    v = torch.eye(s, device=device).expand(1, 2, s, s).contiguous()
+    dout = randn((1, 2, s, s), torch.float32, device, gen)
+    opts = ScoreOptions(0.25, False, 0, dropout_p=p)
+    results = []
+    for as_given in (seed, torch.tensor(seed, dtype=torch.int64, device=device)):
+        out, lse = flash_forward(q, k, v, 0.25, False, 0, opts=opts, seed=as_given)
+        grads = flash_backward(dout, q, k, v, out, lse, 0.25, False, 0, opts=opts, seed=as_given)[:3]
+        results.append([out, *grads])
+    for name, a, b in zip(["out", "dq", "dk", "dv"], *results):
+        assert torch.isfinite(a).all() and torch.equal(a, b), name
+    keep = dropout_keep_mask(seed, 1, 2, s, s, p, device)
+    assert torch.equal(results[0][0] != 0, keep)
 
 
 @backends

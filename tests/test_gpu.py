@@ -9,6 +9,7 @@ import math
 
 import pytest
 import torch
+import torch.utils.checkpoint
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -300,6 +301,87 @@ def test_hopper_dropout_backward(dtype, variant, config, gen, monkeypatch):
     check_accuracy(ours, torch_sdpa(causal, None, True, keep=keep, dropout_p=p),
                    ref_sdpa(causal, None, True, keep=keep, dropout_p=p), [q, k, v], dtype, gen,
                    context=f"Gluon dropout backward b{b} h{h_q}/{h_kv} s{s} d{d} causal={causal}")
+
+
+def _dropout_call(q, k, v, p=0.3):
+    with flashsdpa.sdpa_kernel(Backend.FLASH):
+        return flashsdpa.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)
+
+
+def test_eager_dropout_seeds_come_from_the_cuda_generator(gen):
+    """An eager call takes its seed on the host from the CUDA generator's state (no seed
+    kernel): the generator's offset advances by 4 a call (the backward draws nothing), the call
+    replays bit for bit after torch.cuda.manual_seed or after restoring get_rng_state, and the
+    next call drops other entries."""
+    q, k, v, dout = (randn((2, 4, 300, 64), torch.bfloat16, DEVICE, gen) for _ in range(4))
+    generator = torch.cuda.default_generators[torch.cuda.current_device()]
+    assert isinstance(flash.dropout_seed(q.device), int)
+    seed = int(torch.randint(1, 2**40, (1,), generator=gen, device=DEVICE).item())
+    torch.cuda.manual_seed(seed)
+    state = torch.cuda.get_rng_state()
+    results = []
+    for restore in (None, state, None):
+        if restore is not None:
+            torch.cuda.set_rng_state(restore)
+        offset = generator.get_offset()
+        leaves = [t.clone().requires_grad_() for t in (q, k, v)]
+        out = _dropout_call(*leaves)
+        out.backward(dout)
+        assert generator.get_offset() == offset + 4
+        results.append([out.detach(), *(leaf.grad for leaf in leaves)])
+    for name, first, replayed, next_call in zip(["out", "dq", "dk", "dv"], *results):
+        assert torch.isfinite(first).all(), name
+        assert torch.equal(first, replayed), f"{name}: a restored RNG state did not replay the call"
+        assert not torch.equal(first, next_call), f"{name}: the next call dropped the same entries"
+    torch.cuda.manual_seed(seed)
+    assert torch.equal(_dropout_call(q, k, v), results[0][0])
+
+
+def test_dropout_under_activation_checkpointing(gen):
+    """torch.utils.checkpoint reruns the forward in the backward after restoring the RNG state:
+    the rerun must drop the entries the first forward dropped, so the gradients equal those of
+    the same step without checkpointing (the host-drawn seed follows the restored state)."""
+    q, k, v, dout = (randn((2, 4, 257, 64), torch.bfloat16, DEVICE, gen) for _ in range(4))
+    seed = int(torch.randint(1, 2**40, (1,), generator=gen, device=DEVICE).item())
+    results = []
+    for checkpointed in (False, True):
+        leaves = [t.clone().requires_grad_() for t in (q, k, v)]
+        torch.cuda.manual_seed(seed)
+
+        def layer(q, k, v):
+            return _dropout_call(q, k, v) * 2.0
+        out = (torch.utils.checkpoint.checkpoint(layer, *leaves, use_reentrant=False) if checkpointed
+               else layer(*leaves))
+        out.backward(dout)
+        results.append([out.detach(), *(leaf.grad for leaf in leaves)])
+    for name, plain, checkpointed in zip(["out", "dq", "dk", "dv"], *results):
+        assert torch.isfinite(plain).all() and torch.equal(plain, checkpointed), name
+
+
+def test_dropout_in_a_captured_cuda_graph_draws_anew(gen):
+    """An eager call that torch.cuda.graph captures draws its seed on the GPU inside the graph:
+    each replay drops other entries (a host-drawn int would be frozen into the graph), and the
+    kept entries are P / (1 - p) (V = I: the output is the dropped probability matrix)."""
+    s, p = 64, 0.5
+    q, k = (randn((2, 3, s, 32), torch.float16, DEVICE, gen) for _ in range(2))
+    v = torch.eye(s, device=DEVICE, dtype=torch.float16).expand(2, 3, s, s).contiguous()
+    stream = torch.cuda.Stream()
+    stream.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(stream):
+        _dropout_call(q, k, v, p)   # warm-up: compiles and binds outside the capture
+    torch.cuda.current_stream().wait_stream(stream)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        out = _dropout_call(q, k, v, p)
+    kept = []
+    for _ in range(3):
+        graph.replay()
+        torch.cuda.synchronize()
+        assert torch.isfinite(out).all()
+        kept.append(out != 0)
+    assert not torch.equal(kept[0], kept[1]) and not torch.equal(kept[1], kept[2])
+    rate = kept[0].float().mean().item()
+    assert abs(rate - (1 - p) / 2) < 0.05, rate   # causal: about half the scores exist
 
 
 def test_hopper_fused_dq_yields_to_deterministic_mode(gen, monkeypatch):

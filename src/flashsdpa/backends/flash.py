@@ -108,27 +108,63 @@ class ScoreOptions:
 
 
 def dropout_seed_tensor(device) -> torch.Tensor:
-    """The Philox seed of one call with dropout: a 0-dim int64 tensor drawn on the call's device
-    from torch's generator there, so that torch.manual_seed makes runs reproducible and a CUDA
-    graph that captured the call draws a new seed at every replay (the kernels read it from
-    memory: kernels/common.py's dropout_seed)."""
+    """The Philox seed of one call with dropout drawn on the call's device: a 0-dim int64 tensor
+    from torch's generator there, for calls a CUDA graph captures or torch.compile traces (every
+    replay draws anew; the kernels read it from memory: kernels/common.py's dropout_seed)."""
     return torch.randint(0, 2**31 - 1, (), device=device)
+
+
+def dropout_seed(device) -> int | torch.Tensor:
+    """The dropout seed of one eager call on `device`. On a GPU, an int taken on the host from
+    the state of torch's CUDA generator there, which it advances, as torch's own dropout does:
+    no launch (a seed drawn by the GPU cost a launch and an allocation a call, ~3% of a small
+    model's step), and torch.cuda.manual_seed, get_rng_state / set_rng_state (activation
+    checkpointing) replay it. While a CUDA graph captures, a tensor drawn on the GPU (see
+    dropout_seed_tensor); elsewhere (CPU tensors) too."""
+    if device.type == "cuda" and not torch.cuda.is_current_stream_capturing():
+        return generator_seed(torch.cuda.default_generators[device.index if device.index is not None
+                                                              else torch.cuda.current_device()])
+    return dropout_seed_tensor(device)
+
+
+_MASK_64 = 2**64 - 1
+
+
+def generator_seed(generator) -> int:
+    """A 63-bit Philox key for one call from a torch generator's (initial seed, offset), whose
+    offset it advances by 4 (offsets are counted in fours): a different key each call, the same
+    after the generator's state is restored. The pair is hashed (SplitMix64's finalizer) so that
+    nearby seeds and offsets give unrelated keys."""
+    offset = generator.get_offset()
+    generator.set_offset(offset + 4)
+    x = (generator.initial_seed() * 0x9E3779B97F4A7C15 + offset) & _MASK_64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK_64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK_64
+    return (x ^ (x >> 31)) >> 1
 
 
 def draw_dropout_seed(device="cpu") -> int:
     """The seed a call with dropout on `device` draws now (replay torch's RNG state to learn a
     past call's)."""
-    return int(dropout_seed_tensor(device).item())
+    seed = dropout_seed(torch.device(device))
+    return int(seed.item()) if isinstance(seed, torch.Tensor) else seed
 
 
-def _seed_arg(q, opts: "ScoreOptions", seed):
-    """The kernels' Seed pointer: the call's seed tensor (on q's device), an int seed (tests,
-    direct calls) copied there, or q as a stand-in that is never read without dropout."""
+_ZERO_SEEDS: dict = {}
+
+
+def _seed_arg(q, opts: "ScoreOptions", seed) -> tuple:
+    """The kernels' (Seed pointer, seed_host) for this seed (kernels/common.py's dropout_seed):
+    a seed tensor (on q's device) with 0, or a zero on the device with an int seed (an eager
+    call's, tests', direct calls'); without dropout, q as a pointer never read."""
     if opts.dropout_p == 0:
-        return q
+        return q, 0
     if isinstance(seed, torch.Tensor):
-        return seed if seed.device == q.device else seed.to(q.device)
-    return torch.full((), seed, dtype=torch.int64, device=q.device)
+        return (seed if seed.device == q.device else seed.to(q.device)), 0
+    zero = _ZERO_SEEDS.get(q.device)
+    if zero is None:
+        zero = _ZERO_SEEDS[q.device] = torch.zeros((), dtype=torch.int64, device=q.device)
+    return zero, seed
 
 
 def _feature_args(q, mask, slopes, opts: ScoreOptions) -> dict:
@@ -149,7 +185,7 @@ def _feature_args(q, mask, slopes, opts: ScoreOptions) -> dict:
         qk_scale=opts.scale * LOG2_E,
         softcap_scale=opts.scale / opts.softcap if opts.softcap > 0 else 0.0,
         softcap_log2=opts.softcap * LOG2_E,
-        dropout_p=opts.dropout_p, Seed=q,   # per call (_seed_arg)
+        dropout_p=opts.dropout_p, Seed=q, seed_host=0,   # per call (_seed_arg)
         HAS_LO=left >= 0, HAS_HI=bool(upper), MASK_KIND=mask_kind, MASK_INT64=reach >= 2**31,
         MASK_ROW_BCAST=mask is not None and (mask_strides[2] == 0 or mask.shape[2] == 1),
         HAS_ALIBI=slopes is not None, HAS_SOFTCAP=opts.softcap > 0, HAS_DROPOUT=opts.dropout_p > 0,
@@ -235,7 +271,7 @@ def _forward(q, k, v, mask, slopes, opts: ScoreOptions, seed, config=None):
            config, *hopper.forward_switches())
     launch = _plan(key, lambda: (config is None and hopper.forward_plan(q, k, v, out, mask, slopes, opts))
                    or _forward_plan(q, k, v, out, lse, mask, slopes, opts, config))
-    launch(q, k, v, out, lse, _mask_arg(q, mask), q if slopes is None else slopes, _seed_arg(q, opts, seed))
+    launch(q, k, v, out, lse, _mask_arg(q, mask), q if slopes is None else slopes, *_seed_arg(q, opts, seed))
     return out, lse, key
 
 
@@ -252,7 +288,7 @@ def _tiles_and_features(table, q, k, v, mask, slopes, opts, config):
     return cfg, features
 
 
-_FORWARD_PER_CALL = ("Q", "K", "V", "Out", "LSE", "Mask", "Slopes", "Seed")
+_FORWARD_PER_CALL = ("Q", "K", "V", "Out", "LSE", "Mask", "Slopes", "Seed", "seed_host")
 
 
 def _forward_plan(q, k, v, out, lse, mask, slopes, opts, config):
@@ -310,10 +346,10 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
     delta = row_stats(lse)
     mask_arg, slopes_arg = _mask_arg(q, mask), q if slopes is None else slopes
     seed = _seed_arg(q, opts, opts.seed if seed is None else seed)
-    dq_launch(q, k, v, out, dout, lse, delta, dq, mask_arg, slopes_arg, q if dmask is None else dmask, seed)
+    dq_launch(q, k, v, out, dout, lse, delta, dq, mask_arg, slopes_arg, q if dmask is None else dmask, *seed)
     # reads the delta dQ stored; dq and dmask last, for the Gluon dK/dV launch that writes dq from dS
     # (a bound launch ignores values past its own)
-    dkdv(q, k, v, dout, lse, delta, dk, dv, mask_arg, slopes_arg, seed, dq, dmask)
+    dkdv(q, k, v, dout, lse, delta, dk, dv, mask_arg, slopes_arg, *seed, dq, dmask)
     return dq, dk, dv, dmask
 
 
@@ -333,7 +369,7 @@ def _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask, slopes, opt
     c = cfg.dkdv
     dkdv = launch_dkdv.bind(
         (_cdiv(seq_k, c.block_n) * batch * heads_kv,),
-        ("Q", "K", "V", "dOut", "LSE", "Delta", "dK", "dV", "Mask", "Slopes", "Seed"),
+        ("Q", "K", "V", "dOut", "LSE", "Delta", "dK", "dV", "Mask", "Slopes", "Seed", "seed_host"),
         q, k, v, dout, lse, lse, dk, dv,   # Delta: per call, like lse
         *_strides(q), *_strides(k), *_strides(v), *_strides(dout), *_strides(dk), *_strides(dv),
         H_KV=heads_kv, BLOCK_M=c.block_m, BLOCK_N=c.block_n, EVEN_M=seq_q % c.block_m == 0,
@@ -343,7 +379,7 @@ def _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask, slopes, opt
     c = cfg.dq
     dq_launch = launch_dq.bind(
         (_cdiv(seq_q, c.block_m) * batch * heads_q,),
-        ("Q", "K", "V", "Out", "dOut", "LSE", "Delta", "dQ", "Mask", "Slopes", "dMask", "Seed"),
+        ("Q", "K", "V", "Out", "dOut", "LSE", "Delta", "dQ", "Mask", "Slopes", "dMask", "Seed", "seed_host"),
         q, k, v, out, dout, lse, lse, dq, *_strides(q), *_strides(k), *_strides(v), *_strides(out), *_strides(dout),
         *_strides(dq),
         dMask=q if dmask is None else dmask, stride_dmm=seq_k,
@@ -555,7 +591,7 @@ class FlashBackend:
             if torch.compiler.is_compiling():
                 seed = dropout_seed_tensor(q.device) if dropout else None
                 return flash_attention(q, k, v, opts.scale, mask=mask, slopes=slopes, opts=opts, seed=seed)
-            seed = dropout_seed_tensor(q.device) if dropout else 0
+            seed = dropout_seed(q.device) if dropout else 0
             if not differentiable:  # nothing to differentiate: no autograd node (inference)
                 return _forward(q, k, v, mask, slopes, opts, seed)[:2]
             if packed is not None and mask is None and slopes is None:

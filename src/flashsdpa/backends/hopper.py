@@ -294,9 +294,10 @@ def backward_plan(q, k, v, out, dout, grads, mask, slopes, opts: ScoreOptions, m
         dq_from_ds=dq_from_ds(has_bias, mask_grad, k.shape[2], mask), skip_empty=skip_empty(window) and not dropout,
         dropout_p=opts.dropout_p if dropout else 0.0, peel_diagonal=PEEL_DIAGONAL)
 
-    def dq_launch(q, k, v, out, dout, lse, stats, dq, mask, slopes, dmask, seed):
-        gluon_dq(q, k, v, out, dout, lse, stats, dq, mask if has_bias else None, dmask if mask_grad else None, seed)
+    def dq_launch(q, k, v, out, dout, lse, stats, dq, mask, slopes, dmask, seed, seed_host):
+        gluon_dq(q, k, v, out, dout, lse, stats, dq, mask if has_bias else None, dmask if mask_grad else None,
+                 (seed, seed_host))
 
-    def dkdv_launch(q, k, v, dout, lse, stats, dk, dv, mask, slopes, seed, dq, dmask):
-        gluon_dkdv(q, k, v, dout, stats, dk, dv, mask if has_bias else None, dq, dmask, seed)
+    def dkdv_launch(q, k, v, dout, lse, stats, dk, dv, mask, slopes, seed, seed_host, dq, dmask):
+        gluon_dkdv(q, k, v, dout, stats, dk, dv, mask if has_bias else None, dq, dmask, (seed, seed_host))
     return hopper_backward.row_stats, dq_launch, dkdv_launch

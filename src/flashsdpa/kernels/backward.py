@@ -134,7 +134,7 @@ def _dkdv_tiles(
     return dk, dv
 
 
-@triton.jit(do_not_specialize=["S_Q", "S_K", "diag_off", "lo_off", "hi_off"])
+@triton.jit(do_not_specialize=["S_Q", "S_K", "diag_off", "lo_off", "hi_off", "seed_host"])
 def attention_backward_dkdv_kernel(
     Q, K, V, dOut, LSE, Delta, dK, dV,
     stride_qb, stride_qh, stride_qm, stride_qd,
@@ -146,7 +146,7 @@ def attention_backward_dkdv_kernel(
     Mask, Slopes, stride_mb, stride_mh, stride_mm, stride_mn,
     stride_sb, stride_sh,
     H_Q, H_KV, GROUP, S_Q, S_K, diag_off, lo_off, hi_off, qk_scale, sm_scale, softcap_scale, softcap_log2,
-    dropout_p, Seed,
+    dropout_p, Seed, seed_host: tl.int64,
     D_QK: tl.constexpr, D_V: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
     BLOCK_DQK: tl.constexpr, BLOCK_DV: tl.constexpr,
     HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
@@ -155,7 +155,7 @@ def attention_backward_dkdv_kernel(
 ):
     MASK_DQK: tl.constexpr = BLOCK_DQK != D_QK
     MASK_DV: tl.constexpr = BLOCK_DV != D_V
-    seed = dropout_seed(Seed, HAS_DROPOUT)
+    seed = dropout_seed(Seed, seed_host, HAS_DROPOUT)
     block_n, bh_kv = row_block_and_head(S_K, BLOCK_N, False, HAS_HI)   # an upper bound: early keys seen most
     start_n = block_n * BLOCK_N
     b = bh_kv // H_KV
@@ -270,7 +270,7 @@ def _dq_tiles(
     return dq
 
 
-@triton.jit(do_not_specialize=["S_Q", "S_K", "diag_off", "lo_off", "hi_off"])
+@triton.jit(do_not_specialize=["S_Q", "S_K", "diag_off", "lo_off", "hi_off", "seed_host"])
 def attention_backward_dq_kernel(
     Q, K, V, Out, dOut, LSE, Delta, dQ,
     stride_qb, stride_qh, stride_qm, stride_qd,
@@ -282,7 +282,7 @@ def attention_backward_dq_kernel(
     Mask, Slopes, dMask, stride_mb, stride_mh, stride_mm, stride_mn, stride_dmm,
     stride_sb, stride_sh,
     H_Q, GROUP, S_Q, S_K, diag_off, lo_off, hi_off, qk_scale, sm_scale, softcap_scale, softcap_log2,
-    dropout_p, Seed,
+    dropout_p, Seed, seed_host: tl.int64,
     D_QK: tl.constexpr, D_V: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
     BLOCK_DQK: tl.constexpr, BLOCK_DV: tl.constexpr,
     HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
@@ -291,7 +291,7 @@ def attention_backward_dq_kernel(
 ):
     MASK_DQK: tl.constexpr = BLOCK_DQK != D_QK
     MASK_DV: tl.constexpr = BLOCK_DV != D_V
-    seed = dropout_seed(Seed, HAS_DROPOUT)
+    seed = dropout_seed(Seed, seed_host, HAS_DROPOUT)
     block_m, bh = row_block_and_head(S_Q, BLOCK_M, REVERSE_GRID, REVERSE_GRID)
     b = bh // H_Q
     h = bh % H_Q

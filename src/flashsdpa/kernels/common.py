@@ -70,16 +70,19 @@ def tanh(x):
 
 
 @triton.jit
-def dropout_seed(Seed, HAS_DROPOUT: tl.constexpr):
-    """The call's dropout seed, read from the int64 the call drew on the tensors' device.
+def dropout_seed(Seed, seed_host, HAS_DROPOUT: tl.constexpr):
+    """The call's dropout seed: the int64 at Seed plus seed_host, one of them 0.
 
-    [Note] The seed is drawn by the GPU (backends/flash.py's dropout_seed_tensor, from torch's
-    generator of that device) and read here, not passed as an int: a CUDA graph that captured
-    the call then draws a new seed at every replay, as torch's own dropout does, where an int
-    argument would be frozen into the graph (every replay dropping the same entries)."""
+    [Note] An eager call draws its seed on the host, from the state of torch's generator of the
+    tensors' device (backends/flash.py's dropout_seed: no launch, as torch's own dropout), and
+    passes it as seed_host with Seed at a zero. A call that a CUDA graph captures (or that
+    torch.compile traces) draws it on the GPU into Seed instead, with seed_host 0: every replay
+    then draws a new seed, where a host int would be frozen into the graph (every replay
+    dropping the same entries). seed_host must be an int64 that Triton does not specialize on
+    (see the kernels' do_not_specialize): a per-call value."""
     seed = 0
     if HAS_DROPOUT:
-        seed = tl.load(Seed)
+        seed = tl.load(Seed) + seed_host
     return seed
 
 

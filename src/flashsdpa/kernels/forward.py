@@ -67,7 +67,7 @@ def _attend_tiles(
     return acc, m_i, l_i
 
 
-@triton.jit(do_not_specialize=["S_Q", "S_K", "diag_off", "lo_off", "hi_off"])
+@triton.jit(do_not_specialize=["S_Q", "S_K", "diag_off", "lo_off", "hi_off", "seed_host"])
 def attention_forward_kernel(
     Q, K, V, Out, LSE,
     stride_qb, stride_qh, stride_qm, stride_qd,
@@ -76,7 +76,8 @@ def attention_forward_kernel(
     stride_ob, stride_oh, stride_om, stride_od,
     Mask, Slopes, stride_mb, stride_mh, stride_mm, stride_mn,
     stride_sb, stride_sh,
-    H_Q, GROUP, S_Q, S_K, diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2, dropout_p, Seed,
+    H_Q, GROUP, S_Q, S_K, diag_off, lo_off, hi_off, qk_scale, softcap_scale, softcap_log2,
+    dropout_p, Seed, seed_host: tl.int64,
     D_QK: tl.constexpr, D_V: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
     BLOCK_DQK: tl.constexpr, BLOCK_DV: tl.constexpr,
     HAS_LO: tl.constexpr, HAS_HI: tl.constexpr, MASK_KIND: tl.constexpr, MASK_INT64: tl.constexpr,
@@ -85,7 +86,7 @@ def attention_forward_kernel(
 ):
     MASK_DQK: tl.constexpr = BLOCK_DQK != D_QK
     MASK_DV: tl.constexpr = BLOCK_DV != D_V
-    seed = dropout_seed(Seed, HAS_DROPOUT)
+    seed = dropout_seed(Seed, seed_host, HAS_DROPOUT)
     block_m, bh = row_block_and_head(S_Q, BLOCK_M, REVERSE_GRID, REVERSE_GRID)
     b = bh // H_Q
     h = bh % H_Q

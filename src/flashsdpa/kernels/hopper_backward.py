@@ -374,7 +374,7 @@ def _reduce_dq(cid: gl.constexpr, part, it, dq_bufs, desc_dq_acc, b, h, m0):
     tma_reduce_add(desc_dq_acc, [b, h, m0, cid * HALF_D], box)   # rows < S_PAD
 
 
-@gluon.jit
+@gluon.jit(do_not_specialize=["seed_host"])   # a per-call value (kernels/common.py's dropout_seed)
 def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
                          desc_q, desc_k, desc_v, desc_do, desc_dk, desc_dv,
                          NBUF: gl.constexpr, CAUSAL: gl.constexpr, CONSUMER_REGS: gl.constexpr,
@@ -383,7 +383,7 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
                          LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False, desc_dbias=None,
                          MASK_GRAD: gl.constexpr = False, SKIP_EMPTY: gl.constexpr = False, Seed=None, dropout_p=0.0,
                          HAS_DROPOUT: gl.constexpr = False, PEEL_DIAGONAL: gl.constexpr = False,
-                         HEADS_PER_GROUP=CAUSAL_HEAD_GROUP):
+                         HEADS_PER_GROUP=CAUSAL_HEAD_GROUP, seed_host: gl.int64 = 0):
     # a skipped tile breaks the fused dQ's per-tile handshake and the dS stores' buffer rotation
     gl.static_assert(not (SKIP_EMPTY and (FUSED_DQ or MASK_GRAD)), "SKIP_EMPTY runs without FUSED_DQ or MASK_GRAD")
     gl.static_assert(not (HAS_DROPOUT and HAS_BIAS), "dropout runs without a bias")
@@ -391,7 +391,7 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
     # the runtime arguments: a branch on it there would compile both loops, and the compiler fails on that)
     gl.static_assert(not PEEL_DIAGONAL or (CAUSAL and not WINDOW and not SKIP_EMPTY), "PEEL_DIAGONAL: plain causal")
     dtype: gl.constexpr = desc_q.dtype
-    seed = dropout_seed(Seed, HAS_DROPOUT)
+    seed = dropout_seed(Seed, seed_host, HAS_DROPOUT)
     k_bufs = gl.allocate_shared_memory(dtype, [2] + desc_k.block_type.shape, desc_k.layout)
     v_bufs = gl.allocate_shared_memory(dtype, [2] + desc_v.block_type.shape, desc_v.layout)
     q_bufs = gl.allocate_shared_memory(dtype, [NBUF] + desc_q.block_type.shape, desc_q.layout)
@@ -631,18 +631,19 @@ def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.conste
         tma.store_wait(pendings=0)
 
 
-@gluon.jit
+@gluon.jit(do_not_specialize=["seed_host"])   # a per-call value (kernels/common.py's dropout_seed)
 def attn_bwd_dq_hopper(sm_scale, LSE, LSE2, Delta, N_CTX, S_PAD, H_Q, GROUP, desc_q, desc_k, desc_v, desc_o, desc_do,
                        desc_dq, NBUF: gl.constexpr, CAUSAL: gl.constexpr, CONSUMER_REGS: gl.constexpr,
                        PRODUCER_REGS: gl.constexpr, desc_bias=None, BIAS_B=0, BIAS_H=0, DBias=None,
                        HAS_BIAS: gl.constexpr = False, MASK_GRAD: gl.constexpr = False,
                        STATS_ONLY: gl.constexpr = False, LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False,
                        SKIP_EMPTY: gl.constexpr = False, Seed=None, dropout_p=0.0, HAS_DROPOUT: gl.constexpr = False,
-                       HEADS_PER_GROUP=CAUSAL_HEAD_GROUP, PEEL_EDGE: gl.constexpr = False):
+                       HEADS_PER_GROUP=CAUSAL_HEAD_GROUP, PEEL_EDGE: gl.constexpr = False,
+                       seed_host: gl.int64 = 0):
     # the peeled loops know which tiles a plain causal mask or a ragged S reaches (not a window's)
     gl.static_assert(not PEEL_EDGE or (not WINDOW and not SKIP_EMPTY), "PEEL_EDGE: no window, no skipped tiles")
     dtype: gl.constexpr = desc_q.dtype
-    seed = dropout_seed(Seed, HAS_DROPOUT)
+    seed = dropout_seed(Seed, seed_host, HAS_DROPOUT)
     q_bufs = gl.allocate_shared_memory(dtype, [2] + desc_q.block_type.shape, desc_q.layout)
     o_bufs = gl.allocate_shared_memory(dtype, [2] + desc_o.block_type.shape, desc_o.layout)
     do_bufs = gl.allocate_shared_memory(dtype, [2] + desc_do.block_type.shape, desc_do.layout)
@@ -761,7 +762,8 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
     window's edge) instead of computing on them masked: a window's edge tiles, a causal diagonal's
     last one. The dK/dV launch does so only without fused_dq or dq_from_ds.
     dropout_p > 0 (no bias): dropout with the keep-mask of the call's seed (the launches' seed, the
-    forward's; kernels/common.py's [Note] on the bits), drawn in the dK/dV launch and, without
+    forward's: a (Seed pointer, seed_host) pair, see kernels/common.py's dropout_seed; its [Note] on
+    the bits), drawn in the dK/dV launch and, without
     fused_dq, again in the dQ launch.
     peel_diagonal (no window): the consumers run the tiles a mask reaches apart from the rest,
     whose loop then has no mask code: causal dK/dV each head's first query tiles (sm_90a, D = 128:
@@ -787,7 +789,7 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
     bias_b, bias_h = bias_descriptor(bias, SPLIT_M, block_n)[1:] if bias is not None else (0, 0)
     dq_bound = _DQ.bind((triton.cdiv(seq, 2 * SPLIT_M), batch * heads_q),
                         ("LSE", "LSE2", "Delta", "desc_q", "desc_k", "desc_v", "desc_o", "desc_do", "desc_dq",
-                         "desc_bias", "DBias", "Seed"),
+                         "desc_bias", "DBias", "Seed", "seed_host"),
                         sm_scale, None, None, None, seq, s_pad, heads_q, heads_q // heads_kv, *([None] * 6), *flags,
                         None, bias_b, bias_h, None, dq_bias, mask_grad and not dq_from_ds, stats_only, *band,
                         skip_empty, None, dropout_p, dropout_p > 0 and not stats_only,
@@ -795,7 +797,7 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                         num_warps=4)
     dkdv_bound = _DKDV.bind((triton.cdiv(seq, 2 * SPLIT_N), batch * heads_kv),
                             ("LSE2", "Delta", "desc_q", "desc_k", "desc_v", "desc_do", "desc_dk", "desc_dv",
-                             "desc_bias", "desc_dq_acc", "desc_dbias", "Seed"),
+                             "desc_bias", "desc_dq_acc", "desc_dbias", "Seed", "seed_host"),
                             sm_scale, None, None, seq, s_pad, heads_q, heads_kv, heads_q // heads_kv, *([None] * 6),
                             *flags, None, bias_b, bias_h, bias is not None, None, fused_dq, *band, None, dq_from_ds,
                             dkdv_skip, None, dropout_p, dropout_p > 0,
@@ -809,7 +811,7 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                  rows if stats_only else descriptor(dq, SPLIT_M),
                  bias_descriptor(bias, SPLIT_M, block_n)[0] if dq_bias else None,
                  lse if dbias is None or dq_from_ds else dbias,   # lse: a pointer the kernel never writes here
-                 lse if seed is None else seed)   # the seed's pointer (lse: a stand-in, unread without dropout)
+                 *((lse, 0) if seed is None else seed))   # lse: a stand-in seed pointer, unread without dropout
 
     def dkdv_launch(q, k, v, dout, stats, dk, dv, bias=None, dq=None, dbias=None, seed=None):
         dq_acc = torch.zeros((batch, heads_q, s_pad, d), device=q.device, dtype=torch.float32) if fused_dq else None
@@ -819,7 +821,7 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                    None if dq_acc is None else box_descriptor(dq_acc, list(dq_acc.shape), list(dq_acc.stride()),
                                                               [1, 1, block_m, d // 2]),
                    box_descriptor(dbias, list(dbias.shape), list(dbias.stride()), [1, 1, block_m, SPLIT_N])
-                   if dq_from_ds else None, stats[0] if seed is None else seed)
+                   if dq_from_ds else None, *((stats[0], 0) if seed is None else seed))
         if fused_dq:   # scaled and rounded in one pass over the accumulator
             torch.mul(dq_acc[:, :, :seq], sm_scale, out=dq)
         if dq_from_ds:

@@ -196,12 +196,12 @@ def _philox(k0, k1, c0, c1, c2, c3, N_ROUNDS: gl.constexpr):
 
 
 @gluon.jit
-def dropout_seed(Seed, HAS_DROPOUT: gl.constexpr):
-    """The call's dropout seed, read from the int64 the call drew on the device (see the
-    [Note] at kernels/common.py's dropout_seed: a CUDA graph's replays draw anew)."""
+def dropout_seed(Seed, seed_host, HAS_DROPOUT: gl.constexpr):
+    """The call's dropout seed: the int64 at Seed plus seed_host, one of them 0 (see the [Note]
+    at kernels/common.py's dropout_seed: eager calls draw on the host, captured ones on the GPU)."""
     seed = 0
     if HAS_DROPOUT:
-        seed = gl.load(Seed)
+        seed = gl.load(Seed) + seed_host
     return seed
 
 
