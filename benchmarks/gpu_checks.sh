@@ -31,6 +31,9 @@
 #   bash benchmarks/gpu_checks.sh peel           # the fused dQ's causal backward with its diagonal tiles apart
 #                                                # (FLASHSDPA_HOPPER_PEEL_DIAGONAL=1): its GPU tests, then causal
 #                                                # D = 128 / 64 backward with it off and on, the two launches and cuDNN
+#   bash benchmarks/gpu_checks.sh host           # issue 5's host time: the dropout seed and packed-call GPU
+#                                                # tests, host_floor, the example's attention call alone, and
+#                                                # the example's steps interleaved with torch's, eager (~5 min)
 #   bash benchmarks/gpu_checks.sh window         # windows in the Gluon kernels (with and without the
 #                                                # experimental skip_empty) against the Triton ones per
 #                                                # window size, then (no hang) their tests
@@ -141,6 +144,21 @@ case "${1:-}" in
   head-group)
     timeout 420 python3 benchmarks/experiment_head_group.py --out "$R/head_group.json" > "$R/head_group.txt" 2>&1
     grep -A20 "^backward TFLOP" "$R/head_group.txt"
+    ;;
+  host)
+    timeout 200 $PYTEST -n 8 -k "dropout or seed or packed or checkpoint or captured or graph" tests/test_dropout.py \
+      tests/test_compile.py tests/test_nn.py > "$R/host_tests_small.txt" 2>&1
+    tail -1 "$R/host_tests_small.txt"; grep -hE "^(FAILED|ERROR)" "$R/host_tests_small.txt" | head -10
+    timeout 200 $PYTEST -m gpu -n 8 -k "dropout or seed or packed or checkpoint or captured" tests/test_gpu.py \
+      > "$R/host_tests_gpu.txt" 2>&1
+    tail -1 "$R/host_tests_gpu.txt"; grep -hE "^(FAILED|ERROR)" "$R/host_tests_gpu.txt" | head -10
+    timeout 120 python3 benchmarks/host_floor.py > "$R/host_floor.txt" 2>&1; grep "^|" "$R/host_floor.txt"
+    timeout 150 python3 benchmarks/profile_training.py --alone-only > "$R/attention_alone.txt" 2>&1
+    grep "^|" "$R/attention_alone.txt"
+    timeout 200 python3 benchmarks/profile_training.py --interleaved --rounds 8 > "$R/interleaved_eager.txt" 2>&1
+    tail -6 "$R/interleaved_eager.txt"
+    timeout 120 python3 benchmarks/profile_training.py --skip-alone > "$R/profile_eager.txt" 2>&1
+    grep "^|" "$R/profile_eager.txt"
     ;;
   window)
     script_then_tests 330 window "hopper_window or skip_empty" tests benchmarks/experiment_window.py --gluon

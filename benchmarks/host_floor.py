@@ -5,7 +5,8 @@ call (the GPU idles, so the host sets the pace), with the layers of our path pee
 2. our public SDPA;
 3. our autograd Function around flash_forward / flash_backward (no argument checks or dispatch);
 4. a bare autograd Function: the allocations and the bound launches our plans hold, nothing else;
-5. the same bare Function without launches (allocations and autograd only).
+5. the same bare Function without launches (allocations and autograd only);
+6. a dropout seed alone, drawn on the GPU (torch.randint) and taken on the host (our eager calls').
 
     PYTHONPATH=src python3 benchmarks/host_floor.py
 """
@@ -42,6 +43,8 @@ def main():
     forward = plans["forward"]
     _, dq_launch, dkdv = plans["backward"]   # (row-stats buffer, dQ launch, dK/dV launch)
 
+    seed = flash._seed_arg(q, opts, 1)   # (Seed pointer, seed_host)
+
     def bare(launch):
         class Bare(torch.autograd.Function):
             @staticmethod
@@ -49,7 +52,7 @@ def main():
                 out = torch.empty_like(q)
                 lse = q.new_empty(q.shape[:3], dtype=torch.float32)
                 if launch:
-                    forward(q, k, v, out, lse, q, q, 1)
+                    forward(q, k, v, out, lse, q, q, *seed)
                 ctx.save_for_backward(q, k, v, out, lse)
                 return out
 
@@ -58,8 +61,8 @@ def main():
                 q, k, v, out, lse = ctx.saved_tensors
                 dq, dk, dv, delta = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v), torch.empty_like(lse)
                 if launch:
-                    dq_launch(q, k, v, out, g, lse, delta, dq, q, q, q, 1)
-                    dkdv(q, k, v, g, lse, delta, dk, dv, q, q, 1)
+                    dq_launch(q, k, v, out, g, lse, delta, dq, q, q, q, *seed)
+                    dkdv(q, k, v, g, lse, delta, dk, dv, q, q, *seed)
                 return dq, dk, dv
         return Bare
 
@@ -71,12 +74,15 @@ def main():
         ("bare Function: allocations + 3 bound launches", lambda: with_launch.apply(q, k, v).backward(dout)),
         ("bare Function: allocations only", lambda: without_launch.apply(q, k, v).backward(dout)),
         ("torch: q * 2 (one C++ op, forward + backward)", lambda: (q * 2).backward(dout)),
+        ("a dropout seed drawn on the GPU (torch.randint)", lambda: flash.dropout_seed_tensor(q.device)),
+        ("a dropout seed taken on the host (flash.dropout_seed)", lambda: flash.dropout_seed(q.device)),
     ]
     best = {name: float("inf") for name, _ in rows}
     for _ in range(5):  # rounds over all rows, best of each: the host's drift falls on all alike
         for name, fn in rows:
             best[name] = min(best[name], per_call_us(fn, 1000))
-    print(f"host µs per forward + backward(dout), {shape} bf16 causal dropout {p}, best of 5 rounds")
+    print(f"host µs per forward + backward(dout) (or per call: the seeds), {shape} bf16 causal dropout {p}, "
+          "best of 5 rounds")
     print("| path | µs |")
     print("|---|---|")
     for name, _ in rows:
