@@ -611,6 +611,9 @@ def test_gluon_backward_options_reach_their_kernel_parameters(monkeypatch):
     def capture(name, launcher):
         def bind(grid, per_call, *args, **kwargs):
             bound[name] = dict(zip(launcher.names, args), **kwargs, per_call=per_call)
+            # a bound launch takes every kernel argument at bind time, per-call ones too (as placeholders)
+            unbound = set(launcher.names) - set(bound[name])
+            assert not unbound, f"{name}: kernel arguments not bound: {sorted(unbound)}"
         return bind
     monkeypatch.setattr(hopper_backward._DQ, "bind", capture("dq", hopper_backward._DQ))
     monkeypatch.setattr(hopper_backward._DKDV, "bind", capture("dkdv", hopper_backward._DKDV))

@@ -310,12 +310,16 @@ def _dropout_call(q, k, v, p=0.3):
 
 def test_eager_dropout_seeds_come_from_the_cuda_generator(gen):
     """An eager call takes its seed on the host from the CUDA generator's state (no seed
-    kernel): the generator's offset advances by 4 a call (the backward draws nothing), the call
+    kernel; on the GPU under inductor's fallback_random, as a compiled graph draws it): the
+    generator's offset advances by 4 a call (the backward draws nothing), the call
     replays bit for bit after torch.cuda.manual_seed or after restoring get_rng_state, and the
     next call drops other entries."""
     q, k, v, dout = (randn((2, 4, 300, 64), torch.bfloat16, DEVICE, gen) for _ in range(4))
     generator = torch.cuda.default_generators[torch.cuda.current_device()]
     assert isinstance(flash.dropout_seed(q.device), int)
+    from torch._inductor import config as inductor_config
+    with inductor_config.patch(fallback_random=True):   # compiled code draws on the GPU: eager calls then too
+        assert isinstance(flash.dropout_seed(q.device), torch.Tensor)
     seed = int(torch.randint(1, 2**40, (1,), generator=gen, device=DEVICE).item())
     torch.cuda.manual_seed(seed)
     state = torch.cuda.get_rng_state()

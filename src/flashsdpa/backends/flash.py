@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import sys
 from dataclasses import dataclass
 
 import torch
@@ -120,11 +121,18 @@ def dropout_seed(device) -> int | torch.Tensor:
     no launch (a seed drawn by the GPU cost a launch and an allocation a call, ~3% of a small
     model's step), and torch.cuda.manual_seed, get_rng_state / set_rng_state (activation
     checkpointing) replay it. While a CUDA graph captures, a tensor drawn on the GPU (see
-    dropout_seed_tensor); elsewhere (CPU tensors) too."""
-    if device.type == "cuda" and not torch.cuda.is_current_stream_capturing():
+    dropout_seed_tensor); elsewhere (CPU tensors) too, and under inductor's fallback_random,
+    which asks compiled code to draw random numbers as eager code does: a compiled graph draws
+    the seed on the GPU, so eager calls then do too and the two drop the same entries."""
+    if device.type == "cuda" and not torch.cuda.is_current_stream_capturing() and not _inductor_fallback_random():
         return generator_seed(torch.cuda.default_generators[device.index if device.index is not None
                                                               else torch.cuda.current_device()])
     return dropout_seed_tensor(device)
+
+
+def _inductor_fallback_random() -> bool:
+    config = sys.modules.get("torch._inductor.config")   # not imported: nobody compiled or set it
+    return config is not None and bool(config.fallback_random)
 
 
 _MASK_64 = 2**64 - 1

@@ -794,7 +794,7 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                         None, bias_b, bias_h, None, dq_bias, mask_grad and not dq_from_ds, stats_only, *band,
                         skip_empty, None, dropout_p, dropout_p > 0 and not stats_only,
                         HEADS_PER_GROUP=heads_per_group, PEEL_EDGE=peel_diagonal and window is None and not skip_empty,
-                        num_warps=4)
+                        seed_host=0, num_warps=4)
     dkdv_bound = _DKDV.bind((triton.cdiv(seq, 2 * SPLIT_N), batch * heads_kv),
                             ("LSE2", "Delta", "desc_q", "desc_k", "desc_v", "desc_do", "desc_dk", "desc_dv",
                              "desc_bias", "desc_dq_acc", "desc_dbias", "Seed", "seed_host"),
@@ -802,7 +802,7 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                             *flags, None, bias_b, bias_h, bias is not None, None, fused_dq, *band, None, dq_from_ds,
                             dkdv_skip, None, dropout_p, dropout_p > 0,
                             plain_causal and not dkdv_skip,
-                            HEADS_PER_GROUP=heads_per_group, num_warps=4)
+                            HEADS_PER_GROUP=heads_per_group, seed_host=0, num_warps=4)
 
     def dq_launch(q, k, v, out, dout, lse, stats, dq, bias=None, dbias=None, seed=None):
         rows = descriptor(q, SPLIT_M)
