@@ -185,6 +185,30 @@ def test_packed_on_flash_is_one_autograd_node_over_the_packed_tensors(form, devi
     names = _graph_names(out)
     assert any("PackedFlashAttention" in name for name in names), names
     assert not any("Select" in name or "Split" in name for name in names), names
+    # the node gives out in flash-attn's (B, S, H, D) order itself: no transpose node after it
+    assert "PackedFlashAttention" in type(out.grad_fn).__name__, type(out.grad_fn).__name__
+
+
+@backends
+def test_packed_with_alibi_and_without_grad_equal_unpacked(backend, device, gen):
+    """The packed call's other routes (ALiBi slopes: not the packed node; no grad: no node at
+    all) return flash-attn's (B, S, H, D) order too, equal to the unpacked call's."""
+    qkv = randn((2, 21, 3, 4, 16), torch.float32, device, gen)
+    slopes = torch.rand(4, device=device, generator=gen)
+    dout = randn((2, 21, 4, 16), torch.float32, device, gen)
+    for kwargs in (dict(alibi_slopes=slopes), {}):
+        with torch.no_grad():
+            a = forced(backend, flashsdpa.flash_attn_qkvpacked_func, qkv, causal=True, **kwargs)
+            b = forced(backend, flashsdpa.flash_attn_func, qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2], causal=True,
+                       **kwargs)
+        assert a.shape == (2, 21, 4, 16) and torch.equal(a, b), kwargs
+    leaf = qkv.clone().requires_grad_()
+    a = forced(backend, flashsdpa.flash_attn_qkvpacked_func, leaf, causal=True, alibi_slopes=slopes)
+    a.backward(dout)
+    views = [t.clone().requires_grad_() for t in qkv.unbind(2)]
+    b = forced(backend, flashsdpa.flash_attn_func, *views, causal=True, alibi_slopes=slopes)
+    b.backward(dout)
+    assert torch.equal(a, b) and torch.equal(leaf.grad, torch.stack([t.grad for t in views], dim=2))
 
 
 def test_packed_inputs_changed_in_place_before_backward_raise(device, gen):

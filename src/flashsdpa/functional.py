@@ -74,13 +74,16 @@ def _prepare(*args):
 def _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, causal_alignment,
                window_size=(-1, -1), alibi_slopes=None, softcap=0.0, packed=None):
     """packed: the tensors whose views query, key and value are, if they are (see
-    inputs.unpack; then a backend may differentiate them whole, see flash._PackedFlashAttention)."""
+    inputs.unpack; then a backend may differentiate them whole, see flash._PackedFlashAttention,
+    and out comes back as (B, S_q, H, D), flash-attn's order)."""
     call, run, plain = _prepare(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa,
                                 causal_alignment, window_size, alibi_slopes, softcap)
     if plain:  # the hot path: a model's (B, H, S, D) projections
         out, lse = run(query, key, value, None, None, packed)
     else:
         out, lse = run(*as_4d(call, query, key, value, attn_mask, alibi_slopes))
+        if packed is not None:
+            out = out.transpose(1, 2)
     if out.dim() != len(call.output_shape):  # 4D in and out needs no reshape
         out, lse = out.reshape(call.output_shape), lse.reshape(call.output_shape[:-1])
     return out, lse
@@ -141,7 +144,8 @@ def _flash_attn(q, k, v, dropout_p, softmax_scale, causal, window_size, softcap,
     """flash_attn_func on (B, H, S, D) views; packed as in _attention."""
     out, lse = _attention(q, k, v, None, dropout_p, causal, softmax_scale, True, "bottom_right", window_size,
                           alibi_slopes, softcap, packed)
-    out = out.transpose(1, 2)
+    if packed is None:   # (packed calls come back in flash-attn's order)
+        out = out.transpose(1, 2)
     return (out, lse) if return_lse else out
 
 

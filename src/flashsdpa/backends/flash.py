@@ -541,13 +541,14 @@ class _PackedFlashAttention(torch.autograd.Function):
     @staticmethod
     def forward(ctx, opts: ScoreOptions, seed, views, *packed):
         """views: (q, k, v), the caller's unpack(packed), in a tuple so that autograd does not
-        track them: made once a call, not again here and in the backward (view ops cost host time)."""
+        track them: made once a call, not again here and in the backward (view ops cost host time).
+        Returns out as (B, S_q, H, D), the packed tensors' order, and lse."""
         out, lse, key = _forward(*views, None, None, opts, seed)
         ctx.save_for_backward(*packed, out, lse)
         ctx.opts, ctx.seed, ctx.forward_key, ctx.views = opts, seed, key, views
         ctx.mark_non_differentiable(lse)
         ctx.set_materialize_grads(False)
-        return out, lse
+        return out.transpose(1, 2), lse
 
     @staticmethod
     def backward(ctx, dout, _dlse):
@@ -556,8 +557,8 @@ class _PackedFlashAttention(torch.autograd.Function):
             return None, None, None, *([None] * len(packed))
         grads = [torch.empty_like(t) for t in packed]
         opts = ctx.opts
-        flash_backward(dout, *ctx.views, out, lse, opts.scale, opts.is_causal, opts.diag_off, opts=opts,
-                       seed=ctx.seed, forward_key=ctx.forward_key, grads=unpack(grads))
+        flash_backward(dout.transpose(1, 2), *ctx.views, out, lse, opts.scale, opts.is_causal, opts.diag_off,
+                       opts=opts, seed=ctx.seed, forward_key=ctx.forward_key, grads=unpack(grads))
         return None, None, None, *grads
 
 
@@ -595,16 +596,21 @@ class FlashBackend:
         differentiable = call.requires_grad or call.mask_requires_grad
 
         def run(q, k, v, mask, slopes, packed=None):
-            """packed: the tensors whose views q, k and v are, if they are (see inputs.unpack)."""
+            """packed: the tensors whose views q, k and v are, if they are (see inputs.unpack);
+            out then comes back in their (B, S, H, D) order, flash-attn's (transposed in the
+            packed autograd Function itself: by the caller, it would add an autograd node)."""
             if torch.compiler.is_compiling():
                 seed = dropout_seed_tensor(q.device) if dropout else None
-                return flash_attention(q, k, v, opts.scale, mask=mask, slopes=slopes, opts=opts, seed=seed)
-            seed = dropout_seed(q.device) if dropout else 0
-            if not differentiable:  # nothing to differentiate: no autograd node (inference)
-                return _forward(q, k, v, mask, slopes, opts, seed)[:2]
-            if packed is not None and mask is None and slopes is None:
-                return _PackedFlashAttention.apply(opts, seed, (q, k, v), *packed)
-            return _EagerFlashAttention.apply(q, k, v, mask, slopes, opts, seed)
+                out, lse = flash_attention(q, k, v, opts.scale, mask=mask, slopes=slopes, opts=opts, seed=seed)
+            else:
+                seed = dropout_seed(q.device) if dropout else 0
+                if not differentiable:  # nothing to differentiate: no autograd node (inference)
+                    out, lse = _forward(q, k, v, mask, slopes, opts, seed)[:2]
+                elif packed is not None and mask is None and slopes is None:
+                    return _PackedFlashAttention.apply(opts, seed, (q, k, v), *packed)
+                else:
+                    out, lse = _EagerFlashAttention.apply(q, k, v, mask, slopes, opts, seed)
+            return (out if packed is None else out.transpose(1, 2)), lse
         return run
 
     def run(self, q, k, v, mask, slopes, call: AttentionCall):

@@ -167,8 +167,12 @@ class ReferenceBackend:
         return not_supported_reasons(SUPPORT, call)
 
     def prepare(self, call: AttentionCall):
-        """run(q, k, v, mask, slopes) for calls described by `call` (as FlashBackend.prepare)."""
-        return lambda q, k, v, mask, slopes, packed=None: self.run(q, k, v, mask, slopes, call)
+        """run(q, k, v, mask, slopes) for calls described by `call` (as FlashBackend.prepare;
+        packed calls get out as (B, S_q, H, D))."""
+        def run(q, k, v, mask, slopes, packed=None):
+            out, lse = self.run(q, k, v, mask, slopes, call)
+            return (out if packed is None else out.transpose(1, 2)), lse
+        return run
 
     def run(self, q, k, v, mask, slopes, call: AttentionCall):
         """q, k, v: (B, H, S, D) (k, v with H_KV heads); mask: (B, H, S_q, S_k) or None;
