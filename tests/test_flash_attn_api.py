@@ -1,6 +1,9 @@
 """flash-attn 2.x compatible functions: (B, S, H, D) layout, bottom-right causal, lse, packed forms."""
 from __future__ import annotations
 
+import gc
+import weakref
+
 import pytest
 import torch
 
@@ -209,6 +212,26 @@ def test_packed_with_alibi_and_without_grad_equal_unpacked(backend, device, gen)
     b = forced(backend, flashsdpa.flash_attn_func, *views, causal=True, alibi_slopes=slopes)
     b.backward(dout)
     assert torch.equal(a, b) and torch.equal(leaf.grad, torch.stack([t.grad for t in views], dim=2))
+
+
+def test_packed_call_frees_its_inputs_after_backward(device, gen):
+    """A model's output keeps the autograd graph (and so our node) alive until the step ends; the
+    packed node must not keep qkv alive past its backward (a model's every layer would then hold
+    its qkv through the whole backward). With retain_graph a second backward still works and
+    gives the same gradients."""
+    leaf = randn((2, 33, 3, 4, 24), torch.float32, device, gen).requires_grad_()
+    dout = randn((2, 33, 4, 24), torch.float32, device, gen)
+    qkv = leaf * 1.0   # the projection's output: only our node refers to it after this function
+    out = forced(Backend.FLASH, flashsdpa.flash_attn_qkvpacked_func, qkv, causal=True)
+    alive = weakref.ref(qkv)
+    del qkv
+    out.backward(dout, retain_graph=True)
+    first = leaf.grad.clone()
+    leaf.grad = None
+    out.backward(dout)
+    assert torch.equal(leaf.grad, first)
+    gc.collect()
+    assert alive() is None, "the packed node still holds qkv after its backward"
 
 
 def test_packed_inputs_changed_in_place_before_backward_raise(device, gen):
