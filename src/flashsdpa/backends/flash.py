@@ -75,8 +75,9 @@ def empty_like_layout(t: torch.Tensor, last_dim: int) -> torch.Tensor:
     """An empty (B, H, S, last_dim) tensor in the memory order of `t`: (B, S, H, D) memory
     when t's heads are the inner dim (e.g. q from a (B, S, H, D) projection), else (B, H, S, D)."""
     batch, heads, seq, _ = t.shape
-    if heads > 1 and seq > 1 and t.stride(1) < t.stride(2):
-        return t.new_empty((batch, seq, heads, last_dim)).transpose(1, 2)
+    if heads > 1 and seq > 1 and t.stride(1) < t.stride(2):   # one op, not an allocation and a transpose
+        return t.new_empty_strided((batch, heads, seq, last_dim),
+                                   (seq * heads * last_dim, last_dim, heads * last_dim, 1))
     return t.new_empty((batch, heads, seq, last_dim))
 
 
