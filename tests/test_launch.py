@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import weakref
 
+import pytest
 import torch
 
 from flashsdpa.kernels import launch
@@ -73,6 +74,16 @@ def test_bound_launch_fills_per_call_arguments_in_kernel_order(monkeypatch):
     finally:
         launch.FAST = True
     assert kernel.jit_calls[-1][1] == dict(A=a0, stride_a=1, B=b1, n=5, seed=13, BLOCK=16, num_warps=4)
+
+
+def test_bind_refuses_a_missing_argument():
+    """Every kernel argument is bound (the per-call ones as placeholders): the compiled launch
+    takes them all in kernel order, so one left to its default would fail first at a GPU launch
+    (as the Gluon backward's seed_host once did, in v0.18); bind refuses it on any machine."""
+    kernel = _Kernel()
+    a, b = torch.zeros(3), torch.zeros(2)
+    with pytest.raises(TypeError, match="arguments not bound: seed"):
+        launch.FastLauncher(kernel).bind((7,), ("A", "B"), a, 1, b, n=5, BLOCK=16)
 
 
 def test_bound_launch_keeps_no_tensor_of_a_call():

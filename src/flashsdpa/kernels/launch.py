@@ -36,6 +36,12 @@ class FastLauncher:
         """A launch with every argument fixed to `args` and `kwargs` except those named in
         `per_call`, whose values each call passes, in that order. Compiles on first use."""
         kwargs.update(zip(self.names, args))
+        # checked here, not first at a GPU launch: the compiled launch takes every argument in
+        # kernel order (defaults included), the interpreter's would fill in the defaults
+        missing = [name for name in self.names if name not in kwargs]
+        if missing:
+            name = getattr(self.kernel, "__name__", type(self.kernel).__name__)
+            raise TypeError(f"{name}: arguments not bound: {', '.join(missing)}")
         return BoundLaunch(self, tuple(grid) + (1,) * (3 - len(grid)), per_call, kwargs)
 
 
