@@ -214,6 +214,59 @@ def test_packed_with_alibi_and_without_grad_equal_unpacked(backend, device, gen)
     assert torch.equal(a, b) and torch.equal(leaf.grad, torch.stack([t.grad for t in views], dim=2))
 
 
+@pytest.mark.parametrize("form", ["qkvpacked", "kvpacked"])
+def test_packed_calls_reuse_their_plans_and_still_match(form, device, gen, monkeypatch):
+    """Repeated packed calls of one layout take the plans the first call made without deriving
+    their keys again (flash._PACKED_PLANS): the generic forward and backward are not called, and
+    output and gradients still equal the unpacked call's; a packed tensor of another layout (a
+    slice of a bigger one: other strides) gets plans of its own."""
+    from flashsdpa.backends import flash
+    monkeypatch.setattr(flash, "_PACKED_PLANS", {})   # no plans of an earlier test's calls
+    generic = flash._forward, flash.flash_backward
+    fn = flashsdpa.flash_attn_qkvpacked_func if form == "qkvpacked" else flashsdpa.flash_attn_kvpacked_func
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a repeated packed call derived its plans again")
+
+    def check(width, reuse):
+        """A packed call on slices [..., :16] of width-wide tensors (reuse: with the generic
+        forward and backward refused) against the unpacked call on the same views."""
+        if form == "qkvpacked":
+            tensors = [randn((2, 29, 3, 2, width), torch.float32, device, gen)[..., :16]]
+            views = list(tensors[0].unbind(2))
+        else:
+            tensors = [randn((2, 29, 2, width), torch.float32, device, gen)[..., :16],
+                       randn((2, 29, 2, 2, width), torch.float32, device, gen)[..., :16]]
+            views = [tensors[0], *tensors[1].unbind(2)]
+        views = [t.detach().requires_grad_() for t in views]
+        want = forced(Backend.FLASH, flashsdpa.flash_attn_func, *views, causal=True)
+        dout = randn(want.shape, torch.float32, device, gen)
+        want.backward(dout)
+        leaves = [t.detach().requires_grad_() for t in tensors]   # the slices' strides, as given
+        if reuse:
+            monkeypatch.setattr(flash, "_forward", refuse)
+            monkeypatch.setattr(flash, "flash_backward", refuse)
+        try:
+            out = forced(Backend.FLASH, fn, *leaves, causal=True)
+            out.backward(dout)
+        finally:
+            monkeypatch.setattr(flash, "_forward", generic[0])
+            monkeypatch.setattr(flash, "flash_backward", generic[1])
+        assert torch.equal(out, want)
+        grads = [t.grad for t in views]
+        if form == "qkvpacked":
+            assert torch.equal(leaves[0].grad, torch.stack(grads, dim=2))
+        else:
+            assert torch.equal(leaves[0].grad, grads[0]) and torch.equal(leaves[1].grad, torch.stack(grads[1:], dim=2))
+
+    check(16, reuse=False)   # the first call of this layout: plans made, then kept
+    check(16, reuse=True)
+    with pytest.raises(AssertionError, match="derived its plans again"):
+        check(24, reuse=True)   # another layout: no plans of its own yet
+    check(24, reuse=False)
+    check(24, reuse=True)
+
+
 def test_packed_call_frees_its_inputs_after_backward(device, gen):
     """A model's output keeps the autograd graph (and so our node) alive until the step ends; the
     packed node must not keep qkv alive past its backward (a model's every layer would then hold
