@@ -34,6 +34,9 @@
 #   bash benchmarks/gpu_checks.sh host           # issue 5's host time: the dropout seed and packed-call GPU
 #                                                # tests, host_floor, the example's attention call alone, and
 #                                                # the example's steps interleaved with torch's, eager (~5 min)
+#   bash benchmarks/gpu_checks.sh flat-heads     # the fused dQ's causal loops flat (FLASHSDPA_HOPPER_FLAT_HEADS=1):
+#                                                # its GPU tests, then causal D = 128 / 64 backward as shipped,
+#                                                # fused dQ nested, fused dQ flat, against cuDNN (~5 min)
 #   bash benchmarks/gpu_checks.sh window         # windows in the Gluon kernels (with and without the
 #                                                # experimental skip_empty) against the Triton ones per
 #                                                # window size, then (no hang) their tests
@@ -139,6 +142,18 @@ case "${1:-}" in
       FLASHSDPA_HOPPER_FUSED_DQ=$fused FLASHSDPA_HOPPER_PEEL_DIAGONAL=$peel timeout 150 python3 -m flashsdpa.bench \
         --grid none $SHAPES --providers ours,cudnn --directions bwd > "$R/peel_${fused}_$peel.txt" 2>&1
       echo "FLASHSDPA_HOPPER_FUSED_DQ=$fused FLASHSDPA_HOPPER_PEEL_DIAGONAL=$peel:"; grep "^|" "$R/peel_${fused}_$peel.txt"
+    done
+    ;;
+  flat-heads)
+    timeout 200 $PYTEST -m gpu -n 8 -k "test_hopper_backward and flat" tests/test_gpu.py > "$R/gpu_test_flat.txt" 2>&1
+    tail -1 "$R/gpu_test_flat.txt"; grep -hE "^(FAILED|ERROR)" "$R/gpu_test_flat.txt" | head -10
+    SHAPES="--shape 8,16,2048,128,causal --shape 2,16,8192,128,causal --shape 1,16,16384,128,causal
+            --shape 1,16,32768,128,causal --shape 1,32,16384,64,causal"
+    for setting in "auto 0" "1 0" "1 1"; do   # as shipped; fused dQ nested; fused dQ flat
+      read -r fused flat <<< "$setting"
+      FLASHSDPA_HOPPER_FUSED_DQ=$fused FLASHSDPA_HOPPER_FLAT_HEADS=$flat timeout 150 python3 -m flashsdpa.bench \
+        --grid none $SHAPES --providers ours,cudnn --directions bwd > "$R/flat_${fused}_$flat.txt" 2>&1
+      echo "FLASHSDPA_HOPPER_FUSED_DQ=$fused FLASHSDPA_HOPPER_FLAT_HEADS=$flat:"; grep "^|" "$R/flat_${fused}_$flat.txt"
     done
     ;;
   head-group)

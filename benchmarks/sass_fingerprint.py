@@ -117,6 +117,8 @@ def gluon_sass(cases=None, head_dim: int = 128):
                                 ("fused dq", dict(CAUSAL=False, FUSED_DQ=True)),
                                 ("fused dq causal", dict(CAUSAL=True, FUSED_DQ=True)),
                                 ("fused dq causal peel", dict(CAUSAL=True, FUSED_DQ=True, PEEL_DIAGONAL=True)),
+                                ("fused dq causal peel flat", dict(CAUSAL=True, FUSED_DQ=True, PEEL_DIAGONAL=True,
+                                                                   FLAT_HEADS=True)),
                                 ("causal peel", dict(CAUSAL=True, PEEL_DIAGONAL=True, PEEL_EDGE=True)),
                                 ("peel", dict(CAUSAL=False, PEEL_EDGE=True)),
                                 ("dropout causal peel", dict(CAUSAL=True, HAS_DROPOUT=True, PEEL_DIAGONAL=True,

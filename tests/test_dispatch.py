@@ -621,13 +621,13 @@ def test_gluon_backward_options_reach_their_kernel_parameters(monkeypatch):
     k = torch.empty(2, 2, 1024, 128, dtype=torch.bfloat16)
     bias = torch.empty(2, 8, 1024, 1024, dtype=torch.bfloat16)
 
-    def options(**kwargs):
+    def options(k=k, **kwargs):
         hopper_backward.backward_launches(q, k, 0.1, **kwargs)
         return ({n: bound["dq"][n] for n in ("CAUSAL", "HAS_BIAS", "MASK_GRAD", "STATS_ONLY", "WINDOW", "SKIP_EMPTY",
                                              "HAS_DROPOUT", "dropout_p", "per_call", "PEEL_EDGE", "HEADS_PER_GROUP")},
                 {n: bound["dkdv"][n] for n in ("CAUSAL", "HAS_BIAS", "FUSED_DQ", "WINDOW", "MASK_GRAD", "SKIP_EMPTY",
                                                "LEFT", "RIGHT", "GROUP", "HAS_DROPOUT", "dropout_p", "per_call",
-                                               "PEEL_DIAGONAL", "HEADS_PER_GROUP")})
+                                               "PEEL_DIAGONAL", "HEADS_PER_GROUP", "FLAT_HEADS")})
     dq, dkdv = options(causal=True)
     assert not any(dq[n] for n in ("HAS_BIAS", "MASK_GRAD", "STATS_ONLY", "WINDOW", "SKIP_EMPTY")) and dq["CAUSAL"]
     assert dkdv["GROUP"] == 4 and not dkdv["SKIP_EMPTY"] and not dkdv["MASK_GRAD"]
@@ -663,6 +663,14 @@ def test_gluon_backward_options_reach_their_kernel_parameters(monkeypatch):
     assert not options(causal=False, window=(300, 0), peel_diagonal=True)[0]["PEEL_EDGE"]
     assert options(causal=True)[1]["HEADS_PER_GROUP"] == hopper_backward.CAUSAL_HEAD_GROUP
     assert options(causal=True, heads_per_group=1)[0]["HEADS_PER_GROUP"] == 1
+    # the fused dQ's flat causal loops: only with one query head a key head (no GQA), when asked
+    same_heads = torch.empty(2, 8, 1024, 128, dtype=torch.bfloat16)
+    flat = dict(causal=True, fused_dq=True, peel_diagonal=True, flat_heads=True)
+    assert options(k=same_heads, **flat)[1]["FLAT_HEADS"]
+    assert not options(**flat)[1]["FLAT_HEADS"]   # GQA: the loop over a key head's query heads stays
+    assert not options(k=same_heads, **dict(flat, flat_heads=False))[1]["FLAT_HEADS"]
+    assert not options(k=same_heads, **dict(flat, fused_dq=False))[1]["FLAT_HEADS"]
+    assert not options(k=same_heads, **dict(flat, peel_diagonal=False))[1]["FLAT_HEADS"]
 
 
 def test_import_leaves_triton_to_the_first_kernel_call():

@@ -219,19 +219,21 @@ def _close_to_triton_backward(dout, q, k, v, out, lse, opts, monkeypatch):
 
 
 @lowp
-@pytest.mark.parametrize("variant", ["d128", "d64", "fused_dq", "fused_dq_peeled"])
+@pytest.mark.parametrize("variant", ["d128", "d64", "fused_dq", "fused_dq_peeled", "fused_dq_peeled_flat"])
 @pytest.mark.parametrize("config", HOPPER_SHAPES, ids=lambda c: "b{}h{}-{}s{}-c{}-{}".format(*c))
 def test_hopper_backward(dtype, config, variant, gen, monkeypatch):
     """The Gluon backward runs these calls' backward (checked) within the accuracy rule, and its
     gradients agree with the Triton kernels' on the same inputs: the two launches, D = 64 (not
     shipped yet: hopper_backward.HEAD_DIMS) and the fused dQ on every call (dQ inside the dK/dV
     launch, fp32 adds by TMA reduce-add; by default only for long full attention), also with
-    causal calls' diagonal tiles run apart (hopper.PEEL_DIAGONAL)."""
+    causal calls' diagonal tiles run apart (hopper.PEEL_DIAGONAL), and those loops flat where a
+    key head has one query head (hopper.FLAT_HEADS, experimental)."""
     _gluon_path("BACKWARD", monkeypatch)
     from flashsdpa.kernels import hopper_backward
     monkeypatch.setattr(hopper_backward, "HEAD_DIMS", (64, 128))
     monkeypatch.setattr(hopper, "FUSED_DQ", variant.startswith("fused_dq"))
-    monkeypatch.setattr(hopper, "PEEL_DIAGONAL", variant == "fused_dq_peeled")
+    monkeypatch.setattr(hopper, "PEEL_DIAGONAL", variant.startswith("fused_dq_peeled"))
+    monkeypatch.setattr(hopper, "FLAT_HEADS", variant == "fused_dq_peeled_flat")
     d = 64 if variant == "d64" else 128
     b, h_q, h_kv, s, causal, layout = config
     tensors, view = _tensors(gen, dtype, b, h_q, h_kv, s, s, d, d, layout)

@@ -217,6 +217,10 @@ DROPOUT = {"1": True, "0": False}.get(os.environ.get("FLASHSDPA_HOPPER_DROPOUT",
 # launches D = 128 causal S = 2048 367 / 377, 16384 428 / 445, full S = 2048 418 / 433,
 # results/2026-11-29-h200-v0.17); FLASHSDPA_HOPPER_PEEL_DIAGONAL=0 turns it off.
 PEEL_DIAGONAL = os.environ.get("FLASHSDPA_HOPPER_PEEL_DIAGONAL", "1") == "1"
+# Experimental, off until measured: the fused dQ's peeled causal loops not nested in the loop over
+# a key head's query heads when there is one (H_q = H_kv), whose nesting makes them spill
+# (hopper_backward.backward_launches' flat_heads; benchmarks/NOTES.md v0.18). FLASHSDPA_HOPPER_FLAT_HEADS=1.
+FLAT_HEADS = os.environ.get("FLASHSDPA_HOPPER_FLAT_HEADS", "0") == "1"
 
 
 def dropout_taken(opts: ScoreOptions, mask, head_dim: int) -> bool:
@@ -259,7 +263,7 @@ def forward_switches() -> tuple:
 
 def backward_switches() -> tuple:
     """What a backward plan depends on besides the call (flash keys its plans by it)."""
-    return (BACKWARD, BIAS_BACKWARD, FUSED_DQ, DQ_FROM_DS, SKIP_EMPTY, DROPOUT, PEEL_DIAGONAL,
+    return (BACKWARD, BIAS_BACKWARD, FUSED_DQ, DQ_FROM_DS, SKIP_EMPTY, DROPOUT, PEEL_DIAGONAL, FLAT_HEADS,
             torch.are_deterministic_algorithms_enabled())
 
 
@@ -292,7 +296,7 @@ def backward_plan(q, k, v, out, dout, grads, mask, slopes, opts: ScoreOptions, m
         fused_dq=(dropout and q.shape[3] == 64) or (not has_bias and q.shape[3] in (64, 128) and fused_dq(
             opts, window, k.shape[2], q.shape[3], q.shape[1] == k.shape[1])),
         dq_from_ds=dq_from_ds(has_bias, mask_grad, k.shape[2], mask), skip_empty=skip_empty(window) and not dropout,
-        dropout_p=opts.dropout_p if dropout else 0.0, peel_diagonal=PEEL_DIAGONAL)
+        dropout_p=opts.dropout_p if dropout else 0.0, peel_diagonal=PEEL_DIAGONAL, flat_heads=FLAT_HEADS)
 
     def dq_launch(q, k, v, out, dout, lse, stats, dq, mask, slopes, dmask, seed, seed_host):
         gluon_dq(q, k, v, out, dout, lse, stats, dq, mask if has_bias else None, dmask if mask_grad else None,

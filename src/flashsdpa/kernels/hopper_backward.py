@@ -233,7 +233,7 @@ def _dkdv_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr
 @gluon.jit
 def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr, WINDOW: gl.constexpr,
               MASK_GRAD: gl.constexpr, SKIP_EMPTY: gl.constexpr, HAS_DROPOUT: gl.constexpr,
-              PEEL_DIAGONAL: gl.constexpr, sm_scale, LSE2, Delta,
+              PEEL_DIAGONAL: gl.constexpr, FLAT_HEADS: gl.constexpr, sm_scale, LSE2, Delta,
               desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty, do_ready, do_empty,
               N_CTX, S_PAD, H_Q, H_KV, GROUP, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, ds_bufs,
               ds_ready, ds_free, dq_bufs, desc_dq_acc, dbias_bufs, desc_dbias, LEFT, RIGHT, seed, dropout_p,
@@ -283,7 +283,18 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr,
         if n_tiles > 0:
             dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, False, True, 0, dk, dv,
                                 *tile_args)
-        if PEEL_DIAGONAL:  # causal: per head, the key block's diagonal tiles (its first 2 * SPLIT_N rows) with
+        if PEEL_DIAGONAL and FLAT_HEADS:
+            # one query head (H_q = H_kv): the loops below without the head loop, whose nesting spills
+            # (sm_90a, D = 128: 561 instructions a warp and 0 / 15 spill stores / loads a tile, against
+            # 584 and 11 / 35)
+            n_diag = gl.minimum(n_m, 2 * SPLIT_N // BLOCK_M)
+            for t in range(1, n_diag):   # (tile 0 ran above)
+                dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, True, True,
+                                    t, dk, dv, *tile_args)
+            for t in range(n_diag, n_m):
+                dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, True, False,
+                                    t, dk, dv, *tile_args)
+        elif PEEL_DIAGONAL:  # causal: per head, the key block's diagonal tiles (its first 2 * SPLIT_N rows) with
             n_diag = gl.minimum(n_m, 2 * SPLIT_N // BLOCK_M)   # the mask, then a loop with no mask code
             for g in range(GROUP):   # (its consumer loop: 584 against 699 instructions a warp, sm_90a, D = 128)
                 for t in range((g == 0).to(gl.int32), n_diag):   # (tile 0 of head 0 ran above)
@@ -383,13 +394,15 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
                          LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False, desc_dbias=None,
                          MASK_GRAD: gl.constexpr = False, SKIP_EMPTY: gl.constexpr = False, Seed=None, dropout_p=0.0,
                          HAS_DROPOUT: gl.constexpr = False, PEEL_DIAGONAL: gl.constexpr = False,
-                         HEADS_PER_GROUP=CAUSAL_HEAD_GROUP, seed_host: gl.int64 = 0):
+                         HEADS_PER_GROUP=CAUSAL_HEAD_GROUP, seed_host: gl.int64 = 0,
+                         FLAT_HEADS: gl.constexpr = False):
     # a skipped tile breaks the fused dQ's per-tile handshake and the dS stores' buffer rotation
     gl.static_assert(not (SKIP_EMPTY and (FUSED_DQ or MASK_GRAD)), "SKIP_EMPTY runs without FUSED_DQ or MASK_GRAD")
     gl.static_assert(not (HAS_DROPOUT and HAS_BIAS), "dropout runs without a bias")
     # the peeled loops know the diagonal's tiles of a plain causal mask (CAUSAL reaches the partitions among
     # the runtime arguments: a branch on it there would compile both loops, and the compiler fails on that)
     gl.static_assert(not PEEL_DIAGONAL or (CAUSAL and not WINDOW and not SKIP_EMPTY), "PEEL_DIAGONAL: plain causal")
+    gl.static_assert(not FLAT_HEADS or (PEEL_DIAGONAL and FUSED_DQ), "FLAT_HEADS: the fused dQ's peeled loops")
     dtype: gl.constexpr = desc_q.dtype
     seed = dropout_seed(Seed, seed_host, HAS_DROPOUT)
     k_bufs = gl.allocate_shared_memory(dtype, [2] + desc_k.block_type.shape, desc_k.layout)
@@ -437,8 +450,10 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
              do_ready, do_empty, N_CTX, H_Q, H_KV, GROUP, CAUSAL, bias_desc, bias_bufs, bias_ready, bias_empty,
              BIAS_B, BIAS_H, LEFT, RIGHT, HEADS_PER_GROUP)
     gl.warp_specialize([
-        (_consumer, (c0, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, SKIP_EMPTY, HAS_DROPOUT, PEEL_DIAGONAL) + cargs),
-        (_consumer, (c1, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, SKIP_EMPTY, HAS_DROPOUT, PEEL_DIAGONAL) + cargs),
+        (_consumer, (c0, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, SKIP_EMPTY, HAS_DROPOUT, PEEL_DIAGONAL, FLAT_HEADS)
+         + cargs),
+        (_consumer, (c1, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, SKIP_EMPTY, HAS_DROPOUT, PEEL_DIAGONAL, FLAT_HEADS)
+         + cargs),
         (_producer, (HAS_BIAS, WINDOW) + pargs),                # worker 1: TMA producer, 1 warp
     ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
 
@@ -740,7 +755,7 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                       window=None, NBUF: int = 2, block_n: int = KEYS_PER_STAGE, block_m: int = BLOCK_M,
                       consumer_regs: int = 240, producer_regs: int = 24, dq_from_ds: bool = False,
                       skip_empty: bool = False, dropout_p: float = 0.0, peel_diagonal: bool = False,
-                      heads_per_group: int = CAUSAL_HEAD_GROUP):
+                      heads_per_group: int = CAUSAL_HEAD_GROUP, flat_heads: bool = False):
     """The two launches bound to this call's shapes, strides and options, for the calls that
     share them (backends/flash.py keys them), to run in this order:
       dq_launch(q, k, v, out, dout, lse, stats, dq, bias, dbias, seed) writes dq (B, H_q, S, 128), stats
@@ -771,7 +786,9 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
     tiles (239 against 317), and full attention's dQ its last, ragged key tile; not where
     skip_empty passes over tiles.
     heads_per_group (causal): programs are handed out longest first within groups of this many
-    heads (_block_and_head; 1: each head's blocks in turn)."""
+    heads (_block_and_head; 1: each head's blocks in turn).
+    flat_heads (fused dQ with peel_diagonal, H_q = H_kv; experimental): its loops not nested in
+    the loop over a key head's query heads (fewer spills, unmeasured on a GPU)."""
     assert not fused_dq or bias is None, "the fused dQ runs no bias"
     assert dropout_p == 0 or bias is None, "dropout runs without a bias"
     assert not dq_from_ds or (bias is not None and mask_grad and not fused_dq), "dq_from_ds is for a bias's gradient"
@@ -802,7 +819,8 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                             *flags, None, bias_b, bias_h, bias is not None, None, fused_dq, *band, None, dq_from_ds,
                             dkdv_skip, None, dropout_p, dropout_p > 0,
                             plain_causal and not dkdv_skip,
-                            HEADS_PER_GROUP=heads_per_group, seed_host=0, num_warps=4)
+                            HEADS_PER_GROUP=heads_per_group, seed_host=0,
+                            FLAT_HEADS=flat_heads and plain_causal and fused_dq and heads_q == heads_kv, num_warps=4)
 
     def dq_launch(q, k, v, out, dout, lse, stats, dq, bias=None, dbias=None, seed=None):
         rows = descriptor(q, SPLIT_M)
