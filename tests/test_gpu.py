@@ -366,8 +366,9 @@ def test_dropout_under_activation_checkpointing(gen):
 
 def test_dropout_in_a_captured_cuda_graph_draws_anew(gen):
     """An eager call that torch.cuda.graph captures draws its seed on the GPU inside the graph:
-    each replay drops other entries (a host-drawn int would be frozen into the graph), and the
-    kept entries are P / (1 - p) (V = I: the output is the dropped probability matrix)."""
+    each replay drops other entries (a host-drawn int would be frozen into the graph), and about
+    1 - p of the causal scores are kept (V = I: the output is the dropped probability matrix,
+    nonzero where a score is kept)."""
     s, p = 64, 0.5
     q, k = (randn((2, 3, s, 32), torch.float16, DEVICE, gen) for _ in range(2))
     v = torch.eye(s, device=DEVICE, dtype=torch.float16).expand(2, 3, s, s).contiguous()
