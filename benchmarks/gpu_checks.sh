@@ -61,6 +61,20 @@ experiment_then_tests() {  # SECONDS NAME FLAG TESTS SCRIPT [ARGS...]: an experi
   fi
 }
 
+# NAME TESTS FLAG SHAPES: the GPU tests TESTS of tests/test_gpu.py, then the backward of SHAPES
+# against cuDNN with FLASHSDPA_HOPPER_FUSED_DQ / FLASHSDPA_HOPPER_$FLAG at auto / 0, 1 / 0 and 1 / 1
+fused_dq_with() {
+  local name=$1 tests=$2 flag=$3 shapes=$4
+  timeout 200 $PYTEST -m gpu -n 8 -k "$tests" tests/test_gpu.py > "$R/gpu_test_$name.txt" 2>&1
+  tail -1 "$R/gpu_test_$name.txt"; grep -hE "^(FAILED|ERROR)" "$R/gpu_test_$name.txt" | head -10
+  for setting in "auto 0" "1 0" "1 1"; do
+    read -r fused on <<< "$setting"   # (not `set --`: $1 names the mode's tarball)
+    env FLASHSDPA_HOPPER_FUSED_DQ=$fused "FLASHSDPA_HOPPER_$flag=$on" timeout 150 python3 -m flashsdpa.bench \
+      --grid none $shapes --providers ours,cudnn --directions bwd > "$R/${name}_${fused}_$on.txt" 2>&1
+    echo "FLASHSDPA_HOPPER_FUSED_DQ=$fused FLASHSDPA_HOPPER_$flag=$on:"; grep "^|" "$R/${name}_${fused}_$on.txt"
+  done
+}
+
 script_then_tests() {  # SECONDS NAME TESTS TEST_FILE ARGS...: `python3 ARGS` (its table rows printed),
   local seconds=$1 name=$2 tests=$3 file=$4   # then, if it finished (no hang), the GPU tests TESTS of TEST_FILE
   shift 4
@@ -132,29 +146,15 @@ case "${1:-}" in
       echo "Gluon dropout mask differs or failed:"; tail -8 "$R/gluon_dropout_mask.txt"
     fi
     ;;
-  peel)
-    timeout 200 $PYTEST -m gpu -n 8 -k "hopper_backward and fused_dq_peeled" tests/test_gpu.py > "$R/gpu_test_peel.txt" 2>&1
-    tail -1 "$R/gpu_test_peel.txt"; grep -hE "^(FAILED|ERROR)" "$R/gpu_test_peel.txt" | head -10
-    SHAPES="--shape 8,16,2048,128,causal --shape 2,16,8192,128,causal --shape 1,16,16384,128,causal
-            --shape 4,32,4096,64,causal --shape 1,32,16384,64,causal"
-    for setting in "auto 0" "1 0" "1 1"; do   # as shipped; fused dQ; fused dQ with the diagonal apart
-      read -r fused peel <<< "$setting"
-      FLASHSDPA_HOPPER_FUSED_DQ=$fused FLASHSDPA_HOPPER_PEEL_DIAGONAL=$peel timeout 150 python3 -m flashsdpa.bench \
-        --grid none $SHAPES --providers ours,cudnn --directions bwd > "$R/peel_${fused}_$peel.txt" 2>&1
-      echo "FLASHSDPA_HOPPER_FUSED_DQ=$fused FLASHSDPA_HOPPER_PEEL_DIAGONAL=$peel:"; grep "^|" "$R/peel_${fused}_$peel.txt"
-    done
+  peel)   # settings: as shipped but without the peel; fused dQ; fused dQ with the diagonal apart
+    fused_dq_with peel "hopper_backward and fused_dq_peeled" PEEL_DIAGONAL \
+      "--shape 8,16,2048,128,causal --shape 2,16,8192,128,causal --shape 1,16,16384,128,causal
+       --shape 4,32,4096,64,causal --shape 1,32,16384,64,causal"
     ;;
-  flat-heads)
-    timeout 200 $PYTEST -m gpu -n 8 -k "test_hopper_backward and flat" tests/test_gpu.py > "$R/gpu_test_flat.txt" 2>&1
-    tail -1 "$R/gpu_test_flat.txt"; grep -hE "^(FAILED|ERROR)" "$R/gpu_test_flat.txt" | head -10
-    SHAPES="--shape 8,16,2048,128,causal --shape 2,16,8192,128,causal --shape 1,16,16384,128,causal
-            --shape 1,16,32768,128,causal --shape 1,32,16384,64,causal"
-    for setting in "auto 0" "1 0" "1 1"; do   # as shipped; fused dQ nested; fused dQ flat
-      read -r fused flat <<< "$setting"
-      FLASHSDPA_HOPPER_FUSED_DQ=$fused FLASHSDPA_HOPPER_FLAT_HEADS=$flat timeout 150 python3 -m flashsdpa.bench \
-        --grid none $SHAPES --providers ours,cudnn --directions bwd > "$R/flat_${fused}_$flat.txt" 2>&1
-      echo "FLASHSDPA_HOPPER_FUSED_DQ=$fused FLASHSDPA_HOPPER_FLAT_HEADS=$flat:"; grep "^|" "$R/flat_${fused}_$flat.txt"
-    done
+  flat-heads)   # settings: as shipped; fused dQ nested; fused dQ flat
+    fused_dq_with flat "test_hopper_backward and flat" FLAT_HEADS \
+      "--shape 8,16,2048,128,causal --shape 2,16,8192,128,causal --shape 1,16,16384,128,causal
+       --shape 1,16,32768,128,causal --shape 1,32,16384,64,causal"
     ;;
   head-group)
     timeout 420 python3 benchmarks/experiment_head_group.py --out "$R/head_group.json" > "$R/head_group.txt" 2>&1
