@@ -149,3 +149,120 @@ def test_ops_have_no_python_autograd_kernel():
     for name in ("flashsdpa::flash_forward", "flashsdpa::flash_backward"):
         assert not torch._C._dispatch_has_kernel_for_dispatch_key(name, "Autograd")
         assert torch._C._dispatch_has_kernel_for_dispatch_key(name, "CompositeExplicitAutograd")
+
+
+# Compiled graphs launch the portable Triton kernels themselves where they can (flash's triton
+# ops, which inductor traces into its own kernel calls), else the opaque ops.
+
+def _hopper_gpu(monkeypatch):
+    """The Hopper rules as on an sm_90 GPU, for tensors on this machine's device."""
+    from flashsdpa.backends import flash, hopper
+    on_gpu = hopper.gluon_kernels
+    monkeypatch.setattr(hopper, "interpreter_active", lambda: False)
+    monkeypatch.setattr(hopper, "capability_of", lambda device: (9, 0))
+    monkeypatch.setattr(hopper, "gluon_kernels", lambda device: on_gpu(torch.device("cuda", 0)))
+    monkeypatch.setattr(flash, "_INLINE_DEVICES", ("cuda", "cpu"))
+
+
+@pytest.mark.parametrize("seq, head_dim, causal, dropout_p, expected", [
+    (256, 64, True, 0.1, True),     # the nanoGPT example's call: below the Gluon kernels' lengths
+    (1024, 128, True, 0.0, False),  # the Gluon forward's and backward's
+    (4096, 64, False, 0.0, False),  # the Gluon backward's (fused dQ at D = 64)
+    (300, 40, False, 0.0, True),    # a head dim no Gluon kernel takes
+])
+def test_compiled_calls_take_the_portable_kernels_where_gluon_would_not(monkeypatch, seq, head_dim, causal,
+                                                                        dropout_p, expected):
+    from flashsdpa.backends import flash
+    _hopper_gpu(monkeypatch)
+    opts = flash.ScoreOptions(head_dim ** -0.5, causal, dropout_p=dropout_p)
+    q, k, v = (torch.empty(1, 2, seq, head_dim, dtype=torch.bfloat16) for _ in range(3))
+    assert flash._portable_launches(q, k, v, opts) is expected
+
+
+def test_triton_ops_only_without_mask_or_alibi_and_on_cuda(monkeypatch):
+    from flashsdpa.backends import flash
+    q = torch.empty(1, 2, 256, 64)
+    assert not flash._inlinable(q, None, None)   # CPU tensors: inductor would not launch them
+    monkeypatch.setattr(flash, "_INLINE_DEVICES", ("cuda", "cpu"))
+    assert flash._inlinable(q, None, None)
+    assert not flash._inlinable(q, torch.zeros(256, 256, dtype=torch.bool), None)
+    assert not flash._inlinable(q, None, torch.ones(1, 2))
+    monkeypatch.setattr(flash, "INLINE", False)
+    assert not flash._inlinable(q, None, None)
+
+
+def test_symbolic_lengths_take_the_opaque_ops_without_recompiling(monkeypatch, gen):
+    """Under dynamic=True the triton ops' bodies see symbolic sizes and call the opaque ops (tile
+    choices would guard on the length): one graph for every length, and eager's results. On CPU
+    (no inductor launches of Triton kernels) with the triton ops forced on: the same route a GPU
+    takes for symbolic sizes."""
+    from flashsdpa.backends import flash
+    monkeypatch.setattr(flash, "_INLINE_DEVICES", ("cuda", "cpu"))
+    monkeypatch.setattr(torch._dynamo.config, "error_on_recompile", True)
+
+    def attend(q, k, v):
+        with flashsdpa.sdpa_kernel(Backend.FLASH):
+            return flashsdpa.scaled_dot_product_attention(q, k, v, is_causal=True)
+    compiled = torch.compile(attend, fullgraph=True, backend="aot_eager", dynamic=True)
+    for s in (33, 40, 57):
+        q, k, v = (torch.randn(2, 3, s, 16, generator=gen) for _ in range(3))
+        results = []
+        for fn in (attend, compiled):
+            leaves = [t.clone().requires_grad_() for t in (q, k, v)]
+            out = fn(*leaves)
+            out.backward(torch.ones_like(out))
+            results.append([out] + [t.grad for t in leaves])
+        for name, a, b in zip(("out", "dq", "dk", "dv"), *results):
+            torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5, msg=name)
+
+
+def test_triton_ops_mark_matches_dynamos():
+    """flash marks its op-defining function as torch.compiler.assume_constant_result does, without
+    importing dynamo at import time; the mark must stay the one dynamo reads."""
+    from flashsdpa.backends import flash
+
+    def f():
+        return True
+    marked = torch._dynamo.assume_constant_result(f)
+    assert [name for name in vars(marked) if "dynamo" in name] == ["_dynamo_marked_constant"]
+    assert flash._triton_ops_defined._dynamo_marked_constant is True
+    assert flash._triton_ops_defined() and hasattr(torch.ops.flashsdpa, "triton_backward")
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dropout_p", [0.0, 0.1])
+def test_compiled_graph_launches_our_triton_kernels(gen, dropout_p):
+    """A compiled nanoGPT-style call (D = 64, S = 256, causal) runs our Triton kernels from
+    inductor's own code, not through the opaque op (no Python of ours a call), with no copy of
+    its inputs (inductor's analysis of what the kernels write succeeded), and computes what the
+    eager call does: the same kernels and tiles, so the same bits without dropout; with dropout
+    the backward keeps the forward's mask (dV = A^T dO with V = I, as above)."""
+    from torch._inductor.utils import run_and_get_code
+    seq, heads = 256, 6
+    q, k = (torch.randn(4, heads, seq, 64, device="cuda", dtype=torch.bfloat16, generator=gen) for _ in range(2))
+    v = (torch.eye(seq, 64, device="cuda", dtype=torch.bfloat16).expand(4, heads, seq, 64).contiguous()
+         if dropout_p else torch.randn(4, heads, seq, 64, device="cuda", dtype=torch.bfloat16, generator=gen))
+    dout = torch.randn(4, heads, seq, 64, device="cuda", dtype=torch.bfloat16, generator=gen)
+
+    def attend(q, k, v):
+        with flashsdpa.sdpa_kernel(Backend.FLASH):
+            return flashsdpa.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
+
+    def step(fn):
+        leaves = [t.clone().requires_grad_() for t in (q, k, v)]
+        out = fn(*leaves)
+        out.backward(dout)
+        return [out] + [t.grad for t in leaves]
+    compiled = torch.compile(attend, fullgraph=True)
+    got, codes = run_and_get_code(step, compiled)
+    code = "\n".join(codes)
+    for kernel in ("attention_forward_kernel", "attention_backward_dq_kernel", "attention_backward_dkdv_kernel"):
+        assert kernel in code, f"{kernel} is not launched by the compiled graph"
+    assert "flashsdpa.flash_forward" not in code and "flashsdpa.flash_backward" not in code
+    assert "clone" not in code, "inductor copied inputs of our kernels (it could not tell what they write)"
+    if dropout_p:
+        out, dv = got[0].float(), got[3].float()
+        torch.testing.assert_close(dv, (out.transpose(-1, -2) @ dout.float())[..., :64], rtol=2e-2, atol=2e-2)
+    else:
+        for name, a, b in zip(("out", "dq", "dk", "dv"), got, step(attend)):
+            assert torch.equal(a, b), name

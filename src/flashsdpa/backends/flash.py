@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import os
 import sys
 from dataclasses import dataclass
 
@@ -315,13 +316,20 @@ _FORWARD_PER_CALL = ("Q", "K", "V", "Out", "LSE", "Mask", "Slopes", "Seed", "see
 
 
 def _forward_plan(q, k, v, out, lse, mask, slopes, opts, config):
+    grid, args, kwargs = _forward_arguments(q, k, v, out, lse, mask, slopes, opts, config)
+    return _launchers()[0].bind(grid, _FORWARD_PER_CALL, *args, **kwargs)
+
+
+def _forward_arguments(q, k, v, out, lse, mask, slopes, opts, config):
+    """(grid, args, kwargs) of the Triton forward kernel's launch; the per-call arguments
+    (_FORWARD_PER_CALL) as q stands in for them (bound launches take them anew each call)."""
     batch, heads_q, seq_q, d_qk = q.shape
     heads_kv, seq_k, d_v = k.shape[1], k.shape[2], v.shape[3]
     cfg, features = _tiles_and_features(configs.forward_config, q, k, v, mask, slopes, opts, config)
     grid = (_cdiv(seq_q, cfg.block_m) * batch * heads_q,)
     block_dqk, block_dv = configs.head_dim_blocks(d_qk, d_v)
-    return _launchers()[0].bind(
-        grid, _FORWARD_PER_CALL, q, k, v, out, lse, *_strides(q), *_strides(k), *_strides(v), *_strides(out),
+    args = (q, k, v, out, lse, *_strides(q), *_strides(k), *_strides(v), *_strides(out))
+    return grid, args, dict(
         H_Q=heads_q, GROUP=heads_q // heads_kv, S_Q=seq_q, S_K=seq_k,
         D_QK=d_qk, D_V=d_v, BLOCK_M=cfg.block_m, BLOCK_N=cfg.block_n,
         BLOCK_DQK=block_dqk, BLOCK_DV=block_dv,
@@ -391,37 +399,48 @@ def _launch_backward(plan, dout, q, k, v, out, lse, mask, slopes, opts, seed, dq
 def _backward_plan(dout, q, k, v, out, lse, dq, dk, dv, dmask, mask, slopes, opts, config, mask_grad):
     """The backward's row-statistics buffer (a function of lse) and its two launches: dQ (which
     also stores delta = rowsum(dO * O) there), then dK/dV."""
+    gluon = config is None and hopper.backward_plan(q, k, v, out, dout, (dq, dk, dv), mask, slopes, opts, mask_grad)
+    if gluon:
+        return gluon
+    dq_launch, dkdv = _backward_arguments(dout, q, k, v, out, lse, lse, dq, dk, dv, dmask, mask, slopes, opts, config,
+                                          mask_grad)   # Delta: per call, like lse
+    launch_dkdv, launch_dq = _launchers()[1:]
+    return (torch.empty_like, launch_dq.bind(dq_launch[0], _DQ_PER_CALL, *dq_launch[1], **dq_launch[2]),
+            launch_dkdv.bind(dkdv[0], _DKDV_PER_CALL, *dkdv[1], **dkdv[2]))
+
+
+_DQ_PER_CALL = ("Q", "K", "V", "Out", "dOut", "LSE", "Delta", "dQ", "Mask", "Slopes", "dMask", "Seed", "seed_host")
+_DKDV_PER_CALL = ("Q", "K", "V", "dOut", "LSE", "Delta", "dK", "dV", "Mask", "Slopes", "Seed", "seed_host")
+
+
+def _backward_arguments(dout, q, k, v, out, lse, delta, dq, dk, dv, dmask, mask, slopes, opts, config, mask_grad):
+    """(grid, args, kwargs) of the Triton dQ launch and of the dK/dV launch, as _forward_arguments."""
     batch, heads_q, seq_q, d_qk = q.shape
     heads_kv, seq_k, d_v = k.shape[1], k.shape[2], v.shape[3]
     cfg, features = _tiles_and_features(configs.backward_config, q, k, v, mask, slopes, opts, config)
     block_dqk, block_dv = configs.head_dim_blocks(d_qk, d_v)
-    launch_dkdv, launch_dq = _launchers()[1:]
     common = dict(D_QK=d_qk, D_V=d_v, BLOCK_DQK=block_dqk, BLOCK_DV=block_dv, PRECISION=_precision(q.dtype),
                   H_Q=heads_q, GROUP=heads_q // heads_kv, S_Q=seq_q, S_K=seq_k, sm_scale=opts.scale, **features)
-    gluon = config is None and hopper.backward_plan(q, k, v, out, dout, (dq, dk, dv), mask, slopes, opts, mask_grad)
-    if gluon:
-        return gluon
     c = cfg.dkdv
-    dkdv = launch_dkdv.bind(
+    dkdv = (
         (_cdiv(seq_k, c.block_n) * batch * heads_kv,),
-        ("Q", "K", "V", "dOut", "LSE", "Delta", "dK", "dV", "Mask", "Slopes", "Seed", "seed_host"),
-        q, k, v, dout, lse, lse, dk, dv,   # Delta: per call, like lse
-        *_strides(q), *_strides(k), *_strides(v), *_strides(dout), *_strides(dk), *_strides(dv),
-        H_KV=heads_kv, BLOCK_M=c.block_m, BLOCK_N=c.block_n, EVEN_M=seq_q % c.block_m == 0,
-        EVEN_N=seq_k % c.block_n == 0, QUERY_ROWS=c.query_rows, num_warps=c.num_warps, num_stages=c.num_stages,
-        **common,
+        (q, k, v, dout, lse, delta, dk, dv,
+         *_strides(q), *_strides(k), *_strides(v), *_strides(dout), *_strides(dk), *_strides(dv)),
+        dict(H_KV=heads_kv, BLOCK_M=c.block_m, BLOCK_N=c.block_n, EVEN_M=seq_q % c.block_m == 0,
+             EVEN_N=seq_k % c.block_n == 0, QUERY_ROWS=c.query_rows, num_warps=c.num_warps, num_stages=c.num_stages,
+             **common),
     )
     c = cfg.dq
-    dq_launch = launch_dq.bind(
+    dq_launch = (
         (_cdiv(seq_q, c.block_m) * batch * heads_q,),
-        ("Q", "K", "V", "Out", "dOut", "LSE", "Delta", "dQ", "Mask", "Slopes", "dMask", "Seed", "seed_host"),
-        q, k, v, out, dout, lse, lse, dq, *_strides(q), *_strides(k), *_strides(v), *_strides(out), *_strides(dout),
-        *_strides(dq),
-        dMask=q if dmask is None else dmask, stride_dmm=seq_k,
-        BLOCK_M=c.block_m, BLOCK_N=c.block_n, EVEN_M=seq_q % c.block_m == 0, EVEN_N=seq_k % c.block_n == 0,
-        MASK_GRAD=mask_grad, REVERSE_GRID=opts.is_causal, num_warps=c.num_warps, num_stages=c.num_stages, **common,
+        (q, k, v, out, dout, lse, delta, dq, *_strides(q), *_strides(k), *_strides(v), *_strides(out),
+         *_strides(dout), *_strides(dq)),
+        dict(dMask=q if dmask is None else dmask, stride_dmm=seq_k,
+             BLOCK_M=c.block_m, BLOCK_N=c.block_n, EVEN_M=seq_q % c.block_m == 0, EVEN_N=seq_k % c.block_n == 0,
+             MASK_GRAD=mask_grad, REVERSE_GRID=opts.is_causal, num_warps=c.num_warps, num_stages=c.num_stages,
+             **common),
     )
-    return torch.empty_like, dq_launch, dkdv
+    return dq_launch, dkdv
 
 
 def dropout_keep_mask(seed: int, batch: int, heads_q: int, seq_q: int, seq_k: int, p: float, device) -> torch.Tensor:
@@ -511,24 +530,115 @@ def _(dout, q, k, v, out, lse, mask, slopes, scale, is_causal, diag_off, window_
     return grads
 
 
+# Where it can, a compiled graph launches the portable Triton kernels itself: the ops below are
+# torch.library.triton_op, whose bodies inductor traces (the launch arguments of the bound launches,
+# made from the traced tensors' shapes and strides) into kernel calls in its own generated code, so
+# a compiled step runs none of our Python a call. Their bodies call the opaque ops above instead
+# for what inductor cannot launch or what would cost recompiles: the Gluon kernels (taken by
+# where the tensors lie, unknown in a trace), and symbolic sizes (every tile choice would guard
+# on the length, e.g. its parity). Masks and ALiBi (their layouts and gradients) keep the opaque
+# ops. FLASHSDPA_COMPILE_INLINE=0 keeps every compiled call on them.
+INLINE = os.environ.get("FLASHSDPA_COMPILE_INLINE", "1") != "0"
+_INLINE_DEVICES = ("cuda",)   # inductor launches Triton kernels on CUDA tensors only
+
+
+def _inlinable(q, mask, slopes) -> bool:
+    """Whether a traced call goes through the triton ops (which then choose, _portable_launches).
+    Traced by dynamo: reads no sizes (which would guard on them)."""
+    return (INLINE and q.device.type in _INLINE_DEVICES and mask is None and slopes is None
+            and _triton_ops_defined())
+
+
+def _portable_launches(q, k, v, opts: ScoreOptions) -> bool:
+    """Whether a traced call without mask or ALiBi runs the portable Triton kernels forward and
+    backward whatever its tensors' addresses: static nonzero sizes, and neither Gluon kernel would
+    take it (by the rules that do not read addresses)."""
+    sizes = (*q.shape, *q.stride(), *k.shape, *k.stride(), *v.shape, *v.stride())
+    if any(isinstance(n, torch.SymInt) for n in sizes) or 0 in (*q.shape[:3], k.shape[2]):
+        return False
+    return (hopper.forward_reason(q, k, v, q, opts, addresses=False) is not None
+            and hopper.backward_reason(q, k, v, q, q, (q, k, v), opts, addresses=False) is not None)
+
+
+def _launch_traceable(kernel_index: int, launch: tuple, opts: ScoreOptions, seed, q):
+    """Launch (grid, args, kwargs) of the kernel _launchers()[kernel_index] so that a trace
+    records it (torch.library.wrap_triton), with the call's seed arguments."""
+    grid, args, kwargs = launch
+    kwargs["Seed"], kwargs["seed_host"] = _seed_arg(q, opts, seed)
+    torch.library.wrap_triton(_launchers()[kernel_index].kernel)[grid](*args, **kwargs)
+
+
+def _triton_forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float, is_causal: bool,
+                    diag_off: int, window_left: int, window_right: int, softcap: float, dropout_p: float,
+                    seed: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """flash_forward without mask or ALiBi, on the portable Triton kernel where it runs."""
+    opts = _opts(scale, is_causal, diag_off, window_left, window_right, softcap, dropout_p)
+    if not _portable_launches(q, k, v, opts):
+        return _forward_op(q, k, v, None, None, scale, is_causal, diag_off, window_left, window_right, softcap,
+                           dropout_p, seed)
+    out, lse = _forward_outputs(q, v)
+    _launch_traceable(0, _forward_arguments(q, k, v, out, lse, None, None, opts, None), opts, seed, q)
+    return out, lse
+
+
+def _triton_backward(dout: torch.Tensor, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, out: torch.Tensor,
+                     lse: torch.Tensor, scale: float, is_causal: bool, diag_off: int, window_left: int,
+                     window_right: int, softcap: float, dropout_p: float,
+                     seed: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(dq, dk, dv) of _triton_forward: the dQ launch (which stores delta), then dK/dV."""
+    opts = _opts(scale, is_causal, diag_off, window_left, window_right, softcap, dropout_p)
+    if not _portable_launches(q, k, v, opts):
+        dq, dk, dv = _backward_op(dout, q, k, v, out, lse, None, None, scale, is_causal, diag_off, window_left,
+                                  window_right, softcap, dropout_p, seed, False)
+        return dq, dk, dv
+    dq, dk, dv = empty_like_layout(q, q.shape[3]), empty_like_layout(k, k.shape[3]), empty_like_layout(v, v.shape[3])
+    delta = torch.empty_like(lse)
+    dq_launch, dkdv = _backward_arguments(dout, q, k, v, out, lse, delta, dq, dk, dv, None, None, None, opts, None,
+                                          False)
+    _launch_traceable(2, dq_launch, opts, seed, q)
+    _launch_traceable(1, dkdv, opts, seed, q)
+    return dq, dk, dv
+
+
+def _triton_ops_defined() -> bool:
+    """Defines flashsdpa::triton_forward and ::triton_backward at the first trace that needs them
+    (not at import: torch.library.triton_op imports Triton, whose TRITON_INTERPRET a program may
+    still set after importing us). Dynamo calls it as it is, not traced, and keeps its result."""
+    if not hasattr(torch.ops.flashsdpa, "triton_forward"):
+        torch.library.triton_op("flashsdpa::triton_forward", _triton_forward, mutates_args=())
+        torch.library.triton_op("flashsdpa::triton_backward", _triton_backward, mutates_args=())
+    return True
+
+
+# torch.compiler.assume_constant_result's mark, set without it: it imports torch._dynamo, which
+# imports Triton (tests/test_compile.py checks that the decorator sets this same mark)
+_triton_ops_defined._dynamo_marked_constant = True
+
+
 class _CompiledFlashAttention(torch.autograd.Function):
     """The ops' forward and backward as torch.compile traces them (into one graph each).
     options: (scale, is_causal, diag_off, window_left, window_right, softcap, dropout_p)."""
 
     @staticmethod
-    def forward(ctx, q, k, v, mask, slopes, seed, options: tuple):
-        out, lse = _forward_op(q, k, v, mask, slopes, *options, seed)
+    def forward(ctx, q, k, v, mask, slopes, seed, options: tuple, inline: bool):
+        if inline:   # (_inlinable: no mask or slopes)
+            out, lse = torch.ops.flashsdpa.triton_forward.default(q, k, v, *options, seed)
+        else:
+            out, lse = _forward_op(q, k, v, mask, slopes, *options, seed)
         ctx.save_for_backward(q, k, v, out, lse, mask, slopes, seed)
-        ctx.options = options
+        ctx.options, ctx.inline = options, inline
         ctx.mark_non_differentiable(lse)
         return out, lse
 
     @staticmethod
     def backward(ctx, dout, _dlse):
         q, k, v, out, lse, mask, slopes, seed = ctx.saved_tensors
+        if ctx.inline:
+            dq, dk, dv = torch.ops.flashsdpa.triton_backward.default(dout, q, k, v, out, lse, *ctx.options, seed)
+            return dq, dk, dv, None, None, None, None, None
         mask_grad = mask is not None and ctx.needs_input_grad[3]
         grads = _backward_op(dout, q, k, v, out, lse, mask, slopes, *ctx.options, seed, mask_grad)
-        return grads[0], grads[1], grads[2], grads[3] if mask_grad else None, None, None, None
+        return grads[0], grads[1], grads[2], grads[3] if mask_grad else None, None, None, None, None
 
 
 class _EagerFlashAttention(torch.autograd.Function):
@@ -647,7 +757,7 @@ def flash_attention(q, k, v, scale: float, is_causal: bool = False, causal_offse
     # pass one tensor as q, k and v): a view each
     k = k.view_as(k) if k is q else k
     v = v.view_as(v) if v is q or v is k else v
-    return _CompiledFlashAttention.apply(q, k, v, mask, slopes, seed, options)
+    return _CompiledFlashAttention.apply(q, k, v, mask, slopes, seed, options, _inlinable(q, mask, slopes))
 
 
 class FlashBackend:

@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 FORWARD = os.environ.get("FLASHSDPA_HOPPER_FORWARD", "1") != "0"
 
 
-def forward_reason(q, k, v, out, opts: ScoreOptions, mask=None, slopes=None) -> str | None:
-    """Why a forward call does not run the Hopper Gluon kernel, or None when it does."""
+def forward_reason(q, k, v, out, opts: ScoreOptions, mask=None, slopes=None, addresses: bool = True) -> str | None:
+    """Why a forward call does not run the Hopper Gluon kernel, or None when it does (or, with
+    addresses=False, may: the reasons that depend on where the tensors lie are left out)."""
     if not FORWARD:
         return "turned off (FLASHSDPA_HOPPER_FORWARD=0)"
     kernels = gluon_kernels(q.device)
@@ -35,8 +36,8 @@ def forward_reason(q, k, v, out, opts: ScoreOptions, mask=None, slopes=None) -> 
     reason = hopper_forward.unsupported_reason(q, k, v, capability,
                                                has_score_features(None if bias is not None else mask, slopes, opts,
                                                                    window is not None),
-                                               opts.is_causal or window is not None)
-    if reason is None and not hopper_forward.tma_compatible(out):
+                                               opts.is_causal or window is not None, addresses)
+    if reason is None and addresses and not hopper_forward.tma_compatible(out):
         reason = "needs an output a TMA descriptor can address"
     return reason
 
@@ -109,9 +110,10 @@ def band(opts: ScoreOptions, q) -> tuple[int, int] | None:
 BACKWARD = os.environ.get("FLASHSDPA_HOPPER_BACKWARD", "1") != "0"
 
 
-def backward_reason(q, k, v, out, dout, grads, opts: ScoreOptions, mask=None, slopes=None) -> str | None:
-    """Why a backward call does not run the Hopper Gluon kernels, or None when it does.
-    grads: the (dq, dk, dv) tensors it writes."""
+def backward_reason(q, k, v, out, dout, grads, opts: ScoreOptions, mask=None, slopes=None,
+                    addresses: bool = True) -> str | None:
+    """Why a backward call does not run the Hopper Gluon kernels, or None when it does (addresses
+    as in forward_reason). grads: the (dq, dk, dv) tensors it writes."""
     if not BACKWARD:
         return "turned off (FLASHSDPA_HOPPER_BACKWARD=0)"
     kernels = gluon_kernels(q.device)
@@ -127,8 +129,9 @@ def backward_reason(q, k, v, out, dout, grads, opts: ScoreOptions, mask=None, sl
         head_dims = head_dims + (64,)   # D = 64 only with the fused dQ, where it beats the Triton kernels
     reason = hopper_backward.unsupported_reason(q, k, v, dout, capability,
                                                 has_score_features(None if bias is not None else mask, slopes, opts,
-                                                                   window is not None, dropout), head_dims)
-    if reason is None and not all(hopper_forward.tma_compatible(t) for t in (out, *grads)):
+                                                                   window is not None, dropout), head_dims,
+                                                addresses)
+    if reason is None and addresses and not all(hopper_forward.tma_compatible(t) for t in (out, *grads)):
         reason = "needs out, dq, dk and dv a TMA descriptor can address"
     return reason
 

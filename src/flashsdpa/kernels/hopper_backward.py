@@ -711,8 +711,10 @@ MIN_SCORES = 2 ** 26
 HEAD_DIMS = tuple(range(72, 129, 8))
 
 
-def unsupported_reason(q, k, v, dout, capability, has_features: bool, head_dims=HEAD_DIMS) -> str | None:
-    """Why this kernel cannot run a backward call's dK/dV, or None when it can (at these head dims)."""
+def unsupported_reason(q, k, v, dout, capability, has_features: bool, head_dims=HEAD_DIMS,
+                       addresses: bool = True) -> str | None:
+    """Why this kernel cannot run a backward call's dK/dV, or None when it can (at these head dims);
+    addresses as in hopper_forward.unsupported_reason."""
     batch, heads_q, seq_q, d = q.shape
     if capability is None or capability[0] != 9:
         return "needs an sm_90 GPU (Hopper)"
@@ -727,7 +729,7 @@ def unsupported_reason(q, k, v, dout, capability, has_features: bool, head_dims=
                 "the Triton kernels are faster below)")
     if has_features:
         return "runs no mask, bias, ALiBi, dropout, softcap or offset diagonal"
-    if not all(tma_compatible(t) for t in (q, k, v, dout)):
+    if addresses and not all(tma_compatible(t) for t in (q, k, v, dout)):
         return "needs q, k, v, dout with a unit last stride, other strides and the start 16-byte aligned (TMA)"
     if batch * k.shape[1] > 65535:
         return "needs B * H_kv <= 65535 (the grid's second axis)"

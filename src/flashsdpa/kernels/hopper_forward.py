@@ -399,9 +399,11 @@ MIN_SEQ = {(64, False): 1024, (64, True): 4096, (128, False): 512, (128, True): 
 HEAD_DIMS = (64,) + tuple(range(72, 257, 8))
 
 
-def unsupported_reason(q, k, v, capability, has_features: bool, causal: bool = False) -> str | None:
+def unsupported_reason(q, k, v, capability, has_features: bool, causal: bool = False,
+                       addresses: bool = True) -> str | None:
     """Why this kernel cannot run a forward call, or None when it can. `has_features`: the call
-    has a mask, bias, ALiBi, dropout, window, softcap or a diagonal offset."""
+    has a mask, bias, ALiBi, dropout, window, softcap or a diagonal offset. addresses=False
+    leaves out what depends on where the tensors lie (for traced tensors, which lie nowhere)."""
     batch, heads_q, seq_q, d = q.shape
     if capability is None or capability[0] != 9:
         return "needs an sm_90 GPU (Hopper)"
@@ -417,7 +419,7 @@ def unsupported_reason(q, k, v, capability, has_features: bool, causal: bool = F
         return f"runs S >= {min_seq} {kind} at head dim {d} (got {seq_q}; the Triton kernel is faster below)"
     if has_features:
         return "runs no mask, bias, ALiBi, dropout, softcap or offset diagonal"
-    if not all(tma_compatible(t) for t in (q, k, v)):
+    if addresses and not all(tma_compatible(t) for t in (q, k, v)):
         return "needs q, k, v with a unit last stride, other strides and the start 16-byte aligned (TMA)"
     if batch * heads_q > 65535:
         return "needs B * H_q <= 65535 (the grid's second axis)"
