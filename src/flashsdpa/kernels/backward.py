@@ -16,9 +16,9 @@ Two launches, none of them atomic, so results are deterministic:
 import triton
 import triton.language as tl
 
-from .common import (dropout_keep, dropout_seed, feature_bases, first_key_mask_tile, key_mask_tiles, key_range,
-                     load_mask_tile, load_tile, matmul, next_tile_start, row_block_and_head, store_tile, tile_columns,
-                     tile_scores)
+from .common import (dropout_keep, dropout_seed, feature_bases, fp32_scalars, first_key_mask_tile, key_mask_tiles,
+                     key_range, load_mask_tile, load_tile, matmul, next_tile_start, row_block_and_head, store_tile,
+                     tile_columns, tile_scores)
 
 
 @triton.jit
@@ -156,6 +156,8 @@ def attention_backward_dkdv_kernel(
     MASK_DQK: tl.constexpr = BLOCK_DQK != D_QK
     MASK_DV: tl.constexpr = BLOCK_DV != D_V
     seed = dropout_seed(Seed, seed_host, HAS_DROPOUT)
+    qk_scale, softcap_scale, softcap_log2, dropout_p = fp32_scalars(qk_scale, softcap_scale, softcap_log2, dropout_p)
+    sm_scale = tl.cast(sm_scale, tl.float32)
     block_n, bh_kv = row_block_and_head(S_K, BLOCK_N, False, HAS_HI)   # an upper bound: early keys seen most
     start_n = block_n * BLOCK_N
     b = bh_kv // H_KV
@@ -292,6 +294,8 @@ def attention_backward_dq_kernel(
     MASK_DQK: tl.constexpr = BLOCK_DQK != D_QK
     MASK_DV: tl.constexpr = BLOCK_DV != D_V
     seed = dropout_seed(Seed, seed_host, HAS_DROPOUT)
+    qk_scale, softcap_scale, softcap_log2, dropout_p = fp32_scalars(qk_scale, softcap_scale, softcap_log2, dropout_p)
+    sm_scale = tl.cast(sm_scale, tl.float32)
     block_m, bh = row_block_and_head(S_Q, BLOCK_M, REVERSE_GRID, REVERSE_GRID)
     b = bh // H_Q
     h = bh % H_Q

@@ -15,8 +15,8 @@ never visited. attn_mask, ALiBi and softcap are compile-time features of every t
 import triton
 import triton.language as tl
 
-from .common import (dropout_keep, dropout_seed, feature_bases, first_key_mask_tile, key_mask_tiles, key_range,
-                     load_tile, matmul, row_block_and_head, store_tile, tile_scores)
+from .common import (dropout_keep, dropout_seed, feature_bases, fp32_scalars, first_key_mask_tile, key_mask_tiles,
+                     key_range, load_tile, matmul, row_block_and_head, store_tile, tile_scores)
 
 
 @triton.jit
@@ -87,6 +87,7 @@ def attention_forward_kernel(
     MASK_DQK: tl.constexpr = BLOCK_DQK != D_QK
     MASK_DV: tl.constexpr = BLOCK_DV != D_V
     seed = dropout_seed(Seed, seed_host, HAS_DROPOUT)
+    qk_scale, softcap_scale, softcap_log2, dropout_p = fp32_scalars(qk_scale, softcap_scale, softcap_log2, dropout_p)
     block_m, bh = row_block_and_head(S_Q, BLOCK_M, REVERSE_GRID, REVERSE_GRID)
     b = bh // H_Q
     h = bh % H_Q
