@@ -191,11 +191,10 @@ def test_triton_ops_only_without_mask_or_alibi_and_on_cuda(monkeypatch):
     assert not flash._inlinable(q, None, None)
 
 
-def test_symbolic_lengths_take_the_opaque_ops_without_recompiling(monkeypatch, gen):
+def test_symbolic_lengths_take_the_opaque_ops_without_recompiling(monkeypatch, device, gen):
     """Under dynamic=True the triton ops' bodies see symbolic sizes and call the opaque ops (tile
     choices would guard on the length): one graph for every length, and eager's results. On CPU
-    (no inductor launches of Triton kernels) with the triton ops forced on: the same route a GPU
-    takes for symbolic sizes."""
+    with the triton ops forced on (a GPU takes them by default): the same route."""
     from flashsdpa.backends import flash
     monkeypatch.setattr(flash, "_INLINE_DEVICES", ("cuda", "cpu"))
     monkeypatch.setattr(torch._dynamo.config, "error_on_recompile", True)
@@ -203,9 +202,9 @@ def test_symbolic_lengths_take_the_opaque_ops_without_recompiling(monkeypatch, g
     def attend(q, k, v):
         with flashsdpa.sdpa_kernel(Backend.FLASH):
             return flashsdpa.scaled_dot_product_attention(q, k, v, is_causal=True)
-    compiled = torch.compile(attend, fullgraph=True, backend="aot_eager", dynamic=True)
+    compiled = torch.compile(attend, fullgraph=True, backend=COMPILER, dynamic=True)
     for s in (33, 40, 57):
-        q, k, v = (torch.randn(2, 3, s, 16, generator=gen) for _ in range(3))
+        q, k, v = (torch.randn(2, 3, s, 16, device=device, generator=gen) for _ in range(3))
         results = []
         for fn in (attend, compiled):
             leaves = [t.clone().requires_grad_() for t in (q, k, v)]
