@@ -164,19 +164,22 @@ def _hopper_gpu(monkeypatch):
     monkeypatch.setattr(flash, "_INLINE_DEVICES", ("cuda", "cpu"))
 
 
-@pytest.mark.parametrize("seq, head_dim, causal, dropout_p, expected", [
-    (256, 64, True, 0.1, True),     # the nanoGPT example's call: below the Gluon kernels' lengths
-    (1024, 128, True, 0.0, False),  # the Gluon forward's and backward's
-    (4096, 64, False, 0.0, False),  # the Gluon backward's (fused dQ at D = 64)
-    (300, 40, False, 0.0, True),    # a head dim no Gluon kernel takes
+@pytest.mark.parametrize("seq, head_dim, causal, dropout_p, forward, backward", [
+    (256, 64, True, 0.1, True, True),       # the nanoGPT example's call: below the Gluon kernels' lengths
+    (1024, 128, True, 0.0, False, False),   # the Gluon forward's and backward's
+    (4096, 64, False, 0.0, False, False),   # the Gluon forward's, and backward's (fused dQ at D = 64)
+    (4096, 128, True, 0.1, True, False),    # dropout: a Triton forward, the Gluon backward
+    (300, 40, False, 0.0, True, True),      # a head dim no Gluon kernel takes
 ])
 def test_compiled_calls_take_the_portable_kernels_where_gluon_would_not(monkeypatch, seq, head_dim, causal,
-                                                                        dropout_p, expected):
+                                                                        dropout_p, forward, backward):
     from flashsdpa.backends import flash
     _hopper_gpu(monkeypatch)
     opts = flash.ScoreOptions(head_dim ** -0.5, causal, dropout_p=dropout_p)
-    q, k, v = (torch.empty(1, 2, seq, head_dim, dtype=torch.bfloat16) for _ in range(3))
-    assert flash._portable_launches(q, k, v, opts) is expected
+    # (B, H) = (8, 16) as stride-0 views: the Gluon backward takes B * H * S^2 >= 2^26 scores
+    q, k, v = (torch.empty(1, 1, seq, head_dim, dtype=torch.bfloat16).expand(8, 16, seq, head_dim) for _ in range(3))
+    assert flash._portable_launches(q, k, v, opts, backward=False) is forward
+    assert flash._portable_launches(q, k, v, opts, backward=True) is backward
 
 
 def test_triton_ops_only_without_mask_or_alibi_and_on_cuda(monkeypatch):

@@ -549,15 +549,18 @@ def _inlinable(q, mask, slopes) -> bool:
             and _triton_ops_defined())
 
 
-def _portable_launches(q, k, v, opts: ScoreOptions) -> bool:
-    """Whether a traced call without mask or ALiBi runs the portable Triton kernels forward and
-    backward whatever its tensors' addresses: static nonzero sizes, and neither Gluon kernel would
-    take it (by the rules that do not read addresses)."""
+def _portable_launches(q, k, v, opts: ScoreOptions, backward: bool) -> bool:
+    """Whether a traced call's forward (or backward) without mask or ALiBi runs the portable
+    Triton kernels whatever its tensors' addresses: static nonzero sizes, and the Gluon kernels
+    would not take it (by their rules that do not read addresses). The two directions decide
+    apart, as eager calls do (dropout's causal backward on the Gluon kernels after a Triton
+    forward, say): both draw on the same seed tensor, and the kernels keep the same entries."""
     sizes = (*q.shape, *q.stride(), *k.shape, *k.stride(), *v.shape, *v.stride())
     if any(isinstance(n, torch.SymInt) for n in sizes) or 0 in (*q.shape[:3], k.shape[2]):
         return False
-    return (hopper.forward_reason(q, k, v, q, opts, addresses=False) is not None
-            and hopper.backward_reason(q, k, v, q, q, (q, k, v), opts, addresses=False) is not None)
+    if backward:
+        return hopper.backward_reason(q, k, v, q, q, (q, k, v), opts, addresses=False) is not None
+    return hopper.forward_reason(q, k, v, q, opts, addresses=False) is not None
 
 
 def _launch_traceable(kernel_index: int, launch: tuple, opts: ScoreOptions, seed, q):
@@ -573,7 +576,7 @@ def _triton_forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: fl
                     seed: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """flash_forward without mask or ALiBi, on the portable Triton kernel where it runs."""
     opts = _opts(scale, is_causal, diag_off, window_left, window_right, softcap, dropout_p)
-    if not _portable_launches(q, k, v, opts):
+    if not _portable_launches(q, k, v, opts, backward=False):
         return _forward_op(q, k, v, None, None, scale, is_causal, diag_off, window_left, window_right, softcap,
                            dropout_p, seed)
     out, lse = _forward_outputs(q, v)
@@ -587,7 +590,7 @@ def _triton_backward(dout: torch.Tensor, q: torch.Tensor, k: torch.Tensor, v: to
                      seed: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(dq, dk, dv) of _triton_forward: the dQ launch (which stores delta), then dK/dV."""
     opts = _opts(scale, is_causal, diag_off, window_left, window_right, softcap, dropout_p)
-    if not _portable_launches(q, k, v, opts):
+    if not _portable_launches(q, k, v, opts, backward=True):
         dq, dk, dv = _backward_op(dout, q, k, v, out, lse, None, None, scale, is_causal, diag_off, window_left,
                                   window_right, softcap, dropout_p, seed, False)
         return dq, dk, dv
