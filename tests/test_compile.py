@@ -129,7 +129,7 @@ def test_ops_pass_torch_library_opcheck(device, gen, with_mask):
     """The ops' schemas and fake implementations, checked the way torch checks custom ops
     (torch.library.opcheck: schema, fake tensors and AOT dispatch with dynamic shapes, each
     against a real call). The ops have no autograd formula (a traced graph differentiates
-    through flash._CompiledFlashAttention, the tests above), so their inputs need no grad."""
+    through flash_ops._CompiledFlashAttention, the tests above), so their inputs need no grad."""
     q, k, v = (torch.randn(1, 2, 24, 16, device=device, generator=gen) for _ in range(3))
     mask = None   # the ops take a mask broadcast to (B, H, S_q, S_k), stride 0 on broadcast dims
     if with_mask:
@@ -156,12 +156,12 @@ def test_ops_have_no_python_autograd_kernel():
 
 def _hopper_gpu(monkeypatch):
     """The Hopper rules as on an sm_90 GPU, for tensors on this machine's device."""
-    from flashsdpa.backends import flash, hopper
+    from flashsdpa.backends import flash_ops, hopper
     on_gpu = hopper.gluon_kernels
     monkeypatch.setattr(hopper, "interpreter_active", lambda: False)
     monkeypatch.setattr(hopper, "capability_of", lambda device: (9, 0))
     monkeypatch.setattr(hopper, "gluon_kernels", lambda device: on_gpu(torch.device("cuda", 0)))
-    monkeypatch.setattr(flash, "_INLINE_DEVICES", ("cuda", "cpu"))
+    monkeypatch.setattr(flash_ops, "_INLINE_DEVICES", ("cuda", "cpu"))
 
 
 @pytest.mark.parametrize("seq, head_dim, causal, dropout_p, forward, backward", [
@@ -173,33 +173,33 @@ def _hopper_gpu(monkeypatch):
 ])
 def test_compiled_calls_take_the_portable_kernels_where_gluon_would_not(monkeypatch, seq, head_dim, causal,
                                                                         dropout_p, forward, backward):
-    from flashsdpa.backends import flash
+    from flashsdpa.backends import flash, flash_ops
     _hopper_gpu(monkeypatch)
     opts = flash.ScoreOptions(head_dim ** -0.5, causal, dropout_p=dropout_p)
     # (B, H) = (8, 16) as stride-0 views: the Gluon backward takes B * H * S^2 >= 2^26 scores
     q, k, v = (torch.empty(1, 1, seq, head_dim, dtype=torch.bfloat16).expand(8, 16, seq, head_dim) for _ in range(3))
-    assert flash._portable_launches(q, k, v, opts, backward=False) is forward
-    assert flash._portable_launches(q, k, v, opts, backward=True) is backward
+    assert flash_ops._portable_launches(q, k, v, opts, backward=False) is forward
+    assert flash_ops._portable_launches(q, k, v, opts, backward=True) is backward
 
 
 def test_triton_ops_only_without_mask_or_alibi_and_on_cuda(monkeypatch):
-    from flashsdpa.backends import flash
+    from flashsdpa.backends import flash_ops
     q = torch.empty(1, 2, 256, 64)
-    assert not flash._inlinable(q, None, None)   # CPU tensors: inductor would not launch them
-    monkeypatch.setattr(flash, "_INLINE_DEVICES", ("cuda", "cpu"))
-    assert flash._inlinable(q, None, None)
-    assert not flash._inlinable(q, torch.zeros(256, 256, dtype=torch.bool), None)
-    assert not flash._inlinable(q, None, torch.ones(1, 2))
-    monkeypatch.setattr(flash, "INLINE", False)
-    assert not flash._inlinable(q, None, None)
+    assert not flash_ops._inlinable(q, None, None)   # CPU tensors: inductor would not launch them
+    monkeypatch.setattr(flash_ops, "_INLINE_DEVICES", ("cuda", "cpu"))
+    assert flash_ops._inlinable(q, None, None)
+    assert not flash_ops._inlinable(q, torch.zeros(256, 256, dtype=torch.bool), None)
+    assert not flash_ops._inlinable(q, None, torch.ones(1, 2))
+    monkeypatch.setattr(flash_ops, "INLINE", False)
+    assert not flash_ops._inlinable(q, None, None)
 
 
 def test_symbolic_lengths_take_the_opaque_ops_without_recompiling(monkeypatch, device, gen):
     """Under dynamic=True the triton ops' bodies see symbolic sizes and call the opaque ops (tile
     choices would guard on the length): one graph for every length, and eager's results. On CPU
     with the triton ops forced on (a GPU takes them by default): the same route."""
-    from flashsdpa.backends import flash
-    monkeypatch.setattr(flash, "_INLINE_DEVICES", ("cuda", "cpu"))
+    from flashsdpa.backends import flash_ops
+    monkeypatch.setattr(flash_ops, "_INLINE_DEVICES", ("cuda", "cpu"))
     monkeypatch.setattr(torch._dynamo.config, "error_on_recompile", True)
 
     def attend(q, k, v):
@@ -219,16 +219,16 @@ def test_symbolic_lengths_take_the_opaque_ops_without_recompiling(monkeypatch, d
 
 
 def test_triton_ops_mark_matches_dynamos():
-    """flash marks its op-defining function as torch.compiler.assume_constant_result does, without
+    """flash_ops marks its op-defining function as torch.compiler.assume_constant_result does, without
     importing dynamo at import time; the mark must stay the one dynamo reads."""
-    from flashsdpa.backends import flash
+    from flashsdpa.backends import flash_ops
 
     def f():
         return True
     marked = torch._dynamo.assume_constant_result(f)
     assert [name for name in vars(marked) if "dynamo" in name] == ["_dynamo_marked_constant"]
-    assert flash._triton_ops_defined._dynamo_marked_constant is True
-    assert flash._triton_ops_defined() and hasattr(torch.ops.flashsdpa, "triton_backward")
+    assert flash_ops._triton_ops_defined._dynamo_marked_constant is True
+    assert flash_ops._triton_ops_defined() and hasattr(torch.ops.flashsdpa, "triton_backward")
 
 
 @pytest.mark.gpu

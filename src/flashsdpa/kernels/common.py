@@ -72,7 +72,7 @@ def tanh(x):
 @triton.jit
 def fp32_scalars(qk_scale, softcap_scale, softcap_log2, dropout_p):
     """The float arguments as fp32: Triton's JIT passes Python floats so, but inductor passes
-    them as fp64 to the kernels it launches (compiled graphs: backends/flash.py's triton ops),
+    them as fp64 to the kernels it launches (compiled graphs: backends/flash_ops.py's triton ops),
     which would turn the score tiles and accumulators fp64. A no-op in the JIT's binaries."""
     return (tl.cast(qk_scale, tl.float32), tl.cast(softcap_scale, tl.float32), tl.cast(softcap_log2, tl.float32),
             tl.cast(dropout_p, tl.float32))
