@@ -37,6 +37,8 @@
 #   bash benchmarks/gpu_checks.sh flat-heads     # the fused dQ's causal loops flat (FLASHSDPA_HOPPER_FLAT_HEADS=1):
 #                                                # its GPU tests, then causal D = 128 / 64 backward as shipped,
 #                                                # fused dQ nested, fused dQ flat, against cuDNN (~5 min)
+#   bash benchmarks/gpu_checks.sh compiled-memory # the example's GPT compiled: peak memory and inductor's code,
+#                                                # torch's attention, ours through the triton ops and the opaque ops
 #   bash benchmarks/gpu_checks.sh window         # windows in the Gluon kernels (with and without the
 #                                                # experimental skip_empty) against the Triton ones per
 #                                                # window size, then (no hang) their tests
@@ -174,6 +176,10 @@ case "${1:-}" in
     tail -6 "$R/interleaved_eager.txt"
     timeout 120 python3 benchmarks/profile_training.py --skip-alone > "$R/profile_eager.txt" 2>&1
     grep "^|" "$R/profile_eager.txt"
+    ;;
+  compiled-memory)
+    timeout 420 python3 benchmarks/compiled_memory.py --out "$R/compiled_memory" > "$R/compiled_memory.txt" 2>&1
+    grep "^|" "$R/compiled_memory.txt" || tail -5 "$R/compiled_memory.txt"
     ;;
   window)
     script_then_tests 330 window "hopper_window or skip_empty" tests benchmarks/experiment_window.py --gluon
