@@ -316,3 +316,73 @@ def test_backward_into_given_gradients_keeps_their_layout_apart(device, gen):
     again = flash.flash_backward(dout, q, k, v, out, lse, 0.25, True, 0)[:3]
     for got, want in zip(again, expected):
         assert torch.equal(got, want)
+
+
+def _recorded_launches(monkeypatch):
+    """Every bound launch's per-call values, as the kernels would get them (tensors as addresses),
+    with the launches themselves stubbed (addresses are all there is to compare on a CPU)."""
+    from flashsdpa.kernels import launch
+    calls = []
+    monkeypatch.setattr(launch.BoundLaunch, "__call__", lambda self, *values: calls.append(
+        [v.data_ptr() if isinstance(v, torch.Tensor) else v for v in values[:len(self.per_call)]]))
+    return calls
+
+
+def _as_roles(calls, known: dict):
+    """The launches' values with each address spelled as (tensor, byte offset) for the tensors in
+    `known` (name: tensor), and as the order of first appearance for the others (fresh buffers)."""
+    fresh, spelled = {}, []
+    for values in calls:
+        row = []
+        for v in values:
+            owner = next(((name, v - t.data_ptr()) for name, t in known.items()
+                          if isinstance(v, int) and 0 <= v - t.data_ptr() < t.numel() * t.element_size()), None)
+            if owner is None and isinstance(v, int) and v > 2**16:   # an address of a buffer made inside the call
+                owner = ("fresh", fresh.setdefault(v, len(fresh)))
+            row.append(owner if owner is not None else v)
+        spelled.append(row)
+    return spelled
+
+
+@pytest.mark.parametrize("dropout_p, dout_layout", [(0.0, "bshd"), (0.1, "bshd"), (0.0, "bhsd")])
+def test_lean_packed_calls_pass_the_generic_paths_launch_arguments(monkeypatch, gen, dropout_p, dout_layout):
+    """A repeated packed qkv call takes the lean path (flash._LeanPackedAttention: addresses plus
+    offsets instead of views, none of the layers between) and hands its kernels exactly the
+    arguments the generic path hands them: the same parts of qkv, dout and the gradient at the
+    same offsets, the same fresh buffers in the same places, the same plans. A gradient of
+    another layout takes the generic backward. On a GPU the launches run (tests/test_gpu.py)."""
+    from flashsdpa import functional
+    from flashsdpa.backends import flash
+    monkeypatch.setattr(flash, "_LEAN_DEVICES", ("cuda", "cpu"))
+    monkeypatch.setattr(flash, "_PACKED_PLANS", {})
+    monkeypatch.setattr(functional, "_LEAN", {})
+    monkeypatch.setattr(functional, "_PREPARED", {})
+    qkv = randn((2, 40, 3, 4, 16), torch.float16, "cpu", gen).requires_grad_()
+    dout = randn((2, 40, 4, 16), torch.float16, "cpu", gen)   # (B, S, H, D), as a model's next layer makes it
+    other = dout.transpose(1, 2).contiguous().transpose(1, 2)   # the same values in (B, H, S, D) memory
+    calls = _recorded_launches(monkeypatch)
+    lean_calls = []
+    apply = flash._LeanPackedAttention.apply
+    monkeypatch.setattr(flash._LeanPackedAttention, "apply", lambda *a: lean_calls.append(1) or apply(*a))
+
+    def call(dout):
+        """One forward + backward; its launches' values by role."""
+        calls.clear()
+        torch.manual_seed(0)
+        out = forced(Backend.FLASH, flashsdpa.flash_attn_qkvpacked_func, qkv, dropout_p=dropout_p, causal=True)
+        out.backward(dout)
+        roles = _as_roles(calls, {"qkv": qkv, "dout": dout, "out": out, "dqkv": qkv.grad})
+        qkv.grad = None
+        return roles
+
+    want = call(dout if dout_layout == "bshd" else other)   # generic (the first call makes the plans)
+    call(dout)   # (plans for the usual gradient layout too: a lean plan needs them)
+    for plan in flash._PLANS.values():   # launched before, as on a GPU (a lean plan needs compiled launches)
+        for bound in (plan if isinstance(plan, tuple) else (plan,)):
+            if hasattr(bound, "compiled"):
+                bound.compiled = bound.compiled or object()
+    lean_calls.clear()
+    got = call(dout if dout_layout == "bshd" else other)   # lean (with the generic backward for `other`)
+    assert len(lean_calls) == 1, "the repeated call did not take the lean path"
+    assert [len(row) for row in want] == [9, 13, 12]   # forward, dQ, dK/dV
+    assert got == want

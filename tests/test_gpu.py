@@ -704,3 +704,28 @@ def test_packed_qkv_gradient_equals_unpacked(dtype, dropout_p, head_dim, gen):
     out_kvpacked, (dq, dkv) = run(flashsdpa.flash_attn_kvpacked_func, qkv[:, :, 0], qkv[:, :, 1:])
     assert torch.equal(out_kvpacked, out)
     assert torch.equal(dq, grads[0]) and torch.equal(dkv, torch.stack(grads[1:], dim=2))
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dropout_p", [0.0, 0.1])
+def test_lean_packed_calls_equal_the_generic_path(gen, monkeypatch, dropout_p):
+    """A repeated packed qkv call of the nanoGPT example's shape takes flash._LeanPackedAttention
+    (its kernels get addresses and offsets instead of views) and computes what the first, generic
+    call computed, bit for bit, with the same dropout seed."""
+    lean_calls = []
+    apply = flash._LeanPackedAttention.apply
+    monkeypatch.setattr(flash._LeanPackedAttention, "apply", lambda *a: lean_calls.append(1) or apply(*a))
+    qkv = torch.randn(8, 256, 3, 6, 64, device="cuda", dtype=torch.bfloat16, generator=gen)
+    dout = torch.randn(8, 256, 6, 64, device="cuda", dtype=torch.bfloat16, generator=gen)
+
+    def run():
+        leaf = qkv.clone().requires_grad_()
+        torch.cuda.manual_seed(1)
+        out = flashsdpa.flash_attn_qkvpacked_func(leaf, dropout_p=dropout_p, causal=True)
+        out.backward(dout)
+        return out, leaf.grad
+    want = run()
+    for _ in range(2):
+        got = run()
+        assert torch.equal(got[0], want[0]) and torch.equal(got[1], want[1])
+    assert lean_calls, "no repeated call took the lean path"

@@ -156,8 +156,37 @@ def flash_attn_qkvpacked_func(qkv, dropout_p=0.0, softmax_scale=None, causal=Fal
     (`linear(x).view(B, S, 3, H, D)`). Its gradient comes out whole, in one tensor, without
     the split/cat or select/zero-fill that autograd through three views would add."""
     _check_layout("qkv", qkv, "(B, S, 3, H, D)", packed=3)
-    return _flash_attn(*unpack((qkv,)), dropout_p, softmax_scale, causal, window_size, softcap, alibi_slopes,
-                       return_lse or return_attn_probs, packed=(qkv,))
+    lean_key = None
+    if alibi_slopes is None and not (return_lse or return_attn_probs):
+        lean_key = _lean_signature(qkv, dropout_p, softmax_scale, causal, window_size, softcap)
+        lean = _LEAN.get(lean_key)
+        out = lean(qkv) if lean is not None else None
+        if out is not None:
+            return out
+    views = unpack((qkv,))
+    out = _flash_attn(*views, dropout_p, softmax_scale, causal, window_size, softcap, alibi_slopes,
+                      return_lse or return_attn_probs, packed=(qkv,))
+    if lean_key is not None and lean_key not in _LEAN:   # (the call was valid: it ran)
+        run = _prepare(*views, None, dropout_p, causal, softmax_scale, True, "bottom_right", window_size, None,
+                       softcap)[1]
+        if len(_LEAN) >= _MAX_PREPARED:
+            _LEAN.clear()
+        _LEAN[lean_key] = getattr(run, "lean", None)
+    return out
+
+
+# Packed qkv calls' lean runners (a backend's prepared run.lean, e.g. flash.py's), by the
+# signature of the call: they skip the views and the generic dispatch of a repeated call.
+_LEAN: dict = {}
+
+
+def _lean_signature(qkv, dropout_p, softmax_scale, causal, window_size, softcap):
+    """What _signature reads of a packed qkv call, from qkv itself; None for arguments of other kinds."""
+    if type(window_size) is not tuple:
+        return None
+    return (qkv.shape, qkv.dtype, qkv.device, qkv.requires_grad, type(dropout_p), dropout_p, type(softmax_scale),
+            softmax_scale, type(causal), causal, window_size, *map(type, window_size), type(softcap), softcap,
+            torch.is_grad_enabled(), dispatch.enabled_backends(), dispatch.environment())
 
 
 def flash_attn_kvpacked_func(q, kv, dropout_p=0.0, softmax_scale=None, causal=False, window_size=(-1, -1),

@@ -61,7 +61,7 @@ class BoundLaunch:
 
     def __call__(self, *values):   # values past those per_call names are ignored
         launcher = self.launcher
-        if self.compiled is None or not FAST or _hooks_installed():
+        if self.compiled is None or not FAST or hooks_installed():
             kwargs = dict(zip(launcher.names, self.values), **self.kwargs) if launcher.usable else dict(self.kwargs)
             kwargs.update(zip(self.per_call, values))
             compiled = launcher.kernel[self.grid](**kwargs)
@@ -95,7 +95,8 @@ def _current_stream():
     return torch._C._cuda_getCurrentRawStream(torch._C._cuda_getDevice())
 
 
-def _hooks_installed() -> bool:
+def hooks_installed() -> bool:
+    """Whether a launch hook is installed (then launches go through kernel[grid], with tensors)."""
     runtime = _knobs_runtime()
     return bool(runtime.launch_enter_hook.calls or runtime.launch_exit_hook.calls)
 
