@@ -269,3 +269,18 @@ def test_compiled_graph_launches_our_triton_kernels(gen, dropout_p):
     else:
         for name, a, b in zip(("out", "dq", "dk", "dv"), got, step(attend)):
             assert torch.equal(a, b), name
+
+
+def test_packed_module_does_not_recompile_when_eager_calls_learn_their_lean_path(monkeypatch, device, gen):
+    """Eager packed calls remember their lean runners (functional._LEAN); traced code must not
+    read that cache, or each eager call that adds to it would make dynamo recompile the graph."""
+    monkeypatch.setattr(torch._dynamo.config, "error_on_recompile", True)
+    module = CausalSelfAttention(GPTConfig(n_embd=32, n_head=2, dropout=0.0)).to(device)
+    compiled = torch.compile(module, fullgraph=True, backend=COMPILER)
+    x = torch.randn(2, 21, 32, device=device, generator=gen)
+    with flashsdpa.sdpa_kernel(Backend.FLASH):
+        for _ in range(2):
+            compiled(x).sum().backward()
+            module(x).sum().backward()   # eager: adds to the cache
+            with torch.no_grad():
+                module(x)

@@ -157,9 +157,12 @@ def flash_attn_qkvpacked_func(qkv, dropout_p=0.0, softmax_scale=None, causal=Fal
     the split/cat or select/zero-fill that autograd through three views would add."""
     _check_layout("qkv", qkv, "(B, S, 3, H, D)", packed=3)
     lean_key = None
-    if alibi_slopes is None and not (return_lse or return_attn_probs):
+    if alibi_slopes is None and not (return_lse or return_attn_probs) and not torch.compiler.is_compiling():
         lean_key = _lean_signature(qkv, dropout_p, softmax_scale, causal, window_size, softcap)
-        lean = _LEAN.get(lean_key)
+        try:
+            lean = _LEAN.get(lean_key)
+        except TypeError:   # an unhashable argument: the generic checks name it
+            lean = lean_key = None
         out = lean(qkv) if lean is not None else None
         if out is not None:
             return out
