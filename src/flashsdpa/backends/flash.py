@@ -564,8 +564,8 @@ def _packed_layout(packed) -> tuple:
 # repeated call skips the views, the plan keys and the layers between the public function and
 # the kernels: they get q, k, v (and dq, dk, dv) as the packed tensors' addresses plus the byte
 # offsets the views would have, the same arguments the generic path passes. CPU, launches
-# stubbed: a forward + backward 43 -> ~25 µs (an H200 host runs our Python ~5x slower: ~90 µs a
-# layer of the eager example, whose gap to torch is ~110).
+# stubbed: a forward + backward 47.6 -> 29.2 µs (an H200 host runs our Python ~5x slower: ~90 µs
+# a layer of the eager example, whose gap to torch is ~110; not yet measured there).
 LEAN_PACKED = os.environ.get("FLASHSDPA_LEAN_PACKED", "1") != "0"
 _LEAN_DEVICES = ("cuda",)   # bound launches take addresses only there (the interpreter wants tensors)
 
