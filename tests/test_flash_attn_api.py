@@ -217,11 +217,11 @@ def test_packed_with_alibi_and_without_grad_equal_unpacked(backend, device, gen)
 @pytest.mark.parametrize("form", ["qkvpacked", "kvpacked"])
 def test_packed_calls_reuse_their_plans_and_still_match(form, device, gen, monkeypatch):
     """Repeated packed calls of one layout take the plans the first call made without deriving
-    their keys again (flash._PACKED_PLANS): the generic forward and backward are not called, and
+    their keys again (packed_calls.PACKED_PLANS): the generic forward and backward are not called, and
     output and gradients still equal the unpacked call's; a packed tensor of another layout (a
     slice of a bigger one: other strides) gets plans of its own."""
-    from flashsdpa.backends import flash
-    monkeypatch.setattr(flash, "_PACKED_PLANS", {})   # no plans of an earlier test's calls
+    from flashsdpa.backends import flash, packed_calls
+    monkeypatch.setattr(packed_calls, "PACKED_PLANS", {})   # no plans of an earlier test's calls
     generic = flash._forward, flash.flash_backward
     fn = flashsdpa.flash_attn_qkvpacked_func if form == "qkvpacked" else flashsdpa.flash_attn_kvpacked_func
 
@@ -346,15 +346,15 @@ def _as_roles(calls, known: dict):
 
 @pytest.mark.parametrize("dropout_p, dout_layout", [(0.0, "bshd"), (0.1, "bshd"), (0.0, "bhsd")])
 def test_lean_packed_calls_pass_the_generic_paths_launch_arguments(monkeypatch, gen, dropout_p, dout_layout):
-    """A repeated packed qkv call takes the lean path (flash._LeanPackedAttention: addresses plus
+    """A repeated packed qkv call takes the lean path (packed_calls.LeanPackedAttention: addresses plus
     offsets instead of views, none of the layers between) and hands its kernels exactly the
     arguments the generic path hands them: the same parts of qkv, dout and the gradient at the
     same offsets, the same fresh buffers in the same places, the same plans. A gradient of
     another layout takes the generic backward. On a GPU the launches run (tests/test_gpu.py)."""
     from flashsdpa import functional
-    from flashsdpa.backends import flash
-    monkeypatch.setattr(flash, "_LEAN_DEVICES", ("cuda", "cpu"))
-    monkeypatch.setattr(flash, "_PACKED_PLANS", {})
+    from flashsdpa.backends import flash, packed_calls
+    monkeypatch.setattr(packed_calls, "_LEAN_DEVICES", ("cuda", "cpu"))
+    monkeypatch.setattr(packed_calls, "PACKED_PLANS", {})
     monkeypatch.setattr(functional, "_LEAN", {})
     monkeypatch.setattr(functional, "_PREPARED", {})
     qkv = randn((2, 40, 3, 4, 16), torch.float16, "cpu", gen).requires_grad_()
@@ -362,8 +362,8 @@ def test_lean_packed_calls_pass_the_generic_paths_launch_arguments(monkeypatch, 
     other = dout.transpose(1, 2).contiguous().transpose(1, 2)   # the same values in (B, H, S, D) memory
     calls = _recorded_launches(monkeypatch)
     lean_calls = []
-    apply = flash._LeanPackedAttention.apply
-    monkeypatch.setattr(flash._LeanPackedAttention, "apply", lambda *a: lean_calls.append(1) or apply(*a))
+    apply = packed_calls.LeanPackedAttention.apply
+    monkeypatch.setattr(packed_calls.LeanPackedAttention, "apply", lambda *a: lean_calls.append(1) or apply(*a))
 
     def call(dout):
         """One forward + backward; its launches' values by role."""

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import flashsdpa
 from flashsdpa import Backend
-from flashsdpa.backends import flash, hopper
+from flashsdpa.backends import flash, hopper, packed_calls
 from flashsdpa.functional import _attention
 from helpers import (
     accuracy_failure,
@@ -683,7 +683,7 @@ def test_flash_writes_every_output_element_gpu(dtype, gen):
 @pytest.mark.parametrize("head_dim", [64, 128])
 def test_packed_qkv_gradient_equals_unpacked(dtype, dropout_p, head_dim, gen):
     """flash_attn_qkvpacked_func and flash_attn_kvpacked_func write their gradients whole
-    (flash._PackedFlashAttention): the same kernels on the same values as flash_attn_func on
+    (packed_calls.PackedFlashAttention): the same kernels on the same values as flash_attn_func on
     the views, so bit for bit the same output and gradients, dropout included (same seed)."""
     qkv = randn((2, 1000, 3, 4, head_dim), dtype, DEVICE, gen)
     dout = randn((2, 1000, 4, head_dim), dtype, DEVICE, gen)
@@ -709,12 +709,12 @@ def test_packed_qkv_gradient_equals_unpacked(dtype, dropout_p, head_dim, gen):
 @pytest.mark.gpu
 @pytest.mark.parametrize("dropout_p", [0.0, 0.1])
 def test_lean_packed_calls_equal_the_generic_path(gen, monkeypatch, dropout_p):
-    """A repeated packed qkv call of the nanoGPT example's shape takes flash._LeanPackedAttention
+    """A repeated packed qkv call of the nanoGPT example's shape takes packed_calls.LeanPackedAttention
     (its kernels get addresses and offsets instead of views) and computes what the first, generic
     call computed, bit for bit, with the same dropout seed."""
     lean_calls = []
-    apply = flash._LeanPackedAttention.apply
-    monkeypatch.setattr(flash._LeanPackedAttention, "apply", lambda *a: lean_calls.append(1) or apply(*a))
+    apply = packed_calls.LeanPackedAttention.apply
+    monkeypatch.setattr(packed_calls.LeanPackedAttention, "apply", lambda *a: lean_calls.append(1) or apply(*a))
     qkv = torch.randn(8, 256, 3, 6, 64, device="cuda", dtype=torch.bfloat16, generator=gen)
     dout = torch.randn(8, 256, 6, 64, device="cuda", dtype=torch.bfloat16, generator=gen)
 

@@ -74,7 +74,7 @@ def _prepare(*args):
 def _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, causal_alignment,
                window_size=(-1, -1), alibi_slopes=None, softcap=0.0, packed=None):
     """packed: the tensors whose views query, key and value are, if they are (see
-    inputs.unpack; then a backend may differentiate them whole, see flash._PackedFlashAttention,
+    inputs.unpack; then a backend may differentiate them whole, see packed_calls.PackedFlashAttention,
     and out comes back as (B, S_q, H, D), flash-attn's order)."""
     call, run, plain = _prepare(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa,
                                 causal_alignment, window_size, alibi_slopes, softcap)
