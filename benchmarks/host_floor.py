@@ -6,6 +6,7 @@ call (the GPU idles, so the host sets the pace), with the layers of our path pee
 3. our autograd Function around flash_forward / flash_backward (no argument checks or dispatch);
 4. a bare autograd Function: the allocations and the bound launches our plans hold, nothing else;
 5. the same bare Function without launches (allocations and autograd only);
+   and a packed qkv call as flashsdpa.nn makes it, through its lean path and the generic one;
 6. a dropout seed alone, drawn on the GPU (torch.randint) and taken on the host (our eager calls').
 
     PYTHONPATH=src python3 benchmarks/host_floor.py
@@ -15,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 import flashsdpa
+from flashsdpa import functional
 from flashsdpa.backends import flash
 from launch_overhead import per_call_us  # the same timing loop (this folder is on sys.path)
 
@@ -67,9 +69,24 @@ def main():
         return Bare
 
     with_launch, without_launch = bare(True), bare(False)
+    # a packed qkv (1, 128, 3, 1, 64), as flashsdpa.nn.CausalSelfAttention calls it: the lean path
+    # (packed_calls.LeanPackedAttention) and the generic one (lean runners not kept)
+    qkv = torch.randn(1, 128, 3, 1, 64, device="cuda", dtype=torch.bfloat16, requires_grad=True)
+    packed_dout = dout.transpose(1, 2).contiguous()
+
+    def packed(lean: bool):
+        saved = functional._LEAN
+        if not lean:
+            functional._LEAN = _Forgetful()
+        try:
+            flashsdpa.flash_attn_qkvpacked_func(qkv, dropout_p=p, causal=True).backward(packed_dout)
+        finally:
+            functional._LEAN = saved
     rows = [
         ("torch SDPA", lambda: F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True).backward(dout)),
         ("ours, public SDPA", lambda: flashsdpa.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True).backward(dout)),
+        ("ours, packed qkv, lean path", lambda: packed(True)),
+        ("ours, packed qkv, generic path", lambda: packed(False)),
         ("ours, Function around flash_forward/backward", lambda: Direct.apply(q, k, v).backward(dout)),
         ("bare Function: allocations + 3 bound launches", lambda: with_launch.apply(q, k, v).backward(dout)),
         ("bare Function: allocations only", lambda: without_launch.apply(q, k, v).backward(dout)),
@@ -87,6 +104,13 @@ def main():
     print("|---|---|")
     for name, _ in rows:
         print(f"| {name} | {best[name]:.1f} |")
+
+
+class _Forgetful(dict):
+    """A lean-runner cache that keeps nothing: every packed call takes the generic path."""
+
+    def __setitem__(self, key, value):
+        pass
 
 
 if __name__ == "__main__":
