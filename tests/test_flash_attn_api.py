@@ -354,6 +354,8 @@ def test_lean_packed_calls_pass_the_generic_paths_launch_arguments(monkeypatch, 
     from flashsdpa import functional
     from flashsdpa.backends import flash, packed_calls
     monkeypatch.setattr(packed_calls, "_LEAN_DEVICES", ("cuda", "cpu"))
+    # plans of this test's own (it marks their launches compiled: no other test may get them)
+    monkeypatch.setattr(flash, "_PLANS", {})
     monkeypatch.setattr(packed_calls, "PACKED_PLANS", {})
     monkeypatch.setattr(functional, "_LEAN", {})
     monkeypatch.setattr(functional, "_PREPARED", {})
