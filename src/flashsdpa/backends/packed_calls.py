@@ -21,9 +21,9 @@ from .flash import (ScoreOptions, _backward_key, _forward_outputs, _launch_backw
 class PackedFlashAttention(torch.autograd.Function):
     """flash._EagerFlashAttention for q, k, v that are views of packed tensors. The backward
     writes the gradients straight into tensors shaped like the packed ones. Autograd through the
-    views instead would run more
-    nodes and a full-size zero fill and copy for each view (select's backward), or a cat after
-    a split: host time and memory traffic that a small model's step pays on every layer."""
+    views instead would run more nodes and a full-size zero fill and copy for each view
+    (select's backward), or a cat after a split: host time and memory traffic that a small
+    model's step pays on every layer."""
 
     @staticmethod
     def forward(ctx, opts: ScoreOptions, seed, views, *packed):
@@ -110,7 +110,6 @@ class _LeanPlan:
     backward: tuple      # (row statistics, dQ launch, dK/dV launch), bound Triton launches
     offsets: tuple       # bytes from a packed tensor's start to its q, k, v parts
     lse_shape: tuple     # (B, H, S)
-    dout_stride: tuple   # the (B, S, H, D) gradient's strides the backward plan was made for
 
 
 def lean_packed_plan(qkv, opts: ScoreOptions) -> tuple[_LeanPlan | None, bool]:
@@ -120,6 +119,8 @@ def lean_packed_plan(qkv, opts: ScoreOptions) -> tuple[_LeanPlan | None, bool]:
         return None, True
     forward_key = (_packed_layout((qkv,)), opts.plan_key, _tf32(qkv), *hopper.forward_switches())
     batch, seq, _, heads, dim = qkv.shape
+    # the backward plan for a gradient laid out as out, (B, S, H, D) contiguous and aligned,
+    # keyed by the _layout of its (B, H, S, D) view, as PackedFlashAttention.backward keys it
     dout = (torch.Size((batch, heads, seq, dim)), (seq * heads * dim, dim, heads * dim, 1), qkv.dtype, True)
     known = PACKED_PLANS.get(forward_key)
     backward = PACKED_PLANS.get((forward_key, dout, *hopper.backward_switches()))
@@ -131,8 +132,7 @@ def lean_packed_plan(qkv, opts: ScoreOptions) -> tuple[_LeanPlan | None, bool]:
     if any(bound.compiled is None for bound in launches):
         return None, False   # (a first launch compiles, through the JIT with tensors)
     step = qkv.stride(2) * qkv.element_size()
-    return _LeanPlan(known[1], backward, (0, step, 2 * step), (batch, heads, seq),
-                     (seq * heads * dim, heads * dim, dim, 1)), True
+    return _LeanPlan(known[1], backward, (0, step, 2 * step), (batch, heads, seq)), True
 
 
 class LeanPackedAttention(torch.autograd.Function):
@@ -160,7 +160,7 @@ class LeanPackedAttention(torch.autograd.Function):
         qkv, out, lse = ctx.saved_tensors
         plan, opts = ctx.plan, ctx.opts
         dqkv = torch.empty_like(qkv)
-        if (dout.stride() == plan.dout_stride and dout.data_ptr() % 16 == 0 and _on_current_device(dout)
+        if (dout.stride() == out.stride() and dout.data_ptr() % 16 == 0 and _on_current_device(dout)
                 and not launch.hooks_installed()):
             base, grad = qkv.data_ptr(), dqkv.data_ptr()
             q, k, v = (base + offset for offset in plan.offsets)
