@@ -295,6 +295,11 @@ def _forward_outputs(q, v):
     return empty_like_layout(q, v.shape[3]), q.new_empty(q.shape[:3], dtype=torch.float32)
 
 
+def _gradient_outputs(q, k, v):
+    """Uninitialized dq, dk, dv, each in the memory order of its input."""
+    return empty_like_layout(q, q.shape[3]), empty_like_layout(k, k.shape[3]), empty_like_layout(v, v.shape[3])
+
+
 def _launch_forward(launch, q, k, v, out, lse, mask, slopes, opts, seed):
     launch(q, k, v, out, lse, _mask_arg(q, mask), q if slopes is None else slopes, *_seed_arg(q, opts, seed))
 
@@ -351,10 +356,10 @@ def flash_backward(dout, q, k, v, out, lse, scale: float, is_causal: bool, causa
     grads: (dq, dk, dv) tensors to write into (views of one packed gradient, say) instead of
     new ones."""
     opts = opts or ScoreOptions(scale, is_causal, causal_offset)
-    batch, heads_q, seq_q, d_qk = q.shape
+    batch, heads_q, seq_q, _ = q.shape
     seq_k = k.shape[2]
     if grads is None:
-        dq, dk, dv = empty_like_layout(q, d_qk), empty_like_layout(k, d_qk), empty_like_layout(v, v.shape[3])
+        dq, dk, dv = _gradient_outputs(q, k, v)
     else:
         dq, dk, dv = grads
     dmask = None

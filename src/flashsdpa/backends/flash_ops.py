@@ -15,8 +15,8 @@ import os
 import torch
 
 from . import hopper
-from .flash import (ScoreOptions, _backward_arguments, _forward_arguments, _forward_outputs, _launchers,
-                    _seed_arg, empty_like_layout, flash_backward, flash_forward)
+from .flash import (ScoreOptions, _backward_arguments, _forward_arguments, _forward_outputs, _gradient_outputs,
+                    _launchers, _seed_arg, flash_backward, flash_forward)
 
 
 # torch.library ops around the launches: torch.compile sees two opaque ops with fake (meta)
@@ -67,8 +67,7 @@ _forward_op = _define_op(_flash_forward)
 
 @torch.library.register_fake("flashsdpa::flash_forward")
 def _(q, k, v, mask, slopes, scale, is_causal, diag_off, window_left, window_right, softcap, dropout_p, seed):
-    out = empty_like_layout(q, v.shape[3])
-    return out, q.new_empty(q.shape[:3], dtype=torch.float32)
+    return _forward_outputs(q, v)
 
 
 def _flash_backward(dout: torch.Tensor, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, out: torch.Tensor,
@@ -88,7 +87,7 @@ _backward_op = _define_op(_flash_backward)
 @torch.library.register_fake("flashsdpa::flash_backward")
 def _(dout, q, k, v, out, lse, mask, slopes, scale, is_causal, diag_off, window_left, window_right, softcap,
       dropout_p, seed, mask_grad):
-    grads = [empty_like_layout(q, q.shape[3]), empty_like_layout(k, k.shape[3]), empty_like_layout(v, v.shape[3])]
+    grads = list(_gradient_outputs(q, k, v))
     if mask_grad:
         grads.append(q.new_empty((q.shape[0], q.shape[1], q.shape[2], k.shape[2]), dtype=mask.dtype))
     return grads
@@ -158,7 +157,7 @@ def _triton_backward(dout: torch.Tensor, q: torch.Tensor, k: torch.Tensor, v: to
         dq, dk, dv = _backward_op(dout, q, k, v, out, lse, None, None, scale, is_causal, diag_off, window_left,
                                   window_right, softcap, dropout_p, seed, False)
         return dq, dk, dv
-    dq, dk, dv = empty_like_layout(q, q.shape[3]), empty_like_layout(k, k.shape[3]), empty_like_layout(v, v.shape[3])
+    dq, dk, dv = _gradient_outputs(q, k, v)
     delta = torch.empty_like(lse)
     dq_launch, dkdv = _backward_arguments(dout, q, k, v, out, lse, delta, dq, dk, dv, None, None, None, opts, None,
                                           False)
