@@ -37,29 +37,43 @@ def peak_and_code(attention, inline: bool, steps: int = 3):
     for _ in range(steps):
         step()
     torch.cuda.synchronize()
-    return torch.cuda.max_memory_allocated() / 2**20, codes
+    peak = torch.cuda.max_memory_allocated() / 2**20
+    storages = {}   # what the step saves for its backward: unique storages, by size
+
+    def pack(t):
+        storages[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+        return t
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        step()
+    sizes = sorted(storages.values(), reverse=True)
+    return peak, codes, sum(sizes) / 2**20, sizes[:12]
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="compiled_memory")
+    ap.add_argument("--models", default="torch,triton,opaque", help="which of torch, triton, opaque")
     args = ap.parse_args()
+    wanted = args.models.split(",")
     os.makedirs(args.out, exist_ok=True)
     rows = []
-    for name, attention, inline in (("torch", train_gpt.TorchCausalSelfAttention, True),
-                                    ("ours, triton ops", train_gpt.CausalSelfAttention, True),
-                                    ("ours, opaque ops", train_gpt.CausalSelfAttention, False)):
-        peak, codes = peak_and_code(attention, inline)
+    for key, name, attention, inline in (("torch", "torch", train_gpt.TorchCausalSelfAttention, True),
+                                         ("triton", "ours, triton ops", train_gpt.CausalSelfAttention, True),
+                                         ("opaque", "ours, opaque ops", train_gpt.CausalSelfAttention, False)):
+        if key not in wanted:
+            continue
+        peak, codes, saved, largest = peak_and_code(attention, inline)
+        print(f"{name}: saved for backward {saved:.1f} MiB in {len(largest)}+ storages, largest {largest}")
         stem = name.replace(", ", "_").replace(" ", "_")
         for i, code in enumerate(codes):
             with open(os.path.join(args.out, f"{stem}_{i}.py"), "w") as f:
                 f.write(code)
         text = "\n".join(codes)
-        rows.append((name, peak, text.count("empty_strided_cuda("), text.count("clone"), len(codes)))
-    print("| model | peak MiB | empty_strided_cuda calls | 'clone' in code | graphs |")
-    print("|---|---|---|---|---|")
-    for name, peak, allocations, clones, graphs in rows:
-        print(f"| {name} | {peak:.1f} | {allocations} | {clones} | {graphs} |")
+        rows.append((name, peak, saved, text.count("empty_strided_cuda("), text.count("clone"), len(codes)))
+    print("| model | peak MiB | saved MiB | empty_strided_cuda calls | 'clone' in code | graphs |")
+    print("|---|---|---|---|---|---|")
+    for name, peak, saved, allocations, clones, graphs in rows:
+        print(f"| {name} | {peak:.1f} | {saved:.1f} | {allocations} | {clones} | {graphs} |")
 
 
 if __name__ == "__main__":

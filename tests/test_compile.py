@@ -233,12 +233,15 @@ def test_triton_ops_mark_matches_dynamos():
 
 @pytest.mark.gpu
 @pytest.mark.parametrize("dropout_p", [0.0, 0.1])
-def test_compiled_graph_launches_our_triton_kernels(gen, dropout_p):
+@pytest.mark.parametrize("layout", ["bhsd", "bshd"])
+def test_compiled_graph_launches_our_triton_kernels(gen, dropout_p, layout):
     """A compiled nanoGPT-style call (D = 64, S = 256, causal) runs our Triton kernels from
     inductor's own code, not through the opaque op (no Python of ours a call), with no copy of
-    its inputs (inductor's analysis of what the kernels write succeeded), and computes what the
-    eager call does: the same kernels and tiles, so the same bits without dropout; with dropout
-    the backward keeps the forward's mask (dV = A^T dO with V = I, as above)."""
+    its inputs or outputs (inductor's analysis of what the kernels write succeeded, and the
+    partition saves none of the forward's buffers for the backward's: with q in (B, S, H, D)
+    memory, out and dq were once one saved buffer, copied), and computes what the eager call
+    does: the same kernels and tiles, so the same bits without dropout; with dropout the backward
+    keeps the forward's mask (dV = A^T dO with V = I, as above)."""
     from torch._inductor.utils import run_and_get_code
     seq, heads = 256, 6
     q, k = (torch.randn(4, heads, seq, 64, device="cuda", dtype=torch.bfloat16, generator=gen) for _ in range(2))
@@ -250,8 +253,11 @@ def test_compiled_graph_launches_our_triton_kernels(gen, dropout_p):
         with flashsdpa.sdpa_kernel(Backend.FLASH):
             return flashsdpa.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
 
+    def as_layout(t):   # (B, S, H, D) memory: a projection's heads, as a model's q, k, v come
+        return t.transpose(1, 2).contiguous().transpose(1, 2) if layout == "bshd" else t
+
     def step(fn):
-        leaves = [t.clone().requires_grad_() for t in (q, k, v)]
+        leaves = [as_layout(t).clone().requires_grad_() for t in (q, k, v)]
         out = fn(*leaves)
         out.backward(dout)
         return [out] + [t.grad for t in leaves]
@@ -261,7 +267,7 @@ def test_compiled_graph_launches_our_triton_kernels(gen, dropout_p):
     for kernel in ("attention_forward_kernel", "attention_backward_dq_kernel", "attention_backward_dkdv_kernel"):
         assert kernel in code, f"{kernel} is not launched by the compiled graph"
     assert "flashsdpa.flash_forward" not in code and "flashsdpa.flash_backward" not in code
-    assert "clone" not in code, "inductor copied inputs of our kernels (it could not tell what they write)"
+    assert "clone" not in code, "inductor copied buffers of our kernels (inputs, or out and dq made one)"
     if dropout_p:
         out, dv = got[0].float(), got[3].float()
         # V = the first 64 columns of I: out = A[:, :64], so dV's first 64 rows = A[:, :64]^T dO = out^T dO

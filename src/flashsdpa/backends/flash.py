@@ -72,11 +72,21 @@ def _precision(dtype: torch.dtype) -> str:
     return "ieee"
 
 
-def empty_like_layout(t: torch.Tensor, last_dim: int) -> torch.Tensor:
+def empty_like_layout(t: torch.Tensor, last_dim: int, traced: bool = False) -> torch.Tensor:
     """An empty (B, H, S, last_dim) tensor in the memory order of `t`: (B, S, H, D) memory
-    when t's heads are the inner dim (e.g. q from a (B, S, H, D) projection), else (B, H, S, D)."""
+    when t's heads are the inner dim (e.g. q from a (B, S, H, D) projection), else (B, H, S, D).
+
+    traced: made for a graph torch.compile partitions (the triton ops' bodies), by an empty and a
+    transpose. AOT autograd merges equal allocations of forward and backward (the forward's out
+    and the backward's dq of one call are equal new_empty_strided calls on q) and must then
+    save the forward's buffer for the backward, since new_empty_strided is not an op its
+    partitioner recomputes (empty is): one more (B, S, H, D) tensor saved a call, and a copy
+    of it before the kernel writes out (v0.20: +72 MiB in the example's GPT)."""
     batch, heads, seq, _ = t.shape
-    if heads > 1 and seq > 1 and t.stride(1) < t.stride(2):   # one op, not an allocation and a transpose
+    if heads > 1 and seq > 1 and t.stride(1) < t.stride(2):
+        if traced:
+            return t.new_empty((batch, seq, heads, last_dim)).transpose(1, 2)
+        # eagerly one op, not an allocation and a transpose
         return t.new_empty_strided((batch, heads, seq, last_dim),
                                    (seq * heads * last_dim, last_dim, heads * last_dim, 1))
     return t.new_empty((batch, heads, seq, last_dim))
@@ -290,14 +300,17 @@ def _forward(q, k, v, mask, slopes, opts: ScoreOptions, seed, config=None):
     return out, lse, key
 
 
-def _forward_outputs(q, v):
-    """Uninitialized out (B, H_Q, S_Q, D_V), in q's memory order, and lse (B, H_Q, S_Q) fp32."""
-    return empty_like_layout(q, v.shape[3]), q.new_empty(q.shape[:3], dtype=torch.float32)
+def _forward_outputs(q, v, traced: bool = False):
+    """Uninitialized out (B, H_Q, S_Q, D_V), in q's memory order, and lse (B, H_Q, S_Q) fp32
+    (traced: as empty_like_layout's)."""
+    return empty_like_layout(q, v.shape[3], traced), q.new_empty(q.shape[:3], dtype=torch.float32)
 
 
-def _gradient_outputs(q, k, v):
-    """Uninitialized dq, dk, dv, each in the memory order of its input."""
-    return empty_like_layout(q, q.shape[3]), empty_like_layout(k, k.shape[3]), empty_like_layout(v, v.shape[3])
+def _gradient_outputs(q, k, v, traced: bool = False):
+    """Uninitialized dq, dk, dv, each in the memory order of its input (traced: as
+    empty_like_layout's)."""
+    return (empty_like_layout(q, q.shape[3], traced), empty_like_layout(k, k.shape[3], traced),
+            empty_like_layout(v, v.shape[3], traced))
 
 
 def _launch_forward(launch, q, k, v, out, lse, mask, slopes, opts, seed):

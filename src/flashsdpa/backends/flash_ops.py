@@ -142,7 +142,7 @@ def _triton_forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: fl
     if not _portable_launches(q, k, v, opts, backward=False):
         return _forward_op(q, k, v, None, None, scale, is_causal, diag_off, window_left, window_right, softcap,
                            dropout_p, seed)
-    out, lse = _forward_outputs(q, v)
+    out, lse = _forward_outputs(q, v, traced=True)
     _launch_traceable(0, _forward_arguments(q, k, v, out, lse, None, None, opts, None), opts, seed, q)
     return out, lse
 
@@ -157,7 +157,7 @@ def _triton_backward(dout: torch.Tensor, q: torch.Tensor, k: torch.Tensor, v: to
         dq, dk, dv = _backward_op(dout, q, k, v, out, lse, None, None, scale, is_causal, diag_off, window_left,
                                   window_right, softcap, dropout_p, seed, False)
         return dq, dk, dv
-    dq, dk, dv = _gradient_outputs(q, k, v)
+    dq, dk, dv = _gradient_outputs(q, k, v, traced=True)
     delta = torch.empty_like(lse)
     dq_launch, dkdv = _backward_arguments(dout, q, k, v, out, lse, delta, dq, dk, dv, None, None, None, opts, None,
                                           False)
