@@ -10,6 +10,8 @@ shown in failure messages).
 from __future__ import annotations
 
 import math
+import threading
+import time
 
 import pytest
 import torch
@@ -168,6 +170,32 @@ class _StandInGenerator:
 
     def set_offset(self, offset):
         self.offset = offset
+
+
+class _SlowStandInGenerator(_StandInGenerator):
+    """A stand-in that lets other threads run between reading its offset and returning it."""
+
+    def get_offset(self):
+        offset = self.offset
+        time.sleep(0)
+        return offset
+
+
+def test_host_seeds_are_distinct_across_threads(gen):
+    """Threads calling on one device read and advance the generator's offset one at a time: 8
+    threads x 50 calls get 400 distinct keys and advance the offset by 4 each (unguarded, two
+    threads read the same offset and drop the same entries)."""
+    generator = _SlowStandInGenerator(seeds(gen, 1)[0])
+    keys = []
+
+    def draw():
+        keys.extend(generator_seed(generator) for _ in range(50))
+    threads = [threading.Thread(target=draw) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(keys)) == len(keys) == 400 and generator.offset == 4 * 400
 
 
 def test_host_seeds_follow_the_generator_state(gen):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import sys
+import threading
 from dataclasses import dataclass
 
 import torch
@@ -148,6 +149,11 @@ def _inductor_fallback_random() -> bool:
 
 
 _MASK_64 = 2**64 - 1
+# Our calls' read-and-advance of a generator's offset, one at a time: two threads calling on one
+# device must not read the same offset (the same key, the same dropout masks). (torch's own
+# kernels advance the offset under their generator's C++ mutex; between our read and our write
+# one of theirs could still slip in, and its advance would be overwritten.)
+_SEED_LOCK = threading.Lock()
 
 
 def generator_seed(generator) -> int:
@@ -155,8 +161,9 @@ def generator_seed(generator) -> int:
     offset it advances by 4 (offsets are counted in fours): a different key each call, the same
     after the generator's state is restored. The pair is hashed (SplitMix64's finalizer) so that
     nearby seeds and offsets give unrelated keys."""
-    offset = generator.get_offset()
-    generator.set_offset(offset + 4)
+    with _SEED_LOCK:
+        offset = generator.get_offset()
+        generator.set_offset(offset + 4)
     x = (generator.initial_seed() * 0x9E3779B97F4A7C15 + offset) & _MASK_64
     x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK_64
     x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK_64
