@@ -2,7 +2,7 @@
 call (the GPU idles, so the host sets the pace), with the layers of our path peeled off:
 
 1. torch's SDPA (C++ all the way), for scale;
-2. our public SDPA;
+2. our public SDPA, through its lean path (backends/lean_calls.py) and the generic one;
 3. our autograd Function around flash_forward / flash_backward (no argument checks or dispatch);
 4. a bare autograd Function: the allocations and the bound launches our plans hold, nothing else;
 5. the same bare Function without launches (allocations and autograd only);
@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 import flashsdpa
 from flashsdpa import functional
-from flashsdpa.backends import flash
+from flashsdpa.backends import flash, lean_calls
 from launch_overhead import per_call_us  # the same timing loop (this folder is on sys.path)
 
 
@@ -82,9 +82,16 @@ def main():
             flashsdpa.flash_attn_qkvpacked_func(qkv, dropout_p=p, causal=True).backward(packed_dout)
         finally:
             functional._LEAN = saved
+    def public(lean: bool):
+        lean_calls.LEAN = lean
+        try:
+            flashsdpa.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True).backward(dout)
+        finally:
+            lean_calls.LEAN = True
     rows = [
         ("torch SDPA", lambda: F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True).backward(dout)),
-        ("ours, public SDPA", lambda: flashsdpa.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True).backward(dout)),
+        ("ours, public SDPA (lean calls)", lambda: public(True)),
+        ("ours, public SDPA, generic path", lambda: public(False)),
         ("ours, packed qkv, lean path", lambda: packed(True)),
         ("ours, packed qkv, generic path", lambda: packed(False)),
         ("ours, Function around flash_forward/backward", lambda: Direct.apply(q, k, v).backward(dout)),

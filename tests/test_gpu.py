@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import flashsdpa
 from flashsdpa import Backend
-from flashsdpa.backends import flash, hopper, packed_calls
+from flashsdpa.backends import flash, hopper, lean_calls, packed_calls
 from flashsdpa.functional import _attention
 from helpers import (
     accuracy_failure,
@@ -704,6 +704,35 @@ def test_packed_qkv_gradient_equals_unpacked(dtype, dropout_p, head_dim, gen):
     out_kvpacked, (dq, dkv) = run(flashsdpa.flash_attn_kvpacked_func, qkv[:, :, 0], qkv[:, :, 1:])
     assert torch.equal(out_kvpacked, out)
     assert torch.equal(dq, grads[0]) and torch.equal(dkv, torch.stack(grads[1:], dim=2))
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dropout_p", [0.0, 0.1])
+@pytest.mark.parametrize("shape", [(8, 256, 6, 64), (2, 2048, 16, 128)], ids=["example", "gluon"])
+def test_lean_plain_calls_equal_the_generic_path(gen, monkeypatch, dropout_p, shape):
+    """A repeated public call on nanoGPT's q, k, v (views of one projection, (B, S, H, D) memory)
+    takes backends/lean_calls.py's path, on the Triton kernels (the example's shape) and on the
+    Gluon ones (D = 128, S = 2048), and computes what the first, generic call computed, bit for
+    bit, with the same dropout seed."""
+    batch, seq, heads, dim = shape
+    lean_calls_made = []
+    apply = lean_calls.LeanFlashAttention.apply
+    monkeypatch.setattr(lean_calls.LeanFlashAttention, "apply", lambda *a: lean_calls_made.append(1) or apply(*a))
+    x = torch.randn(batch, seq, 3 * heads * dim, device="cuda", dtype=torch.bfloat16, generator=gen)
+    dout = torch.randn(batch, seq, heads, dim, device="cuda", dtype=torch.bfloat16, generator=gen).transpose(1, 2)
+
+    def run():
+        leaf = x.clone().requires_grad_()
+        q, k, v = (t.view(batch, seq, heads, dim).transpose(1, 2) for t in leaf.split(heads * dim, dim=2))
+        torch.cuda.manual_seed(1)
+        out = flashsdpa.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
+        out.backward(dout)
+        return out, leaf.grad
+    want = run()
+    for _ in range(2):
+        got = run()
+        assert torch.equal(got[0], want[0]) and torch.equal(got[1], want[1])
+    assert lean_calls_made, "no repeated call took the lean path"
 
 
 @pytest.mark.gpu

@@ -79,7 +79,9 @@ def _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable
     call, run, plain = _prepare(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa,
                                 causal_alignment, window_size, alibi_slopes, softcap)
     if plain:  # the hot path: a model's (B, H, S, D) projections
-        out, lse = run(query, key, value, None, None, packed)
+        lean = getattr(run, "lean_plain", None) if packed is None else None   # (backends/lean_calls.py)
+        done = lean(query, key, value) if lean is not None else None
+        out, lse = done if done is not None else run(query, key, value, None, None, packed)
     else:
         out, lse = run(*as_4d(call, query, key, value, attn_mask, alibi_slopes))
         if packed is not None:

@@ -299,12 +299,17 @@ def _forward(q, k, v, mask, slopes, opts: ScoreOptions, seed, config=None):
         out.zero_()
         lse.fill_(float("-inf"))
         return out, lse, None
-    key = ("forward", q.device, _tf32(q), _layout(q), _layout(k), _layout(v), _layout(mask), _layout(slopes), opts.plan_key,
-           config, *hopper.forward_switches())
+    key = _forward_key(q, k, v, mask, slopes, opts, config)
     launch = _plan(key, lambda: (config is None and hopper.forward_plan(q, k, v, out, mask, slopes, opts))
                    or _forward_plan(q, k, v, out, lse, mask, slopes, opts, config))
     _launch_forward(launch, q, k, v, out, lse, mask, slopes, opts, seed)
     return out, lse, key
+
+
+def _forward_key(q, k, v, mask, slopes, opts, config) -> tuple:
+    """The forward plan's key: all that the launch depends on (lean_calls derives it too)."""
+    return ("forward", q.device, _tf32(q), _layout(q), _layout(k), _layout(v), _layout(mask), _layout(slopes),
+            opts.plan_key, config, *hopper.forward_switches())
 
 
 def _forward_outputs(q, v, traced: bool = False):
@@ -549,8 +554,9 @@ class FlashBackend:
                 else:
                     out, lse = _EagerFlashAttention.apply(q, k, v, mask, slopes, opts, seed)
             return (out if packed is None else out.transpose(1, 2)), lse
-        # (functional.flash_attn_qkvpacked_func)
+        # repeated calls' shortcuts past the layers above (functional.py tries them first)
         run.lean = packed_calls.lean_runner(opts, dropout) if differentiable and packed_calls.LEAN else None
+        run.lean_plain = lean_calls.lean_runner(opts, dropout, differentiable)
         return run
 
     def run(self, q, k, v, mask, slopes, call: AttentionCall):
@@ -558,5 +564,5 @@ class FlashBackend:
         return self.prepare(call)(q, k, v, mask, slopes)
 
 
-# packed calls' and torch.compile's paths build on everything above
-from . import flash_ops, packed_calls  # noqa: E402
+# packed calls', lean calls' and torch.compile's paths build on everything above
+from . import flash_ops, lean_calls, packed_calls  # noqa: E402
