@@ -30,6 +30,8 @@ class _Plans:
     forward: object      # the forward's launch (flash._PLANS[forward_key])
     forward_key: tuple
     backward: dict       # gradient's (strides, aligned) -> (row statistics, dQ launch, dK/dV launch)
+    source: dict         # the flash._PLANS they came from: one put in its place (tests that change
+                         # what plans depend on, beyond their keys) makes them stale
 
 
 def lean_runner(opts: ScoreOptions, dropout: bool, differentiable: bool):
@@ -45,7 +47,7 @@ def lean_runner(opts: ScoreOptions, dropout: bool, differentiable: bool):
         key = (q.stride(), k.stride(), v.stride(), q.data_ptr() % 16 == 0, k.data_ptr() % 16 == 0,
                v.data_ptr() % 16 == 0, _tf32(q), hopper.forward_switches(), hopper.backward_switches())
         known = plans.get(key)
-        if known is None:
+        if known is None or known.source is not flash._PLANS:
             known = _known_plans(q, k, v, opts)
             if known is not None:
                 plans[key] = known
@@ -74,7 +76,7 @@ def _known_plans(q, k, v, opts: ScoreOptions) -> _Plans | None:
     out = flash.empty_like_layout(torch.empty_strided(q.shape, q.stride(), dtype=q.dtype, device="meta"), v.shape[3])
     backward = flash._PLANS.get(_backward_key(out, q, k, v, None, None, None, None, opts, None, False, forward_key,
                                               None))
-    return _Plans(forward, forward_key, {} if backward is None else {(out.stride(), True): backward})
+    return _Plans(forward, forward_key, {} if backward is None else {(out.stride(), True): backward}, flash._PLANS)
 
 
 class LeanFlashAttention(torch.autograd.Function):
