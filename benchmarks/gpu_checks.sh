@@ -37,6 +37,9 @@
 #   bash benchmarks/gpu_checks.sh flat-heads     # the fused dQ's causal loops flat (FLASHSDPA_HOPPER_FLAT_HEADS=1):
 #                                                # its GPU tests, then causal D = 128 / 64 backward as shipped,
 #                                                # fused dQ nested, fused dQ flat, against cuDNN (~5 min)
+#   bash benchmarks/gpu_checks.sh lean           # the lean paths (packed and plain calls): their GPU tests, host time
+#                                                # lean against generic alternating, then the example eager with the
+#                                                # one-line swap, lean plain calls on and off (~6 min)
 #   bash benchmarks/gpu_checks.sh compiled-memory # the example's GPT compiled: peak memory and inductor's code,
 #                                                # torch's attention, ours through the triton ops and the opaque ops
 #   bash benchmarks/gpu_checks.sh window         # windows in the Gluon kernels (with and without the
@@ -176,6 +179,20 @@ case "${1:-}" in
     tail -6 "$R/interleaved_eager.txt"
     timeout 120 python3 benchmarks/profile_training.py --skip-alone > "$R/profile_eager.txt" 2>&1
     grep "^|" "$R/profile_eager.txt"
+    ;;
+  lean)
+    timeout 200 $PYTEST -m gpu -n 8 -k "lean" tests/test_gpu.py > "$R/lean_tests_gpu.txt" 2>&1
+    tail -1 "$R/lean_tests_gpu.txt"; grep -hE "^(FAILED|ERROR)" "$R/lean_tests_gpu.txt" | head -10
+    for path in plain packed; do
+      (cd benchmarks && PYTHONPATH=../src:. timeout 100 python3 lean_profile.py --shape 8,256,6,64 --path $path) \
+        > "$R/lean_profile_$path.txt" 2>&1
+      grep "^|" "$R/lean_profile_$path.txt"
+    done
+    for on in 1 0; do
+      FLASHSDPA_LEAN_CALLS=$on timeout 150 python3 examples/train_gpt.py --runs torch,swap --timing-rounds 16 \
+        --timing-steps 50 --out "$R/swap_lean_$on" > "$R/swap_lean_$on.txt" 2>&1
+      echo "FLASHSDPA_LEAN_CALLS=$on:"; grep "^| ours\|^| torch" "$R/swap_lean_$on.txt"
+    done
     ;;
   compiled-memory)
     timeout 420 python3 benchmarks/compiled_memory.py --out "$R/compiled_memory" > "$R/compiled_memory.txt" 2>&1
