@@ -715,9 +715,9 @@ def test_lean_plain_calls_equal_the_generic_path(gen, monkeypatch, dropout_p, sh
     Gluon ones (D = 128, S = 2048), and computes what the first, generic call computed, bit for
     bit, with the same dropout seed."""
     batch, seq, heads, dim = shape
-    lean_calls_made = []
+    lean_made = []
     apply = lean_calls.LeanFlashAttention.apply
-    monkeypatch.setattr(lean_calls.LeanFlashAttention, "apply", lambda *a: lean_calls_made.append(1) or apply(*a))
+    monkeypatch.setattr(lean_calls.LeanFlashAttention, "apply", lambda *a: lean_made.append(1) or apply(*a))
     x = torch.randn(batch, seq, 3 * heads * dim, device="cuda", dtype=torch.bfloat16, generator=gen)
     dout = torch.randn(batch, seq, heads, dim, device="cuda", dtype=torch.bfloat16, generator=gen).transpose(1, 2)
 
@@ -728,11 +728,16 @@ def test_lean_plain_calls_equal_the_generic_path(gen, monkeypatch, dropout_p, sh
         out = flashsdpa.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
         out.backward(dout)
         return out, leaf.grad
+    assert_repeats_equal_the_first(run, lean_made)
+
+
+def assert_repeats_equal_the_first(run, lean_made):
+    """run() -> (out, grad): two more runs give the first's bits, and a lean path was taken."""
     want = run()
     for _ in range(2):
         got = run()
         assert torch.equal(got[0], want[0]) and torch.equal(got[1], want[1])
-    assert lean_calls_made, "no repeated call took the lean path"
+    assert lean_made, "no repeated call took the lean path"
 
 
 @pytest.mark.gpu
@@ -741,9 +746,9 @@ def test_lean_packed_calls_equal_the_generic_path(gen, monkeypatch, dropout_p):
     """A repeated packed qkv call of the nanoGPT example's shape takes packed_calls.LeanPackedAttention
     (its kernels get addresses and offsets instead of views) and computes what the first, generic
     call computed, bit for bit, with the same dropout seed."""
-    lean_calls = []
+    lean_made = []
     apply = packed_calls.LeanPackedAttention.apply
-    monkeypatch.setattr(packed_calls.LeanPackedAttention, "apply", lambda *a: lean_calls.append(1) or apply(*a))
+    monkeypatch.setattr(packed_calls.LeanPackedAttention, "apply", lambda *a: lean_made.append(1) or apply(*a))
     qkv = torch.randn(8, 256, 3, 6, 64, device="cuda", dtype=torch.bfloat16, generator=gen)
     dout = torch.randn(8, 256, 6, 64, device="cuda", dtype=torch.bfloat16, generator=gen)
 
@@ -753,8 +758,4 @@ def test_lean_packed_calls_equal_the_generic_path(gen, monkeypatch, dropout_p):
         out = flashsdpa.flash_attn_qkvpacked_func(leaf, dropout_p=dropout_p, causal=True)
         out.backward(dout)
         return out, leaf.grad
-    want = run()
-    for _ in range(2):
-        got = run()
-        assert torch.equal(got[0], want[0]) and torch.equal(got[1], want[1])
-    assert lean_calls, "no repeated call took the lean path"
+    assert_repeats_equal_the_first(run, lean_made)
