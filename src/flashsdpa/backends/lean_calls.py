@@ -1,8 +1,8 @@
-"""Repeated plain calls (q, k, v tensors, not the packed forms, without a mask or ALiBi) past the layers
-between the public function and the kernels: once a call's plans exist, its next calls find
-them by the tensors' strides and alignment alone (the call's signature, which fixes the rest,
-was matched by functional.py) and launch them from one autograd Function, without building the
-plan keys again (nine tensor layouts a forward + backward) or the wrappers around the launches.
+"""Repeated plain calls (q, k, v tensors, not the packed forms; no mask or ALiBi) past the
+layers between the public function and the kernels: once a call's plans exist, its next calls
+find them by the tensors' strides and alignment alone (the call's signature, which fixes the
+rest, was matched by functional.py) and launch them from one autograd Function, without building
+the plan keys again (nine tensor layouts a forward + backward) or the wrappers around the launches.
 The launches and their arguments are backends/flash.py's; the packed qkv calls' lean path
 (packed_calls.LeanPackedAttention) goes further, with addresses instead of views.
 
