@@ -8,7 +8,9 @@ mbarrier phase hangs the GPU instead of raising.
     PYTHONPATH=src python3 benchmarks/experiment_gluon_forward.py --compile-only   # anywhere: sm_90a
 
 bf16, B·S = 16k tokens at S <= 16384, H = 16 for D = 128 and 32 for D = 64 (the grid's
-shapes), causal and not; bias (B, H, S, S) or (S, S) in bf16 at S = 2048 and 8192.
+shapes), causal and not; bias (B, H, S, S) or (S, S) in bf16 at S = 2048 and 8192. The cases
+with `consumers` (D = 64, S 512 .. 16384, the persistent grid as shipped) time the kernel with
+two and with three consumer warpgroups in one process (`--filter set=consumers`).
 """
 from __future__ import annotations
 
@@ -18,7 +20,9 @@ import isolated
 
 CASES = ([dict(d=d, causal=causal, seq=seq) for d in (128, 64) for causal in (False, True) for seq in (512, 1024, 8192)]
          + [dict(d=128, causal=causal, seq=seq, bias=bias) for bias in ("full", "2d") for causal in (False, True)
-            for seq in (2048, 8192)])
+            for seq in (2048, 8192)]
+         + [dict(set="consumers", d=64, causal=causal, seq=seq, persistent=True, consumers=[2, 3])
+            for causal in (False, True) for seq in (512, 1024, 2048, 4096, 8192, 16384)])
 
 
 def _shape(case):
@@ -48,20 +52,19 @@ def run_case(case) -> dict:
                            dtype=torch.bfloat16)
     bias4d = None if bias is None else bias.expand(batch, heads, seq, seq)
 
-    launch = hopper_forward.forward_launch(q, k, scale, causal, bias4d)
-
-    def attention_forward():
-        launch(q, k, v, out, lse, bias4d)
-    attention_forward()
-    torch.cuda.synchronize()
-    scores = (q.double() @ k.double().transpose(-1, -2)) * scale
-    if bias is not None:
-        scores += bias.double()
-    if causal:
-        scores.masked_fill_(torch.ones(seq, seq, device="cuda", dtype=torch.bool).triu(1), float("-inf"))
-    ref_lse = torch.logsumexp(scores, dim=-1)
-    ref = torch.softmax(scores, dim=-1) @ v.double()
-    del scores
+    launches = {c: hopper_forward.forward_launch(q, k, scale, causal, bias4d, None, case.get("persistent", False), c)
+                for c in case.get("consumers", [2])}
+    ref, ref_lse = torch.empty_like(q, dtype=torch.float64), torch.empty_like(lse, dtype=torch.float64)
+    for h in range(0, heads, 4):  # float64 scores a few heads at a time (S = 16384: 2 GiB a head)
+        part = slice(h, h + 4)
+        scores = (q[:, part].double() @ k[:, part].double().transpose(-1, -2)) * scale
+        if bias is not None:
+            scores += bias4d[:, part].double()
+        if causal:
+            scores.masked_fill_(torch.ones(seq, seq, device="cuda", dtype=torch.bool).triu(1), float("-inf"))
+        ref_lse[:, part] = torch.logsumexp(scores, dim=-1)
+        ref[:, part] = torch.softmax(scores, dim=-1) @ v[:, part].double()
+        del scores
     if bias is None:  # cuDNN, torch's default here; with a bias, torch's default choice
         def theirs():
             with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
@@ -75,13 +78,20 @@ def run_case(case) -> dict:
 
     def rel(a, b):
         return ((a.double() - b).norm() / b.norm()).item()
-    result = dict(case, out_rel=rel(out, ref), torch_out_rel=rel(theirs(), ref), lse_rel=rel(lse, ref_lse),
-                  finite=bool(torch.isfinite(out).all()))
     flops = 4 * batch * heads * seq * seq * d * (0.5 if causal else 1.0)
 
     def tflops(fn):
         return flops / triton.testing.do_bench(fn, return_mode="median") * 1e-9
-    result["gluon_tflops"] = tflops(attention_forward)
+    result = dict(case, torch_out_rel=rel(theirs(), ref))
+    for c, launch in launches.items():  # (the first count's keys unsuffixed, as before)
+        suffix = "" if c == case.get("consumers", [2])[0] else f"_{c}"
+        out.fill_(float("nan"))
+        lse.fill_(float("nan"))
+        launch(q, k, v, out, lse, bias4d)
+        torch.cuda.synchronize()
+        result.update({f"out_rel{suffix}": rel(out, ref), f"lse_rel{suffix}": rel(lse, ref_lse),
+                       f"finite{suffix}": bool(torch.isfinite(out).all() and torch.isfinite(lse).all()),
+                       f"gluon_tflops{suffix}": tflops(lambda: launch(q, k, v, out, lse, bias4d))})
     result["torch_tflops"] = tflops(theirs)
     hopper.FORWARD = hopper.BIAS = False  # the portable Triton kernel, for comparison
     with torch.no_grad(), flashsdpa.sdpa_kernel(flashsdpa.Backend.FLASH):
@@ -125,6 +135,20 @@ def compile_only():
 def main():
     rows = isolated.main(__doc__, __file__, CASES, run_case, compile_only, timeout=120)
     if rows is None:
+        return
+    if rows and all("consumers" in r for r in rows):
+        print("| D | causal | S | out rel err 2 / 3 consumers (torch's) | Gluon 2 / 3 consumers / torch / Triton "
+              "TFLOP/s | 3 ÷ 2 | 3 ÷ torch |")
+        print("|---|---|---|---|---|---|---|")
+        for r in rows:
+            head = f"| {r['d']} | {r['causal']} | {r['seq']} |"
+            if "error" in r:
+                print(f"{head} error: {r['error'].strip().splitlines()[-1][:80] if r['error'].strip() else '?'} |")
+                continue
+            print(f"{head} {r['out_rel']:.1e} / {r['out_rel_3']:.1e} ({r['torch_out_rel']:.1e}) | "
+                  f"{r['gluon_tflops']:.0f} / {r['gluon_tflops_3']:.0f} / {r['torch_tflops']:.0f} / "
+                  f"{r['triton_tflops']:.0f} | {r['gluon_tflops_3'] / r['gluon_tflops']:.3f} | "
+                  f"{r['gluon_tflops_3'] / r['torch_tflops']:.3f} |")
         return
     print("| D | causal | S | bias | out rel err (torch's) | lse rel err | Gluon / torch / Triton TFLOP/s |")
     print("|---|---|---|---|---|---|---|")

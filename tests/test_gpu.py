@@ -136,6 +136,43 @@ def test_hopper_forward_persistent_grid_changes_no_bit(causal, window, bias, gen
     assert torch.equal(results[0][0], results[1][0]) and torch.equal(results[0][1], results[1][1])
 
 
+THREE_CONSUMER_SHAPES = [  # (B, H_q, H_kv, S, causal, window, layout): head dim 64, 192-row blocks
+    (2, 8, 8, 2048, True, None, "bhsd"), (2, 8, 2, 1000 + 37, False, None, "bshd"), (4, 8, 8, 512, True, None, "bhsd"),
+    (1, 4, 4, 4095, True, None, "bshd"), (3, 2, 1, 777, False, None, "bhsd"), (2, 4, 2, 2048 + 72, True, (300, 0), "bhsd"),
+    (1, 4, 4, 1500, False, (100, 20), "bshd"),
+]
+
+
+@lowp
+@pytest.mark.parametrize("config", THREE_CONSUMER_SHAPES, ids=lambda c: "b{}h{}-{}s{}-c{}-w{}-{}".format(*c))
+def test_hopper_forward_three_consumers(dtype, config, gen, monkeypatch):
+    """Head dim 64 on three consumer warpgroups a program (hopper.CONSUMERS): the same output and
+    log-sum-exp as two, bit for bit (each row sees the same key tiles in the same order; a 192-row
+    block's extra tiles past a row's diagonal or window add exact zeros), on the persistent grid
+    and on one program a block; without a window, within the accuracy rule through the public call."""
+    if torch.cuda.get_device_capability()[0] != 9:
+        pytest.skip("the Gluon forward runs on sm_90 only")
+    from flashsdpa.kernels import hopper_forward
+    b, h_q, h_kv, s, causal, window, layout = config
+    tensors, view = _tensors(gen, dtype, b, h_q, h_kv, s, s, 64, 64, layout)
+    q, k, v = view(*tensors)
+    results = {}
+    for consumers, persistent in ((2, True), (3, True), (3, False)):
+        out, lse = torch.full_like(q, float("nan")), torch.full((b, h_q, s), float("nan"), device=DEVICE)
+        hopper_forward.forward_launch(q, k, 64 ** -0.5, causal, None, window, persistent, consumers)(q, k, v, out, lse)
+        results[consumers, persistent] = out, lse
+    out, lse = results[2, True]
+    assert torch.isfinite(out).all() and torch.isfinite(lse).all()
+    for other in ((3, True), (3, False)):
+        assert torch.equal(results[other][0], out) and torch.equal(results[other][1], lse), other
+    if window is None:
+        monkeypatch.setattr(hopper_forward, "MIN_SEQ", dict.fromkeys(hopper_forward.MIN_SEQ, 256))
+        monkeypatch.setattr(hopper, "CONSUMERS", 3)
+        assert hopper.forward_reason(q, k, v, flash.empty_like_layout(q, 64), flash.ScoreOptions(0.125, causal)) is None
+        assert hopper.consumers(q, None, hopper_forward) == 3
+        _check(gen, dtype, b, h_q, h_kv, s, s, 64, 64, "top_left" if causal else None, layout=layout)
+
+
 @lowp
 @pytest.mark.parametrize("d", [96, 80, 72, 64])
 @pytest.mark.parametrize("config", [(2, 8, 2, 2048 + 40, "top_left", "bshd"), (1, 4, 4, 1024 + 8, None, "bhsd")],

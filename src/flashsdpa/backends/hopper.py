@@ -58,6 +58,23 @@ def persistent(opts: ScoreOptions, window) -> bool:
     return PERSISTENT and (PERSISTENT_CAUSAL or not (opts.is_causal and window is None))
 
 
+# Three consumer warpgroups a program (192 query rows, FlashAttention-3's choice at head dim 64)
+# instead of two: at D = 64 a tile's softmax outlasts the other warpgroup's products, so two leave
+# the tensor cores idle part of each turn (hopper_forward.consumers_reason says which calls may).
+# FLASHSDPA_HOPPER_CONSUMERS=2 or 3 forces a count where it may; "auto" takes THREE_CONSUMERS.
+CONSUMERS = {"2": 2, "3": 3}.get(os.environ.get("FLASHSDPA_HOPPER_CONSUMERS", "auto"), "auto")
+THREE_CONSUMERS = False   # measured before it is turned on (benchmarks/NOTES.md v0.21)
+
+
+def consumers(q, bias, hopper_forward) -> int:
+    """How many consumer warpgroups the Gluon forward runs for this call."""
+    if hopper_forward.consumers_reason(q.shape[3], bias) is not None:
+        return 2
+    if CONSUMERS == "auto":
+        return 3 if THREE_CONSUMERS else 2
+    return CONSUMERS
+
+
 # A float attn_mask (bias) in the Gluon forward (H200, S = 2048: 466 TFLOP/s against the Triton
 # kernel's 293); FLASHSDPA_HOPPER_BIAS=0 keeps biased forwards on the Triton kernel.
 BIAS = os.environ.get("FLASHSDPA_HOPPER_BIAS", "1") != "0"
@@ -261,7 +278,7 @@ def backward_bias(mask, q, hopper_forward):
 
 def forward_switches() -> tuple:
     """What a forward plan depends on besides the call (flash keys its plans by it)."""
-    return FORWARD, BIAS, PERSISTENT, PERSISTENT_CAUSAL
+    return FORWARD, BIAS, PERSISTENT, PERSISTENT_CAUSAL, CONSUMERS, THREE_CONSUMERS
 
 
 def backward_switches() -> tuple:
@@ -278,7 +295,8 @@ def forward_plan(q, k, v, out, mask, slopes, opts: ScoreOptions):
     from ..kernels import hopper_forward
     bias = forward_bias(mask, q, hopper_forward)
     window = band(opts, q)
-    launch = hopper_forward.forward_launch(q, k, opts.scale, opts.is_causal, bias, window, persistent(opts, window))
+    launch = hopper_forward.forward_launch(q, k, opts.scale, opts.is_causal, bias, window, persistent(opts, window),
+                                           consumers(q, bias, hopper_forward))
     if bias is not None:
         return lambda q, k, v, out, lse, mask, *unused: launch(q, k, v, out, lse, mask)
     return lambda q, k, v, out, lse, *unused: launch(q, k, v, out, lse)

@@ -60,7 +60,7 @@ def _producer(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, PERSISTENT: gl.const
     if PERSISTENT:  # work items pid, pid + programs, ...; the K/V ring's count runs on across them
         it = 0
         for i in range(_work_count(N_WORK, CAUSAL)):
-            start_m, off_hz = _work_item(i, N_CTX, 2 * desc_q.block_type.shape[2], CAUSAL)
+            start_m, off_hz = _work_item(i, N_CTX, q_bufs.type.shape[0] * desc_q.block_type.shape[2], CAUSAL)
             it = _produce_block(HAS_BIAS, WINDOW, PERSISTENT, start_m, off_hz, it, i, desc_q, desc_k, desc_v,
                                 q_bufs, k_bufs, v_bufs, q_ready, q_empty, k_ready, k_empty, v_ready, v_empty, N_CTX,
                                 H_Q, GROUP, CAUSAL, desc_bias, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H,
@@ -113,7 +113,8 @@ def _produce_block(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, PERSISTENT: gl.
     """Producer: query block start_m of head off_hz, its i-th; K/V stages from it0 on. Returns
     the stage count after it."""
     SPLIT_M: gl.constexpr = desc_q.block_type.shape[2]
-    BLOCK_M: gl.constexpr = 2 * SPLIT_M
+    CONSUMERS: gl.constexpr = q_bufs.type.shape[0]
+    BLOCK_M: gl.constexpr = CONSUMERS * SPLIT_M
     BLOCK_N: gl.constexpr = desc_k.block_type.shape[2]
     NBUF: gl.constexpr = k_bufs.type.shape[0]
     # 4D descriptors (B, H, S, D) over the tensors' own strides: any layout with a unit last
@@ -121,7 +122,7 @@ def _produce_block(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, PERSISTENT: gl.
     b = off_hz // H_Q
     h = off_hz % H_Q
     h_kv = h // GROUP                          # the key-value head (GQA)
-    for c in gl.static_range(2):               # Q halves for the two consumer warpgroups
+    for c in gl.static_range(CONSUMERS):       # Q parts for the consumer warpgroups
         if PERSISTENT:  # consumer c is done with its last block's Q
             mbarrier.wait(q_empty.index(c), (i & 1) ^ 1)
         mbarrier.expect(q_ready.index(c), desc_q.block_type.nbytes)
@@ -142,7 +143,7 @@ def _produce_block(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, PERSISTENT: gl.
         if HAS_BIAS:  # both consumers' (64 rows x BLOCK_N keys) bias boxes, one stage (BIAS_B/H: 0 broadcasts)
             mbarrier.wait(bias_empty.index(idx), ph ^ 1)
             mbarrier.expect(bias_ready.index(idx), 2 * desc_bias.block_type.nbytes)
-            for c in gl.static_range(2):
+            for c in gl.static_range(2):   # (a bias runs two consumers)
                 tma.async_copy_global_to_shared(desc_bias, [b * BIAS_B, h * BIAS_H, start_m * BLOCK_M + c * SPLIT_M,
                                                             start_n], bias_ready.index(idx),
                                                 bias_bufs.index(2 * idx + c))
@@ -190,7 +191,7 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, P
     if PERSISTENT:  # the producer's work items, in its order
         it = 0
         for i in range(_work_count(N_WORK, CAUSAL)):
-            start_m, off_hz = _work_item(i, N_CTX, 2 * q_bufs.type.shape[3], CAUSAL)
+            start_m, off_hz = _work_item(i, N_CTX, q_bufs.type.shape[0] * q_bufs.type.shape[3], CAUSAL)
             it = _consume_block(cid, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q, start_m, off_hz, it, i, sm_scale, M_ptr,
                                 desc_o, q_bufs, k_bufs, v_bufs, o_bufs, q_ready, q_empty, k_ready, k_empty, v_ready,
                                 v_empty, turn, N_CTX, H_Q, CAUSAL, bias_bufs, bias_ready, bias_empty, LEFT, RIGHT)
@@ -211,7 +212,8 @@ def _consume_block(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constex
     output goes out through its Q buffer (o_bufs is q_bufs)."""
     SPLIT_M: gl.constexpr = q_bufs.type.shape[3]     # buffers are (stage, 1, 1, rows, D): 4D TMA boxes
     HEAD_DIM: gl.constexpr = q_bufs.type.shape[4]
-    BLOCK_M: gl.constexpr = 2 * SPLIT_M
+    CONSUMERS: gl.constexpr = q_bufs.type.shape[0]   # one Q buffer a consumer warpgroup
+    BLOCK_M: gl.constexpr = CONSUMERS * SPLIT_M
     BLOCK_N: gl.constexpr = k_bufs.type.shape[3]
     NBUF: gl.constexpr = k_bufs.type.shape[0]
     dtype: gl.constexpr = q_bufs.dtype
@@ -231,7 +233,7 @@ def _consume_block(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constex
 
     q_smem = q_bufs.index(cid).reshape([SPLIT_M, HEAD_DIM])
     my_turn = turn.index(cid)
-    other_turn = turn.index(1 - cid)
+    other_turn = turn.index((cid + 1) % CONSUMERS)   # the next warpgroup in the round
     mbarrier.wait(q_ready.index(cid), i & 1)
 
     m_i = gl.full([SPLIT_M], -float("inf"), gl.float32, row_s)
@@ -268,7 +270,10 @@ def _consume_block(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constex
         p_op = gl.convert_layout(p.to(dtype), p_layout, assert_trivial=True)
         o = warpgroup_mma(p_op, v_bufs.index(pidx).reshape([BLOCK_N, HEAD_DIM]), o, is_async=True)
         mbarrier.arrive(other_turn, count=1)
-        s = warpgroup_mma_wait(num_outstanding=1, deps=(s, ))   # S_j ready, PV_{j-1} may still run
+        if CONSUMERS == 2:
+            s = warpgroup_mma_wait(num_outstanding=1, deps=(s, ))   # S_j ready, PV_{j-1} may still run
+        else:  # three warpgroups' registers hold no P_{j-1} through a softmax (the others keep the tensor cores)
+            s, o = warpgroup_mma_wait(num_outstanding=0, deps=(s, o))
         mbarrier.arrive(k_empty.index(idx), count=1)
         if HAS_BIAS:
             bias = bias_tile(bias_bufs, bias_ready, bias_empty, it0 + j, cid, s_layout)
@@ -318,19 +323,21 @@ def _consume_block(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constex
 def attn_fwd_hopper(sm_scale, M_ptr, N_CTX, H_Q, GROUP, desc_q, desc_k, desc_v, desc_o,
                     NBUF: gl.constexpr, CAUSAL: gl.constexpr, CONSUMER_REGS: gl.constexpr,
                     PRODUCER_REGS: gl.constexpr, desc_bias=None, BIAS_B=0, BIAS_H=0, HAS_BIAS: gl.constexpr = False,
-                    LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False, N_WORK=0, PERSISTENT: gl.constexpr = False):
+                    LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False, N_WORK=0, PERSISTENT: gl.constexpr = False,
+                    CONSUMERS: gl.constexpr = 2):
+    gl.static_assert((CONSUMERS == 2) | ((CONSUMERS == 3) & (not HAS_BIAS)), "2 consumers, or 3 without a bias")
     dtype: gl.constexpr = desc_q.dtype
-    q_bufs = gl.allocate_shared_memory(dtype, [2] + desc_q.block_type.shape, desc_q.layout)
+    q_bufs = gl.allocate_shared_memory(dtype, [CONSUMERS] + desc_q.block_type.shape, desc_q.layout)
     k_bufs = gl.allocate_shared_memory(dtype, [NBUF] + desc_k.block_type.shape, desc_k.layout)
     v_bufs = gl.allocate_shared_memory(dtype, [NBUF] + desc_v.block_type.shape, desc_v.layout)
-    q_ready = gl.allocate_shared_memory(gl.int64, [2, 1], mbarrier.MBarrierLayout())
+    q_ready = gl.allocate_shared_memory(gl.int64, [CONSUMERS, 1], mbarrier.MBarrierLayout())
     # O goes out through Q's buffers, which it outlives, where shared memory is short: beside the
     # bias stages, and at head dim 256 (Q 64 KiB, K and V stages 128 KiB)
     O_IN_Q: gl.constexpr = HAS_BIAS or desc_q.block_type.shape[3] > 128
     if O_IN_Q:
         o_bufs = q_bufs
     else:
-        o_bufs = gl.allocate_shared_memory(dtype, [2] + desc_o.block_type.shape, desc_o.layout)
+        o_bufs = gl.allocate_shared_memory(dtype, [CONSUMERS] + desc_o.block_type.shape, desc_o.layout)
     if HAS_BIAS:
         bias_bufs = gl.allocate_shared_memory(desc_bias.dtype, [2 * NBUF] + desc_bias.block_type.shape,
                                               desc_bias.layout)
@@ -341,10 +348,10 @@ def attn_fwd_hopper(sm_scale, M_ptr, N_CTX, H_Q, GROUP, desc_q, desc_k, desc_v, 
         bias_ready = q_ready
         bias_empty = q_ready
         bias_desc = desc_q
-    turn = gl.allocate_shared_memory(gl.int64, [2, 1], mbarrier.MBarrierLayout())
-    if PERSISTENT:  # consumer c released its Q half (the producer loads the next block's)
-        q_empty = gl.allocate_shared_memory(gl.int64, [2, 1], mbarrier.MBarrierLayout())
-        for i in gl.static_range(2):
+    turn = gl.allocate_shared_memory(gl.int64, [CONSUMERS, 1], mbarrier.MBarrierLayout())
+    if PERSISTENT:  # consumer c released its Q part (the producer loads the next block's)
+        q_empty = gl.allocate_shared_memory(gl.int64, [CONSUMERS, 1], mbarrier.MBarrierLayout())
+        for i in gl.static_range(CONSUMERS):
             mbarrier.init(q_empty.index(i), count=1)
     else:
         q_empty = q_ready   # a stand-in, never used
@@ -352,15 +359,15 @@ def attn_fwd_hopper(sm_scale, M_ptr, N_CTX, H_Q, GROUP, desc_q, desc_k, desc_v, 
     k_empty = gl.allocate_shared_memory(gl.int64, [NBUF, 1], mbarrier.MBarrierLayout())
     v_ready = gl.allocate_shared_memory(gl.int64, [NBUF, 1], mbarrier.MBarrierLayout())
     v_empty = gl.allocate_shared_memory(gl.int64, [NBUF, 1], mbarrier.MBarrierLayout())
-    for i in gl.static_range(2):
+    for i in gl.static_range(CONSUMERS):
         mbarrier.init(q_ready.index(i), count=1)
         mbarrier.init(turn.index(i), count=1)
     for i in gl.static_range(NBUF):
         mbarrier.init(k_ready.index(i), count=1)
         mbarrier.init(v_ready.index(i), count=1)
-        mbarrier.init(k_empty.index(i), count=2)   # both consumer warpgroups release each K/V stage
-        mbarrier.init(v_empty.index(i), count=2)
-    mbarrier.arrive(turn.index(0), count=1)        # consumer 0 issues GEMMs first
+        mbarrier.init(k_empty.index(i), count=CONSUMERS)   # every consumer warpgroup releases each K/V stage
+        mbarrier.init(v_empty.index(i), count=CONSUMERS)
+    mbarrier.arrive(turn.index(0), count=1)        # consumer 0 issues GEMMs first, the others in turn
 
     # a constexpr reaches warp_specialize's partitions as a constexpr only from a tuple of
     # constexprs (in one with runtime values it becomes a runtime value, as CAUSAL here does):
@@ -369,14 +376,23 @@ def attn_fwd_hopper(sm_scale, M_ptr, N_CTX, H_Q, GROUP, desc_q, desc_k, desc_v, 
              v_ready, v_empty, turn, N_CTX, H_Q, CAUSAL, bias_bufs, bias_ready, bias_empty, LEFT, RIGHT, N_WORK)
     c0: gl.constexpr = 0
     c1: gl.constexpr = 1
+    c2: gl.constexpr = 2
     pargs = (desc_q, desc_k, desc_v, q_bufs, k_bufs, v_bufs, q_ready, q_empty, k_ready, k_empty, v_ready, v_empty,
              N_CTX, H_Q, GROUP, CAUSAL, bias_desc, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H, LEFT, RIGHT,
              N_WORK)
-    gl.warp_specialize([
-        (_consumer, (c0, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q) + cargs),  # default partition: consumer warpgroup 0
-        (_consumer, (c1, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
-        (_producer, (HAS_BIAS, WINDOW, PERSISTENT) + pargs),      # worker 1: TMA producer, 1 warp
-    ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
+    if CONSUMERS == 3:  # head dim 64 (FlashAttention-3's 192-row blocks): softmax outlasts a product there
+        gl.warp_specialize([
+            (_producer, (HAS_BIAS, WINDOW, PERSISTENT) + pargs),      # default partition: the TMA producer
+            (_consumer, (c0, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q) + cargs),  # workers: consumer warpgroups 0-2
+            (_consumer, (c1, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q) + cargs),
+            (_consumer, (c2, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q) + cargs),
+        ], [4, 4, 4], [CONSUMER_REGS, CONSUMER_REGS, CONSUMER_REGS])
+    else:
+        gl.warp_specialize([
+            (_consumer, (c0, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q) + cargs),  # default partition: consumer warpgroup 0
+            (_consumer, (c1, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
+            (_producer, (HAS_BIAS, WINDOW, PERSISTENT) + pargs),      # worker 1: TMA producer, 1 warp
+        ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
 
 
 SPLIT_M, BLOCK_N = 64, 128  # rows per consumer warpgroup (two per program), keys per stage
@@ -441,11 +457,26 @@ def bias_reason(bias, q) -> str | None:
     return None
 
 
+# Registers a thread (consumer warpgroups, producer) by consumer count: 65,536 an SM shared by the
+# warpgroups, the producer's warp padded to one (FlashAttention-3's split: 240 / 24 for two, 160 / 32
+# for three).
+REGISTERS = {2: (240, 24), 3: (160, 32)}
+
+
+def consumers_reason(d: int, bias=None) -> str | None:
+    """Why a forward call cannot run three consumer warpgroups, or None when it can."""
+    if padded_head_dim(d) != 64:
+        return f"runs three consumer warpgroups at head dim 64 only (got {d}: 160 registers a thread hold its tiles)"
+    if bias is not None:
+        return "runs three consumer warpgroups without a float mask (its stages are sized for two)"
+    return None
+
+
 _LAUNCHER = FastLauncher(attn_fwd_hopper)
 
 
 def forward_launch(q, k, sm_scale: float, causal: bool, bias=None, window=None, persistent: bool = False,
-                   NBUF: int = 2, consumer_regs: int = 240, producer_regs: int = 24):
+                   consumers: int = 2, NBUF: int = 2):
     """The launch bound to this call's shapes, strides and options, for the calls that share
     them (backends/flash.py keys them): launch(q, k, v, out, lse, bias) writes out (B, H_q, S, D)
     (any strides tma_compatible accepts) and lse (B, H_q, S) fp32 contiguous, natural log; q, k,
@@ -453,10 +484,13 @@ def forward_launch(q, k, sm_scale: float, causal: bool, bias=None, window=None, 
     float attn_mask as bias_reason accepts it, or None; window: (left, right) >= 0, row i sees
     keys i - left .. i + right (causal then means right = 0), or None. persistent: one program
     an SM, each running query blocks in turn (the next block's loads overlap the last one's
-    output store)."""
+    output store). consumers: 2, or 3 (head dim 64 tiles, no bias; CONSUMERS_REASON says why not):
+    consumer warpgroups a program, each with 64 query rows of its block."""
     batch, heads_q, seq, d = q.shape
+    assert consumers == 2 or consumers_reason(d, bias) is None, consumers_reason(d, bias)
     block_n = BLOCK_N if padded_head_dim(d) <= 128 else BLOCK_N_256
-    grid = (triton.cdiv(seq, 2 * SPLIT_M), batch * heads_q)
+    consumer_regs, producer_regs = REGISTERS[consumers]
+    grid = (triton.cdiv(seq, consumers * SPLIT_M), batch * heads_q)
     work = grid[0] * grid[1]
     if persistent:  # causal: programs take blocks in pairs (_work_item)
         grid = (min(triton.cdiv(work, 2) if causal and window is None else work, _sm_count(q.device)), )
@@ -464,7 +498,7 @@ def forward_launch(q, k, sm_scale: float, causal: bool, bias=None, window=None, 
     bound = _LAUNCHER.bind(grid, ("M_ptr", "desc_q", "desc_k", "desc_v", "desc_o", "desc_bias"),
                            sm_scale, None, seq, heads_q, heads_q // k.shape[1], None, None, None, None,
                            NBUF, causal and window is None, consumer_regs, producer_regs, None, bias_b, bias_h,
-                           bias is not None, *(window or (0, 0)), window is not None, work, persistent,
+                           bias is not None, *(window or (0, 0)), window is not None, work, persistent, consumers,
                            num_warps=4)
 
     def launch(q, k, v, out, lse, bias=None):
