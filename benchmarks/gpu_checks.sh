@@ -53,7 +53,7 @@ export PYTHONPATH=src
 OUT=${OUT:-/tmp/gpu_checks}
 mkdir -p "$OUT/results"
 R="$OUT/results"
-PYTEST="python3 -m pytest -q -p no:cacheprovider -W ignore::DeprecationWarning -rfE --tb=short"
+PYTEST="python3 -m pytest -q -p no:cacheprovider -W ignore::DeprecationWarning -rfEs --tb=short"
 
 experiment_then_tests() {  # SECONDS NAME FLAG TESTS SCRIPT [ARGS...]: an experiment, then, if no case
   local seconds=$1 name=$2 flag=$3 tests=$4   # hung, the opt-in GPU tests of its path
@@ -96,7 +96,7 @@ case "${1:-}" in
   suites)
     timeout 540 $PYTEST -m gpu -n 8 tests > "$R/gpu_suite.txt" 2>&1
     tail -1 "$R/gpu_suite.txt"
-    grep -hE "^(FAILED|ERROR)" "$R/gpu_suite.txt" | head -20
+    grep -hE "^(FAILED|ERROR|SKIPPED)" "$R/gpu_suite.txt" | head -20
     ;;
   small)
     timeout 540 $PYTEST -n 16 tests > "$R/small_suite.txt" 2>&1

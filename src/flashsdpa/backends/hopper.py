@@ -59,11 +59,13 @@ def persistent(opts: ScoreOptions, window) -> bool:
 
 
 # Three consumer warpgroups a program (192 query rows, FlashAttention-3's choice at head dim 64)
-# instead of two: at D = 64 a tile's softmax outlasts the other warpgroup's products, so two leave
-# the tensor cores idle part of each turn (hopper_forward.consumers_reason says which calls may).
+# instead of two (hopper_forward.consumers_reason says which calls may): meant to keep the tensor
+# cores fed where a D = 64 tile's softmax outlasts the other warpgroup's products. Off: at 160
+# registers a thread our consumers spill, and it ran 0.84-1.00x two consumers for full attention
+# and 0.43-0.78x causal (H200, S = 512 .. 16384, results/2026-11-29-h200-v0.21/consumers).
 # FLASHSDPA_HOPPER_CONSUMERS=2 or 3 forces a count where it may; "auto" takes THREE_CONSUMERS.
 CONSUMERS = {"2": 2, "3": 3}.get(os.environ.get("FLASHSDPA_HOPPER_CONSUMERS", "auto"), "auto")
-THREE_CONSUMERS = False   # measured before it is turned on (benchmarks/NOTES.md v0.21)
+THREE_CONSUMERS = False
 
 
 def consumers(q, bias, hopper_forward) -> int:

@@ -32,6 +32,11 @@ TFLOP/s full / causal: S = 1024 615 / 446, 2048 604 / 500, 8192 654 / 589 agains
 kernel's 426 / 334, 455 / 396, 486 / 470 and cuDNN's 595 / 454, 676 / 518, 681 / 599
 (benchmarks/experiment_d256_forward.py, results/2026-11-29-h200-v0.16).
 
+CONSUMERS = 3 (head dim 64, no bias; an option, off by default: backends/hopper.py's CONSUMERS):
+192-row blocks, three consumer warpgroups taking turns on the tensor cores and the producer as
+the default partition (registers 3 x 160 + 32 a thread): bit-equal to two consumers, but slower
+as compiled today (their consumers spill at 160 registers; results/2026-11-29-h200-v0.21).
+
 WINDOW: a sliding window (row i sees keys i - LEFT .. i + RIGHT; causal is RIGHT = 0): the key
 tiles outside the band are not visited, only the tiles across its edges are masked. H200, bf16,
 S = 16384, window (1024, 0): 420 TFLOP/s of kept scores against the Triton kernel's 327, 456
@@ -270,10 +275,7 @@ def _consume_block(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constex
         p_op = gl.convert_layout(p.to(dtype), p_layout, assert_trivial=True)
         o = warpgroup_mma(p_op, v_bufs.index(pidx).reshape([BLOCK_N, HEAD_DIM]), o, is_async=True)
         mbarrier.arrive(other_turn, count=1)
-        if CONSUMERS == 2:
-            s = warpgroup_mma_wait(num_outstanding=1, deps=(s, ))   # S_j ready, PV_{j-1} may still run
-        else:  # three warpgroups' registers hold no P_{j-1} through a softmax (the others keep the tensor cores)
-            s, o = warpgroup_mma_wait(num_outstanding=0, deps=(s, o))
+        s = warpgroup_mma_wait(num_outstanding=1, deps=(s, ))   # S_j ready, PV_{j-1} may still run
         mbarrier.arrive(k_empty.index(idx), count=1)
         if HAS_BIAS:
             bias = bias_tile(bias_bufs, bias_ready, bias_empty, it0 + j, cid, s_layout)
@@ -380,7 +382,8 @@ def attn_fwd_hopper(sm_scale, M_ptr, N_CTX, H_Q, GROUP, desc_q, desc_k, desc_v, 
     pargs = (desc_q, desc_k, desc_v, q_bufs, k_bufs, v_bufs, q_ready, q_empty, k_ready, k_empty, v_ready, v_empty,
              N_CTX, H_Q, GROUP, CAUSAL, bias_desc, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H, LEFT, RIGHT,
              N_WORK)
-    if CONSUMERS == 3:  # head dim 64 (FlashAttention-3's 192-row blocks): softmax outlasts a product there
+    if CONSUMERS == 3:  # head dim 64 (FlashAttention-3's 192-row blocks); the default partition, the
+        # producer, gets the registers the consumers leave: 65,536 = 128 threads x (3 x 160 + 32)
         gl.warp_specialize([
             (_producer, (HAS_BIAS, WINDOW, PERSISTENT) + pargs),      # default partition: the TMA producer
             (_consumer, (c0, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q) + cargs),  # workers: consumer warpgroups 0-2
@@ -395,7 +398,7 @@ def attn_fwd_hopper(sm_scale, M_ptr, N_CTX, H_Q, GROUP, desc_q, desc_k, desc_v, 
         ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
 
 
-SPLIT_M, BLOCK_N = 64, 128  # rows per consumer warpgroup (two per program), keys per stage
+SPLIT_M, BLOCK_N = 64, 128  # rows per consumer warpgroup (two or three per program), keys per stage
 BLOCK_N_256 = 64  # keys per stage at head dim 256: Q 64 KiB, two K and V stages 128 KiB, O through Q
 # Below these lengths the Triton kernel runs the call, keyed by (tile head dim, causal or windowed).
 # H200, bf16, 16k tokens, each kernel's bound launch (benchmarks/results/2026-11-29-h200-v0.10):
