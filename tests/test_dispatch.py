@@ -567,6 +567,29 @@ def test_gluon_forward_persistent_rule():
                 assert hopper.persistent(opts, hopper.band(opts, q)) == expected
 
 
+def test_gluon_forward_consumer_count_rule():
+    """Three consumer warpgroups only where the kernel takes them (head dim 64 tiles, no float
+    mask) and only when asked (off by default: measured slower); the count keys the plans."""
+    from flashsdpa.backends import hopper
+    from flashsdpa.kernels import hopper_forward
+    q64, q128 = torch.empty(1, 1, 4096, 64), torch.empty(1, 1, 4096, 128)
+    bias = torch.empty(1, 1, 4096, 4096)
+    assert hopper_forward.consumers_reason(64) is None
+    assert "head dim 64" in hopper_forward.consumers_reason(128)
+    assert "float mask" in hopper_forward.consumers_reason(64, bias)
+    assert hopper.consumers(q64, None, hopper_forward) == 2   # the default
+    with pytest.MonkeyPatch.context() as patch:
+        before = hopper.forward_switches()
+        patch.setattr(hopper, "CONSUMERS", 3)
+        assert hopper.forward_switches() != before
+        assert hopper.consumers(q64, None, hopper_forward) == 3
+        assert hopper.consumers(q128, None, hopper_forward) == 2
+        assert hopper.consumers(q64, bias, hopper_forward) == 2
+        patch.setattr(hopper, "CONSUMERS", "auto")
+        patch.setattr(hopper, "THREE_CONSUMERS", True)
+        assert hopper.consumers(q64, None, hopper_forward) == 3
+
+
 def test_gluon_head_dims_between_64_and_128_pad_the_box_not_the_tensor():
     """Head dims the Gluon kernels may take by reading zero columns: the TMA box is 128 wide over
     the tensor's own D (its descriptor shape), the rules accept them only where HEAD_DIMS lists
