@@ -42,6 +42,8 @@
 #                                                # one-line swap, lean plain calls on and off (~6 min)
 #   bash benchmarks/gpu_checks.sh compiled-memory # the example's GPT compiled: peak memory and inductor's code,
 #                                                # torch's attention, ours through the triton ops and the opaque ops
+#   bash benchmarks/gpu_checks.sh dropout-launches # the Gluon backward's two launches timed apart, with and
+#                                                # without dropout (causal D = 128; ~1 min)
 #   bash benchmarks/gpu_checks.sh window         # windows in the Gluon kernels (with and without the
 #                                                # experimental skip_empty) against the Triton ones per
 #                                                # window size, then (no hang) their tests
@@ -133,6 +135,11 @@ case "${1:-}" in
     timeout 220 python3 benchmarks/compile_check.py --steps 30 --modules ours,torch --dropouts 0.1,0 \
       > "$R/compile_check.txt" 2>&1
     grep "^|" "$R/compile_check.txt"
+    ;;
+  dropout-launches)
+    (cd benchmarks && PYTHONPATH=../src:. timeout 300 python3 experiment_dropout_launches.py \
+      --out "$R/dropout_launches.json") > "$R/dropout_launches.txt" 2>&1
+    grep "^|" "$R/dropout_launches.txt"
     ;;
   dropout)
     if timeout 120 python3 benchmarks/experiment_gluon_dropout_mask.py > "$R/gluon_dropout_mask.txt" 2>&1; then
