@@ -469,7 +469,7 @@ REGISTERS = {2: (240, 24), 3: (160, 32)}
 def consumers_reason(d: int, bias=None) -> str | None:
     """Why a forward call cannot run three consumer warpgroups, or None when it can."""
     if padded_head_dim(d) != 64:
-        return f"runs three consumer warpgroups at head dim 64 only (got {d}: 160 registers a thread hold its tiles)"
+        return f"runs three consumer warpgroups at head dim 64 only (got {d}; larger tiles do not fit in 160 registers a thread)"
     if bias is not None:
         return "runs three consumer warpgroups without a float mask (its stages are sized for two)"
     return None
@@ -487,7 +487,7 @@ def forward_launch(q, k, sm_scale: float, causal: bool, bias=None, window=None, 
     float attn_mask as bias_reason accepts it, or None; window: (left, right) >= 0, row i sees
     keys i - left .. i + right (causal then means right = 0), or None. persistent: one program
     an SM, each running query blocks in turn (the next block's loads overlap the last one's
-    output store). consumers: 2, or 3 (head dim 64 tiles, no bias; CONSUMERS_REASON says why not):
+    output store). consumers: 2, or 3 (head dim 64 tiles, no bias; consumers_reason says why not):
     consumer warpgroups a program, each with 64 query rows of its block."""
     batch, heads_q, seq, d = q.shape
     assert consumers == 2 or consumers_reason(d, bias) is None, consumers_reason(d, bias)
