@@ -52,8 +52,9 @@ def run_case(case) -> dict:
                            dtype=torch.bfloat16)
     bias4d = None if bias is None else bias.expand(batch, heads, seq, seq)
 
+    counts = case.get("consumers", [2])   # consumer warpgroups; the first's results go unsuffixed, as before
     launches = {c: hopper_forward.forward_launch(q, k, scale, causal, bias4d, None, case.get("persistent", False), c)
-                for c in case.get("consumers", [2])}
+                for c in counts}
     ref, ref_lse = torch.empty_like(q, dtype=torch.float64), torch.empty_like(lse, dtype=torch.float64)
     for h in range(0, heads, 4):  # float64 scores a few heads at a time (S = 16384: 2 GiB a head)
         part = slice(h, h + 4)
@@ -83,8 +84,8 @@ def run_case(case) -> dict:
     def tflops(fn):
         return flops / triton.testing.do_bench(fn, return_mode="median") * 1e-9
     result = dict(case, torch_out_rel=rel(theirs(), ref))
-    for c, launch in launches.items():  # (the first count's keys unsuffixed, as before)
-        suffix = "" if c == case.get("consumers", [2])[0] else f"_{c}"
+    for c, launch in launches.items():
+        suffix = "" if c == counts[0] else f"_{c}"
         out.fill_(float("nan"))
         lse.fill_(float("nan"))
         launch(q, k, v, out, lse, bias4d)
@@ -132,6 +133,12 @@ def compile_only():
                   f"(232448 allowed); {loop}", flush=True)
 
 
+def _error_line(row) -> str:
+    """A failed case's last error line, shortened for the table."""
+    text = row["error"].strip()
+    return text.splitlines()[-1][:80] if text else "?"
+
+
 def main():
     rows = isolated.main(__doc__, __file__, CASES, run_case, compile_only, timeout=120)
     if rows is None:
@@ -143,7 +150,7 @@ def main():
         for r in rows:
             head = f"| {r['d']} | {r['causal']} | {r['seq']} |"
             if "error" in r:
-                print(f"{head} error: {r['error'].strip().splitlines()[-1][:80] if r['error'].strip() else '?'} |")
+                print(f"{head} error: {_error_line(r)} |")
                 continue
             print(f"{head} {r['out_rel']:.1e} / {r['out_rel_3']:.1e} ({r['torch_out_rel']:.1e}) | "
                   f"{r['gluon_tflops']:.0f} / {r['gluon_tflops_3']:.0f} / {r['torch_tflops']:.0f} / "
@@ -155,7 +162,7 @@ def main():
     for r in rows:
         head = f"| {r['d']} | {r['causal']} | {r['seq']} | {r.get('bias') or '-'} |"
         if "error" in r:
-            print(f"{head} error: {r['error'].strip().splitlines()[-1][:80] if r['error'].strip() else '?'} | | |")
+            print(f"{head} error: {_error_line(r)} | | |")
         else:
             print(f"{head} {r['out_rel']:.1e} ({r['torch_out_rel']:.1e}) | {r['lse_rel']:.1e} | "
                   f"{r['gluon_tflops']:.0f} / {r['torch_tflops']:.0f} / {r['triton_tflops']:.0f} |")
