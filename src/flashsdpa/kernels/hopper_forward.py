@@ -156,19 +156,26 @@ def _produce_block(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, PERSISTENT: gl.
 
 
 @gluon.jit
-def _softmax_tile(s, m_i, l_i, qk_scale, start_n, offs_m, N_CTX, BLOCK_N: gl.constexpr,
+def _softmax_tile(s, m_i, l_i, qk_scale, start_n, offs_m, row0, N_CTX, BLOCK_N: gl.constexpr,
                   s_layout: gl.constexpr, CAUSAL: gl.constexpr, bias=None, inv_scale=1.0,
                   HAS_BIAS: gl.constexpr = False, WINDOW: gl.constexpr = False, LEFT=0, RIGHT=0):
-    if WINDOW:  # only the tiles across the window's edges (or the ragged last one) pay for the mask
-        if band_edge(gl.min(offs_m, axis=0), gl.max(offs_m, axis=0), start_n, start_n + BLOCK_N - 1, LEFT,
-                     RIGHT) | (start_n + BLOCK_N > N_CTX):
-            offs_n = start_n + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, s_layout))
-            keep = in_band(offs_m[:, None], offs_n[None, :], LEFT, RIGHT) & (offs_n[None, :] < N_CTX)
-            s = gl.where(keep, s, -float("inf"))
+    # row0: the first of offs_m's rows, a scalar (a reduction of offs_m in the loop cost the causal
+    # loop shuffles, a shared-memory round trip and three warpgroup barriers a tile). The masks
+    # compare each key's column in the tile, a constant a register, against per-row bounds: one
+    # compare a score and bound.
+    row_last = row0 + s.type.shape[0] - 1
+    if WINDOW:  # only the tiles across the window's edges (or the ragged last one) pay for a mask,
+        # each edge's own: row i sees columns i - LEFT - start_n .. min(i + RIGHT, N_CTX - 1) - start_n
+        if start_n < row_last - LEFT:
+            cols = gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, s_layout))
+            s = gl.where(cols[None, :] >= (offs_m - LEFT - start_n)[:, None], s, -float("inf"))
+        if (start_n + BLOCK_N - 1 > row0 + RIGHT) | (start_n + BLOCK_N > N_CTX):
+            keys = start_n + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, s_layout))
+            s = gl.where(keys[None, :] <= gl.minimum(offs_m + RIGHT, N_CTX - 1)[:, None], s, -float("inf"))
     elif CAUSAL:  # only the tile(s) that straddle the diagonal pay for the mask
-        if start_n + BLOCK_N > gl.min(offs_m, axis=0):
-            offs_n = start_n + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, s_layout))
-            s = gl.where(offs_n[None, :] <= offs_m[:, None], s, -float("inf"))
+        if start_n + BLOCK_N > row0:
+            cols = gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, s_layout))
+            s = gl.where(cols[None, :] <= (offs_m - start_n)[:, None], s, -float("inf"))
     else:  # the ragged last tile: keys past N_CTX were read as zeros (causal rows never reach them)
         if start_n + BLOCK_N > N_CTX:
             offs_n = start_n + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, s_layout))
@@ -233,7 +240,8 @@ def _consume_block(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constex
     row_o: gl.constexpr = gl.SliceLayout(1, o_layout)
 
     qk_scale = sm_scale * 1.44269504088896340736
-    offs_m = start_m * BLOCK_M + cid * SPLIT_M + gl.arange(0, SPLIT_M, layout=row_s)
+    row0 = start_m * BLOCK_M + cid * SPLIT_M
+    offs_m = row0 + gl.arange(0, SPLIT_M, layout=row_s)
     first, n_tiles = key_tiles(start_m, N_CTX, BLOCK_M, BLOCK_N, CAUSAL, WINDOW, LEFT, RIGHT)
 
     q_smem = q_bufs.index(cid).reshape([SPLIT_M, HEAD_DIM])
@@ -258,7 +266,7 @@ def _consume_block(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constex
     bias = None
     if HAS_BIAS:
         bias = bias_tile(bias_bufs, bias_ready, bias_empty, it0, cid, s_layout)
-    p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, first * BLOCK_N, offs_m, N_CTX, BLOCK_N, s_layout,
+    p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, first * BLOCK_N, offs_m, row0, N_CTX, BLOCK_N, s_layout,
                                        CAUSAL, bias, 1.0 / sm_scale, HAS_BIAS, WINDOW, LEFT, RIGHT)
 
     # ---- steady state: issue S_j = Q K_j^T and O += P_{j-1} V_{j-1}, softmax(S_j) overlaps PV ----
@@ -279,7 +287,7 @@ def _consume_block(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constex
         mbarrier.arrive(k_empty.index(idx), count=1)
         if HAS_BIAS:
             bias = bias_tile(bias_bufs, bias_ready, bias_empty, it0 + j, cid, s_layout)
-        p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, (first + j) * BLOCK_N, offs_m, N_CTX, BLOCK_N,
+        p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, (first + j) * BLOCK_N, offs_m, row0, N_CTX, BLOCK_N,
                                            s_layout, CAUSAL, bias, 1.0 / sm_scale, HAS_BIAS, WINDOW, LEFT, RIGHT)
         o = warpgroup_mma_wait(num_outstanding=0, deps=(o, ))
         mbarrier.arrive(v_empty.index(pidx), count=1)
