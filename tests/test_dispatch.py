@@ -590,6 +590,26 @@ def test_gluon_forward_consumer_count_rule():
         assert hopper.consumers(q64, None, hopper_forward) == 3
 
 
+def test_gluon_forward_half_tiles_rule():
+    """Edge tiles on half their keys only where a block has edges (causal or a window), on D = 128
+    tiles (D = 64 measured slower; D = 256 stages hold 64 keys) and without a float mask; the
+    switch keys the plans."""
+    from flashsdpa.backends import hopper
+    from flashsdpa.kernels import hopper_forward
+    bias = torch.empty(1, 1, 4096, 4096)
+    assert hopper_forward.half_tiles_reason(128, True) is None
+    assert hopper_forward.half_tiles_reason(96, False, (1024, 0)) is None
+    assert "no causal mask or window" in hopper_forward.half_tiles_reason(128, False)
+    for d in (64, 40, 200, 256):
+        assert "D = 128 tiles only" in hopper_forward.half_tiles_reason(d, True)
+    assert "float mask" in hopper_forward.half_tiles_reason(128, True, None, bias)
+    assert hopper.HALF_TILES   # on by default
+    with pytest.MonkeyPatch.context() as patch:
+        before = hopper.forward_switches()
+        patch.setattr(hopper, "HALF_TILES", False)
+        assert hopper.forward_switches() != before
+
+
 def test_gluon_head_dims_between_64_and_128_pad_the_box_not_the_tensor():
     """Head dims the Gluon kernels may take by reading zero columns: the TMA box is 128 wide over
     the tensor's own D (its descriptor shape), the rules accept them only where HEAD_DIMS lists

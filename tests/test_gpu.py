@@ -136,6 +136,40 @@ def test_hopper_forward_persistent_grid_changes_no_bit(causal, window, bias, gen
     assert torch.equal(results[0][0], results[1][0]) and torch.equal(results[0][1], results[1][1])
 
 
+HALF_TILE_CASES = [  # (B, H_q, H_kv, S, D, causal, window, persistent): edge tiles on half their keys
+    (2, 4, 4, 2048, 128, True, None, True), (1, 8, 2, 4095, 128, True, None, False),
+    (2, 4, 4, 512, 128, True, None, True),
+    (1, 4, 4, 4096, 128, False, (1024, 0), True), (1, 4, 2, 2048 + 72, 128, False, (1000, 0), False),
+    (1, 4, 4, 2048, 128, False, (64, 0), True), (1, 4, 4, 2048, 128, False, (30, 10), True),
+    (1, 4, 4, 2000, 128, False, (500, 300), True), (1, 4, 4, 2048, 128, False, (0, 0), True),
+    (2, 4, 4, 4096, 96, True, None, True), (1, 4, 4, 4096 + 40, 80, False, (700, 0), True),
+]
+
+
+@pytest.mark.parametrize("config", HALF_TILE_CASES, ids=lambda c: "b{}h{}-{}s{}d{}-c{}-w{}-p{}".format(*c))
+def test_hopper_forward_half_tiles(config, gen):
+    """A warpgroup's edge tiles on the half of their keys its rows see ([Note: half tiles]): the
+    same output and log-sum-exp as whole tiles, up to the order of the row sums (windows of
+    every alignment, two-sided, narrower than a half tile, ragged lengths, GQA, head dims padded
+    to 128), and every element written."""
+    if torch.cuda.get_device_capability()[0] != 9:
+        pytest.skip("the Gluon forward runs on sm_90 only")
+    from flashsdpa.kernels import hopper_forward
+    b, h_q, h_kv, s, d, causal, window, persistent = config
+    q = randn((b, h_q, s, d), torch.bfloat16, DEVICE, gen)
+    k, v = (randn((b, h_kv, s, d), torch.bfloat16, DEVICE, gen) for _ in range(2))
+    results = []
+    for halves in (True, False):
+        out, lse = torch.full_like(q, float("nan")), torch.full((b, h_q, s), float("nan"), device=DEVICE)
+        hopper_forward.forward_launch(q, k, d ** -0.5, causal, None, window, persistent,
+                                      half_tiles=halves)(q, k, v, out, lse)
+        results.append((out, lse))
+    (out, lse), (out_whole, lse_whole) = results
+    assert torch.isfinite(out).all() and torch.isfinite(lse).all()
+    assert (lse - lse_whole).abs().max().item() < 1e-5
+    assert ((out.float() - out_whole.float()).norm() / out_whole.float().norm()).item() < 4e-3
+
+
 THREE_CONSUMER_SHAPES = [  # (B, H_q, H_kv, S, causal, window, layout): head dim 64, 192-row blocks
     (2, 8, 8, 2048, True, None, "bhsd"), (2, 8, 2, 1000 + 37, False, None, "bshd"), (4, 8, 8, 512, True, None, "bhsd"),
     (1, 4, 4, 4095, True, None, "bshd"), (3, 2, 1, 777, False, None, "bhsd"), (2, 4, 2, 2048 + 72, True, (300, 0), "bhsd"),

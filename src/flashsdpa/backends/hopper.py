@@ -67,6 +67,10 @@ def persistent(opts: ScoreOptions, window) -> bool:
 CONSUMERS = {"2": 2, "3": 3}.get(os.environ.get("FLASHSDPA_HOPPER_CONSUMERS", "auto"), "auto")
 THREE_CONSUMERS = False
 
+# A causal or windowed block's edge tiles on the half of their keys a warpgroup's rows see
+# (hopper_forward's [Note: half tiles]). FLASHSDPA_HOPPER_HALF_TILES=0 turns it off.
+HALF_TILES = os.environ.get("FLASHSDPA_HOPPER_HALF_TILES", "1") != "0"
+
 
 def consumers(q, bias, hopper_forward) -> int:
     """How many consumer warpgroups the Gluon forward runs for this call."""
@@ -280,7 +284,7 @@ def backward_bias(mask, q, hopper_forward):
 
 def forward_switches() -> tuple:
     """What a forward plan depends on besides the call (flash keys its plans by it)."""
-    return FORWARD, BIAS, PERSISTENT, PERSISTENT_CAUSAL, CONSUMERS, THREE_CONSUMERS
+    return FORWARD, BIAS, PERSISTENT, PERSISTENT_CAUSAL, CONSUMERS, THREE_CONSUMERS, HALF_TILES
 
 
 def backward_switches() -> tuple:
@@ -298,7 +302,7 @@ def forward_plan(q, k, v, out, mask, slopes, opts: ScoreOptions):
     bias = forward_bias(mask, q, hopper_forward)
     window = band(opts, q)
     launch = hopper_forward.forward_launch(q, k, opts.scale, opts.is_causal, bias, window, persistent(opts, window),
-                                           consumers(q, bias, hopper_forward))
+                                           consumers(q, bias, hopper_forward), half_tiles=HALF_TILES)
     if bias is not None:
         return lambda q, k, v, out, lse, mask, *unused: launch(q, k, v, out, lse, mask)
     return lambda q, k, v, out, lse, *unused: launch(q, k, v, out, lse)

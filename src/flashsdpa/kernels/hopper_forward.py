@@ -196,29 +196,63 @@ def _softmax_tile(s, m_i, l_i, qk_scale, start_n, offs_m, row0, N_CTX, BLOCK_N: 
 
 
 @gluon.jit
+def _softmax_half(s, m_i, l_i, qk_scale, start_n, offs_m, row0, N_CTX, row_s: gl.constexpr, CAUSAL: gl.constexpr,
+                  WINDOW: gl.constexpr, LEFT, RIGHT):
+    """_softmax_tile of a half tile's scores (their own accumulator layout; the row statistics
+    come and go in the full tile's, the same registers)."""
+    h_layout: gl.constexpr = s.type.layout
+    row_h: gl.constexpr = gl.SliceLayout(1, h_layout)
+    p, m_h, l_h, alpha = _softmax_tile(s, gl.convert_layout(m_i, row_h, assert_trivial=True),
+                                       gl.convert_layout(l_i, row_h, assert_trivial=True), qk_scale, start_n,
+                                       gl.convert_layout(offs_m, row_h, assert_trivial=True), row0, N_CTX,
+                                       s.type.shape[1], h_layout, CAUSAL, WINDOW=WINDOW, LEFT=LEFT, RIGHT=RIGHT)
+    return (p, gl.convert_layout(m_h, row_s, assert_trivial=True), gl.convert_layout(l_h, row_s, assert_trivial=True),
+            gl.convert_layout(alpha, row_s, assert_trivial=True))
+
+
+@gluon.jit
+def _pv_waited(p, o, v_bufs, v_ready, v_empty, t, FIRST: gl.constexpr, KEYS: gl.constexpr, p_layout: gl.constexpr):
+    """O += P V over keys FIRST .. FIRST + KEYS - 1 of the K/V stage of count t, waited on; the
+    stage released."""
+    NBUF: gl.constexpr = v_bufs.type.shape[0]
+    BLOCK_N: gl.constexpr = v_bufs.type.shape[3]
+    HEAD_DIM: gl.constexpr = v_bufs.type.shape[4]
+    idx = t % NBUF
+    mbarrier.wait(v_ready.index(idx), (t // NBUF) & 1)
+    v = v_bufs.index(idx).reshape([BLOCK_N, HEAD_DIM])
+    if KEYS < BLOCK_N:
+        v = v.slice(FIRST, KEYS)
+    o = warpgroup_mma(gl.convert_layout(p.to(v_bufs.dtype), p_layout, assert_trivial=True), v, o, is_async=True)
+    o = warpgroup_mma_wait(num_outstanding=0, deps=(o, ))
+    mbarrier.arrive(v_empty.index(idx), count=1)
+    return o
+
+
+@gluon.jit
 def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, PERSISTENT: gl.constexpr,
-              O_IN_Q: gl.constexpr, sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs, o_bufs, q_ready, q_empty,
-              k_ready, k_empty, v_ready, v_empty, turn, N_CTX, H_Q, CAUSAL: gl.constexpr, bias_bufs, bias_ready,
-              bias_empty, LEFT, RIGHT, N_WORK):
+              O_IN_Q: gl.constexpr, HALF_TILES: gl.constexpr, sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs,
+              o_bufs, q_ready, q_empty, k_ready, k_empty, v_ready, v_empty, turn, N_CTX, H_Q, CAUSAL: gl.constexpr,
+              bias_bufs, bias_ready, bias_empty, LEFT, RIGHT, N_WORK):
     if PERSISTENT:  # the producer's work items, in its order
         it = 0
         for i in range(_work_count(N_WORK, CAUSAL)):
             start_m, off_hz = _work_item(i, N_CTX, q_bufs.type.shape[0] * q_bufs.type.shape[3], CAUSAL)
-            it = _consume_block(cid, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q, start_m, off_hz, it, i, sm_scale, M_ptr,
-                                desc_o, q_bufs, k_bufs, v_bufs, o_bufs, q_ready, q_empty, k_ready, k_empty, v_ready,
-                                v_empty, turn, N_CTX, H_Q, CAUSAL, bias_bufs, bias_ready, bias_empty, LEFT, RIGHT)
+            it = _consume_block(cid, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q, HALF_TILES, start_m, off_hz, it, i,
+                                sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs, o_bufs, q_ready, q_empty, k_ready,
+                                k_empty, v_ready, v_empty, turn, N_CTX, H_Q, CAUSAL, bias_bufs, bias_ready,
+                                bias_empty, LEFT, RIGHT)
         tma.store_wait(pendings=0)   # the last block's O
     else:
-        _consume_block(cid, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q, gl.program_id(0), gl.program_id(1), 0, 0, sm_scale,
-                       M_ptr, desc_o, q_bufs, k_bufs, v_bufs, o_bufs, q_ready, q_empty, k_ready, k_empty, v_ready,
-                       v_empty, turn, N_CTX, H_Q, CAUSAL, bias_bufs, bias_ready, bias_empty, LEFT, RIGHT)
+        _consume_block(cid, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q, HALF_TILES, gl.program_id(0), gl.program_id(1), 0,
+                       0, sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs, o_bufs, q_ready, q_empty, k_ready, k_empty,
+                       v_ready, v_empty, turn, N_CTX, H_Q, CAUSAL, bias_bufs, bias_ready, bias_empty, LEFT, RIGHT)
 
 
 @gluon.jit
 def _consume_block(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, PERSISTENT: gl.constexpr,
-                   O_IN_Q: gl.constexpr, start_m, off_hz, it0, i, sm_scale, M_ptr, desc_o, q_bufs, k_bufs, v_bufs,
-                   o_bufs, q_ready, q_empty, k_ready, k_empty, v_ready, v_empty, turn, N_CTX, H_Q,
-                   CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, LEFT, RIGHT):
+                   O_IN_Q: gl.constexpr, HALF_TILES: gl.constexpr, start_m, off_hz, it0, i, sm_scale, M_ptr, desc_o,
+                   q_bufs, k_bufs, v_bufs, o_bufs, q_ready, q_empty, k_ready, k_empty, v_ready, v_empty, turn, N_CTX,
+                   H_Q, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, LEFT, RIGHT):
     """Consumer cid: its 64 rows of query block start_m of head off_hz, the i-th block it runs;
     K/V stages (and ping-pong turns) from it0 on. Returns the stage count after it. O_IN_Q: its
     output goes out through its Q buffer (o_bufs is q_bufs)."""
@@ -254,10 +288,48 @@ def _consume_block(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constex
     o = gl.zeros([SPLIT_M, HEAD_DIM], gl.float32, o_layout)
     s0 = gl.zeros([SPLIT_M, BLOCK_N], gl.float32, s_layout)
 
-    # ---- prologue: S_0 = Q K_0^T, softmax(S_0) ----
-    idx = it0 % NBUF
-    mbarrier.wait(k_ready.index(idx), (it0 // NBUF) & 1)
-    mbarrier.wait(my_turn, it0 & 1)                              # ping-pong: wait for our GEMM slot
+    # [Note: half tiles] A block's first and last key tiles can hold keys that none of this
+    # warpgroup's 64 rows sees: the causal diagonal's right half for the first warpgroup, a
+    # window's first tile's left half for the second. Those tiles run on their other half alone
+    # (QK^T with 64 keys, PV over 64 keys): a (1024, 0) window computes 8.5 tiles a warpgroup
+    # instead of 9. The first half tile runs before the pipeline (its PV waited on), the last
+    # one as the drain.
+    HALF: gl.constexpr = BLOCK_N // 2
+    h_layout: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1],
+                                                       instr_shape=[16, HALF, 256 // dtype.primitive_bitwidth])
+    first_half = False
+    last_half = False
+    j0 = 0                  # the pipeline's first tile
+    j_end = n_tiles         # ... and the tile after its last
+    if HALF_TILES:
+        if WINDOW:
+            first_half = (n_tiles >= 2) & (row0 - LEFT >= first * BLOCK_N + HALF)
+        else:
+            first_half = n_tiles < 0
+        j0 = first_half.to(gl.int32)
+        last_half = (n_tiles - j0 >= 2) & (
+            gl.minimum(row0 + SPLIT_M - 1 + RIGHT, N_CTX - 1) < (first + n_tiles - 1) * BLOCK_N + HALF)
+        j_end = n_tiles - last_half.to(gl.int32)
+    if HALF_TILES:  # (a constexpr around the runtime branches keeps their code out of the other kernels)
+        if first_half:  # tile 0's right half, start to finish
+            idx = it0 % NBUF
+            mbarrier.wait(k_ready.index(idx), (it0 // NBUF) & 1)
+            mbarrier.wait(my_turn, it0 & 1)
+            k_half = k_bufs.index(idx).reshape([BLOCK_N, HEAD_DIM]).slice(HALF, HALF).permute((1, 0))
+            sh = warpgroup_mma(q_smem, k_half, gl.zeros([SPLIT_M, HALF], gl.float32, h_layout), use_acc=False,
+                               is_async=True)
+            mbarrier.arrive(other_turn, count=1)
+            sh = warpgroup_mma_wait(num_outstanding=0, deps=(sh, ))
+            mbarrier.arrive(k_empty.index(idx), count=1)
+            p_half, m_i, l_i, alpha = _softmax_half(sh, m_i, l_i, qk_scale, first * BLOCK_N + HALF, offs_m, row0,
+                                                    N_CTX, row_s, CAUSAL, WINDOW, LEFT, RIGHT)
+            o = _pv_waited(p_half, o, v_bufs, v_ready, v_empty, it0, HALF, HALF, p_layout)
+
+    # ---- prologue: S_j0 = Q K_j0^T, softmax(S_j0) ----
+    t0 = it0 + j0
+    idx = t0 % NBUF
+    mbarrier.wait(k_ready.index(idx), (t0 // NBUF) & 1)
+    mbarrier.wait(my_turn, t0 & 1)                               # ping-pong: wait for our GEMM slot
     k_t = k_bufs.index(idx).reshape([BLOCK_N, HEAD_DIM]).permute((1, 0))
     s = warpgroup_mma(q_smem, k_t, s0, use_acc=False, is_async=True)
     mbarrier.arrive(other_turn, count=1)                         # hand the tensor cores to the other WG
@@ -266,11 +338,14 @@ def _consume_block(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constex
     bias = None
     if HAS_BIAS:
         bias = bias_tile(bias_bufs, bias_ready, bias_empty, it0, cid, s_layout)
-    p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, first * BLOCK_N, offs_m, row0, N_CTX, BLOCK_N, s_layout,
-                                       CAUSAL, bias, 1.0 / sm_scale, HAS_BIAS, WINDOW, LEFT, RIGHT)
+    p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, (first + j0) * BLOCK_N, offs_m, row0, N_CTX, BLOCK_N,
+                                       s_layout, CAUSAL, bias, 1.0 / sm_scale, HAS_BIAS, WINDOW, LEFT, RIGHT)
+    if HALF_TILES:
+        if first_half:
+            o = o * gl.convert_layout(alpha, row_o)[:, None]
 
     # ---- steady state: issue S_j = Q K_j^T and O += P_{j-1} V_{j-1}, softmax(S_j) overlaps PV ----
-    for j in range(1, n_tiles):
+    for j in range(j0 + 1, j_end):
         idx = (it0 + j) % NBUF
         ph = ((it0 + j) // NBUF) & 1
         pidx = (it0 + j - 1) % NBUF
@@ -293,14 +368,32 @@ def _consume_block(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constex
         mbarrier.arrive(v_empty.index(pidx), count=1)
         o = o * gl.convert_layout(alpha, row_o)[:, None]
 
-    # ---- drain: O += P_{n-1} V_{n-1} ----
-    lidx = (it0 + n_tiles - 1) % NBUF
-    lph = ((it0 + n_tiles - 1) // NBUF) & 1
-    mbarrier.wait(v_ready.index(lidx), lph)
-    p_op = gl.convert_layout(p.to(dtype), p_layout, assert_trivial=True)
-    o = warpgroup_mma(p_op, v_bufs.index(lidx).reshape([BLOCK_N, HEAD_DIM]), o, is_async=True)
-    o = warpgroup_mma_wait(num_outstanding=0, deps=(o, ))
-    mbarrier.arrive(v_empty.index(lidx), count=1)
+    last = it0 + n_tiles - 1
+    if HALF_TILES:
+        if last_half:  # ---- drain with the last tile's left half: S_h overlaps PV_{n-2} ----
+            idx = last % NBUF
+            pidx = (last - 1) % NBUF
+            mbarrier.wait(k_ready.index(idx), (last // NBUF) & 1)
+            mbarrier.wait(my_turn, last & 1)
+            k_half = k_bufs.index(idx).reshape([BLOCK_N, HEAD_DIM]).slice(0, HALF).permute((1, 0))
+            sh = warpgroup_mma(q_smem, k_half, gl.zeros([SPLIT_M, HALF], gl.float32, h_layout), use_acc=False,
+                               is_async=True)
+            mbarrier.wait(v_ready.index(pidx), ((last - 1) // NBUF) & 1)
+            o = warpgroup_mma(gl.convert_layout(p.to(dtype), p_layout, assert_trivial=True),
+                              v_bufs.index(pidx).reshape([BLOCK_N, HEAD_DIM]), o, is_async=True)
+            mbarrier.arrive(other_turn, count=1)
+            sh = warpgroup_mma_wait(num_outstanding=1, deps=(sh, ))
+            mbarrier.arrive(k_empty.index(idx), count=1)
+            p_half, m_i, l_i, alpha = _softmax_half(sh, m_i, l_i, qk_scale, (first + n_tiles - 1) * BLOCK_N, offs_m,
+                                                    row0, N_CTX, row_s, CAUSAL, WINDOW, LEFT, RIGHT)
+            o = warpgroup_mma_wait(num_outstanding=0, deps=(o, ))
+            mbarrier.arrive(v_empty.index(pidx), count=1)
+            o = o * gl.convert_layout(alpha, row_o)[:, None]
+            o = _pv_waited(p_half, o, v_bufs, v_ready, v_empty, last, 0, HALF, p_layout)
+        else:  # ---- drain: O += P_{n-1} V_{n-1} ----
+            o = _pv_waited(p, o, v_bufs, v_ready, v_empty, last, 0, BLOCK_N, p_layout)
+    else:
+        o = _pv_waited(p, o, v_bufs, v_ready, v_empty, last, 0, BLOCK_N, p_layout)
     if PERSISTENT and not O_IN_Q:  # no product reads this Q any more: the next block's may come
         mbarrier.arrive(q_empty.index(cid), count=1)
 
@@ -334,7 +427,7 @@ def attn_fwd_hopper(sm_scale, M_ptr, N_CTX, H_Q, GROUP, desc_q, desc_k, desc_v, 
                     NBUF: gl.constexpr, CAUSAL: gl.constexpr, CONSUMER_REGS: gl.constexpr,
                     PRODUCER_REGS: gl.constexpr, desc_bias=None, BIAS_B=0, BIAS_H=0, HAS_BIAS: gl.constexpr = False,
                     LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False, N_WORK=0, PERSISTENT: gl.constexpr = False,
-                    CONSUMERS: gl.constexpr = 2):
+                    CONSUMERS: gl.constexpr = 2, HALF_TILES: gl.constexpr = False):
     gl.static_assert((CONSUMERS == 2) | ((CONSUMERS == 3) & (not HAS_BIAS)), "2 consumers, or 3 without a bias")
     dtype: gl.constexpr = desc_q.dtype
     q_bufs = gl.allocate_shared_memory(dtype, [CONSUMERS] + desc_q.block_type.shape, desc_q.layout)
@@ -392,17 +485,19 @@ def attn_fwd_hopper(sm_scale, M_ptr, N_CTX, H_Q, GROUP, desc_q, desc_k, desc_v, 
              N_WORK)
     if CONSUMERS == 3:  # head dim 64 (FlashAttention-3's 192-row blocks); the default partition, the
         # producer, gets the registers the consumers leave: 65,536 = 128 threads x (3 x 160 + 32)
-        gl.warp_specialize([
-            (_producer, (HAS_BIAS, WINDOW, PERSISTENT) + pargs),      # default partition: the TMA producer
-            (_consumer, (c0, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q) + cargs),  # workers: consumer warpgroups 0-2
-            (_consumer, (c1, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q) + cargs),
-            (_consumer, (c2, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q) + cargs),
+        gl.warp_specialize([   # the default partition: the TMA producer; workers: consumer warpgroups 0-2
+            (_producer, (HAS_BIAS, WINDOW, PERSISTENT) + pargs),
+            (_consumer, (c0, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q, HALF_TILES) + cargs),
+            (_consumer, (c1, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q, HALF_TILES) + cargs),
+            (_consumer, (c2, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q, HALF_TILES) + cargs),
         ], [4, 4, 4], [CONSUMER_REGS, CONSUMER_REGS, CONSUMER_REGS])
     else:
+        # the default partition: consumer warpgroup 0; worker 0: consumer warpgroup 1 (4 warps);
+        # worker 1: the TMA producer, 1 warp
         gl.warp_specialize([
-            (_consumer, (c0, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q) + cargs),  # default partition: consumer warpgroup 0
-            (_consumer, (c1, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q) + cargs),  # worker 0: consumer warpgroup 1 (4 warps)
-            (_producer, (HAS_BIAS, WINDOW, PERSISTENT) + pargs),      # worker 1: TMA producer, 1 warp
+            (_consumer, (c0, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q, HALF_TILES) + cargs),
+            (_consumer, (c1, HAS_BIAS, WINDOW, PERSISTENT, O_IN_Q, HALF_TILES) + cargs),
+            (_producer, (HAS_BIAS, WINDOW, PERSISTENT) + pargs),
         ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
 
 
@@ -483,11 +578,25 @@ def consumers_reason(d: int, bias=None) -> str | None:
     return None
 
 
+def half_tiles_reason(d: int, causal: bool, window=None, bias=None) -> str | None:
+    """Why a forward call's warpgroups cannot run their edge tiles on half their keys ([Note: half
+    tiles]), or None when they can. H200, bf16, 16k tokens (results/2026-11-29-h200-v0.22): D = 128
+    causal S = 512 286 -> 299 TFLOP/s, 2048 506 -> 523, windows (256, 0) +4%, (1024, 0) level; D = 64
+    causal 417 -> 392 at S = 4096 (its softmax, not the tensor cores, sets the pace)."""
+    if not causal and window is None:
+        return "has no edge tiles to halve (no causal mask or window)"
+    if padded_head_dim(d) != 128:
+        return f"halves edge tiles on D = 128 tiles only (got {d}; slower at 64, 256's stages hold 64 keys)"
+    if bias is not None:
+        return "halves no edge tiles beside a float mask (its stages are whole tiles)"
+    return None
+
+
 _LAUNCHER = FastLauncher(attn_fwd_hopper)
 
 
 def forward_launch(q, k, sm_scale: float, causal: bool, bias=None, window=None, persistent: bool = False,
-                   consumers: int = 2, NBUF: int = 2):
+                   consumers: int = 2, NBUF: int = 2, half_tiles: bool = True):
     """The launch bound to this call's shapes, strides and options, for the calls that share
     them (backends/flash.py keys them): launch(q, k, v, out, lse, bias) writes out (B, H_q, S, D)
     (any strides tma_compatible accepts) and lse (B, H_q, S) fp32 contiguous, natural log; q, k,
@@ -496,7 +605,9 @@ def forward_launch(q, k, sm_scale: float, causal: bool, bias=None, window=None, 
     keys i - left .. i + right (causal then means right = 0), or None. persistent: one program
     an SM, each running query blocks in turn (the next block's loads overlap the last one's
     output store). consumers: 2, or 3 (head dim 64 tiles, no bias; consumers_reason says why not):
-    consumer warpgroups a program, each with 64 query rows of its block."""
+    consumer warpgroups a program, each with 64 query rows of its block. half_tiles: a warpgroup
+    runs a causal or windowed block's edge tiles on the half of their keys its rows see
+    where half_tiles_reason allows ([Note: half tiles])."""
     batch, heads_q, seq, d = q.shape
     assert consumers == 2 or consumers_reason(d, bias) is None, consumers_reason(d, bias)
     block_n = BLOCK_N if padded_head_dim(d) <= 128 else BLOCK_N_256
@@ -510,6 +621,7 @@ def forward_launch(q, k, sm_scale: float, causal: bool, bias=None, window=None, 
                            sm_scale, None, seq, heads_q, heads_q // k.shape[1], None, None, None, None,
                            NBUF, causal and window is None, consumer_regs, producer_regs, None, bias_b, bias_h,
                            bias is not None, *(window or (0, 0)), window is not None, work, persistent, consumers,
+                           half_tiles and half_tiles_reason(d, causal, window, bias) is None,
                            num_warps=4)
 
     def launch(q, k, v, out, lse, bias=None):
