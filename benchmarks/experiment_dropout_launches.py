@@ -2,7 +2,8 @@
 (benchmarks/NOTES.md v0.21b: counted offline, the dropout dK/dV loop issues instructions 90% of
 its tensor cycles and the dQ loop 69%; which launch dropout slows, and by how much, decides what
 to cut first). Causal, D = 128, bf16, 16k tokens, H = 16, the shipped options (two launches,
-peeled diagonals); each launch timed alone and both in turn, p = 0 and p = 0.1.
+peeled diagonals); each launch timed alone and both in turn, p = 0 and p = 0.1; and the fused dQ
+(peeled too), which draws each mask once instead of twice.
 
     PYTHONPATH=src python3 benchmarks/experiment_dropout_launches.py   # on an H100/H200 (~1 min)
 """
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 import isolated
 
-CASES = [dict(seq=seq, dropout_p=p) for seq in (2048, 8192) for p in (0.0, 0.1)]
+CASES = [dict(seq=seq, dropout_p=p, fused=fused) for fused in (False, True) for seq in (2048, 8192)
+         for p in (0.0, 0.1)]
 
 
 def run_case(case) -> dict:
@@ -28,14 +30,15 @@ def run_case(case) -> dict:
     dout = torch.randn_like(out)
     stats = hb.row_stats(lse)
     dq, dk, dv = (torch.empty_like(t) for t in (q, k, v))
-    dq_launch, dkdv_launch = hb.backward_launches(q, k, scale, True, dropout_p=p, peel_diagonal=True)
+    dq_launch, dkdv_launch = hb.backward_launches(q, k, scale, True, dropout_p=p, peel_diagonal=True,
+                                                  fused_dq=case["fused"])
     seed = (torch.zeros((), dtype=torch.int64, device="cuda"), 12345) if p > 0 else None
 
     def dq_only():
         dq_launch(q, k, v, out, dout, lse, stats, dq, seed=seed)
 
     def dkdv_only():
-        dkdv_launch(q, k, v, dout, stats, dk, dv, seed=seed)
+        dkdv_launch(q, k, v, dout, stats, dk, dv, None, dq, seed=seed)
 
     def both():
         dq_only()
@@ -56,10 +59,10 @@ def main():
     rows = isolated.main(__doc__, __file__, CASES, run_case, lambda: None, timeout=120)
     if rows is None:
         return
-    print("| S | dropout | dQ launch ms | dK/dV launch ms | both ms | TFLOP/s |")
-    print("|---|---|---|---|---|---|")
+    print("| dQ | S | dropout | dQ launch ms | dK/dV launch ms | both ms | TFLOP/s |")
+    print("|---|---|---|---|---|---|---|")
     for row in rows:
-        head = f"| {row['seq']} | {row['dropout_p']} |"
+        head = f"| {'fused' if row['fused'] else 'apart'} | {row['seq']} | {row['dropout_p']} |"
         if "error" in row:
             print(f"{head} {row['error'][-120:]!r} | | | |")
             continue

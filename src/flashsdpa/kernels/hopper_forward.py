@@ -40,7 +40,14 @@ as compiled today (their consumers spill at 160 registers; results/2026-11-29-h2
 WINDOW: a sliding window (row i sees keys i - LEFT .. i + RIGHT; causal is RIGHT = 0): the key
 tiles outside the band are not visited, only the tiles across its edges are masked. H200, bf16,
 S = 16384, window (1024, 0): 420 TFLOP/s of kept scores against the Triton kernel's 327, 456
-on the persistent grid (benchmarks/results/2026-11-29-h200-v0.9).
+on the persistent grid (benchmarks/results/2026-11-29-h200-v0.9); 472 since the masks compare
+against per-row bounds (one compare a score and edge, no warpgroup reduction a tile) and the
+edge tiles run on half their keys (HALF_TILES, below), against 540-546 for full attention over
+1024-token sequences (results/2026-11-29-h200-v0.22/forward_edges).
+
+HALF_TILES (causal or window, D = 128 tiles, no bias): each consumer warpgroup runs its block's
+first and last key tiles on the half of their keys its rows see, where the other half holds no
+key for them ([Note: half tiles]): D = 128 causal S = 512 286 -> 299 TFLOP/s, 2048 506 -> 523.
 """
 import functools
 
