@@ -1,16 +1,17 @@
-"""The Gluon forward's edge tiles, A/B in one process a case: `base` is the kernel before this
-change (src/flashsdpa/kernels/_ab_base_forward.py, a copy of 795784b's hopper_forward.py,
-untracked), `masks` the causal / window masks against per-row bounds (no warpgroup reduction a
-tile), `halves` that plus a warpgroup's edge tiles on the half of their keys its rows see
-([Note: half tiles] in hopper_forward.py). Outputs checked against float64 (a few heads) and
-against each other; bf16, 16k tokens; the window's bar (issue 3) needs full attention over
-1024-token sequences (`dense1024`) in the same run.
+"""The Gluon forward's edge tiles, A/B in one process a case: `base` is an earlier commit's kernel
+(src/flashsdpa/kernels/_ab_base_forward.py, a copy of its hopper_forward.py, untracked; its
+forward_launch's defaults), `masks` this tree's kernel without half tiles (the causal / window
+masks against per-row bounds, no warpgroup reduction a tile), `halves` with them ([Note: half
+tiles] in hopper_forward.py). Outputs checked against float64 (a few heads) and against each
+other; bf16, 16k tokens; the window's bar (issue 3) needs full attention over 1024-token
+sequences (`dense1024`) in the same run.
 
     git show 795784b:src/flashsdpa/kernels/hopper_forward.py > src/flashsdpa/kernels/_ab_base_forward.py
     PYTHONPATH=src python3 benchmarks/experiment_forward_edges.py --out edges.json   # H100/H200
 
-Since D = 64 tiles no longer take `half_tiles` (hopper_forward.half_tiles_reason), their
-`halves` column equals `masks`.
+(795784b: before the masks and the half tiles; c44188a: the first half tile with its PV waited
+on before the pipeline.) D = 64 tiles take no half tiles (hopper_forward.half_tiles_reason):
+their `halves` column equals `masks`.
 """
 from __future__ import annotations
 

@@ -300,24 +300,22 @@ def _consume_block(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constex
     # window's first tile's left half for the second. Those tiles run on their other half alone
     # (QK^T with 64 keys, PV over 64 keys): a (1024, 0) window computes 8.5 tiles a warpgroup
     # instead of 9. The first half tile runs before the pipeline (its PV waited on), the last
-    # one as the drain.
+    # one as the drain (its S issued with the previous PV). (A first half tile as the prologue,
+    # its PV issued with the next tile's S, measured 4% slower: results v0.22.)
     HALF: gl.constexpr = BLOCK_N // 2
     h_layout: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[4, 1],
                                                        instr_shape=[16, HALF, 256 // dtype.primitive_bitwidth])
-    first_half = False
-    last_half = False
+    FIRST_HALVES: gl.constexpr = HALF_TILES and WINDOW   # (a causal block's first tile is whole for both)
     j0 = 0                  # the pipeline's first tile
     j_end = n_tiles         # ... and the tile after its last
-    if HALF_TILES:
-        if WINDOW:
-            first_half = (n_tiles >= 2) & (row0 - LEFT >= first * BLOCK_N + HALF)
-        else:
-            first_half = n_tiles < 0
+    if FIRST_HALVES:
+        first_half = (n_tiles >= 2) & (row0 - LEFT >= first * BLOCK_N + HALF)
         j0 = first_half.to(gl.int32)
+    if HALF_TILES:
         last_half = (n_tiles - j0 >= 2) & (
             gl.minimum(row0 + SPLIT_M - 1 + RIGHT, N_CTX - 1) < (first + n_tiles - 1) * BLOCK_N + HALF)
         j_end = n_tiles - last_half.to(gl.int32)
-    if HALF_TILES:  # (a constexpr around the runtime branches keeps their code out of the other kernels)
+    if FIRST_HALVES:  # (a constexpr around the runtime branches keeps their code out of the other kernels)
         if first_half:  # tile 0's right half, start to finish
             idx = it0 % NBUF
             mbarrier.wait(k_ready.index(idx), (it0 // NBUF) & 1)
@@ -347,7 +345,7 @@ def _consume_block(cid: gl.constexpr, HAS_BIAS: gl.constexpr, WINDOW: gl.constex
         bias = bias_tile(bias_bufs, bias_ready, bias_empty, it0, cid, s_layout)
     p, m_i, l_i, alpha = _softmax_tile(s, m_i, l_i, qk_scale, (first + j0) * BLOCK_N, offs_m, row0, N_CTX, BLOCK_N,
                                        s_layout, CAUSAL, bias, 1.0 / sm_scale, HAS_BIAS, WINDOW, LEFT, RIGHT)
-    if HALF_TILES:
+    if FIRST_HALVES:
         if first_half:
             o = o * gl.convert_layout(alpha, row_o)[:, None]
 
