@@ -58,9 +58,8 @@ from triton.experimental.gluon import language as gl
 from triton.experimental.gluon.language.nvidia.hopper import (
     tma, mbarrier, fence_async_shared, warpgroup_mma, warpgroup_mma_wait)
 
-from .hopper_common import (band_edge, bias_descriptor, bias_tile, describe_head_dims, descriptor,  # noqa: F401
-                            in_band, key_tiles, padded_head_dim, stage_barriers,
-                            tma_compatible)  # tma_compatible: re-exported
+from .hopper_common import (bias_descriptor, bias_tile, describe_head_dims, descriptor, key_tiles,  # noqa: F401
+                            padded_head_dim, stage_barriers, tma_compatible)  # tma_compatible: re-exported
 from .launch import FastLauncher
 
 
