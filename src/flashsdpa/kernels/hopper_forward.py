@@ -433,6 +433,7 @@ def attn_fwd_hopper(sm_scale, M_ptr, N_CTX, H_Q, GROUP, desc_q, desc_k, desc_v, 
                     LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False, N_WORK=0, PERSISTENT: gl.constexpr = False,
                     CONSUMERS: gl.constexpr = 2, HALF_TILES: gl.constexpr = False):
     gl.static_assert((CONSUMERS == 2) | ((CONSUMERS == 3) & (not HAS_BIAS)), "2 consumers, or 3 without a bias")
+    gl.static_assert(not (HALF_TILES and HAS_BIAS), "no half tiles beside a bias (its stages are whole tiles)")
     dtype: gl.constexpr = desc_q.dtype
     q_bufs = gl.allocate_shared_memory(dtype, [CONSUMERS] + desc_q.block_type.shape, desc_q.layout)
     k_bufs = gl.allocate_shared_memory(dtype, [NBUF] + desc_k.block_type.shape, desc_k.layout)
@@ -585,8 +586,8 @@ def consumers_reason(d: int, bias=None) -> str | None:
 def half_tiles_reason(d: int, causal: bool, window=None, bias=None) -> str | None:
     """Why a forward call's warpgroups cannot run their edge tiles on half their keys ([Note: half
     tiles]), or None when they can. H200, bf16, 16k tokens (results/2026-11-29-h200-v0.22): D = 128
-    causal S = 512 286 -> 299 TFLOP/s, 2048 506 -> 523, windows (256, 0) +4%, (1024, 0) level; D = 64
-    causal 417 -> 392 at S = 4096 (its softmax, not the tensor cores, sets the pace)."""
+    causal S = 512 286 -> 299 TFLOP/s, 2048 506 -> 523, windows (256, 0) +3-4%, (1024, 0) +0-8% (two
+    runs); D = 64 causal 417 -> 392 at S = 4096 (its softmax, not the tensor cores, sets the pace)."""
     if not causal and window is None:
         return "has no edge tiles to halve (no causal mask or window)"
     if padded_head_dim(d) != 128:
