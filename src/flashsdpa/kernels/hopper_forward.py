@@ -171,7 +171,9 @@ def _softmax_tile(s, m_i, l_i, qk_scale, start_n, offs_m, row0, N_CTX, BLOCK_N: 
     # compare a score and bound.
     row_last = row0 + s.type.shape[0] - 1
     if WINDOW:  # only the tiles across the window's edges (or the ragged last one) pay for a mask,
-        # each edge's own: row i sees columns i - LEFT - start_n .. min(i + RIGHT, N_CTX - 1) - start_n
+        # each edge's own: row i sees columns i - LEFT - start_n .. min(i + RIGHT, N_CTX - 1) - start_n.
+        # (The two branches spell the key differently on purpose: with one shared `cols` the
+        # compiler hoisted its 30 instructions out of both branches into every tile.)
         if start_n < row_last - LEFT:
             cols = gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, s_layout))
             s = gl.where(cols[None, :] >= (offs_m - LEFT - start_n)[:, None], s, -float("inf"))
