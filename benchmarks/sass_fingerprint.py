@@ -104,7 +104,9 @@ def gluon_sass(cases=None, head_dim: int = 128):
                            desc(64, 128), {}),
                "dq": (hb.attn_bwd_dq_hopper, dict(desc_k=rows, desc_v=rows, DBias="*bf16"), desc(64, 64),
                       {"MASK_GRAD": True}),
-               "dkdv": (hb.attn_bwd_dkdv_hopper, dict(desc_k=rows, desc_v=rows), desc(64, 64), {})}
+               "dkdv": (hb.attn_bwd_dkdv_hopper, dict(desc_k=rows, desc_v=rows,
+                                                      desc_stats=f"tensordesc<fp32[2, 1, 64],{hb._STATS_LAYOUT!r}>"),
+                        desc(64, 64), {})}
     bodies = {}
     for name, (kernel, types, bias_desc, bias_flags) in kernels.items():
         for case, constants in (("full", dict(CAUSAL=False)), ("causal", dict(CAUSAL=True)),

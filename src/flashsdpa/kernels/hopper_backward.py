@@ -48,6 +48,7 @@ from triton.experimental import gluon
 from triton.experimental.gluon import language as gl
 from triton.experimental.gluon.language.nvidia.hopper import (
     tma, mbarrier, fence_async_shared, warpgroup_mma, warpgroup_mma_wait)
+from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
 
 from .hopper_common import (accumulator_layout, band_edge, bias_descriptor, bias_tile, box_descriptor,
                             describe_head_dims, descriptor, dropout_keep_rows, dropout_keep_transposed, dropout_seed,
@@ -108,7 +109,8 @@ def _block_and_head(CAUSAL: gl.constexpr, LONGEST_LAST: gl.constexpr, HEADS_PER_
 @gluon.jit
 def _producer(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, desc_q, desc_k, desc_v, desc_do, k_bufs, v_bufs, q_bufs,
               do_bufs, kv_ready, q_ready, q_empty, do_ready, do_empty, N_CTX, H_Q, H_KV, GROUP, CAUSAL: gl.constexpr,
-              desc_bias, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H, LEFT, RIGHT, HEADS_PER_GROUP):
+              desc_bias, bias_bufs, bias_ready, bias_empty, BIAS_B, BIAS_H, LEFT, RIGHT, HEADS_PER_GROUP,
+              desc_stats, stats_bufs):
     SPLIT_N: gl.constexpr = desc_k.block_type.shape[2]
     BLOCK_M: gl.constexpr = desc_q.block_type.shape[2]
     block, off_hz = _block_and_head(CAUSAL, False, HEADS_PER_GROUP)
@@ -125,7 +127,7 @@ def _producer(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, desc_q, desc_k, desc
     for it in range(GROUP * n_m):  # the GROUP query heads of this key-value head, their tiles in turn
         h = h_kv * GROUP + it // n_m
         m0 = first + (it % n_m) * BLOCK_M
-        fill_stage(desc_q, q_bufs, q_ready, q_empty, it, [b, h, m0, 0])
+        fill_stage(desc_q, q_bufs, q_ready, q_empty, it, [b, h, m0, 0], desc_stats, stats_bufs, [0, b * H_Q + h, m0])
         fill_stage(desc_do, do_bufs, do_ready, do_empty, it, [b, h, m0, 0])
         if HAS_BIAS:  # the tile's rows x each consumer's 64 keys (BIAS_B/H: 0 broadcasts)
             fill_bias_stage(desc_bias, bias_bufs, bias_ready, bias_empty, it, b * BIAS_B, h * BIAS_H, m0, start_n,
@@ -136,7 +138,7 @@ def _producer(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, desc_q, desc_k, desc
 def _dkdv_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr, WINDOW: gl.constexpr,
                MASK_GRAD: gl.constexpr, HAS_DROPOUT: gl.constexpr, DQ_OF_LAST: gl.constexpr, MASKED: gl.constexpr,
                it, dk, dv, k_smem,
-               v_smem, s0, keys, start_n, first, n_m, b, h_kv, qk_scale, LSE2, Delta, k_bufs, q_bufs, do_bufs,
+               v_smem, s0, keys, start_n, first, n_m, b, h_kv, qk_scale, stats_bufs, k_bufs, q_bufs, do_bufs,
                q_ready, q_empty, do_ready, do_empty, S_PAD, H_Q, GROUP, CAUSAL: gl.constexpr, bias_bufs, bias_ready,
                bias_empty, ds_bufs, ds_ready, ds_free, dq_bufs, desc_dq_acc, dbias_bufs, desc_dbias, LEFT, RIGHT,
                seed, dropout_p):
@@ -159,13 +161,8 @@ def _dkdv_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr
     m0 = first + (it % n_m) * BLOCK_M
     idx = it % NBUF
     ph = (it // NBUF) & 1
-    # row statistics of this query tile (the dQ launch stored them, rows padded to S_PAD:
-    # unmasked, aligned loads), loaded while the tiles arrive
     queries = m0 + gl.arange(0, BLOCK_M, layout=query_axis)
-    row_base = (b * H_Q + h).to(gl.int64) * S_PAD
-    lse = gl.load(LSE2 + row_base + queries)
-
-    mbarrier.wait(q_ready.index(idx), ph)
+    mbarrier.wait(q_ready.index(idx), ph)   # (with Q, the tile's row statistics: delta and lse)
     q_smem = q_bufs.index(idx).reshape([BLOCK_M, HEAD_DIM])
     s = warpgroup_mma(k_smem, q_smem.permute((1, 0)), s0, use_acc=False, is_async=True)   # S^T = K Q^T
     mbarrier.wait(do_ready.index(idx), ph)
@@ -176,11 +173,19 @@ def _dkdv_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr
                                        s_layout)
         keep_scale = 1.0 / (1.0 - dropout_p)
     s = warpgroup_mma_wait(num_outstanding=1, deps=(s, ))
+    # [Note: row statistics from shared memory] lse and delta take 16 registers each a lane (the
+    # 16 queries of its scores). Loaded from global memory at the tile's start they stayed live
+    # across it, in a consumer whose 240 registers the products' accumulators fill to 192: the
+    # loop needed ~236 (sm_90a, D = 128), and dropout's draws spilled it (55 spill loads and
+    # stores a tile). The producer stages them with Q (one TMA box of both) and the consumer
+    # reads them where they are used: causal dK/dV's unmasked loop 369 -> 294 instructions a
+    # warp and tile; with dropout 55 -> 30 spill loads and stores (benchmarks/NOTES.md, v0.23).
+    lse = stats_bufs.index(idx).reshape([2, BLOCK_M]).slice(1, 1, dim=0).load(s_layout)   # (1, rows)
     if HAS_BIAS:  # the float attn_mask's tile, transposed as S^T is
         bias = bias_tile(bias_bufs, bias_ready, bias_empty, it, cid, s_layout, True)
-        p = gl.exp2(gl.fma(bias, 1.44269504088896340736, s * qk_scale) - lse[None, :])
+        p = gl.exp2(gl.fma(bias, 1.44269504088896340736, s * qk_scale) - lse)
     else:
-        p = gl.exp2(s * qk_scale - lse[None, :])
+        p = gl.exp2(s * qk_scale - lse)
     if WINDOW and MASKED:  # only tiles across the window's edges pay for the mask (rows past N_CTX: P = 0)
         if band_edge(m0, m0 + BLOCK_M - 1, start_n + cid * SPLIT_N, start_n + (cid + 1) * SPLIT_N - 1, LEFT,
                      RIGHT):
@@ -193,11 +198,11 @@ def _dkdv_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr
     else:
         p_op = gl.convert_layout(p.to(dtype), a_layout, assert_trivial=True)
     dv = warpgroup_mma(p_op, do_smem, dv, is_async=True)                                   # dV += P^T dO
-    delta = gl.load(Delta + row_base + queries)
     dp = warpgroup_mma_wait(num_outstanding=1, deps=(dp, ))
+    delta = stats_bufs.index(idx).reshape([2, BLOCK_M]).slice(0, 1, dim=0).load(s_layout)
     if HAS_DROPOUT:
         dp = gl.where(keep, dp * keep_scale, 0.0)
-    ds = (p * (dp - delta[None, :])).to(dtype)
+    ds = (p * (dp - delta)).to(dtype)
     ds_op = gl.convert_layout(ds, a_layout, assert_trivial=True)
     if FUSED_DQ:  # dS^T to shared memory (slot it % 2) while dV's product runs: dQ needs it as dS
         slot = it % 2
@@ -233,7 +238,7 @@ def _dkdv_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr
 @gluon.jit
 def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr, WINDOW: gl.constexpr,
               MASK_GRAD: gl.constexpr, SKIP_EMPTY: gl.constexpr, HAS_DROPOUT: gl.constexpr,
-              PEEL_DIAGONAL: gl.constexpr, FLAT_HEADS: gl.constexpr, sm_scale, LSE2, Delta,
+              PEEL_DIAGONAL: gl.constexpr, FLAT_HEADS: gl.constexpr, sm_scale, stats_bufs,
               desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty, do_ready, do_empty,
               N_CTX, S_PAD, H_Q, H_KV, GROUP, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, ds_bufs,
               ds_ready, ds_free, dq_bufs, desc_dq_acc, dbias_bufs, desc_dbias, LEFT, RIGHT, seed, dropout_p,
@@ -261,7 +266,7 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr,
     s0 = gl.zeros([SPLIT_N, BLOCK_M], gl.float32, s_layout)
     mbarrier.wait(kv_ready.index(cid), 0)
 
-    tile_args = (k_smem, v_smem, s0, keys, start_n, first, n_m, b, h_kv, qk_scale, LSE2, Delta, k_bufs, q_bufs,
+    tile_args = (k_smem, v_smem, s0, keys, start_n, first, n_m, b, h_kv, qk_scale, stats_bufs, k_bufs, q_bufs,
                  do_bufs, q_ready, q_empty, do_ready, do_empty, S_PAD, H_Q, GROUP, CAUSAL, bias_bufs, bias_ready,
                  bias_empty, ds_bufs, ds_ready, ds_free, dq_bufs, desc_dq_acc, dbias_bufs, desc_dbias, LEFT, RIGHT,
                  seed, dropout_p)
@@ -386,7 +391,7 @@ def _reduce_dq(cid: gl.constexpr, part, it, dq_bufs, desc_dq_acc, b, h, m0):
 
 
 @gluon.jit(do_not_specialize=["seed_host"])   # a per-call value (kernels/common.py's dropout_seed)
-def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
+def attn_bwd_dkdv_hopper(sm_scale, desc_stats, N_CTX, S_PAD, H_Q, H_KV, GROUP,
                          desc_q, desc_k, desc_v, desc_do, desc_dk, desc_dv,
                          NBUF: gl.constexpr, CAUSAL: gl.constexpr, CONSUMER_REGS: gl.constexpr,
                          PRODUCER_REGS: gl.constexpr, desc_bias=None, BIAS_B=0, BIAS_H=0,
@@ -409,6 +414,7 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
     v_bufs = gl.allocate_shared_memory(dtype, [2] + desc_v.block_type.shape, desc_v.layout)
     q_bufs = gl.allocate_shared_memory(dtype, [NBUF] + desc_q.block_type.shape, desc_q.layout)
     do_bufs = gl.allocate_shared_memory(dtype, [NBUF] + desc_do.block_type.shape, desc_do.layout)
+    stats_bufs = gl.allocate_shared_memory(gl.float32, [NBUF] + desc_stats.block_type.shape, desc_stats.layout)
     kv_ready = gl.allocate_shared_memory(gl.int64, [2, 1], mbarrier.MBarrierLayout())
     for i in gl.static_range(2):
         mbarrier.init(kv_ready.index(i), count=1)
@@ -440,7 +446,7 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
         desc_dbias = desc_q
 
     # the flags lead constexpr tuples: that way they reach the partitions as constexprs
-    cargs = (sm_scale, LSE2, Delta, desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty,
+    cargs = (sm_scale, stats_bufs, desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty,
              do_ready, do_empty, N_CTX, S_PAD, H_Q, H_KV, GROUP, CAUSAL, bias_bufs, bias_ready, bias_empty, ds_bufs,
              ds_ready, ds_free, dq_bufs, desc_dq_acc, dbias_bufs, desc_dbias, LEFT, RIGHT, seed, dropout_p,
              HEADS_PER_GROUP)
@@ -448,7 +454,7 @@ def attn_bwd_dkdv_hopper(sm_scale, LSE2, Delta, N_CTX, S_PAD, H_Q, H_KV, GROUP,
     c1: gl.constexpr = 1
     pargs = (desc_q, desc_k, desc_v, desc_do, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty,
              do_ready, do_empty, N_CTX, H_Q, H_KV, GROUP, CAUSAL, bias_desc, bias_bufs, bias_ready, bias_empty,
-             BIAS_B, BIAS_H, LEFT, RIGHT, HEADS_PER_GROUP)
+             BIAS_B, BIAS_H, LEFT, RIGHT, HEADS_PER_GROUP, desc_stats, stats_bufs)
     gl.warp_specialize([
         (_consumer, (c0, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, SKIP_EMPTY, HAS_DROPOUT, PEEL_DIAGONAL, FLAT_HEADS)
          + cargs),
@@ -561,9 +567,10 @@ def _dq_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.constexpr,
                 p = gl.where(keys[None, :] < N_CTX, p, 0.0)
         dp = warpgroup_mma_wait(num_outstanding=0, deps=(dp, ))
         mbarrier.arrive(v_empty.index(idx), count=1)
-        if HAS_DROPOUT:  # dS = P * (dP * keep / (1 - p) - delta)
-            dp = gl.where(keep, dp * (1.0 / (1.0 - dropout_p)), 0.0)
-        ds = p * (dp - delta[:, None])
+        if HAS_DROPOUT:  # dS = P * (dP * keep / (1 - p) - delta), times 1 - p (delta came so): one select a score
+            ds = gl.fma(gl.where(keep, p, 0.0), dp, -(p * delta[:, None]))
+        else:
+            ds = p * (dp - delta[:, None])
         if MASK_GRAD:  # d attn_mask = dS into a dense (B, H, S, S) tensor, from the registers
             keys = start_n + gl.arange(0, BLOCK_N, layout=key_axis)
             ptrs = dbias_rows[:, None] + keys[None, :]
@@ -618,6 +625,8 @@ def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.conste
     delta_rows = row0 + gl.arange(0, SPLIT_M, layout=gl.SliceLayout(1, tile_layout))
     gl.store(Delta + stats_base + delta_rows, delta)
     delta = gl.convert_layout(delta, row_layout)
+    if HAS_DROPOUT:  # dS comes out 1 - p times the true one (see _dq_tile), undone in the epilogue
+        delta = delta * (1.0 - dropout_p)
 
     dq = gl.zeros([SPLIT_M, HEAD_DIM], gl.float32, g_layout)
     s0 = gl.zeros([SPLIT_M, BLOCK_N], gl.float32, s_layout)
@@ -640,6 +649,8 @@ def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.conste
 
     if not STATS_ONLY:  # epilogue through this warpgroup's own Q buffer (no product reads it any more);
         dq = dq * sm_scale  # rows past N_CTX are clipped by the descriptor
+        if HAS_DROPOUT:
+            dq = dq * (1.0 / (1.0 - dropout_p))
         q_bufs.index(cid).reshape([SPLIT_M, HEAD_DIM]).store(dq.to(dtype))
         fence_async_shared()
         tma.async_copy_shared_to_global(desc_dq, [off_hz // H_Q, off_hz % H_Q, row0, 0], q_bufs.index(cid))
@@ -738,11 +749,25 @@ def unsupported_reason(q, k, v, dout, capability, has_features: bool, head_dims=
 
 def row_stats(lse: torch.Tensor) -> torch.Tensor:
     """The buffer the dQ launch fills for the dK/dV launch: (2, B * H_q, S rounded up to 128)
-    fp32, delta = rowsum(dO * O) then lse in log2 units. Rows padded to a multiple of 128 let
-    dK/dV load them unmasked and aligned: with a ragged S its loop otherwise spills (sm_90a:
-    511 instructions a warp per tile and 1/8 spill stores/loads, against 440 and none)."""
+    fp32, delta = rowsum(dO * O) then lse in log2 units (+inf past S, so that P = 0 there). Rows
+    padded to a multiple of 128: every 64-row TMA box that dK/dV stages (stats_descriptor) reads
+    rows the dQ launch wrote, and the box's row strides stay 16-byte aligned."""
     batch, heads_q, seq = lse.shape
     return torch.empty((2, batch * heads_q, _padded_rows(seq)), device=lse.device, dtype=torch.float32)
+
+
+def stats_descriptor(stats: torch.Tensor, rows: int) -> TensorDescriptor:
+    """A TMA descriptor over row_stats' buffer with boxes of (delta, lse) x `rows` rows (the dK/dV
+    producer stages them with each query tile: [Note: row statistics from shared memory])."""
+    desc = object.__new__(TensorDescriptor)
+    desc.base, desc.shape, desc.strides, desc.block_shape = stats, list(stats.shape), list(stats.stride()), [2, 1, rows]
+    desc.layout = _STATS_LAYOUT
+    desc.padding = "zero"
+    return desc
+
+
+# no swizzle: the consumers read each box's rows as vectors (a swizzle only orders 2D tiles)
+_STATS_LAYOUT = gl.NVMMASharedLayout(swizzle_byte_width=0, element_bitwidth=32, rank=3)
 
 
 def _padded_rows(seq: int) -> int:
@@ -816,9 +841,9 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                         HEADS_PER_GROUP=heads_per_group, PEEL_EDGE=peel_diagonal and window is None and not skip_empty,
                         seed_host=0, num_warps=4)
     dkdv_bound = _DKDV.bind((triton.cdiv(seq, 2 * SPLIT_N), batch * heads_kv),
-                            ("LSE2", "Delta", "desc_q", "desc_k", "desc_v", "desc_do", "desc_dk", "desc_dv",
+                            ("desc_stats", "desc_q", "desc_k", "desc_v", "desc_do", "desc_dk", "desc_dv",
                              "desc_bias", "desc_dq_acc", "desc_dbias", "Seed", "seed_host"),
-                            sm_scale, None, None, seq, s_pad, heads_q, heads_kv, heads_q // heads_kv, *([None] * 6),
+                            sm_scale, None, seq, s_pad, heads_q, heads_kv, heads_q // heads_kv, *([None] * 6),
                             *flags, None, bias_b, bias_h, bias is not None, None, fused_dq, *band, None, dq_from_ds,
                             dkdv_skip, None, dropout_p, dropout_p > 0,
                             plain_causal and not dkdv_skip,
@@ -836,8 +861,8 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
 
     def dkdv_launch(q, k, v, dout, stats, dk, dv, bias=None, dq=None, dbias=None, seed=None):
         dq_acc = torch.zeros((batch, heads_q, s_pad, d), device=q.device, dtype=torch.float32) if fused_dq else None
-        dkdv_bound(stats[1], stats[0], descriptor(q, block_m), descriptor(k, SPLIT_N), descriptor(v, SPLIT_N),
-                   descriptor(dout, block_m), descriptor(dk, SPLIT_N), descriptor(dv, SPLIT_N),
+        dkdv_bound(stats_descriptor(stats, block_m), descriptor(q, block_m), descriptor(k, SPLIT_N),
+                   descriptor(v, SPLIT_N), descriptor(dout, block_m), descriptor(dk, SPLIT_N), descriptor(dv, SPLIT_N),
                    None if bias is None else bias_descriptor(bias, block_m, SPLIT_N)[0],
                    None if dq_acc is None else box_descriptor(dq_acc, list(dq_acc.shape), list(dq_acc.stride()),
                                                               [1, 1, block_m, d // 2]),

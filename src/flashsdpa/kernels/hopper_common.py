@@ -43,12 +43,17 @@ def stage_barriers(NBUF: gl.constexpr, CONSUMERS: gl.constexpr):
 
 
 @gluon.jit
-def fill_stage(desc, bufs, ready, empty, it, coords):
-    """Producer: TMA the box at `coords` into stage it % NBUF once its consumers released it."""
+def fill_stage(desc, bufs, ready, empty, it, coords, desc2=None, bufs2=None, coords2=None):
+    """Producer: TMA the box at `coords` (and desc2's at coords2 into bufs2, when given) into
+    stage it % NBUF once its consumers released it."""
     NBUF: gl.constexpr = bufs.type.shape[0]
     idx = it % NBUF
     mbarrier.wait(empty.index(idx), ((it // NBUF) & 1) ^ 1)  # a fresh mbarrier's parity 1 counts as complete
-    mbarrier.expect(ready.index(idx), desc.block_type.nbytes)
+    if desc2 is None:
+        mbarrier.expect(ready.index(idx), desc.block_type.nbytes)
+    else:
+        mbarrier.expect(ready.index(idx), desc.block_type.nbytes + desc2.block_type.nbytes)
+        tma.async_copy_global_to_shared(desc2, coords2, ready.index(idx), bufs2.index(idx))
     tma.async_copy_global_to_shared(desc, coords, ready.index(idx), bufs.index(idx))
 
 
@@ -161,13 +166,17 @@ def bias_tile(bias_bufs, bias_ready, bias_empty, j, cid: gl.constexpr, s_layout:
 
 
 # Dropout's keep-mask (kernels/common.py's dropout_keep, the same Philox groups and bits) drawn
-# straight into the wgmma accumulator of a transposed tile S^T (keys x queries), as the dK/dV
-# consumer holds it. A group (one Philox call) is queries q, q + 8 x keys k, k + 1, k + 8, k + 9;
-# in S^T's accumulator lane l holds keys r, r + 8 and queries c, c + 1, c + 8, c + 9, so keys
-# r and r + 1 of a group sit in lanes l and l + 4 and queries c and c + 1 in different groups:
-# each lane draws one whole group, and the conversion to the accumulator's layout trades halves
-# between lanes l and l + 4 by shuffles, no shared memory (benchmarks/experiment_gluon_dropout_
-# mask.py checks it against the portable kernels' mask on the GPU).
+# straight into the wgmma accumulator of a score tile, in either orientation. A group (one Philox
+# call, 8 16-bit draws) is queries q, q + 8 x keys k, k + 1, k + 8, k + 9. In the forward's
+# orientation (queries x keys: the dQ launch) a lane's accumulator holds whole groups, so each
+# lane draws its own (dropout_keep_rows). In S^T's (keys x queries: the dK/dV launch) lane l holds
+# keys r, r + 8 and queries c, c + 1, c + 8, c + 9: keys r and r + 1 of a group sit in lanes l and
+# l + 4, so each lane draws whole groups and the conversion to the accumulator's layout trades
+# halves between lanes l and l + 4 by shuffles, no shared memory (dropout_keep_transposed;
+# benchmarks/experiment_gluon_dropout_mask.py checks both against the portable kernels' mask on
+# the GPU). Trading the draws before comparing them (two 16-bit halves a word, lane-dependent
+# byte permutes) took fewer instructions but more registers, and the dK/dV loop spilled more and
+# ran slower (benchmarks/NOTES.md, v0.23).
 @gluon.constexpr_function
 def _dropout_groups_layout(keys, queries):
     """[keys / 4 key groups, queries / 2 query groups] of a one-warpgroup S^T tile, one Philox
@@ -181,15 +190,23 @@ def _dropout_groups_layout(keys, queries):
 
 
 @gluon.jit
+def _mul_wide(a, asm: gl.constexpr):
+    """(high, low) 32 bits of a * M (uint32 tensor a; asm: mul.wide.u32 of $2 and the constant
+    M into the 64-bit t): one IMAD.WIDE.U32, where umulhi and a product compile to two multiplies."""
+    return gl.inline_asm_elementwise("{ .reg .b64 t; " + asm + " mov.b64 {$1, $0}, t; }", "=r,=r,r", [a],
+                                     dtype=(gl.uint32, gl.uint32), is_pure=True, pack=1)
+
+
+@gluon.jit
 def _philox(k0, k1, c0, c1, c2, c3, N_ROUNDS: gl.constexpr):
     """triton.language.random.philox_impl on uint32 tensors (keys k0, k1 uint32 scalars)."""
     for _ in gl.static_range(N_ROUNDS):
-        _c0 = c0
-        _c2 = c2
-        c0 = gl.umulhi(_c2 * 0 + 0xCD9E8D57, _c2) ^ c1 ^ k0
-        c2 = gl.umulhi(_c0 * 0 + 0xD2511F53, _c0) ^ c3 ^ k1
-        c1 = _c2 * 0xCD9E8D57
-        c3 = _c0 * 0xD2511F53
+        hi0, lo0 = _mul_wide(c2, "mul.wide.u32 t, $2, 0xCD9E8D57;")
+        hi2, lo2 = _mul_wide(c0, "mul.wide.u32 t, $2, 0xD2511F53;")
+        c0 = hi0 ^ c1 ^ k0
+        c2 = hi2 ^ c3 ^ k1
+        c1 = lo0
+        c3 = lo2
         k0 = k0 + 0x9E3779B9
         k1 = k1 + 0xBB67AE85
     return c0, c1, c2, c3
@@ -207,23 +224,34 @@ def dropout_seed(Seed, seed_host, HAS_DROPOUT: gl.constexpr):
 
 @gluon.jit
 def _draw_groups(seed, bh, dropout_p, key_groups, query_groups):
-    """(r0, r1, r2, r3, threshold): Philox's four words for each group (key_groups and
-    query_groups: uint32 tensors of one shape, the counters), keyed by the call's seed (an int
-    < 2^63) as tl.philox keys it, and the 16-bit draw a score needs to be kept (>= p * 2^16), as
-    kernels/common.py's dropout_keep makes them."""
+    """(r0, r1, r2, r3, bound): Philox's four words for each group (key_groups and query_groups:
+    uint32 tensors of one shape, the counters), keyed by the call's seed (an int < 2^63) as
+    tl.philox keys it, and the bound that keeps a 16-bit draw d (d >= ceil(p * 2^16), as
+    kernels/common.py's dropout_keep) when d * 2^16 > bound: one compare of a word whose high
+    half is the draw (a bound of 2^32 - 1 keeps nothing, as a threshold of 2^16 does)."""
     seed64 = seed.to(gl.int64)
     zero = key_groups * 0
     r0, r1, r2, r3 = _philox((seed64 & 0xFFFFFFFF).to(gl.uint32), ((seed64 >> 32) & 0xFFFFFFFF).to(gl.uint32),
                              key_groups, query_groups, zero + bh.to(gl.uint32), zero, 7)
-    return r0, r1, r2, r3, gl.ceil(dropout_p * 65536.0).to(gl.uint32)
+    bound = (gl.ceil(dropout_p * 65536.0).to(gl.int64) * 65536 - 1).to(gl.uint32)
+    return r0, r1, r2, r3, bound
 
 
 @gluon.jit
-def _keep_words(r0, r1, r2, r3, threshold, SHIFT: gl.constexpr):
+def _kept(word, bound, HIGH: gl.constexpr):
+    """Whether the draw in word's high (HIGH) or low half is kept (_draw_groups' bound)."""
+    if HIGH:
+        return word > bound
+    else:
+        return (word << 16) > bound
+
+
+@gluon.jit
+def _keep_words(r0, r1, r2, r3, bound, HIGH: gl.constexpr):
     """One 16-bit half's keep bits of words r0 .. r3 (word = k bit 3 + 2 (q bit 3)), joined as
     (.., q bit 3, k bit 3); given as (r0, r2, r1, r3), as (.., k bit 3, q bit 3)."""
-    return gl.join(gl.join(((r0 >> SHIFT) & 0xFFFF) >= threshold, ((r2 >> SHIFT) & 0xFFFF) >= threshold),
-                   gl.join(((r1 >> SHIFT) & 0xFFFF) >= threshold, ((r3 >> SHIFT) & 0xFFFF) >= threshold))
+    return gl.join(gl.join(_kept(r0, bound, HIGH), _kept(r2, bound, HIGH)),
+                   gl.join(_kept(r1, bound, HIGH), _kept(r3, bound, HIGH)))
 
 
 @gluon.jit
@@ -235,10 +263,10 @@ def dropout_keep_transposed(seed, bh, key0, query0, dropout_p, KEYS: gl.constexp
     groups: gl.constexpr = _dropout_groups_layout(KEYS, QUERIES)
     kg = (key0 // 4 + gl.arange(0, KEYS // 4, layout=gl.SliceLayout(1, groups))).to(gl.uint32)
     qg = (query0 // 2 + gl.arange(0, QUERIES // 2, layout=gl.SliceLayout(0, groups))).to(gl.uint32)
-    r0, r1, r2, r3, threshold = _draw_groups(seed, bh, dropout_p, kg[:, None] + qg[None, :] * 0,
-                                             qg[None, :] + kg[:, None] * 0)
-    keep = gl.join(_keep_words(r0, r1, r2, r3, threshold, 0),
-                   _keep_words(r0, r1, r2, r3, threshold, 16))   # (.., q bit 3, k bit 3, k bit 0)
+    r0, r1, r2, r3, bound = _draw_groups(seed, bh, dropout_p, kg[:, None] + qg[None, :] * 0,
+                                         qg[None, :] + kg[:, None] * 0)
+    keep = gl.join(_keep_words(r0, r1, r2, r3, bound, False),
+                   _keep_words(r0, r1, r2, r3, bound, True))   # (.., q bit 3, k bit 3, k bit 0)
     # (k >> 4, (k >> 1) & 3, q >> 4, (q >> 1) & 3, q & 1, q bit 3, k bit 3, k & 1) -> (k, q)
     keep = gl.reshape(keep, [KEYS // 16, 4, QUERIES // 16, 4, 2, 2, 2, 2])
     keep = gl.permute(keep, [0, 6, 1, 7, 2, 5, 3, 4])
@@ -270,10 +298,10 @@ def dropout_keep_rows(seed, bh, query0, key0, dropout_p, QUERIES: gl.constexpr, 
     groups: gl.constexpr = _dropout_row_groups_layout(QUERIES, KEYS)
     qg = (query0 // 2 + gl.arange(0, QUERIES // 2, layout=gl.SliceLayout(1, groups))).to(gl.uint32)
     kg = (key0 // 4 + gl.arange(0, KEYS // 4, layout=gl.SliceLayout(0, groups))).to(gl.uint32)
-    r0, r1, r2, r3, threshold = _draw_groups(seed, bh, dropout_p, kg[None, :] + qg[:, None] * 0,
-                                             qg[:, None] + kg[None, :] * 0)
+    r0, r1, r2, r3, bound = _draw_groups(seed, bh, dropout_p, kg[None, :] + qg[:, None] * 0,
+                                         qg[:, None] + kg[None, :] * 0)
     # the words joined k bit 3 first, then q bit 3: (qg, kg, k bit 3, q bit 3, k bit 0)
-    keep = gl.join(_keep_words(r0, r2, r1, r3, threshold, 0), _keep_words(r0, r2, r1, r3, threshold, 16))
+    keep = gl.join(_keep_words(r0, r2, r1, r3, bound, False), _keep_words(r0, r2, r1, r3, bound, True))
     # (q >> 4, q & 7, k >> 4, (k >> 1) & 3, k bit 3, q bit 3, k bit 0) -> (q, k)
     keep = gl.reshape(keep, [QUERIES // 16, 8, KEYS // 16, 4, 2, 2, 2])
     keep = gl.permute(keep, [0, 5, 1, 2, 4, 3, 6])
