@@ -417,6 +417,7 @@ def test_hopper_backward_takes_head_dim_64_only_with_the_fused_dq(monkeypatch):
     from flashsdpa.kernels import hopper_backward, hopper_forward
     monkeypatch.setattr(hopper, "gluon_kernels", lambda device: ((9, 0), hopper_forward, hopper_backward))
     monkeypatch.setattr(hopper, "FUSED_DQ", "auto")
+    monkeypatch.setattr(hopper_backward, "MIN_SCORES", 0)   # the rule alone, at any size
 
     def reason(seq, causal=False, heads_kv=8, d=64):   # 8 heads: enough work for the Gluon kernels
         q = torch.empty(1, 8, seq, d, dtype=torch.bfloat16)
@@ -484,9 +485,10 @@ def test_feature_tiles_keep_head_dim_256_spill_free():
 
 
 def test_fused_dq_rule():
-    """By default the fused dQ runs where it measured faster in every timing: full attention at
-    head dim 128 over at least FUSED_DQ_MIN_SEQ keys, and head dim 64 without a window or GQA over
-    at least FUSED_DQ_MIN_SEQ_64 keys (causal too)."""
+    """By default the fused dQ runs where it measured faster: head dim 128 without a window or
+    dropout over at least FUSED_DQ_MIN_SEQ keys (full attention) or FUSED_DQ_MIN_SEQ_CAUSAL
+    (causal, no GQA), and head dim 64 without a window or GQA over at least FUSED_DQ_MIN_SEQ_64
+    keys (causal too)."""
     from flashsdpa.backends import hopper
     full, causal = ScoreOptions(0.1, False, 0), ScoreOptions(0.1, True, 0)
     long = hopper.FUSED_DQ_MIN_SEQ
@@ -494,8 +496,13 @@ def test_fused_dq_rule():
         patch.setattr(hopper, "FUSED_DQ", "auto")
         assert hopper.fused_dq(full, None, long, 128)
         assert not hopper.fused_dq(full, None, long - 1, 128)
-        assert not hopper.fused_dq(causal, None, long, 128)
         assert not hopper.fused_dq(full, (long, 0), long, 128)    # a window
+        long_causal = hopper.FUSED_DQ_MIN_SEQ_CAUSAL
+        assert hopper.fused_dq(causal, None, long_causal, 128)
+        assert not hopper.fused_dq(causal, None, long_causal - 1, 128)
+        assert not hopper.fused_dq(causal, None, long_causal, 128, same_heads=False)   # GQA
+        dropout = ScoreOptions(0.1, True, 0, dropout_p=0.1)       # two launches measured faster
+        assert not hopper.fused_dq(dropout, None, long_causal, 128)
         long_64 = hopper.FUSED_DQ_MIN_SEQ_64
         assert not hopper.fused_dq(full, None, long_64 - 1, 64)
         assert hopper.fused_dq(full, None, long_64, 64) and hopper.fused_dq(causal, None, long_64, 64)
@@ -503,7 +510,7 @@ def test_fused_dq_rule():
         assert not hopper.fused_dq(causal, (long_64, 0), long_64, 64)
         patch.setattr(hopper, "FUSED_DQ", True)
         assert hopper.fused_dq(causal, None, 1024, 128) and hopper.fused_dq(causal, None, 1024, 64)
-        assert not hopper.fused_dq_wins(causal, None, 1024, 64)   # what routes D = 64 to the Gluon backward
+        assert not hopper.fused_dq_wins(causal, None, long_64 - 8, 64)   # what routes D = 64 to the Gluon backward
         patch.setattr(hopper, "FUSED_DQ", False)
         assert not hopper.fused_dq(full, None, long, 128) and not hopper.fused_dq(full, None, long_64, 64)
 

@@ -168,21 +168,24 @@ BIAS_BACKWARD = os.environ.get("FLASHSDPA_HOPPER_BIAS_BACKWARD", "1") != "0"
 
 # dQ inside the Gluon dK/dV launch (5 products instead of 7, its fp32 parts added in global
 # memory by TMA reduce-add from shared memory), each tile's dQ a step late so the two consumer
-# warpgroups do not meet every tile. Measured on an H200 (bf16, D = 128, H = 16, 16k tokens,
-# results/2026-11-29-h200-v0.12), fused / two launches: full S = 1024 / 2048 / 8192 381 / 386,
-# 442 / 426 (394 / 417 in a second timing), 499 / 448 (511 / 457) TFLOP/s; causal 1024 / 2048 /
-# 8192 249 / 300, 321 / 349, 410 / 407; GQA 32/8 causal 4096 345 / 393. At head dim 64 (H = 32),
-# where the two launches lose to the Triton kernels, against those: S = 8192 full 409-414 / 370,
-# causal 345-352 / 328; S = 4096 full 386 / 363, causal 321 / 312 (results/2026-11-29-h200-v0.13);
-# S = 1024 282 / 323 and 214 / 243. "auto" (the default) takes it where it
-# won in every timing: full attention (no causal mask, no window, no bias) at head dim 128 over at
-# least FUSED_DQ_MIN_SEQ keys, and head dim 64 without a window or GQA over at least
+# warpgroups do not meet every tile. Measured on an H200 since the dK/dV consumers read lse and
+# delta from shared memory (bf16, 16k tokens, results/2026-11-30-h200-v0.23, backward TFLOP/s
+# fused / two launches): D = 128 (H = 16) full S = 512 / 1024 / 2048 / 4096 / 8192 / 16384 323 /
+# 348, 407 / 408, 471 / 438, 509 / 464, 534 / 477, 544 / 478; causal 195 / 240, 293 / 318, 382 /
+# 380, 461 / 430, 508 / 458, 526 / 475, S = 32768 537 / 480; GQA 32/8 causal 4096 408 / 461;
+# dropout 0.1 causal 8192 4.15 / 3.95 ms. At D = 64 (H = 32), where the two launches lose to the
+# Triton kernels, against those: full S = 512 / 1024 / 2048 / 4096 / 8192 / 16384 312 / 313,
+# 339 / 329, 353 / 353, 381 / 366, 396 / 375, 403 / 383; causal 186 / 192, 251 / 242, 303 / 287,
+# 364 / 318, 397 / 333, 417 / 334. "auto" (the default) takes it where it won: head dim 128
+# without a window, dropout or bias over at least FUSED_DQ_MIN_SEQ keys (full attention) or
+# FUSED_DQ_MIN_SEQ_CAUSAL (causal, no GQA), and head dim 64 without a window or GQA over at least
 # FUSED_DQ_MIN_SEQ_64 keys (the only D = 64 calls the Gluon backward takes, and only with it).
 # FLASHSDPA_HOPPER_FUSED_DQ=1 for every Gluon backward call without a bias, =0 for none (and no
 # D = 64); never under torch.use_deterministic_algorithms(True) (the order of the adds varies).
 FUSED_DQ = {"1": True, "0": False}.get(os.environ.get("FLASHSDPA_HOPPER_FUSED_DQ", "auto"), "auto")
-FUSED_DQ_MIN_SEQ = 4096
-FUSED_DQ_MIN_SEQ_64 = 4096
+FUSED_DQ_MIN_SEQ = 2048
+FUSED_DQ_MIN_SEQ_CAUSAL = 4096
+FUSED_DQ_MIN_SEQ_64 = 1024
 
 
 def fused_dq(opts: ScoreOptions, window, seq_k: int, head_dim: int, same_heads: bool = True) -> bool:
@@ -200,7 +203,11 @@ def fused_dq_wins(opts: ScoreOptions, window, seq_k: int, head_dim: int, same_he
     """Where the fused dQ measured faster than what runs the call otherwise (FUSED_DQ's comment)."""
     if head_dim == 64:
         return window is None and same_heads and seq_k >= FUSED_DQ_MIN_SEQ_64
-    return not opts.is_causal and window is None and head_dim == 128 and seq_k >= FUSED_DQ_MIN_SEQ
+    if head_dim != 128 or window is not None or opts.dropout_p > 0:
+        return False
+    if opts.is_causal:
+        return same_heads and seq_k >= FUSED_DQ_MIN_SEQ_CAUSAL
+    return seq_k >= FUSED_DQ_MIN_SEQ
 
 
 # For a bias that needs its gradient, the Gluon dK/dV launch stores dS (the bias's gradient)
