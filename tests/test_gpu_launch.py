@@ -57,6 +57,8 @@ def test_gluon_cached_launch_equals_plain_launch(gen, causal, with_bias, monkeyp
     monkeypatch.setattr(hopper_backward, "MIN_SCORES", 0)
     for flag in ("FORWARD", "BACKWARD", "BIAS"):
         monkeypatch.setattr(hopper, flag, True)
+    # the two launches: the fused dQ's fp32 adds land in a varying order (not bit-reproducible)
+    monkeypatch.setattr(hopper, "FUSED_DQ", False)
     shape = (2, 4, 2048 + (64 if with_bias else 37), 128)   # a bias's rows must be 16-byte aligned (TMA)
     bias = torch.randn(shape[2], shape[2], device="cuda", generator=gen).to(torch.bfloat16) if with_bias else None
 
