@@ -176,7 +176,8 @@ BIAS_BACKWARD = os.environ.get("FLASHSDPA_HOPPER_BIAS_BACKWARD", "1") != "0"
 # dropout 0.1 causal 8192 4.15 / 3.95 ms. At D = 64 (H = 32), where the two launches lose to the
 # Triton kernels, against those: full S = 512 / 1024 / 2048 / 4096 / 8192 / 16384 312 / 313,
 # 339 / 329, 353 / 353, 381 / 366, 396 / 375, 403 / 383; causal 186 / 192, 251 / 242, 303 / 287,
-# 364 / 318, 397 / 333, 417 / 334. "auto" (the default) takes it where it won: head dim 128
+# 364 / 318, 397 / 333, 417 / 334 (S = 1024 lost in the grid run of the same day: full 311, causal
+# 234 against v0.22's 328 and 244). "auto" (the default) takes it where it won: head dim 128
 # without a window, dropout or bias over at least FUSED_DQ_MIN_SEQ keys (full attention) or
 # FUSED_DQ_MIN_SEQ_CAUSAL (causal, no GQA), and head dim 64 without a window or GQA over at least
 # FUSED_DQ_MIN_SEQ_64 keys (the only D = 64 calls the Gluon backward takes, and only with it).
@@ -185,7 +186,7 @@ BIAS_BACKWARD = os.environ.get("FLASHSDPA_HOPPER_BIAS_BACKWARD", "1") != "0"
 FUSED_DQ = {"1": True, "0": False}.get(os.environ.get("FLASHSDPA_HOPPER_FUSED_DQ", "auto"), "auto")
 FUSED_DQ_MIN_SEQ = 2048
 FUSED_DQ_MIN_SEQ_CAUSAL = 4096
-FUSED_DQ_MIN_SEQ_64 = 1024
+FUSED_DQ_MIN_SEQ_64 = 2048
 
 
 def fused_dq(opts: ScoreOptions, window, seq_k: int, head_dim: int, same_heads: bool = True) -> bool:
