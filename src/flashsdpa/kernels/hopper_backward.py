@@ -29,10 +29,12 @@ against 297 with the dQ launch storing dS, the Triton kernels' 261
 tiles outside the band skipped in both launches (S = 16384, window (1024, 0): 346 TFLOP/s of kept
 scores against 265). FUSED_DQ: dQ inside the dK/dV launch, added to an fp32 accumulator by TMA
 reduce-add after a STATS_ONLY dQ launch (5 products instead of 7), each tile's dQ a step late:
-full attention S = 8192 499-510 TFLOP/s against the two launches' 448-467, causal and short
-calls slower (benchmarks/results/2026-11-29-h200-v0.12; backends/hopper.py picks). Head dim 64:
-its two launches are correct and slower than the Triton kernels (HEAD_DIMS), the fused dQ faster
-from S = 4096 (backends/hopper.py routes those calls here; FUSED_DQ_MIN_SEQ_64).
+full attention S = 8192 534 TFLOP/s against the two launches' 477, causal 508 against 458;
+GQA, dropout and short calls slower (benchmarks/results/2026-11-30-h200-v0.23; backends/hopper.py
+picks). Head dim 64: its two launches are correct and slower than the Triton kernels
+(HEAD_DIMS), the fused dQ faster from S = 2048 (backends/hopper.py routes those calls here;
+FUSED_DQ_MIN_SEQ_64). The dK/dV consumers read lse and delta from shared memory, staged by the
+producer with Q ([Note: row statistics from shared memory]).
 HAS_DROPOUT (no bias): dropout's keep bits, the portable kernels' Philox groups, drawn straight
 into the score tiles' registers: transposed in the dK/dV launch (hopper_common.
 dropout_keep_transposed), for dV, dK and a fused dQ; in the forward's orientation in the dQ
