@@ -69,20 +69,21 @@ def test_dkdv_stores_ds_by_tma_when_asked(sass):
 
 
 def test_dropout_draws_its_bits_in_registers(sass):
-    """With HAS_DROPOUT the dK/dV kernel runs Philox (its umulhi are IMAD.HI: 2 a round, 7 rounds,
-    8 calls a thread per 64 x 64 tile, in both consumers' code) and trades the keep bits between
-    lanes by shuffles (hopper_common.dropout_keep_transposed); the fused dQ's reduce stays."""
+    """With HAS_DROPOUT the dK/dV kernel runs Philox (its multiplies are IMAD.WIDE.U32, high and
+    low words in one: 2 a round, 7 rounds, 4 calls a thread per 64 x 64 tile, in both consumers'
+    code) and trades the keep bits between lanes by shuffles (hopper_common.
+    dropout_keep_transposed); the fused dQ's reduce stays."""
     with_dropout, plain = sass["dkdv fused dq dropout"], sass["dkdv fused dq"]
-    assert with_dropout.count("IMAD.HI") - plain.count("IMAD.HI") >= 2 * 7 * 8
+    assert with_dropout.count("IMAD.WIDE.U32") - plain.count("IMAD.WIDE.U32") >= 2 * 7 * 4 * 2
     assert with_dropout.count("SHFL") > plain.count("SHFL") and "UTMAREDG" in opcodes(with_dropout)
 
 
 def test_dq_launch_draws_its_bits_without_shuffles(sass):
     """In the dQ launch the keep bits come in the forward's orientation (hopper_common.
     dropout_keep_rows), where each thread's 8 scores are one whole Philox group: the Philox code
-    (IMAD.HI), and no shuffle beyond the plain kernel's."""
+    (IMAD.WIDE.U32), and no shuffle beyond the plain kernel's."""
     with_dropout, plain = sass["dq dropout"], sass["dq full"]
-    assert with_dropout.count("IMAD.HI") - plain.count("IMAD.HI") >= 2 * 7 * 4
+    assert with_dropout.count("IMAD.WIDE.U32") - plain.count("IMAD.WIDE.U32") >= 2 * 7 * 4
     assert with_dropout.count("SHFL") == plain.count("SHFL")
 
 
