@@ -44,6 +44,12 @@
 #                                                # torch's attention, ours through the triton ops and the opaque ops
 #   bash benchmarks/gpu_checks.sh dropout-launches # the Gluon backward's two launches timed apart, with and
 #                                                # without dropout (causal D = 128; ~1 min)
+#   bash benchmarks/gpu_checks.sh ab-backward    # an earlier commit's kernels against the working tree's in one
+#                                                # call: the dropout launches and the backward of 7 shapes with
+#                                                # cuDNN, each version in its own processes (~3 min). Export the
+#                                                # base first, on this machine: `rm -rf ab_base && mkdir ab_base &&
+#                                                # git archive REV src | tar -x -C ab_base` (ignored by git; pass
+#                                                # carry=["ab_base"] to the device tool)
 #   bash benchmarks/gpu_checks.sh window         # windows in the Gluon kernels (with and without the
 #                                                # experimental skip_empty) against the Triton ones per
 #                                                # window size, then (no hang) their tests
@@ -141,6 +147,19 @@ case "${1:-}" in
       --out "$R/dropout_launches.json") > "$R/dropout_launches.txt" 2>&1
     grep "^|" "$R/dropout_launches.txt"
     ;;
+  ab-backward)
+    for version in ab_base/src src; do
+      [ -d "$version" ] || { echo "no $version: export the base first (see the header)"; continue; }
+      tag=$( [ "$version" = src ] && echo new || echo base )
+      (cd benchmarks && PYTHONPATH="$PWD/../$version:." timeout 200 python3 experiment_dropout_launches.py \
+        --out "$R/dropout_launches_$tag.json") > "$R/dropout_launches_$tag.txt" 2>&1
+      PYTHONPATH="$PWD/$version" timeout 200 python3 -m flashsdpa.bench --grid none --providers ours,cudnn \
+        --directions bwd --shape 8,16,2048,128,causal --shape 2,16,8192,128,causal --shape 2,16,8192,128 \
+        --shape 4,16,4096,128 --shape 16,16,1024,128,causal --shape 1,16,16384,128,causal \
+        --shape 2,32,8192,64,causal --json "$R/backward_$tag.json" > "$R/backward_$tag.txt" 2>&1
+      echo "== $version"; grep "^|" "$R/dropout_launches_$tag.txt"; grep "^|" "$R/backward_$tag.txt"
+    done
+    ;;
   dropout)
     if timeout 120 python3 benchmarks/experiment_gluon_dropout_mask.py > "$R/gluon_dropout_mask.txt" 2>&1; then
       echo "Gluon dropout mask equal to the portable kernels'"
@@ -227,7 +246,7 @@ case "${1:-}" in
     grep geomean "$R/extra.txt"
     ;;
   *)
-    echo "usage: bash benchmarks/gpu_checks.sh suites|small|compiled|dropout|peel|backward|bias|bias-backward|fused-ablation|window|padded|extra|grids" >&2
+    echo "usage: bash benchmarks/gpu_checks.sh suites|small|compiled|dropout|ab-backward|peel|backward|bias|bias-backward|fused-ablation|window|padded|extra|grids" >&2
     exit 2
     ;;
 esac
