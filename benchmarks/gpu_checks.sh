@@ -44,6 +44,9 @@
 #                                                # torch's attention, ours through the triton ops and the opaque ops
 #   bash benchmarks/gpu_checks.sh dropout-launches # the Gluon backward's two launches timed apart, with and
 #                                                # without dropout (causal D = 128; ~1 min)
+#   bash benchmarks/gpu_checks.sh draw-ahead     # the dQ launch's dropout bits drawn a tile ahead (experimental,
+#                                                # FLASHSDPA_HOPPER_DROPOUT_DRAW_AHEAD=1): the Gluon dropout tests
+#                                                # (its variant among them), then the launches off / on (~3 min)
 #   bash benchmarks/gpu_checks.sh ab-backward    # an earlier commit's kernels against the working tree's in one
 #                                                # call: the dropout launches and the backward of 7 shapes with
 #                                                # cuDNN, each version in its own processes (~3 min). Export the
@@ -147,6 +150,16 @@ case "${1:-}" in
       --out "$R/dropout_launches.json") > "$R/dropout_launches.txt" 2>&1
     grep "^|" "$R/dropout_launches.txt"
     ;;
+  draw-ahead)   # the dQ launch's dropout bits drawn a tile ahead (experimental): its tests, then the launches
+    timeout 200 $PYTEST -m gpu -n 8 -k "hopper_dropout_backward" tests/test_gpu.py > "$R/gpu_test_draw_ahead.txt" 2>&1
+    tail -1 "$R/gpu_test_draw_ahead.txt"; grep -hE "^(FAILED|ERROR)" "$R/gpu_test_draw_ahead.txt" | head -10
+    for ahead in 0 1; do
+      (cd benchmarks && FLASHSDPA_HOPPER_DROPOUT_DRAW_AHEAD=$ahead PYTHONPATH=../src:. timeout 200 python3 \
+        experiment_dropout_launches.py --out "$R/dropout_launches_ahead_$ahead.json") \
+        > "$R/dropout_launches_ahead_$ahead.txt" 2>&1
+      echo "FLASHSDPA_HOPPER_DROPOUT_DRAW_AHEAD=$ahead:"; grep "^|" "$R/dropout_launches_ahead_$ahead.txt" | grep apart
+    done
+    ;;
   ab-backward)
     for version in ab_base/src src; do
       [ -d "$version" ] || { echo "no $version: export the base first (see the header)"; continue; }
@@ -246,7 +259,7 @@ case "${1:-}" in
     grep geomean "$R/extra.txt"
     ;;
   *)
-    echo "usage: bash benchmarks/gpu_checks.sh suites|small|compiled|dropout|ab-backward|peel|backward|bias|bias-backward|fused-ablation|window|padded|extra|grids" >&2
+    echo "usage: bash benchmarks/gpu_checks.sh suites|small|compiled|dropout|draw-ahead|ab-backward|peel|backward|bias|bias-backward|fused-ablation|window|padded|extra|grids" >&2
     exit 2
     ;;
 esac

@@ -53,8 +53,8 @@ from triton.experimental.gluon.language.nvidia.hopper import (
 from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
 
 from .hopper_common import (accumulator_layout, band_edge, bias_descriptor, bias_tile, box_descriptor,
-                            describe_head_dims, descriptor, dropout_keep_rows, dropout_keep_transposed, dropout_seed,
-                            fill_bias_stage, fill_stage,
+                            describe_head_dims, descriptor, dropout_draw_rows, dropout_keep_from_draws,
+                            dropout_keep_rows, dropout_keep_transposed, dropout_seed, fill_bias_stage, fill_stage,
                             in_band, key_tiles, outside_band, padded_head_dim, register_operand_layout, release_step,
                             stage_barriers, tma_compatible, tma_reduce_add)
 from .launch import FastLauncher
@@ -518,11 +518,17 @@ def _dq_producer(HAS_BIAS: gl.constexpr, STATS_ONLY: gl.constexpr, WINDOW: gl.co
 
 @gluon.jit
 def _dq_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.constexpr, WINDOW: gl.constexpr,
-             SKIP_EMPTY: gl.constexpr, HAS_DROPOUT: gl.constexpr, MASKED: gl.constexpr, j, dq, q_smem, do_smem, s0, rows,
-             row0, lse, delta, first, qk_scale, off_hz, k_bufs, v_bufs, k_ready, k_empty, v_ready, v_empty, bias_bufs,
-             bias_ready, bias_empty, dbias_rows, DBias, N_CTX, CAUSAL: gl.constexpr, LEFT, RIGHT, seed, dropout_p):
-    """Consumer cid's step j of the dQ loop: key tile first + j. Returns dq. MASKED False: a tile
-    the caller knows no causal mask or ragged end reaches (no mask code compiled; not a window's)."""
+             SKIP_EMPTY: gl.constexpr, HAS_DROPOUT: gl.constexpr, DRAW_AHEAD: gl.constexpr, MASKED: gl.constexpr, j,
+             dq, draws, q_smem, do_smem, s0, rows, row0, lse, delta, first, qk_scale, off_hz, k_bufs, v_bufs, k_ready,
+             k_empty, v_ready, v_empty, bias_bufs, bias_ready, bias_empty, dbias_rows, DBias, N_CTX,
+             CAUSAL: gl.constexpr, LEFT, RIGHT, seed, dropout_p):
+    """Consumer cid's step j of the dQ loop: key tile first + j. Returns (dq, draws). MASKED False:
+    a tile the caller knows no causal mask or ragged end reaches (no mask code compiled; not a
+    window's). DRAW_AHEAD (with HAS_DROPOUT; experimental): draws holds this tile's Philox words
+    (dropout_draw_rows), and the next tile's are drawn while this tile's dQ product runs, instead
+    of this tile's during its first two products, where the compiler schedules most of the draw
+    after the S product's wait, on the S -> dS chain (benchmarks/NOTES.md v0.23b); else draws
+    passes through unused."""
     SPLIT_M: gl.constexpr = q_smem.type.shape[0]
     HEAD_DIM: gl.constexpr = q_smem.type.shape[1]
     BLOCK_N: gl.constexpr = k_bufs.type.shape[3]
@@ -546,7 +552,7 @@ def _dq_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.constexpr,
         mbarrier.wait(v_ready.index(idx), ph)
         v_smem = v_bufs.index(idx).reshape([BLOCK_N, HEAD_DIM])
         dp = warpgroup_mma(do_smem, v_smem.permute((1, 0)), s0, use_acc=False, is_async=True)    # dP = dO V^T
-        if HAS_DROPOUT:  # the tile's keep bits, drawn while the two products run (as dK/dV's, transposed)
+        if HAS_DROPOUT and not DRAW_AHEAD:  # the tile's keep bits, drawn while the two products run
             keep = dropout_keep_rows(seed, off_hz, row0, start_n, dropout_p, SPLIT_M, BLOCK_N, s_layout)
         s = warpgroup_mma_wait(num_outstanding=1, deps=(s, ))
         if HAS_BIAS:  # the float attn_mask's tile
@@ -570,6 +576,8 @@ def _dq_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.constexpr,
         dp = warpgroup_mma_wait(num_outstanding=0, deps=(dp, ))
         mbarrier.arrive(v_empty.index(idx), count=1)
         if HAS_DROPOUT:  # dS = P * (dP * keep / (1 - p) - delta), times 1 - p (delta came so): one select a score
+            if DRAW_AHEAD:
+                keep = dropout_keep_from_draws(draws, dropout_p, s_layout)
             ds = gl.fma(gl.where(keep, p, 0.0), dp, -(p * delta[:, None]))
         else:
             ds = p * (dp - delta[:, None])
@@ -583,15 +591,17 @@ def _dq_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.constexpr,
                 gl.store(ptrs, ds.to(DBias.dtype.element_ty))
         ds_op = gl.convert_layout(ds.to(dtype), a_layout, assert_trivial=True)
         dq = warpgroup_mma(ds_op, k_smem, dq, is_async=True)                                     # dQ += dS K
+        if DRAW_AHEAD:   # the next tile's words, under this product
+            draws = dropout_draw_rows(seed, off_hz, row0, start_n + BLOCK_N, SPLIT_M, BLOCK_N)
         dq = warpgroup_mma_wait(num_outstanding=0, deps=(dq, ))
         mbarrier.arrive(k_empty.index(idx), count=1)
-    return dq
+    return dq, draws
 
 
 @gluon.jit
 def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.constexpr, STATS_ONLY: gl.constexpr,
                  WINDOW: gl.constexpr, SKIP_EMPTY: gl.constexpr, HAS_DROPOUT: gl.constexpr,
-                 PEEL_EDGE: gl.constexpr, sm_scale, LSE, LSE2,
+                 DRAW_AHEAD: gl.constexpr, PEEL_EDGE: gl.constexpr, sm_scale, LSE, LSE2,
                  Delta, desc_dq, q_bufs, o_bufs, do_bufs, k_bufs, v_bufs, rows_ready, k_ready, k_empty, v_ready,
                  v_empty, N_CTX, S_PAD, H_Q, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, DBias, LEFT,
                  RIGHT, seed, dropout_p, HEADS_PER_GROUP):
@@ -638,16 +648,22 @@ def _dq_consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, MASK_GRAD: gl.conste
     tile_args = (q_smem, do_smem, s0, rows, row0, lse, delta, first, qk_scale, off_hz, k_bufs, v_bufs, k_ready, k_empty,
                  v_ready, v_empty, bias_bufs, bias_ready, bias_empty, dbias_rows, DBias, N_CTX, CAUSAL, LEFT, RIGHT,
                  seed, dropout_p)
+    draws = 0   # (unused without DRAW_AHEAD)
+    if DRAW_AHEAD:   # the first tile's words
+        draws = dropout_draw_rows(seed, off_hz, row0, first * BLOCK_N, SPLIT_M, BLOCK_N)
     if PEEL_EDGE:  # the tiles no mask reaches, with no mask code, then the rest with it: causal, the
         n_edge: gl.constexpr = 2 * SPLIT_M // BLOCK_N if CAUSAL else 1   # program's diagonal keys; else the
         n_plain = gl.maximum(n_tiles - n_edge, 0)                          # last, ragged when S is
         for j in range(n_plain):
-            dq = _dq_tile(cid, HAS_BIAS, MASK_GRAD, WINDOW, SKIP_EMPTY, HAS_DROPOUT, False, j, dq, *tile_args)
+            dq, draws = _dq_tile(cid, HAS_BIAS, MASK_GRAD, WINDOW, SKIP_EMPTY, HAS_DROPOUT, DRAW_AHEAD, False, j, dq,
+                                 draws, *tile_args)
         for j in range(n_plain, n_tiles):
-            dq = _dq_tile(cid, HAS_BIAS, MASK_GRAD, WINDOW, SKIP_EMPTY, HAS_DROPOUT, True, j, dq, *tile_args)
+            dq, draws = _dq_tile(cid, HAS_BIAS, MASK_GRAD, WINDOW, SKIP_EMPTY, HAS_DROPOUT, DRAW_AHEAD, True, j, dq,
+                                 draws, *tile_args)
     else:
         for j in range(n_tiles):
-            dq = _dq_tile(cid, HAS_BIAS, MASK_GRAD, WINDOW, SKIP_EMPTY, HAS_DROPOUT, True, j, dq, *tile_args)
+            dq, draws = _dq_tile(cid, HAS_BIAS, MASK_GRAD, WINDOW, SKIP_EMPTY, HAS_DROPOUT, DRAW_AHEAD, True, j, dq,
+                                 draws, *tile_args)
 
     if not STATS_ONLY:  # epilogue through this warpgroup's own Q buffer (no product reads it any more);
         dq = dq * sm_scale  # rows past N_CTX are clipped by the descriptor
@@ -667,9 +683,11 @@ def attn_bwd_dq_hopper(sm_scale, LSE, LSE2, Delta, N_CTX, S_PAD, H_Q, GROUP, des
                        STATS_ONLY: gl.constexpr = False, LEFT=0, RIGHT=0, WINDOW: gl.constexpr = False,
                        SKIP_EMPTY: gl.constexpr = False, Seed=None, dropout_p=0.0, HAS_DROPOUT: gl.constexpr = False,
                        HEADS_PER_GROUP=CAUSAL_HEAD_GROUP, PEEL_EDGE: gl.constexpr = False,
-                       seed_host: gl.int64 = 0):
+                       seed_host: gl.int64 = 0, DRAW_AHEAD: gl.constexpr = False):
     # the peeled loops know which tiles a plain causal mask or a ragged S reaches (not a window's)
     gl.static_assert(not PEEL_EDGE or (not WINDOW and not SKIP_EMPTY), "PEEL_EDGE: no window, no skipped tiles")
+    # a skipped tile would not draw the next one's words
+    gl.static_assert(not DRAW_AHEAD or (HAS_DROPOUT and not SKIP_EMPTY), "DRAW_AHEAD: dropout, no skipped tiles")
     dtype: gl.constexpr = desc_q.dtype
     seed = dropout_seed(Seed, seed_host, HAS_DROPOUT)
     q_bufs = gl.allocate_shared_memory(dtype, [2] + desc_q.block_type.shape, desc_q.layout)
@@ -694,8 +712,10 @@ def attn_bwd_dq_hopper(sm_scale, LSE, LSE2, Delta, N_CTX, S_PAD, H_Q, GROUP, des
              k_empty, v_ready, v_empty, N_CTX, H_Q, GROUP, CAUSAL, bias_desc, bias_bufs, bias_ready, bias_empty,
              BIAS_B, BIAS_H, LEFT, RIGHT, HEADS_PER_GROUP)
     gl.warp_specialize([
-        (_dq_consumer, (c0, HAS_BIAS, MASK_GRAD, STATS_ONLY, WINDOW, SKIP_EMPTY, HAS_DROPOUT, PEEL_EDGE) + cargs),
-        (_dq_consumer, (c1, HAS_BIAS, MASK_GRAD, STATS_ONLY, WINDOW, SKIP_EMPTY, HAS_DROPOUT, PEEL_EDGE) + cargs),
+        (_dq_consumer, (c0, HAS_BIAS, MASK_GRAD, STATS_ONLY, WINDOW, SKIP_EMPTY, HAS_DROPOUT, DRAW_AHEAD, PEEL_EDGE)
+         + cargs),
+        (_dq_consumer, (c1, HAS_BIAS, MASK_GRAD, STATS_ONLY, WINDOW, SKIP_EMPTY, HAS_DROPOUT, DRAW_AHEAD, PEEL_EDGE)
+         + cargs),
         (_dq_producer, (HAS_BIAS, STATS_ONLY, WINDOW) + pargs),  # worker 1: TMA producer, 1 warp
     ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
 
@@ -784,7 +804,8 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                       window=None, NBUF: int = 2, block_n: int = KEYS_PER_STAGE, block_m: int = BLOCK_M,
                       consumer_regs: int = 240, producer_regs: int = 24, dq_from_ds: bool = False,
                       skip_empty: bool = False, dropout_p: float = 0.0, peel_diagonal: bool = False,
-                      heads_per_group: int = CAUSAL_HEAD_GROUP, flat_heads: bool = False):
+                      heads_per_group: int = CAUSAL_HEAD_GROUP, flat_heads: bool = False,
+                      draw_ahead: bool = False):
     """The two launches bound to this call's shapes, strides and options, for the calls that
     share them (backends/flash.py keys them), to run in this order:
       dq_launch(q, k, v, out, dout, lse, stats, dq, bias, dbias, seed) writes dq (B, H_q, S, 128), stats
@@ -818,7 +839,9 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
     heads (_block_and_head; 1: each head's blocks in turn).
     flat_heads (fused dQ with peel_diagonal, H_q = H_kv; experimental): its loops not nested in
     the loop over a key head's query heads (fewer spills; +2-4% for the fused dQ, still behind the
-    two launches at D = 128: results v0.19)."""
+    two launches at D = 128: results v0.19).
+    draw_ahead (dropout in the dQ launch; experimental, unmeasured): each key tile's keep bits
+    drawn while the previous tile's dQ product runs (_dq_tile's DRAW_AHEAD)."""
     assert not fused_dq or bias is None, "the fused dQ runs no bias"
     assert dropout_p == 0 or bias is None, "dropout runs without a bias"
     assert not dq_from_ds or (bias is not None and mask_grad and not fused_dq), "dq_from_ds is for a bias's gradient"
@@ -841,7 +864,8 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                         None, bias_b, bias_h, None, dq_bias, mask_grad and not dq_from_ds, stats_only, *band,
                         skip_empty, None, dropout_p, dropout_p > 0 and not stats_only,
                         HEADS_PER_GROUP=heads_per_group, PEEL_EDGE=peel_diagonal and window is None and not skip_empty,
-                        seed_host=0, num_warps=4)
+                        seed_host=0, DRAW_AHEAD=draw_ahead and dropout_p > 0 and not stats_only and not skip_empty,
+                        num_warps=4)
     dkdv_bound = _DKDV.bind((triton.cdiv(seq, 2 * SPLIT_N), batch * heads_kv),
                             ("desc_stats", "desc_q", "desc_k", "desc_v", "desc_do", "desc_dk", "desc_dv",
                              "desc_bias", "desc_dq_acc", "desc_dbias", "Seed", "seed_host"),

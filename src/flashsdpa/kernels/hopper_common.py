@@ -233,8 +233,13 @@ def _draw_groups(seed, bh, dropout_p, key_groups, query_groups):
     zero = key_groups * 0
     r0, r1, r2, r3 = _philox((seed64 & 0xFFFFFFFF).to(gl.uint32), ((seed64 >> 32) & 0xFFFFFFFF).to(gl.uint32),
                              key_groups, query_groups, zero + bh.to(gl.uint32), zero, 7)
-    bound = (gl.ceil(dropout_p * 65536.0).to(gl.int64) * 65536 - 1).to(gl.uint32)
-    return r0, r1, r2, r3, bound
+    return r0, r1, r2, r3, _keep_bound(dropout_p)
+
+
+@gluon.jit
+def _keep_bound(dropout_p):
+    """_draw_groups' bound: a 16-bit draw d is kept when d * 2^16 > bound."""
+    return (gl.ceil(dropout_p * 65536.0).to(gl.int64) * 65536 - 1).to(gl.uint32)
 
 
 @gluon.jit
@@ -292,14 +297,31 @@ def dropout_keep_rows(seed, bh, query0, key0, dropout_p, QUERIES: gl.constexpr, 
                       layout: gl.constexpr):
     """keep (bool) of queries query0 .. + QUERIES (64) and keys key0 .. + KEYS (a multiple of 16)
     in `layout`, the one-warpgroup wgmma accumulator of that shape (queries x keys, the forward's
-    orientation): one Philox call per thread and 8 scores, joined in the accumulator's register
-    order (joins prepend register bits: k bit 0, q bit 3, k bit 3); query0 and key0 multiples of
-    16. seed and bh as dropout_keep_transposed's."""
+    orientation): one Philox call per thread and 8 scores (dropout_draw_rows), joined in the
+    accumulator's register order (dropout_keep_from_draws); query0 and key0 multiples of 16. seed
+    and bh as dropout_keep_transposed's."""
+    return dropout_keep_from_draws(dropout_draw_rows(seed, bh, query0, key0, QUERIES, KEYS), dropout_p, layout)
+
+
+@gluon.jit
+def dropout_draw_rows(seed, bh, query0, key0, QUERIES: gl.constexpr, KEYS: gl.constexpr):
+    """dropout_keep_rows' Philox words (r0, r1, r2, r3), each [QUERIES / 2, KEYS / 4] in the layout
+    whose lanes hold their groups' scores: 16 registers a lane for a 64 x 64 tile, where its
+    booleans take 32 (what a loop can carry, drawn a tile ahead)."""
     groups: gl.constexpr = _dropout_row_groups_layout(QUERIES, KEYS)
     qg = (query0 // 2 + gl.arange(0, QUERIES // 2, layout=gl.SliceLayout(1, groups))).to(gl.uint32)
     kg = (key0 // 4 + gl.arange(0, KEYS // 4, layout=gl.SliceLayout(0, groups))).to(gl.uint32)
-    r0, r1, r2, r3, bound = _draw_groups(seed, bh, dropout_p, kg[None, :] + qg[:, None] * 0,
-                                         qg[:, None] + kg[None, :] * 0)
+    r0, r1, r2, r3, bound = _draw_groups(seed, bh, 0.0, kg[None, :] + qg[:, None] * 0, qg[:, None] + kg[None, :] * 0)
+    return r0, r1, r2, r3
+
+
+@gluon.jit
+def dropout_keep_from_draws(draws, dropout_p, layout: gl.constexpr):
+    """keep (bool) in `layout` from dropout_draw_rows' words (see dropout_keep_rows)."""
+    r0, r1, r2, r3 = draws
+    QUERIES: gl.constexpr = r0.type.shape[0] * 2
+    KEYS: gl.constexpr = r0.type.shape[1] * 4
+    bound = _keep_bound(dropout_p)
     # the words joined k bit 3 first, then q bit 3: (qg, kg, k bit 3, q bit 3, k bit 0)
     keep = gl.join(_keep_words(r0, r2, r1, r3, bound, False), _keep_words(r0, r2, r1, r3, bound, True))
     # (q >> 4, q & 7, k >> 4, (k >> 1) & 3, k bit 3, q bit 3, k bit 0) -> (q, k)
@@ -307,7 +329,6 @@ def dropout_keep_rows(seed, bh, query0, key0, dropout_p, QUERIES: gl.constexpr, 
     keep = gl.permute(keep, [0, 5, 1, 2, 4, 3, 6])
     keep = gl.reshape(keep, [QUERIES, KEYS])
     return gl.convert_layout(keep, layout, assert_trivial=True)
-
 
 def tma_compatible(t: torch.Tensor) -> bool:
     """A 4D TMA descriptor can address t: unit last stride, 16-byte aligned start and strides."""
