@@ -781,11 +781,7 @@ def row_stats(lse: torch.Tensor) -> torch.Tensor:
 def stats_descriptor(stats: torch.Tensor, rows: int) -> TensorDescriptor:
     """A TMA descriptor over row_stats' buffer with boxes of (delta, lse) x `rows` rows (the dK/dV
     producer stages them with each query tile: [Note: row statistics from shared memory])."""
-    desc = object.__new__(TensorDescriptor)
-    desc.base, desc.shape, desc.strides, desc.block_shape = stats, list(stats.shape), list(stats.stride()), [2, 1, rows]
-    desc.layout = _STATS_LAYOUT
-    desc.padding = "zero"
-    return desc
+    return box_descriptor(stats, list(stats.shape), list(stats.stride()), [2, 1, rows], _STATS_LAYOUT)
 
 
 # no swizzle: the consumers read each box's rows as vectors (a swizzle only orders 2D tiles)

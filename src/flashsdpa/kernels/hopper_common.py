@@ -223,28 +223,28 @@ def dropout_seed(Seed, seed_host, HAS_DROPOUT: gl.constexpr):
 
 
 @gluon.jit
-def _draw_groups(seed, bh, dropout_p, key_groups, query_groups):
-    """(r0, r1, r2, r3, bound): Philox's four words for each group (key_groups and query_groups:
-    uint32 tensors of one shape, the counters), keyed by the call's seed (an int < 2^63) as
-    tl.philox keys it, and the bound that keeps a 16-bit draw d (d >= ceil(p * 2^16), as
-    kernels/common.py's dropout_keep) when d * 2^16 > bound: one compare of a word whose high
-    half is the draw (a bound of 2^32 - 1 keeps nothing, as a threshold of 2^16 does)."""
+def _draw_groups(seed, bh, key_groups, query_groups):
+    """(r0, r1, r2, r3): Philox's four words for each group (key_groups and query_groups: uint32
+    tensors of one shape, the counters), keyed by the call's seed (an int < 2^63) as tl.philox
+    keys it."""
     seed64 = seed.to(gl.int64)
     zero = key_groups * 0
     r0, r1, r2, r3 = _philox((seed64 & 0xFFFFFFFF).to(gl.uint32), ((seed64 >> 32) & 0xFFFFFFFF).to(gl.uint32),
                              key_groups, query_groups, zero + bh.to(gl.uint32), zero, 7)
-    return r0, r1, r2, r3, _keep_bound(dropout_p)
+    return r0, r1, r2, r3
 
 
 @gluon.jit
 def _keep_bound(dropout_p):
-    """_draw_groups' bound: a 16-bit draw d is kept when d * 2^16 > bound."""
+    """The bound that keeps a 16-bit draw d (d >= ceil(p * 2^16), as kernels/common.py's
+    dropout_keep) when d * 2^16 > bound: one compare of a word whose high half is the draw (a
+    bound of 2^32 - 1 keeps nothing, as a threshold of 2^16 does)."""
     return (gl.ceil(dropout_p * 65536.0).to(gl.int64) * 65536 - 1).to(gl.uint32)
 
 
 @gluon.jit
 def _kept(word, bound, HIGH: gl.constexpr):
-    """Whether the draw in word's high (HIGH) or low half is kept (_draw_groups' bound)."""
+    """Whether the draw in word's high (HIGH) or low half is kept (_keep_bound's bound)."""
     if HIGH:
         return word > bound
     else:
@@ -268,8 +268,8 @@ def dropout_keep_transposed(seed, bh, key0, query0, dropout_p, KEYS: gl.constexp
     groups: gl.constexpr = _dropout_groups_layout(KEYS, QUERIES)
     kg = (key0 // 4 + gl.arange(0, KEYS // 4, layout=gl.SliceLayout(1, groups))).to(gl.uint32)
     qg = (query0 // 2 + gl.arange(0, QUERIES // 2, layout=gl.SliceLayout(0, groups))).to(gl.uint32)
-    r0, r1, r2, r3, bound = _draw_groups(seed, bh, dropout_p, kg[:, None] + qg[None, :] * 0,
-                                         qg[None, :] + kg[:, None] * 0)
+    r0, r1, r2, r3 = _draw_groups(seed, bh, kg[:, None] + qg[None, :] * 0, qg[None, :] + kg[:, None] * 0)
+    bound = _keep_bound(dropout_p)
     keep = gl.join(_keep_words(r0, r1, r2, r3, bound, False),
                    _keep_words(r0, r1, r2, r3, bound, True))   # (.., q bit 3, k bit 3, k bit 0)
     # (k >> 4, (k >> 1) & 3, q >> 4, (q >> 1) & 3, q & 1, q bit 3, k bit 3, k & 1) -> (k, q)
@@ -311,8 +311,7 @@ def dropout_draw_rows(seed, bh, query0, key0, QUERIES: gl.constexpr, KEYS: gl.co
     groups: gl.constexpr = _dropout_row_groups_layout(QUERIES, KEYS)
     qg = (query0 // 2 + gl.arange(0, QUERIES // 2, layout=gl.SliceLayout(1, groups))).to(gl.uint32)
     kg = (key0 // 4 + gl.arange(0, KEYS // 4, layout=gl.SliceLayout(0, groups))).to(gl.uint32)
-    r0, r1, r2, r3, bound = _draw_groups(seed, bh, 0.0, kg[None, :] + qg[:, None] * 0, qg[:, None] + kg[None, :] * 0)
-    return r0, r1, r2, r3
+    return _draw_groups(seed, bh, kg[None, :] + qg[:, None] * 0, qg[:, None] + kg[None, :] * 0)
 
 
 @gluon.jit
@@ -362,13 +361,13 @@ def describe_head_dims(dims) -> str:
     return "a head dim of " + " or ".join(parts)
 
 
-def box_descriptor(t: torch.Tensor, shape: list, strides: list, block: list) -> TensorDescriptor:
-    """TensorDescriptor(t, shape, strides, block, its default shared layout), built without the
-    dataclass's checks: they cost ~7 us of Python a descriptor, six a launch, and tma_compatible
-    has made them before a call is routed to a Gluon kernel."""
+def box_descriptor(t: torch.Tensor, shape: list, strides: list, block: list, layout=None) -> TensorDescriptor:
+    """TensorDescriptor(t, shape, strides, block, layout or its default shared layout), built
+    without the dataclass's checks: they cost ~7 us of Python a descriptor, six a launch, and
+    tma_compatible has made them before a call is routed to a Gluon kernel."""
     desc = object.__new__(TensorDescriptor)
     desc.base, desc.shape, desc.strides, desc.block_shape = t, shape, strides, block
-    desc.layout = _shared_layout(tuple(block), t.dtype)
+    desc.layout = layout if layout is not None else _shared_layout(tuple(block), t.dtype)
     desc.padding = "zero"
     return desc
 
