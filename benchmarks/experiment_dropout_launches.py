@@ -6,7 +6,9 @@ peeled diagonals); each launch timed alone and both in turn, p = 0 and p = 0.1; 
 (peeled too), which draws each mask once instead of twice.
 
     PYTHONPATH=src python3 benchmarks/experiment_dropout_launches.py   # on an H100/H200 (~1 min)
-    (FLASHSDPA_HOPPER_DROPOUT_DRAW_AHEAD=1: the dQ launch's bits drawn a tile ahead, experimental)
+    (FLASHSDPA_HOPPER_DROPOUT_DRAW_AHEAD=0: the dQ launch's bits drawn in the tile that uses them,
+    not a tile ahead; FLASHSDPA_HOPPER_DROPOUT_DRAWER=1: the dK/dV launch's by a warpgroup of their
+    own, experimental)
 """
 from __future__ import annotations
 
@@ -32,7 +34,8 @@ def run_case(case) -> dict:
     stats = hb.row_stats(lse)
     dq, dk, dv = (torch.empty_like(t) for t in (q, k, v))
     dq_launch, dkdv_launch = hb.backward_launches(q, k, scale, True, dropout_p=p, peel_diagonal=True,
-                                                  fused_dq=case["fused"], draw_ahead=hopper.DROPOUT_DRAW_AHEAD)
+                                                  fused_dq=case["fused"], draw_ahead=hopper.DROPOUT_DRAW_AHEAD,
+                                                  drawer=hopper.DROPOUT_DRAWER)
     seed = (torch.zeros((), dtype=torch.int64, device="cuda"), 12345) if p > 0 else None
 
     def dq_only():

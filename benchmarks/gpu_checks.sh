@@ -44,9 +44,13 @@
 #                                                # torch's attention, ours through the triton ops and the opaque ops
 #   bash benchmarks/gpu_checks.sh dropout-launches # the Gluon backward's two launches timed apart, with and
 #                                                # without dropout (causal D = 128; ~1 min)
-#   bash benchmarks/gpu_checks.sh draw-ahead     # the dQ launch's dropout bits drawn a tile ahead (experimental,
-#                                                # FLASHSDPA_HOPPER_DROPOUT_DRAW_AHEAD=1): the Gluon dropout tests
+#   bash benchmarks/gpu_checks.sh draw-ahead     # the dQ launch's dropout bits drawn a tile ahead (default since
+#                                                # v0.24, FLASHSDPA_HOPPER_DROPOUT_DRAW_AHEAD): the Gluon dropout tests
 #                                                # (its variant among them), then the launches off / on (~3 min)
+#   bash benchmarks/gpu_checks.sh drawer         # the dK/dV launch's dropout bits from a warpgroup of their own
+#                                                # (experimental, FLASHSDPA_HOPPER_DROPOUT_DRAWER=1): the Gluon dropout
+#                                                # tests (its variants among them), then the launches with the dQ
+#                                                # launch's draw ahead, without and with the drawer (~4 min)
 #   bash benchmarks/gpu_checks.sh ab-backward    # an earlier commit's kernels against the working tree's in one
 #                                                # call: the dropout launches and the backward of 7 shapes with
 #                                                # cuDNN, each version in its own processes (~3 min). Export the
@@ -150,7 +154,7 @@ case "${1:-}" in
       --out "$R/dropout_launches.json") > "$R/dropout_launches.txt" 2>&1
     grep "^|" "$R/dropout_launches.txt"
     ;;
-  draw-ahead)   # the dQ launch's dropout bits drawn a tile ahead (experimental): its tests, then the launches
+  draw-ahead)   # the dQ launch's dropout bits drawn a tile ahead: its tests, then the launches off / on
     timeout 200 $PYTEST -m gpu -n 8 -k "hopper_dropout_backward" tests/test_gpu.py > "$R/gpu_test_draw_ahead.txt" 2>&1
     tail -1 "$R/gpu_test_draw_ahead.txt"; grep -hE "^(FAILED|ERROR)" "$R/gpu_test_draw_ahead.txt" | head -10
     for ahead in 0 1; do
@@ -158,6 +162,17 @@ case "${1:-}" in
         experiment_dropout_launches.py --out "$R/dropout_launches_ahead_$ahead.json") \
         > "$R/dropout_launches_ahead_$ahead.txt" 2>&1
       echo "FLASHSDPA_HOPPER_DROPOUT_DRAW_AHEAD=$ahead:"; grep "^|" "$R/dropout_launches_ahead_$ahead.txt" | grep apart
+    done
+    ;;
+  drawer)   # the dK/dV launch's dropout bits from a warpgroup of their own (experimental): its tests, then the launches
+    timeout 240 $PYTEST -m gpu -n 8 -k "hopper_dropout_backward" tests/test_gpu.py > "$R/gpu_test_drawer.txt" 2>&1
+    tail -1 "$R/gpu_test_drawer.txt"; grep -hE "^(FAILED|ERROR)" "$R/gpu_test_drawer.txt" | head -10
+    for setting in "0 1" "1 1"; do
+      read -r drawer ahead <<< "$setting"
+      (cd benchmarks && FLASHSDPA_HOPPER_DROPOUT_DRAWER=$drawer FLASHSDPA_HOPPER_DROPOUT_DRAW_AHEAD=$ahead \
+        PYTHONPATH=../src:. timeout 200 python3 experiment_dropout_launches.py --out "$R/launches_${drawer}_$ahead.json") \
+        > "$R/launches_${drawer}_$ahead.txt" 2>&1
+      echo "DRAWER=$drawer DRAW_AHEAD=$ahead:"; grep "^| [af]" "$R/launches_${drawer}_$ahead.txt" | grep -v "| 0.0 |"
     done
     ;;
   ab-backward)
@@ -259,7 +274,7 @@ case "${1:-}" in
     grep geomean "$R/extra.txt"
     ;;
   *)
-    echo "usage: bash benchmarks/gpu_checks.sh suites|small|compiled|dropout|draw-ahead|ab-backward|peel|backward|bias|bias-backward|fused-ablation|window|padded|extra|grids" >&2
+    echo "usage: bash benchmarks/gpu_checks.sh suites|small|compiled|dropout|draw-ahead|drawer|ab-backward|peel|backward|bias|bias-backward|fused-ablation|window|padded|extra|grids" >&2
     exit 2
     ;;
 esac

@@ -22,6 +22,7 @@ from triton.compiler import ASTSource
 import compile_report
 from flashsdpa.kernels import backward, forward
 
+EXTRA_FLAGS = {}  # (experiments: constexprs set for every Gluon case)
 CASES = {"none": {}, "bias": dict(MASK_KIND=2), "bool2d": dict(MASK_KIND=1),
          "keypad": dict(MASK_KIND=1, MASK_ROW_BCAST=True), "dropout": dict(HAS_DROPOUT=True),
          "bias_causal": dict(MASK_KIND=2, HAS_HI=True)}
@@ -99,7 +100,7 @@ def gluon_sass(cases=None, head_dim: int = 128):
                    S_PAD="i32", H_Q="i32", H_KV="i32", GROUP="i32", LEFT="i32", RIGHT="i32", N_WORK="i32",
                    Seed="*i64", seed_host="i64", dropout_p="fp32", HEADS_PER_GROUP="i32",
                    **{f"desc_{t}": rows for t in ("q", "o", "do", "dq", "dk", "dv")})
-    flags = {"NBUF": 2, "CONSUMER_REGS": 240, "PRODUCER_REGS": 24}
+    flags = {"NBUF": 2, "CONSUMER_REGS": 240, "PRODUCER_REGS": 24, **EXTRA_FLAGS}
     kernels = {"forward": (hf.attn_fwd_hopper, dict(desc_k=desc(128, head_dim), desc_v=desc(128, head_dim)),
                            desc(64, 128), {}),
                "dq": (hb.attn_bwd_dq_hopper, dict(desc_k=rows, desc_v=rows, DBias="*bf16"), desc(64, 64),
@@ -129,6 +130,8 @@ def gluon_sass(cases=None, head_dim: int = 128):
                                 ("peel", dict(CAUSAL=False, PEEL_EDGE=True)),
                                 ("dropout causal peel", dict(CAUSAL=True, HAS_DROPOUT=True, PEEL_DIAGONAL=True,
                                                              PEEL_EDGE=True)),
+                                ("dropout causal peel drawer", dict(CAUSAL=True, HAS_DROPOUT=True, PEEL_DIAGONAL=True,
+                                                                    DRAWER=True)),
                                 ("dropout", dict(CAUSAL=False, HAS_DROPOUT=True)),
                                 ("dropout causal", dict(CAUSAL=True, HAS_DROPOUT=True)),
                                 ("dropout causal peel ahead", dict(CAUSAL=True, HAS_DROPOUT=True, PEEL_EDGE=True,
@@ -136,6 +139,11 @@ def gluon_sass(cases=None, head_dim: int = 128):
                                 ("dropout ahead", dict(CAUSAL=False, HAS_DROPOUT=True, DRAW_AHEAD=True)),
                                 ("fused dq dropout", dict(CAUSAL=False, FUSED_DQ=True, HAS_DROPOUT=True)),
                                 ("fused dq dropout causal", dict(CAUSAL=True, FUSED_DQ=True, HAS_DROPOUT=True)),
+                                ("fused dq dropout causal peel drawer", dict(CAUSAL=True, FUSED_DQ=True,
+                                                                             HAS_DROPOUT=True, PEEL_DIAGONAL=True,
+                                                                             DRAWER=True)),
+                                ("fused dq dropout causal peel", dict(CAUSAL=True, FUSED_DQ=True, HAS_DROPOUT=True,
+                                                                      PEEL_DIAGONAL=True)),
                                 ("bias ds out", dict(CAUSAL=False, HAS_BIAS=True, MASK_GRAD=True)),
                                 ("bias ds out causal", dict(CAUSAL=True, HAS_BIAS=True, MASK_GRAD=True)),
                                 ("skip causal", dict(CAUSAL=True, SKIP_EMPTY=True)),

@@ -15,7 +15,8 @@ pytest.importorskip("triton.experimental.gluon")
 
 CASES = {"full", "causal", "bias", "window", "persistent causal", "fused dq", "bias ds out", "skip window",
          "dropout", "fused dq dropout", "fused dq causal", "fused dq causal peel", "fused dq causal peel flat",
-         "causal peel", "peel"}
+         "causal peel", "peel", "dropout causal peel", "dropout causal peel drawer",
+         "fused dq dropout causal peel drawer"}
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +134,23 @@ def test_flat_heads_take_the_spills_out_of_the_fused_loop(sass):
         return int(size), int(stores) + int(loads)
     flat, nested = loop("dkdv fused dq causal peel flat"), loop("dkdv fused dq causal peel")
     assert flat[0] < nested[0] and flat[1] < 0.6 * nested[1], (flat, nested)
+
+
+def test_drawer_takes_the_dropout_draw_out_of_the_consumers(sass):
+    """DRAWER: a warpgroup of its own draws the dK/dV launch's keep bits (a loop with the Philox
+    multiplies and no wgmma), and the consumers' loop shrinks to a bit test and a select a score
+    (sm_90a, D = 128 causal: 459 instructions a warp and tile, no spills, against 808 and 3 / 6)."""
+    sys.path.insert(0, BENCHMARKS)
+    from sass_loops import consumer_loop, loops
+
+    def loop(case):
+        size, stores, loads = re.search(r"loop (\d+) instructions.*spill stores/loads (\d+)/(\d+)",
+                                        consumer_loop(sass[case])).groups()
+        return int(size), int(stores) + int(loads)
+    drawer, plain = loop("dkdv dropout causal peel drawer"), loop("dkdv dropout causal peel")
+    assert drawer[0] < 0.7 * plain[0] and drawer[1] <= plain[1], (drawer, plain)
+    draws = [body for _, _, body in loops(sass["dkdv dropout causal peel drawer"])
+             if body.count("IMAD.WIDE.U32") >= 64 and not any(op.startswith("HGMMA") for op in body)]
+    assert draws, "no drawing loop without wgmma"
+    consumer_ops = opcodes(sass["dkdv dropout causal peel drawer"])
+    assert "UTMALDG" in consumer_ops and "dkdv fused dq dropout causal peel drawer" in sass

@@ -255,11 +255,17 @@ PEEL_DIAGONAL = os.environ.get("FLASHSDPA_HOPPER_PEEL_DIAGONAL", "1") == "1"
 # a key head's query heads when there is one (H_q = H_kv), whose nesting makes them spill
 # (hopper_backward.backward_launches' flat_heads; benchmarks/NOTES.md v0.18). FLASHSDPA_HOPPER_FLAT_HEADS=1.
 FLAT_HEADS = os.environ.get("FLASHSDPA_HOPPER_FLAT_HEADS", "0") == "1"
-# Experimental, off until measured: the dQ launch's dropout bits drawn a key tile ahead, under the
-# previous tile's dQ product, where the compiler otherwise schedules most of the draw after the S
-# product's wait (hopper_backward.backward_launches' draw_ahead; benchmarks/NOTES.md v0.23b).
-# FLASHSDPA_HOPPER_DROPOUT_DRAW_AHEAD=1.
-DROPOUT_DRAW_AHEAD = os.environ.get("FLASHSDPA_HOPPER_DROPOUT_DRAW_AHEAD", "0") == "1"
+# The dQ launch's dropout bits drawn a key tile ahead, under the previous tile's dQ product, where
+# the compiler otherwise schedules most of the draw after the S product's wait (hopper_backward.
+# backward_launches' draw_ahead; benchmarks/NOTES.md v0.23b, v0.24). On since measured: H200, bf16,
+# causal D = 128, dropout 0.1, the dQ launch S = 8192 1.60-1.68 -> 1.52-1.58 ms in three runs, S =
+# 2048 0.495 -> 0.464-0.473 (results/2026-11-30-h200-v0.24). FLASHSDPA_HOPPER_DROPOUT_DRAW_AHEAD=0 turns it off.
+DROPOUT_DRAW_AHEAD = os.environ.get("FLASHSDPA_HOPPER_DROPOUT_DRAW_AHEAD", "1") == "1"
+# Experimental, off: the dK/dV launch's dropout bits drawn by a warpgroup of their own and handed to
+# the consumers packed, a word a thread (hopper_backward.backward_launches' drawer). Measured: the
+# fused dQ's dK/dV launch 4.10 -> 3.85 ms (S = 8192), level with the two launches that run dropout;
+# the two launches' none (benchmarks/NOTES.md v0.24). FLASHSDPA_HOPPER_DROPOUT_DRAWER=1.
+DROPOUT_DRAWER = os.environ.get("FLASHSDPA_HOPPER_DROPOUT_DRAWER", "0") == "1"
 
 
 def dropout_taken(opts: ScoreOptions, mask, head_dim: int) -> bool:
@@ -303,7 +309,7 @@ def forward_switches() -> tuple:
 def backward_switches() -> tuple:
     """What a backward plan depends on besides the call (flash keys its plans by it)."""
     return (BACKWARD, BIAS_BACKWARD, FUSED_DQ, DQ_FROM_DS, SKIP_EMPTY, DROPOUT, PEEL_DIAGONAL, FLAT_HEADS,
-            DROPOUT_DRAW_AHEAD, torch.are_deterministic_algorithms_enabled())
+            DROPOUT_DRAW_AHEAD, DROPOUT_DRAWER, torch.are_deterministic_algorithms_enabled())
 
 
 def forward_plan(q, k, v, out, mask, slopes, opts: ScoreOptions):
@@ -337,7 +343,7 @@ def backward_plan(q, k, v, out, dout, grads, mask, slopes, opts: ScoreOptions, m
             opts, window, k.shape[2], q.shape[3], q.shape[1] == k.shape[1])),
         dq_from_ds=dq_from_ds(has_bias, mask_grad, k.shape[2], mask), skip_empty=skip_empty(window) and not dropout,
         dropout_p=opts.dropout_p if dropout else 0.0, peel_diagonal=PEEL_DIAGONAL, flat_heads=FLAT_HEADS,
-        draw_ahead=DROPOUT_DRAW_AHEAD)
+        draw_ahead=DROPOUT_DRAW_AHEAD, drawer=DROPOUT_DRAWER)
 
     def dq_launch(q, k, v, out, dout, lse, stats, dq, mask, slopes, dmask, seed, seed_host):
         gluon_dq(q, k, v, out, dout, lse, stats, dq, mask if has_bias else None, dmask if mask_grad else None,

@@ -54,6 +54,7 @@ from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
 
 from .hopper_common import (accumulator_layout, band_edge, bias_descriptor, bias_tile, box_descriptor,
                             describe_head_dims, descriptor, dropout_draw_rows, dropout_keep_from_draws,
+                            dropout_keep_words, keep_from_word, keep_word, opaque_copy, rotated_word,
                             dropout_keep_rows, dropout_keep_transposed, dropout_seed, fill_bias_stage, fill_stage,
                             in_band, key_tiles, outside_band, padded_head_dim, register_operand_layout, release_step,
                             stage_barriers, tma_compatible, tma_reduce_add)
@@ -137,19 +138,43 @@ def _producer(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, desc_q, desc_k, desc
 
 
 @gluon.jit
+def _drawer(CAUSAL: gl.constexpr, WINDOW: gl.constexpr, desc_q, keep_buf, keep_ready, keep_empty, N_CTX, H_Q, H_KV,
+            GROUP, LEFT, RIGHT, HEADS_PER_GROUP, seed, dropout_p):
+    """DRAWER's warpgroup: each step's keep bits for both consumers (dropout_keep_words), in the
+    producer's order, into keep_buf once both consumers loaded the last step's (keep_empty): one
+    buffer, as each step's bits are drawn while the consumers work on the last step's.
+    [Note: keep bits from a warpgroup of their own] in hopper_common.py."""
+    SPLIT_N: gl.constexpr = 64
+    BLOCK_M: gl.constexpr = desc_q.block_type.shape[2]
+    block, off_hz = _block_and_head(CAUSAL, False, HEADS_PER_GROUP)
+    start_n = block * 2 * SPLIT_N
+    b = off_hz // H_KV
+    h_kv = off_hz % H_KV
+    first, n_m = _query_tiles(start_n, N_CTX, BLOCK_M, 2 * SPLIT_N, CAUSAL, WINDOW, LEFT, RIGHT)
+    for it in range(GROUP * n_m):
+        h = h_kv * GROUP + it // n_m
+        words = dropout_keep_words(seed, b * H_Q + h, start_n, first + (it % n_m) * BLOCK_M, dropout_p, BLOCK_M)
+        mbarrier.wait(keep_empty, (it & 1) ^ 1)
+        keep_buf.store(words)
+        gl.thread_barrier()   # every thread's words stored before the one arrive
+        mbarrier.arrive(keep_ready, count=1)
+
+
+@gluon.jit
 def _dkdv_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr, WINDOW: gl.constexpr,
-               MASK_GRAD: gl.constexpr, HAS_DROPOUT: gl.constexpr, DQ_OF_LAST: gl.constexpr, MASKED: gl.constexpr,
-               it, dk, dv, k_smem,
-               v_smem, s0, keys, start_n, first, n_m, b, h_kv, qk_scale, stats_bufs, k_bufs, q_bufs, do_bufs,
+               MASK_GRAD: gl.constexpr, HAS_DROPOUT: gl.constexpr, DRAWER: gl.constexpr, DQ_OF_LAST: gl.constexpr,
+               MASKED: gl.constexpr, it, dk, dv, k_smem, v_smem, s0, keys, start_n, first, n_m, b, h_kv, qk_scale,
+               stats_bufs, k_bufs, q_bufs, do_bufs,
                q_ready, q_empty, do_ready, do_empty, S_PAD, H_Q, GROUP, CAUSAL: gl.constexpr, bias_bufs, bias_ready,
                bias_empty, ds_bufs, ds_ready, ds_free, dq_bufs, desc_dq_acc, dbias_bufs, desc_dbias, LEFT, RIGHT,
-               seed, dropout_p):
+               seed, dropout_p, keep_buf, keep_ready, keep_empty):
     """Consumer cid's step `it` of the dK/dV loop: query tile it % n_m of the GROUP heads' it // n_m.
     With FUSED_DQ and DQ_OF_LAST, also this warpgroup's half of the last tile's dQ. Returns dk, dv.
     MASKED False: a tile the caller knows needs no causal or window mask (no mask code compiled).
     HAS_DROPOUT: the tile's keep bits drawn here while the first products run, as
     kernels/common.py's dropout_keep draws them: dV += (P^T * keep / (1 - p)) dO, dP^T * keep /
-    (1 - p), so dS, and with it the fused dQ, carries the mask too."""
+    (1 - p), so dS, and with it the fused dQ, carries the mask too; DRAWER: the bits come from the
+    drawer's warpgroup instead (keep_buf)."""
     SPLIT_N: gl.constexpr = k_smem.type.shape[0]
     HEAD_DIM: gl.constexpr = k_smem.type.shape[1]
     BLOCK_M: gl.constexpr = q_bufs.type.shape[3]
@@ -170,7 +195,12 @@ def _dkdv_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr
     mbarrier.wait(do_ready.index(idx), ph)
     do_smem = do_bufs.index(idx).reshape([BLOCK_M, HEAD_DIM])
     dp = warpgroup_mma(v_smem, do_smem.permute((1, 0)), s0, use_acc=False, is_async=True)  # dP^T = V dO^T
-    if HAS_DROPOUT:  # integer work while the tensor cores run the two products
+    if HAS_DROPOUT and DRAWER:   # the drawer's bits; 1 / (1 - p) is left to the epilogue (and dS carries 1 - p)
+        mbarrier.wait(keep_ready, it & 1)
+        word = keep_word(keep_buf.slice(cid * 128, 128))
+        gl.thread_barrier()   # every thread's word loaded before the one arrive that lets the drawer overwrite them
+        mbarrier.arrive(keep_empty, count=1)
+    elif HAS_DROPOUT:  # integer work while the tensor cores run the two products
         keep = dropout_keep_transposed(seed, b * H_Q + h, start_n + cid * SPLIT_N, m0, dropout_p, SPLIT_N, BLOCK_M,
                                        s_layout)
         keep_scale = 1.0 / (1.0 - dropout_p)
@@ -195,14 +225,20 @@ def _dkdv_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr
     elif CAUSAL and MASKED:  # only tiles that reach the diagonal pay for the mask
         if m0 < start_n + (cid + 1) * SPLIT_N:
             p = gl.where(keys[:, None] <= queries[None, :], p, 0.0)
-    if HAS_DROPOUT:
+    if HAS_DROPOUT and DRAWER:
+        p_op = gl.convert_layout(opaque_copy(gl.where(keep_from_word(word, s_layout), p, 0.0)).to(dtype), a_layout,
+                                 assert_trivial=True)
+    elif HAS_DROPOUT:
         p_op = gl.convert_layout(gl.where(keep, p * keep_scale, 0.0).to(dtype), a_layout, assert_trivial=True)
     else:
         p_op = gl.convert_layout(p.to(dtype), a_layout, assert_trivial=True)
     dv = warpgroup_mma(p_op, do_smem, dv, is_async=True)                                   # dV += P^T dO
     dp = warpgroup_mma_wait(num_outstanding=1, deps=(dp, ))
     delta = stats_bufs.index(idx).reshape([2, BLOCK_M]).slice(0, 1, dim=0).load(s_layout)
-    if HAS_DROPOUT:
+    if HAS_DROPOUT and DRAWER:   # unpacked again (rotated_word): a test and a select a score
+        dp = gl.where(keep_from_word(rotated_word(word), s_layout, True), dp, 0.0)
+        delta = delta * (1.0 - dropout_p)
+    elif HAS_DROPOUT:
         dp = gl.where(keep, dp * keep_scale, 0.0)
     ds = (p * (dp - delta)).to(dtype)
     ds_op = gl.convert_layout(ds, a_layout, assert_trivial=True)
@@ -240,11 +276,11 @@ def _dkdv_tile(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr
 @gluon.jit
 def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr, WINDOW: gl.constexpr,
               MASK_GRAD: gl.constexpr, SKIP_EMPTY: gl.constexpr, HAS_DROPOUT: gl.constexpr,
-              PEEL_DIAGONAL: gl.constexpr, FLAT_HEADS: gl.constexpr, sm_scale, stats_bufs,
+              PEEL_DIAGONAL: gl.constexpr, FLAT_HEADS: gl.constexpr, DRAWER: gl.constexpr, sm_scale, stats_bufs,
               desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty, do_ready, do_empty,
               N_CTX, S_PAD, H_Q, H_KV, GROUP, CAUSAL: gl.constexpr, bias_bufs, bias_ready, bias_empty, ds_bufs,
               ds_ready, ds_free, dq_bufs, desc_dq_acc, dbias_bufs, desc_dbias, LEFT, RIGHT, seed, dropout_p,
-              HEADS_PER_GROUP):
+              HEADS_PER_GROUP, keep_buf, keep_ready, keep_empty):
     SPLIT_N: gl.constexpr = k_bufs.type.shape[3]     # buffers are (stage, 1, 1, rows, D): 4D TMA boxes
     HEAD_DIM: gl.constexpr = k_bufs.type.shape[4]
     BLOCK_M: gl.constexpr = q_bufs.type.shape[3]
@@ -271,7 +307,7 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr,
     tile_args = (k_smem, v_smem, s0, keys, start_n, first, n_m, b, h_kv, qk_scale, stats_bufs, k_bufs, q_bufs,
                  do_bufs, q_ready, q_empty, do_ready, do_empty, S_PAD, H_Q, GROUP, CAUSAL, bias_bufs, bias_ready,
                  bias_empty, ds_bufs, ds_ready, ds_free, dq_bufs, desc_dq_acc, dbias_bufs, desc_dbias, LEFT, RIGHT,
-                 seed, dropout_p)
+                 seed, dropout_p, keep_buf, keep_ready, keep_empty)
     if SKIP_EMPTY:  # per head, the tiles before and after this warpgroup's own rows pass unread
         own_first, own_count = _query_tiles(start_n + cid * SPLIT_N, N_CTX, BLOCK_M, SPLIT_N, CAUSAL, WINDOW, LEFT,
                                             RIGHT)
@@ -281,39 +317,39 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr,
             for t in range(lo):
                 release_step(HAS_BIAS, g * n_m + t, q_ready, q_empty, do_ready, do_empty, bias_ready, bias_empty)
             for t in range(lo, hi):
-                dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, False, True,
+                dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, DRAWER, False, True,
                                     g * n_m + t, dk, dv, *tile_args)
             for t in range(hi, n_m):
                 release_step(HAS_BIAS, g * n_m + t, q_ready, q_empty, do_ready, do_empty, bias_ready, bias_empty)
     elif FUSED_DQ:  # each tile's dQ runs a step late (see _dkdv_tile): none in the first, the last after
         n_tiles = GROUP * n_m
         if n_tiles > 0:
-            dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, False, True, 0, dk, dv,
-                                *tile_args)
+            dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, DRAWER, False, True, 0,
+                                dk, dv, *tile_args)
         if PEEL_DIAGONAL and FLAT_HEADS:
             # one query head (H_q = H_kv): the loops below without the head loop, whose nesting spills
             # (sm_90a, D = 128: 561 instructions a warp and 0 / 15 spill stores / loads a tile, against
             # 584 and 11 / 35)
             n_diag = gl.minimum(n_m, 2 * SPLIT_N // BLOCK_M)
             for t in range(1, n_diag):   # (tile 0 ran above)
-                dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, True, True,
+                dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, DRAWER, True, True,
                                     t, dk, dv, *tile_args)
             for t in range(n_diag, n_m):
-                dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, True, False,
+                dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, DRAWER, True, False,
                                     t, dk, dv, *tile_args)
         elif PEEL_DIAGONAL:  # causal: per head, the key block's diagonal tiles (its first 2 * SPLIT_N rows) with
             n_diag = gl.minimum(n_m, 2 * SPLIT_N // BLOCK_M)   # the mask, then a loop with no mask code
             for g in range(GROUP):   # (its consumer loop: 584 against 699 instructions a warp, sm_90a, D = 128)
                 for t in range((g == 0).to(gl.int32), n_diag):   # (tile 0 of head 0 ran above)
-                    dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, True, True,
+                    dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, DRAWER, True, True,
                                         g * n_m + t, dk, dv, *tile_args)
                 for t in range(n_diag, n_m):
-                    dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, True, False,
+                    dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, DRAWER, True, False,
                                         g * n_m + t, dk, dv, *tile_args)
         else:
             for it in range(1, n_tiles):
-                dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, True, True, it, dk, dv,
-                                    *tile_args)
+                dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, DRAWER, True, True, it,
+                                    dk, dv, *tile_args)
         if n_tiles > 0:
             last = n_tiles - 1
             dq_part = _dq_part(cid, ds_bufs, ds_ready, k_bufs, last)
@@ -325,19 +361,23 @@ def _consumer(cid: gl.constexpr, HAS_BIAS: gl.constexpr, FUSED_DQ: gl.constexpr,
         n_diag = gl.minimum(n_m, 2 * SPLIT_N // BLOCK_M)
         for g in range(GROUP):
             for t in range(n_diag):
-                dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, False, True, g * n_m + t,
-                                    dk, dv, *tile_args)
+                dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, DRAWER, False, True,
+                                    g * n_m + t, dk, dv, *tile_args)
             for t in range(n_diag, n_m):
-                dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, False, False, g * n_m + t,
-                                    dk, dv, *tile_args)
+                dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, DRAWER, False, False,
+                                    g * n_m + t, dk, dv, *tile_args)
     else:
         for it in range(GROUP * n_m):
-            dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, False, True, it, dk, dv,
-                                *tile_args)
+            dk, dv = _dkdv_tile(cid, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, HAS_DROPOUT, DRAWER, False, True, it,
+                                dk, dv, *tile_args)
 
     # epilogue: through this warpgroup's own K and V buffers (no product reads them any more);
     # rows past N_CTX are clipped by the descriptors
-    dk = dk * sm_scale
+    dk_scale = sm_scale
+    if HAS_DROPOUT and DRAWER:   # the tiles' P^T and dS^T came without dropout's 1 / (1 - p)
+        dk_scale = sm_scale / (1.0 - dropout_p)
+        dv = dv * (1.0 / (1.0 - dropout_p))
+    dk = dk * dk_scale
     k_bufs.index(cid).reshape([SPLIT_N, HEAD_DIM]).store(dk.to(dtype))
     v_bufs.index(cid).reshape([SPLIT_N, HEAD_DIM]).store(dv.to(dtype))
     fence_async_shared()
@@ -402,7 +442,8 @@ def attn_bwd_dkdv_hopper(sm_scale, desc_stats, N_CTX, S_PAD, H_Q, H_KV, GROUP,
                          MASK_GRAD: gl.constexpr = False, SKIP_EMPTY: gl.constexpr = False, Seed=None, dropout_p=0.0,
                          HAS_DROPOUT: gl.constexpr = False, PEEL_DIAGONAL: gl.constexpr = False,
                          HEADS_PER_GROUP=CAUSAL_HEAD_GROUP, seed_host: gl.int64 = 0,
-                         FLAT_HEADS: gl.constexpr = False):
+                         FLAT_HEADS: gl.constexpr = False, DRAWER: gl.constexpr = False,
+                         DRAWER_REGS: gl.constexpr = 40):
     # a skipped tile breaks the fused dQ's per-tile handshake and the dS stores' buffer rotation
     gl.static_assert(not (SKIP_EMPTY and (FUSED_DQ or MASK_GRAD)), "SKIP_EMPTY runs without FUSED_DQ or MASK_GRAD")
     gl.static_assert(not (HAS_DROPOUT and HAS_BIAS), "dropout runs without a bias")
@@ -410,6 +451,8 @@ def attn_bwd_dkdv_hopper(sm_scale, desc_stats, N_CTX, S_PAD, H_Q, H_KV, GROUP,
     # the runtime arguments: a branch on it there would compile both loops, and the compiler fails on that)
     gl.static_assert(not PEEL_DIAGONAL or (CAUSAL and not WINDOW and not SKIP_EMPTY), "PEEL_DIAGONAL: plain causal")
     gl.static_assert(not FLAT_HEADS or (PEEL_DIAGONAL and FUSED_DQ), "FLAT_HEADS: the fused dQ's peeled loops")
+    # the drawer fills its buffer for every step: a consumer that passes over steps would not take them
+    gl.static_assert(not DRAWER or (HAS_DROPOUT and not SKIP_EMPTY), "DRAWER: dropout, no skipped tiles")
     dtype: gl.constexpr = desc_q.dtype
     seed = dropout_seed(Seed, seed_host, HAS_DROPOUT)
     k_bufs = gl.allocate_shared_memory(dtype, [2] + desc_k.block_type.shape, desc_k.layout)
@@ -446,24 +489,45 @@ def attn_bwd_dkdv_hopper(sm_scale, desc_stats, N_CTX, S_PAD, H_Q, H_KV, GROUP,
     else:
         dbias_bufs = q_bufs   # stand-ins, never read without MASK_GRAD
         desc_dbias = desc_q
+    if DRAWER:  # a step's keep bits, one word a consumer thread (both consumers: 256)
+        keep_buf = gl.allocate_shared_memory(gl.uint32, [256], gl.SwizzledSharedLayout(1, 1, 1, [0]))
+        keep_ready = gl.allocate_shared_memory(gl.int64, [1], mbarrier.MBarrierLayout())
+        keep_empty = gl.allocate_shared_memory(gl.int64, [1], mbarrier.MBarrierLayout())
+        mbarrier.init(keep_ready, count=1)
+        mbarrier.init(keep_empty, count=2)   # both consumers loaded their words
+    else:
+        keep_buf = q_bufs   # stand-ins, never read without DRAWER
+        keep_ready = kv_ready
+        keep_empty = kv_ready
 
     # the flags lead constexpr tuples: that way they reach the partitions as constexprs
     cargs = (sm_scale, stats_bufs, desc_dk, desc_dv, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty,
              do_ready, do_empty, N_CTX, S_PAD, H_Q, H_KV, GROUP, CAUSAL, bias_bufs, bias_ready, bias_empty, ds_bufs,
              ds_ready, ds_free, dq_bufs, desc_dq_acc, dbias_bufs, desc_dbias, LEFT, RIGHT, seed, dropout_p,
-             HEADS_PER_GROUP)
+             HEADS_PER_GROUP, keep_buf, keep_ready, keep_empty)
     c0: gl.constexpr = 0
     c1: gl.constexpr = 1
     pargs = (desc_q, desc_k, desc_v, desc_do, k_bufs, v_bufs, q_bufs, do_bufs, kv_ready, q_ready, q_empty,
              do_ready, do_empty, N_CTX, H_Q, H_KV, GROUP, CAUSAL, bias_desc, bias_bufs, bias_ready, bias_empty,
              BIAS_B, BIAS_H, LEFT, RIGHT, HEADS_PER_GROUP, desc_stats, stats_bufs)
-    gl.warp_specialize([
-        (_consumer, (c0, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, SKIP_EMPTY, HAS_DROPOUT, PEEL_DIAGONAL, FLAT_HEADS)
-         + cargs),
-        (_consumer, (c1, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, SKIP_EMPTY, HAS_DROPOUT, PEEL_DIAGONAL, FLAT_HEADS)
-         + cargs),
-        (_producer, (HAS_BIAS, WINDOW) + pargs),                # worker 1: TMA producer, 1 warp
-    ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
+    if DRAWER:
+        gl.warp_specialize([
+            (_consumer, (c0, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, SKIP_EMPTY, HAS_DROPOUT, PEEL_DIAGONAL,
+                         FLAT_HEADS, DRAWER) + cargs),
+            (_consumer, (c1, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, SKIP_EMPTY, HAS_DROPOUT, PEEL_DIAGONAL,
+                         FLAT_HEADS, DRAWER) + cargs),
+            (_producer, (HAS_BIAS, WINDOW) + pargs),            # worker 1: TMA producer, 1 warp
+            (_drawer, (CAUSAL, WINDOW, desc_q, keep_buf, keep_ready, keep_empty, N_CTX, H_Q, H_KV, GROUP, LEFT,
+                       RIGHT, HEADS_PER_GROUP, seed, dropout_p)),   # worker 2: the keep bits, one warpgroup
+        ], [4, 1, 4], [CONSUMER_REGS, PRODUCER_REGS, DRAWER_REGS])
+    else:
+        gl.warp_specialize([
+            (_consumer, (c0, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, SKIP_EMPTY, HAS_DROPOUT, PEEL_DIAGONAL,
+                         FLAT_HEADS, DRAWER) + cargs),
+            (_consumer, (c1, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, SKIP_EMPTY, HAS_DROPOUT, PEEL_DIAGONAL,
+                         FLAT_HEADS, DRAWER) + cargs),
+            (_producer, (HAS_BIAS, WINDOW) + pargs),            # worker 1: TMA producer, 1 warp
+        ], [4, 1], [CONSUMER_REGS, PRODUCER_REGS])
 
 
 @gluon.jit
@@ -801,7 +865,7 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                       consumer_regs: int = 240, producer_regs: int = 24, dq_from_ds: bool = False,
                       skip_empty: bool = False, dropout_p: float = 0.0, peel_diagonal: bool = False,
                       heads_per_group: int = CAUSAL_HEAD_GROUP, flat_heads: bool = False,
-                      draw_ahead: bool = False):
+                      draw_ahead: bool = False, drawer: bool = False, drawer_regs: int = 40):
     """The two launches bound to this call's shapes, strides and options, for the calls that
     share them (backends/flash.py keys them), to run in this order:
       dq_launch(q, k, v, out, dout, lse, stats, dq, bias, dbias, seed) writes dq (B, H_q, S, 128), stats
@@ -836,8 +900,11 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
     flat_heads (fused dQ with peel_diagonal, H_q = H_kv; experimental): its loops not nested in
     the loop over a key head's query heads (fewer spills; +2-4% for the fused dQ, still behind the
     two launches at D = 128: results v0.19).
-    draw_ahead (dropout in the dQ launch; experimental, unmeasured): each key tile's keep bits
-    drawn while the previous tile's dQ product runs (_dq_tile's DRAW_AHEAD)."""
+    draw_ahead (dropout in the dQ launch): each key tile's keep bits drawn while the previous
+    tile's dQ product runs (_dq_tile's DRAW_AHEAD; 4-7% off the dQ launch, results v0.24).
+    drawer (dropout; experimental): the dK/dV launch's keep bits drawn by a warpgroup of their own
+    with drawer_regs registers a thread, its consumers at 224 ([Note: keep bits from a warpgroup of
+    their own] in hopper_common.py)."""
     assert not fused_dq or bias is None, "the fused dQ runs no bias"
     assert dropout_p == 0 or bias is None, "dropout runs without a bias"
     assert not dq_from_ds or (bias is not None and mask_grad and not fused_dq), "dq_from_ds is for a bias's gradient"
@@ -849,6 +916,8 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
     skip_empty = skip_empty and (causal or window is not None)
     plain_causal = peel_diagonal and causal and window is None
     dkdv_skip = skip_empty and not (fused_dq or dq_from_ds)
+    drawer = drawer and dropout_p > 0 and not dkdv_skip
+    dkdv_flags = (NBUF, causal and window is None, 224 if drawer else consumer_regs, producer_regs)
     band = (*(window or (0, 0)), window is not None)   # LEFT, RIGHT, WINDOW
     stats_only = fused_dq or dq_from_ds
     dq_bias = bias is not None and not dq_from_ds
@@ -866,11 +935,14 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                             ("desc_stats", "desc_q", "desc_k", "desc_v", "desc_do", "desc_dk", "desc_dv",
                              "desc_bias", "desc_dq_acc", "desc_dbias", "Seed", "seed_host"),
                             sm_scale, None, seq, s_pad, heads_q, heads_kv, heads_q // heads_kv, *([None] * 6),
-                            *flags, None, bias_b, bias_h, bias is not None, None, fused_dq, *band, None, dq_from_ds,
-                            dkdv_skip, None, dropout_p, dropout_p > 0,
+                            *dkdv_flags, None, bias_b, bias_h, bias is not None, None, fused_dq, *band, None,
+                            dq_from_ds, dkdv_skip, None, dropout_p, dropout_p > 0,
                             plain_causal and not dkdv_skip,
                             HEADS_PER_GROUP=heads_per_group, seed_host=0,
-                            FLAT_HEADS=flat_heads and plain_causal and fused_dq and heads_q == heads_kv, num_warps=4)
+                            FLAT_HEADS=flat_heads and plain_causal and fused_dq and heads_q == heads_kv, DRAWER=drawer,
+                            DRAWER_REGS=drawer_regs, num_warps=4)
+
+    dq_scale = sm_scale / (1 - dropout_p) if drawer else sm_scale
 
     def dq_launch(q, k, v, out, dout, lse, stats, dq, bias=None, dbias=None, seed=None):
         rows = descriptor(q, SPLIT_M)
@@ -890,8 +962,8 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                                                               [1, 1, block_m, d // 2]),
                    box_descriptor(dbias, list(dbias.shape), list(dbias.stride()), [1, 1, block_m, SPLIT_N])
                    if dq_from_ds else None, *((stats[0], 0) if seed is None else seed))
-        if fused_dq:   # scaled and rounded in one pass over the accumulator
-            torch.mul(dq_acc[:, :, :seq], sm_scale, out=dq)
+        if fused_dq:   # scaled and rounded in one pass over the accumulator (the drawer's dS lacks 1 / (1 - p))
+            torch.mul(dq_acc[:, :, :seq], dq_scale, out=dq)
         if dq_from_ds:
             dq.copy_(dq_from_scores_gradient(dbias, k, sm_scale))
     return dq_launch, dkdv_launch

@@ -329,6 +329,103 @@ def dropout_keep_from_draws(draws, dropout_p, layout: gl.constexpr):
     keep = gl.reshape(keep, [QUERIES, KEYS])
     return gl.convert_layout(keep, layout, assert_trivial=True)
 
+
+# [Note: keep bits from a warpgroup of their own] The dK/dV launch's transposed draw costs its
+# consumers ~550 instructions a warp and tile (Philox ~170, bringing the bits into S^T's layout
+# ~230, applying them ~100) in a loop whose registers are nearly all taken (benchmarks/NOTES.md
+# v0.21b, v0.23). With DRAWER (experimental, off) a third worker partition, one warpgroup, draws
+# them instead: each of its threads the 8 groups that consumer lanes l and l + 4 share (a group's
+# two key halves sit in those lanes), packed straight into one 32-bit word per consumer thread in
+# its accumulator's register order; the consumer loads its word and tests a bit a score
+# (keep_from_word). sm_90a, D = 128 causal: the consumers' loop 808 -> 459 instructions a warp and
+# tile, spills gone. Measured (NOTES v0.24): the fused dQ's dK/dV launch 4.10 -> 3.85 ms (S = 8192),
+# the two launches' none (2.31 -> 2.34): with the bits free to the consumers the launch still
+# takes 3.33 ms against 2.73 without dropout, and drawing them costs 0.46 ms wherever it runs.
+@gluon.constexpr_function
+def _words_layout():
+    """One value per thread of a warpgroup: thread 32 w + l holds element 32 w + l."""
+    return gl.BlockedLayout([1], [32], [4], [0])
+
+
+@gluon.jit
+def _pack_kept(low, high, word, bound, BIT: gl.constexpr):
+    """low, high with bit BIT set where word's low / high 16-bit draw is kept (_keep_bound)."""
+    return (low | (_kept(word, bound, False).to(gl.uint32) << BIT),
+            high | (_kept(word, bound, True).to(gl.uint32) << BIT))
+
+
+@gluon.jit
+def dropout_keep_words(seed, bh, key0, query0, dropout_p, QUERIES: gl.constexpr):
+    """Drawer (one warpgroup): the keep bits of both consumer warpgroups' S^T tiles, consumer c's
+    keys key0 + 64 c .. + 64 and queries query0 .. + QUERIES (64; key0 and query0 multiples of
+    16), as [256] uint32 words: word 128 c + 32 w + l holds the 32 bits of lane l of consumer c's
+    warp w, bit i the score in its accumulator register i (keep_from_word). seed and bh
+    as dropout_keep_transposed's; the same Philox groups and bits as kernels/common.py's
+    dropout_keep."""
+    gl.static_assert(QUERIES == 64, "a 64 x 64 tile: 32 scores, one word, a consumer thread")
+    t = gl.arange(0, 128, layout=_words_layout())   # (consumer, warp, lane pair) = (t >> 6, (t >> 4) & 3, t & 15)
+    pair = t & 15
+    lane = (pair & 3) | ((pair >> 2) << 3)          # of lanes l, l + 4 (keys r, r + 1: one group's halves)
+    key = key0 + (t >> 6) * 64 + ((t >> 4) & 3) * 16 + (lane >> 2)
+    key_group = ((key >> 4) * 4 + ((key >> 1) & 3)).to(gl.uint32)
+    query_group = (query0 // 2 + 2 * (lane & 3)).to(gl.uint32)   # queries 16 i + 2 (l & 3) + b
+    bound = _keep_bound(dropout_p)
+    low = key_group * 0      # lane l's word (keys' bit 0 clear: the draws' low halves)
+    high = key_group * 0     # lane l + 4's
+    for i in gl.static_range(QUERIES // 16):
+        for b in gl.static_range(2):
+            r0, r1, r2, r3 = _draw_groups(seed, bh, key_group, query_group + (8 * i + b))
+            # word (key bit 3) + 2 (query bit 3) is the score in register 4 (2 i + query bit 3) +
+            # 2 (key bit 3) + b (the accumulator's registers: column bit 0, row bit 3, column bits 3..5)
+            low, high = _pack_kept(low, high, r0, bound, 8 * i + b)
+            low, high = _pack_kept(low, high, r1, bound, 8 * i + 2 + b)
+            low, high = _pack_kept(low, high, r2, bound, 8 * i + 4 + b)
+            low, high = _pack_kept(low, high, r3, bound, 8 * i + 6 + b)
+    # (consumer, warp, pair >> 2, pair & 3, half) -> word 128 c + 32 w + 8 (pair >> 2) + 4 half + (pair & 3)
+    words = gl.reshape(gl.join(low, high), [2, 4, 4, 4, 2])
+    return gl.reshape(gl.permute(words, [0, 1, 2, 4, 3]), [256])
+
+
+@gluon.jit
+def keep_word(words_smem):
+    """Consumer: this thread's word of its warpgroup's 128 in shared memory (dropout_keep_words)."""
+    return words_smem.load(_words_layout())
+
+
+@gluon.jit
+def keep_from_word(word, layout: gl.constexpr, ROTATED: gl.constexpr = False):
+    """keep (bool) of a consumer's 64 x 64 S^T tile in `layout` (a one-warpgroup wgmma
+    accumulator) from keep_word's word (ROTATED: rotated_word's): a bit test a score."""
+    if ROTATED:
+        word = (word >> 1) | (word << 31)
+    word = gl.reshape(word, [4, 8, 4])    # (warp, lane >> 2, lane & 3)
+    bits = gl.join(word, word >> 1)       # a register dim a bit of the register index:
+    bits = gl.join(bits, bits >> 2)       # column bit 0, row bit 3, column bits 3, 4, 5
+    bits = gl.join(bits, bits >> 4)
+    bits = gl.join(bits, bits >> 8)
+    bits = gl.join(bits, bits >> 16)
+    # (warp, lane >> 2, lane & 3, column bit 0, row bit 3, column bits 3, 4, 5) -> (row, column)
+    bits = gl.reshape(gl.permute(bits & 1, [0, 4, 1, 7, 6, 5, 2, 3]), [64, 64])
+    return gl.convert_layout(bits, layout, assert_trivial=True) != 0   # (booleans moved through layouts cost bytes)
+
+
+@gluon.jit
+def rotated_word(word):
+    """word rotated left by a bit, by an instruction the compiler does not see through: a second
+    unpacking of it tests other bits of another register, so the compiler cannot merge the two
+    unpackings into one whose 32 booleans it holds (packed by two instructions a bit) between
+    their uses."""
+    return gl.inline_asm_elementwise("shf.l.wrap.b32 $0, $1, $1, 1;", "=r,r", [word], dtype=word.dtype,
+                                     is_pure=True, pack=1)
+
+
+@gluon.jit
+def opaque_copy(x):
+    """x, through a move the compiler cannot see through (it would move a conversion to 16 bits
+    ahead of a select, then select 16-bit halves)."""
+    return gl.inline_asm_elementwise("mov.b32 $0, $1;", "=r,r", [x], dtype=x.dtype, is_pure=True, pack=1)
+
+
 def tma_compatible(t: torch.Tensor) -> bool:
     """A 4D TMA descriptor can address t: unit last stride, 16-byte aligned start and strides."""
     size = t.element_size()
