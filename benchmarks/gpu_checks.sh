@@ -51,6 +51,8 @@
 #                                                # (experimental, FLASHSDPA_HOPPER_DROPOUT_DRAWER=1): the Gluon dropout
 #                                                # tests (its variants among them), then the launches with the dQ
 #                                                # launch's draw ahead, without and with the drawer (~4 min)
+#   bash benchmarks/gpu_checks.sh dropout-ablation # the dropout backward's two launches as shipped, with Philox at
+#                                                # one round, and without the mask (copies of src/ patched; ~3 min)
 #   bash benchmarks/gpu_checks.sh ab-backward    # an earlier commit's kernels against the working tree's in one
 #                                                # call: the dropout launches and the backward of 7 shapes with
 #                                                # cuDNN, each version in its own processes (~3 min). Export the
@@ -175,6 +177,11 @@ case "${1:-}" in
       echo "DRAWER=$drawer DRAW_AHEAD=$ahead:"; grep "^| [af]" "$R/launches_${drawer}_$ahead.txt" | grep -v "| 0.0 |"
     done
     ;;
+  dropout-ablation)   # the dropout backward's launches with parts of its work cut (timing only)
+    timeout 500 python3 benchmarks/experiment_dropout_ablation.py --out "$R/dropout_ablation.json" \
+      > "$R/dropout_ablation.txt" 2>&1
+    grep "^|" "$R/dropout_ablation.txt" || tail -5 "$R/dropout_ablation.txt"
+    ;;
   ab-backward)
     for version in ab_base/src src; do
       [ -d "$version" ] || { echo "no $version: export the base first (see the header)"; continue; }
@@ -274,7 +281,7 @@ case "${1:-}" in
     grep geomean "$R/extra.txt"
     ;;
   *)
-    echo "usage: bash benchmarks/gpu_checks.sh suites|small|compiled|dropout|draw-ahead|drawer|ab-backward|peel|backward|bias|bias-backward|fused-ablation|window|padded|extra|grids" >&2
+    echo "usage: bash benchmarks/gpu_checks.sh suites|small|compiled|dropout|draw-ahead|drawer|dropout-ablation|ab-backward|peel|backward|bias|bias-backward|fused-ablation|window|padded|extra|grids" >&2
     exit 2
     ;;
 esac

@@ -41,6 +41,15 @@ def opcodes(body: str) -> set:
     return set(re.findall(r"\*/\s+(?:@!?U?P\w+\s+)?([A-Z][A-Z0-9_]*)", body))
 
 
+def consumer_loop_cost(body: str) -> tuple:
+    """(instructions a warp and tile, spill stores + loads) of a Gluon kernel's main consumer loop."""
+    sys.path.insert(0, BENCHMARKS)
+    from sass_loops import consumer_loop
+    size, stores, loads = re.search(r"loop (\d+) instructions.*spill stores/loads (\d+)/(\d+)",
+                                    consumer_loop(body)).groups()
+    return int(size), int(stores) + int(loads)
+
+
 def test_every_case_compiles_to_tensor_core_and_tma_code(sass):
     expected = {f"{kernel} {case}" for kernel in ("forward", "dq", "dkdv") for case in ("full", "causal", "bias", "window")}
     expected |= {"forward persistent causal", "dkdv fused dq", "dkdv bias ds out", "dq skip window", "dkdv skip window",
@@ -125,14 +134,8 @@ def test_flat_heads_take_the_spills_out_of_the_fused_loop(sass):
     """FLAT_HEADS (one query head a key head): the fused dQ's peeled causal loops, no longer
     nested in the loop over query heads, spill less and run fewer instructions a tile (sm_90a,
     D = 128: 0 / 15 spill stores / loads and 561 instructions against 11 / 35 and 584)."""
-    sys.path.insert(0, BENCHMARKS)
-    from sass_loops import consumer_loop
-
-    def loop(case):
-        size, stores, loads = re.search(r"loop (\d+) instructions.*spill stores/loads (\d+)/(\d+)",
-                                        consumer_loop(sass[case])).groups()
-        return int(size), int(stores) + int(loads)
-    flat, nested = loop("dkdv fused dq causal peel flat"), loop("dkdv fused dq causal peel")
+    flat = consumer_loop_cost(sass["dkdv fused dq causal peel flat"])
+    nested = consumer_loop_cost(sass["dkdv fused dq causal peel"])
     assert flat[0] < nested[0] and flat[1] < 0.6 * nested[1], (flat, nested)
 
 
@@ -141,13 +144,9 @@ def test_drawer_takes_the_dropout_draw_out_of_the_consumers(sass):
     multiplies and no wgmma), and the consumers' loop shrinks to a bit test and a select a score
     (sm_90a, D = 128 causal: 459 instructions a warp and tile, no spills, against 808 and 3 / 6)."""
     sys.path.insert(0, BENCHMARKS)
-    from sass_loops import consumer_loop, loops
-
-    def loop(case):
-        size, stores, loads = re.search(r"loop (\d+) instructions.*spill stores/loads (\d+)/(\d+)",
-                                        consumer_loop(sass[case])).groups()
-        return int(size), int(stores) + int(loads)
-    drawer, plain = loop("dkdv dropout causal peel drawer"), loop("dkdv dropout causal peel")
+    from sass_loops import loops
+    drawer = consumer_loop_cost(sass["dkdv dropout causal peel drawer"])
+    plain = consumer_loop_cost(sass["dkdv dropout causal peel"])
     assert drawer[0] < 0.7 * plain[0] and drawer[1] <= plain[1], (drawer, plain)
     draws = [body for _, _, body in loops(sass["dkdv dropout causal peel drawer"])
              if body.count("IMAD.WIDE.U32") >= 64 and not any(op.startswith("HGMMA") for op in body)]

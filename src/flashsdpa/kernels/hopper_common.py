@@ -339,8 +339,9 @@ def dropout_keep_from_draws(draws, dropout_p, layout: gl.constexpr):
 # its accumulator's register order; the consumer loads its word and tests a bit a score
 # (keep_from_word). sm_90a, D = 128 causal: the consumers' loop 808 -> 459 instructions a warp and
 # tile, spills gone. Measured (NOTES v0.24): the fused dQ's dK/dV launch 4.10 -> 3.85 ms (S = 8192),
-# the two launches' none (2.31 -> 2.34): with the bits free to the consumers the launch still
-# takes 3.33 ms against 2.73 without dropout, and drawing them costs 0.46 ms wherever it runs.
+# the two launches' none (2.31 -> 2.34-2.41): handed constant bits, the fused launch still takes
+# 3.33 ms against 2.73 without dropout (the extra warpgroup and the registers it takes from the
+# consumers), and drawing the bits costs the rest, 0.46 ms.
 @gluon.constexpr_function
 def _words_layout():
     """One value per thread of a warpgroup: thread 32 w + l holds element 32 w + l."""
