@@ -7,7 +7,7 @@ peeled diagonals); each launch timed alone and both in turn, p = 0 and p = 0.1; 
 
     PYTHONPATH=src python3 benchmarks/experiment_dropout_launches.py   # on an H100/H200 (~1 min)
     (FLASHSDPA_HOPPER_DROPOUT_DRAW_AHEAD=0: the dQ launch's bits drawn in the tile that uses them,
-    not a tile ahead; FLASHSDPA_HOPPER_DROPOUT_DRAWER=1: the dK/dV launch's by a warpgroup of their
+    not a tile ahead; FLASHSDPA_HOPPER_DROPOUT_DRAWER=2 or 4: the dK/dV launch's by warps of their
     own, experimental)
 """
 from __future__ import annotations
@@ -35,7 +35,7 @@ def run_case(case) -> dict:
     dq, dk, dv = (torch.empty_like(t) for t in (q, k, v))
     dq_launch, dkdv_launch = hb.backward_launches(q, k, scale, True, dropout_p=p, peel_diagonal=True,
                                                   fused_dq=case["fused"], draw_ahead=hopper.DROPOUT_DRAW_AHEAD,
-                                                  drawer=hopper.DROPOUT_DRAWER)
+                                                  drawer_warps=hopper.DROPOUT_DRAWER)
     seed = (torch.zeros((), dtype=torch.int64, device="cuda"), 12345) if p > 0 else None
 
     def dq_only():

@@ -16,7 +16,7 @@ pytest.importorskip("triton.experimental.gluon")
 CASES = {"full", "causal", "bias", "window", "persistent causal", "fused dq", "bias ds out", "skip window",
          "dropout", "fused dq dropout", "fused dq causal", "fused dq causal peel", "fused dq causal peel flat",
          "causal peel", "peel", "dropout causal peel", "dropout causal peel drawer",
-         "fused dq dropout causal peel drawer"}
+         "fused dq dropout causal peel drawer", "fused dq dropout causal peel drawer2"}
 
 
 @pytest.fixture(scope="module")
@@ -153,3 +153,15 @@ def test_drawer_takes_the_dropout_draw_out_of_the_consumers(sass):
     assert draws, "no drawing loop without wgmma"
     consumer_ops = opcodes(sass["dkdv dropout causal peel drawer"])
     assert "UTMALDG" in consumer_ops and "dkdv fused dq dropout causal peel drawer" in sass
+
+
+def test_two_drawing_warps_leave_the_consumers_their_registers(sass):
+    """DRAWER with 2 warps: beside the producer's warp they fill one warpgroup (Triton pads
+    partitions to whole warpgroups and gives the default partition what the others leave), so
+    both consumers keep 240 registers; the 4-warp drawer took them to 224."""
+    def register_targets(case):
+        return {int(n, 16) for n in re.findall(r"USETMAXREG\.\w+\.CTAPOOL (?:UP\d, )?(0x[0-9a-f]+)", sass[case])}
+    two = register_targets("dkdv fused dq dropout causal peel drawer2")
+    four = register_targets("dkdv fused dq dropout causal peel drawer")
+    assert 240 in two and not {n for n in two if 24 < n < 240} - {120}, two
+    assert {n for n in four if 24 < n < 240} - {40, 80}, four

@@ -343,21 +343,22 @@ def _seed(gen) -> int:
 
 @lowp
 @pytest.mark.parametrize("variant", ["d128 fused", "d128 two launches", "d128 two launches ahead", "d64 fused",
-                                     "d128 two launches drawer", "d128 fused drawer", "d64 fused drawer"])
+                                     "d128 two launches drawer", "d128 fused drawer", "d64 fused drawer",
+                                     "d128 fused drawer4"])
 @pytest.mark.parametrize("config", [(2, 4, 4, 1000, "top_left"), (1, 8, 2, 2049, None), (2, 4, 4, 777, None)],
                          ids=lambda c: "b{}h{}-{}s{}-c{}".format(*c))
 def test_hopper_dropout_backward(dtype, variant, config, gen, monkeypatch):
     """With hopper.DROPOUT (FLASHSDPA_HOPPER_DROPOUT=1) the Gluon backward takes dropout, its
     keep bits drawn in the dK/dV launch (dQ fused) or in both launches (the dQ launch's drawn a
     key tile ahead with DROPOUT_DRAW_AHEAD, the default, or not; the dK/dV launch's by a warpgroup
-    of their own with DROPOUT_DRAWER, experimental): the call's output and gradients meet
+    of their own with DROPOUT_DRAWER, 2 warps or 4, experimental): the call's output and gradients meet
     the accuracy rule against the float64 reference with the call's own keep-mask, and agree
     with the Triton kernels' backward on the same seed (the same mask)."""
     _gluon_path("BACKWARD", monkeypatch)
     monkeypatch.setattr(hopper, "DROPOUT", True)
     monkeypatch.setattr(hopper, "FUSED_DQ", "fused" in variant)
     monkeypatch.setattr(hopper, "DROPOUT_DRAW_AHEAD", variant.endswith("ahead"))
-    monkeypatch.setattr(hopper, "DROPOUT_DRAWER", variant.endswith("drawer"))
+    monkeypatch.setattr(hopper, "DROPOUT_DRAWER", {"drawer": 2, "drawer4": 4}.get(variant.split()[-1], 0))
     d = int(variant.split()[0][1:])
     b, h_q, h_kv, s, causal = config
     p = 0.2

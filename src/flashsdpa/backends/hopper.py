@@ -261,11 +261,12 @@ FLAT_HEADS = os.environ.get("FLASHSDPA_HOPPER_FLAT_HEADS", "0") == "1"
 # causal D = 128, dropout 0.1, the dQ launch S = 8192 1.60-1.68 -> 1.52-1.58 ms in three runs, S =
 # 2048 0.495 -> 0.464-0.473 (results/2026-11-30-h200-v0.24). FLASHSDPA_HOPPER_DROPOUT_DRAW_AHEAD=0 turns it off.
 DROPOUT_DRAW_AHEAD = os.environ.get("FLASHSDPA_HOPPER_DROPOUT_DRAW_AHEAD", "1") == "1"
-# Experimental, off: the dK/dV launch's dropout bits drawn by a warpgroup of their own and handed to
-# the consumers packed, a word a thread (hopper_backward.backward_launches' drawer). Measured: the
-# fused dQ's dK/dV launch 4.10 -> 3.85 ms (S = 8192), level with the two launches that run dropout;
-# the two launches' none (benchmarks/NOTES.md v0.24). FLASHSDPA_HOPPER_DROPOUT_DRAWER=1.
-DROPOUT_DRAWER = os.environ.get("FLASHSDPA_HOPPER_DROPOUT_DRAWER", "0") == "1"
+# Experimental, off: the dK/dV launch's dropout bits drawn by warps of their own and handed to the
+# consumers packed, a word a thread (hopper_backward.backward_launches' drawer_warps). Measured with
+# 4 warps: the fused dQ's dK/dV launch 4.10 -> 3.85 ms (S = 8192), level with the two launches that
+# run dropout; the two launches' none (benchmarks/NOTES.md v0.24). 2 warps leave the consumers their
+# registers (not yet measured). FLASHSDPA_HOPPER_DROPOUT_DRAWER=2 or =4 (the warps; =1: 2).
+DROPOUT_DRAWER = {"1": 2, "2": 2, "4": 4}.get(os.environ.get("FLASHSDPA_HOPPER_DROPOUT_DRAWER", "0"), 0)
 
 
 def dropout_taken(opts: ScoreOptions, mask, head_dim: int) -> bool:
@@ -343,7 +344,7 @@ def backward_plan(q, k, v, out, dout, grads, mask, slopes, opts: ScoreOptions, m
             opts, window, k.shape[2], q.shape[3], q.shape[1] == k.shape[1])),
         dq_from_ds=dq_from_ds(has_bias, mask_grad, k.shape[2], mask), skip_empty=skip_empty(window) and not dropout,
         dropout_p=opts.dropout_p if dropout else 0.0, peel_diagonal=PEEL_DIAGONAL, flat_heads=FLAT_HEADS,
-        draw_ahead=DROPOUT_DRAW_AHEAD, drawer=DROPOUT_DRAWER)
+        draw_ahead=DROPOUT_DRAW_AHEAD, drawer_warps=DROPOUT_DRAWER)
 
     def dq_launch(q, k, v, out, dout, lse, stats, dq, mask, slopes, dmask, seed, seed_host):
         gluon_dq(q, k, v, out, dout, lse, stats, dq, mask if has_bias else None, dmask if mask_grad else None,

@@ -140,12 +140,13 @@ def _producer(HAS_BIAS: gl.constexpr, WINDOW: gl.constexpr, desc_q, desc_k, desc
 @gluon.jit
 def _drawer(CAUSAL: gl.constexpr, WINDOW: gl.constexpr, desc_q, keep_buf, keep_ready, keep_empty, N_CTX, H_Q, H_KV,
             GROUP, LEFT, RIGHT, HEADS_PER_GROUP, seed, dropout_p):
-    """DRAWER's warpgroup: each step's keep bits for both consumers (dropout_keep_words), in the
-    producer's order, into keep_buf once both consumers loaded the last step's (keep_empty): one
-    buffer, as each step's bits are drawn while the consumers work on the last step's.
+    """DRAWER's warps (2 or 4): each step's keep bits for both consumers (dropout_keep_words), in
+    the producer's order, into keep_buf once both consumers loaded the last step's (keep_empty):
+    one buffer, as each step's bits are drawn while the consumers work on the last step's.
     [Note: keep bits from a warpgroup of their own] in hopper_common.py."""
     SPLIT_N: gl.constexpr = 64
     BLOCK_M: gl.constexpr = desc_q.block_type.shape[2]
+    WARPS: gl.constexpr = gl.num_warps()
     block, off_hz = _block_and_head(CAUSAL, False, HEADS_PER_GROUP)
     start_n = block * 2 * SPLIT_N
     b = off_hz // H_KV
@@ -153,9 +154,16 @@ def _drawer(CAUSAL: gl.constexpr, WINDOW: gl.constexpr, desc_q, keep_buf, keep_r
     first, n_m = _query_tiles(start_n, N_CTX, BLOCK_M, 2 * SPLIT_N, CAUSAL, WINDOW, LEFT, RIGHT)
     for it in range(GROUP * n_m):
         h = h_kv * GROUP + it // n_m
-        words = dropout_keep_words(seed, b * H_Q + h, start_n, first + (it % n_m) * BLOCK_M, dropout_p, BLOCK_M)
-        mbarrier.wait(keep_empty, (it & 1) ^ 1)
-        keep_buf.store(words)
+        m0 = first + (it % n_m) * BLOCK_M
+        words = dropout_keep_words(seed, b * H_Q + h, start_n, m0, dropout_p, BLOCK_M, WARPS)
+        if WARPS == 2:   # one consumer's words at a time: the second's drawn before the wait
+            more = dropout_keep_words(seed, b * H_Q + h, start_n + SPLIT_N, m0, dropout_p, BLOCK_M, WARPS)
+            mbarrier.wait(keep_empty, (it & 1) ^ 1)
+            keep_buf.slice(0, 128).store(words)
+            keep_buf.slice(128, 128).store(more)
+        else:
+            mbarrier.wait(keep_empty, (it & 1) ^ 1)
+            keep_buf.store(words)
         gl.thread_barrier()   # every thread's words stored before the one arrive
         mbarrier.arrive(keep_ready, count=1)
 
@@ -443,7 +451,7 @@ def attn_bwd_dkdv_hopper(sm_scale, desc_stats, N_CTX, S_PAD, H_Q, H_KV, GROUP,
                          HAS_DROPOUT: gl.constexpr = False, PEEL_DIAGONAL: gl.constexpr = False,
                          HEADS_PER_GROUP=CAUSAL_HEAD_GROUP, seed_host: gl.int64 = 0,
                          FLAT_HEADS: gl.constexpr = False, DRAWER: gl.constexpr = False,
-                         DRAWER_REGS: gl.constexpr = 40):
+                         DRAWER_REGS: gl.constexpr = 40, DRAWER_WARPS: gl.constexpr = 4):
     # a skipped tile breaks the fused dQ's per-tile handshake and the dS stores' buffer rotation
     gl.static_assert(not (SKIP_EMPTY and (FUSED_DQ or MASK_GRAD)), "SKIP_EMPTY runs without FUSED_DQ or MASK_GRAD")
     gl.static_assert(not (HAS_DROPOUT and HAS_BIAS), "dropout runs without a bias")
@@ -518,8 +526,8 @@ def attn_bwd_dkdv_hopper(sm_scale, desc_stats, N_CTX, S_PAD, H_Q, H_KV, GROUP,
                          FLAT_HEADS, DRAWER) + cargs),
             (_producer, (HAS_BIAS, WINDOW) + pargs),            # worker 1: TMA producer, 1 warp
             (_drawer, (CAUSAL, WINDOW, desc_q, keep_buf, keep_ready, keep_empty, N_CTX, H_Q, H_KV, GROUP, LEFT,
-                       RIGHT, HEADS_PER_GROUP, seed, dropout_p)),   # worker 2: the keep bits, one warpgroup
-        ], [4, 1, 4], [CONSUMER_REGS, PRODUCER_REGS, DRAWER_REGS])
+                       RIGHT, HEADS_PER_GROUP, seed, dropout_p)),   # worker 2: the keep bits, 2 or 4 warps
+        ], [4, 1, DRAWER_WARPS], [CONSUMER_REGS, PRODUCER_REGS, DRAWER_REGS])
     else:
         gl.warp_specialize([
             (_consumer, (c0, HAS_BIAS, FUSED_DQ, WINDOW, MASK_GRAD, SKIP_EMPTY, HAS_DROPOUT, PEEL_DIAGONAL,
@@ -865,7 +873,7 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                       consumer_regs: int = 240, producer_regs: int = 24, dq_from_ds: bool = False,
                       skip_empty: bool = False, dropout_p: float = 0.0, peel_diagonal: bool = False,
                       heads_per_group: int = CAUSAL_HEAD_GROUP, flat_heads: bool = False,
-                      draw_ahead: bool = False, drawer: bool = False, drawer_regs: int = 40):
+                      draw_ahead: bool = False, drawer_warps: int = 0):
     """The two launches bound to this call's shapes, strides and options, for the calls that
     share them (backends/flash.py keys them), to run in this order:
       dq_launch(q, k, v, out, dout, lse, stats, dq, bias, dbias, seed) writes dq (B, H_q, S, 128), stats
@@ -902,9 +910,10 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
     two launches at D = 128: results v0.19).
     draw_ahead (dropout in the dQ launch): each key tile's keep bits drawn while the previous
     tile's dQ product runs (_dq_tile's DRAW_AHEAD; 4-7% off the dQ launch, results v0.24).
-    drawer (dropout; experimental): the dK/dV launch's keep bits drawn by a warpgroup of their own
-    with drawer_regs registers a thread, its consumers at 224 ([Note: keep bits from a warpgroup of
-    their own] in hopper_common.py)."""
+    drawer_warps 2 or 4 (dropout; experimental; 0: none): the dK/dV launch's keep bits drawn by
+    warps of their own ([Note: keep bits from a warpgroup of their own] in hopper_common.py): 4
+    (measured, results v0.24) at 40 registers a thread, the consumers at 224; 2 (not yet run on a
+    GPU) at 24, beside the producer's warp in one warpgroup, so that the consumers keep 240."""
     assert not fused_dq or bias is None, "the fused dQ runs no bias"
     assert dropout_p == 0 or bias is None, "dropout runs without a bias"
     assert not dq_from_ds or (bias is not None and mask_grad and not fused_dq), "dq_from_ds is for a bias's gradient"
@@ -916,8 +925,9 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
     skip_empty = skip_empty and (causal or window is not None)
     plain_causal = peel_diagonal and causal and window is None
     dkdv_skip = skip_empty and not (fused_dq or dq_from_ds)
-    drawer = drawer and dropout_p > 0 and not dkdv_skip
-    dkdv_flags = (NBUF, causal and window is None, 224 if drawer else consumer_regs, producer_regs)
+    drawer = drawer_warps in (2, 4) and dropout_p > 0 and not dkdv_skip
+    dkdv_flags = (NBUF, causal and window is None, 224 if drawer and drawer_warps == 4 else consumer_regs,
+                  producer_regs)
     band = (*(window or (0, 0)), window is not None)   # LEFT, RIGHT, WINDOW
     stats_only = fused_dq or dq_from_ds
     dq_bias = bias is not None and not dq_from_ds
@@ -940,7 +950,8 @@ def backward_launches(q, k, sm_scale: float, causal: bool, bias=None, mask_grad:
                             plain_causal and not dkdv_skip,
                             HEADS_PER_GROUP=heads_per_group, seed_host=0,
                             FLAT_HEADS=flat_heads and plain_causal and fused_dq and heads_q == heads_kv, DRAWER=drawer,
-                            DRAWER_REGS=drawer_regs, num_warps=4)
+                            DRAWER_REGS=24 if drawer_warps == 2 else 40, DRAWER_WARPS=2 if drawer_warps == 2 else 4,
+                            num_warps=4)
 
     dq_scale = sm_scale / (1 - dropout_p) if drawer else sm_scale
 

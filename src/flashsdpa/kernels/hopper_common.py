@@ -341,11 +341,13 @@ def dropout_keep_from_draws(draws, dropout_p, layout: gl.constexpr):
 # tile, spills gone. Measured (NOTES v0.24): the fused dQ's dK/dV launch 4.10 -> 3.85 ms (S = 8192),
 # the two launches' none (2.31 -> 2.34-2.41): handed constant bits, the fused launch still takes
 # 3.33 ms against 2.73 without dropout (the extra warpgroup and the registers it takes from the
-# consumers), and drawing the bits costs the rest, 0.46 ms.
+# consumers), and drawing the bits costs the rest, 0.46 ms. Two drawing warps (64 threads, one
+# consumer's words at a time) share a warpgroup with the producer's warp, so the consumers keep
+# their 240 registers (built after v0.24's device time; to measure).
 @gluon.constexpr_function
-def _words_layout():
-    """One value per thread of a warpgroup: thread 32 w + l holds element 32 w + l."""
-    return gl.BlockedLayout([1], [32], [4], [0])
+def _words_layout(warps=4):
+    """One value per thread of `warps` warps: thread 32 w + l holds element 32 w + l."""
+    return gl.BlockedLayout([1], [32], [warps], [0])
 
 
 @gluon.jit
@@ -356,15 +358,16 @@ def _pack_kept(low, high, word, bound, BIT: gl.constexpr):
 
 
 @gluon.jit
-def dropout_keep_words(seed, bh, key0, query0, dropout_p, QUERIES: gl.constexpr):
-    """Drawer (one warpgroup): the keep bits of both consumer warpgroups' S^T tiles, consumer c's
-    keys key0 + 64 c .. + 64 and queries query0 .. + QUERIES (64; key0 and query0 multiples of
-    16), as [256] uint32 words: word 128 c + 32 w + l holds the 32 bits of lane l of consumer c's
-    warp w, bit i the score in its accumulator register i (keep_from_word). seed and bh
-    as dropout_keep_transposed's; the same Philox groups and bits as kernels/common.py's
+def dropout_keep_words(seed, bh, key0, query0, dropout_p, QUERIES: gl.constexpr, WARPS: gl.constexpr):
+    """Drawer (WARPS warps, 2 or 4): the keep bits of WARPS / 2 consumer warpgroups' S^T tiles,
+    consumer c's keys key0 + 64 c .. + 64 and queries query0 .. + QUERIES (64; key0 and query0
+    multiples of 16), as [64 WARPS] uint32 words: word 128 c + 32 w + l holds the 32 bits of lane
+    l of consumer c's warp w, bit i the score in its accumulator register i (keep_from_word). seed
+    and bh as dropout_keep_transposed's; the same Philox groups and bits as kernels/common.py's
     dropout_keep."""
     gl.static_assert(QUERIES == 64, "a 64 x 64 tile: 32 scores, one word, a consumer thread")
-    t = gl.arange(0, 128, layout=_words_layout())   # (consumer, warp, lane pair) = (t >> 6, (t >> 4) & 3, t & 15)
+    # (consumer, warp, lane pair) = (t >> 6, (t >> 4) & 3, t & 15)
+    t = gl.arange(0, 32 * WARPS, layout=_words_layout(WARPS))
     pair = t & 15
     lane = (pair & 3) | ((pair >> 2) << 3)          # of lanes l, l + 4 (keys r, r + 1: one group's halves)
     key = key0 + (t >> 6) * 64 + ((t >> 4) & 3) * 16 + (lane >> 2)
@@ -383,8 +386,8 @@ def dropout_keep_words(seed, bh, key0, query0, dropout_p, QUERIES: gl.constexpr)
             low, high = _pack_kept(low, high, r2, bound, 8 * i + 4 + b)
             low, high = _pack_kept(low, high, r3, bound, 8 * i + 6 + b)
     # (consumer, warp, pair >> 2, pair & 3, half) -> word 128 c + 32 w + 8 (pair >> 2) + 4 half + (pair & 3)
-    words = gl.reshape(gl.join(low, high), [2, 4, 4, 4, 2])
-    return gl.reshape(gl.permute(words, [0, 1, 2, 4, 3]), [256])
+    words = gl.reshape(gl.join(low, high), [WARPS // 2, 4, 4, 4, 2])
+    return gl.reshape(gl.permute(words, [0, 1, 2, 4, 3]), [64 * WARPS])
 
 
 @gluon.jit
