@@ -47,10 +47,10 @@
 #   bash benchmarks/gpu_checks.sh draw-ahead     # the dQ launch's dropout bits drawn a tile ahead (default since
 #                                                # v0.24, FLASHSDPA_HOPPER_DROPOUT_DRAW_AHEAD): the Gluon dropout tests
 #                                                # (its variant among them), then the launches off / on (~3 min)
-#   bash benchmarks/gpu_checks.sh drawer         # the dK/dV launch's dropout bits from a warpgroup of their own
-#                                                # (experimental, FLASHSDPA_HOPPER_DROPOUT_DRAWER=2 / 4 warps): the Gluon dropout
-#                                                # tests (its variants among them), then the launches with the dQ
-#                                                # launch's draw ahead: no drawer, 2 warps, 4 warps (~5 min)
+#   bash benchmarks/gpu_checks.sh drawer         # the dK/dV launch's dropout bits from warps of their own (experimental,
+#                                                # FLASHSDPA_HOPPER_DROPOUT_DRAWER=2 / 4 warps): the Gluon dropout tests
+#                                                # (its variants among them), then the launches with the dQ launch's
+#                                                # draw ahead: no drawer, 2 warps, 4 warps (~5 min)
 #   bash benchmarks/gpu_checks.sh dropout-ablation # the dropout backward's two launches as shipped, with Philox at
 #                                                # one round, and without the mask (copies of src/ patched; ~3 min)
 #   bash benchmarks/gpu_checks.sh ab-backward    # an earlier commit's kernels against the working tree's in one
@@ -166,13 +166,14 @@ case "${1:-}" in
       echo "FLASHSDPA_HOPPER_DROPOUT_DRAW_AHEAD=$ahead:"; grep "^|" "$R/dropout_launches_ahead_$ahead.txt" | grep apart
     done
     ;;
-  drawer)   # the dK/dV launch's dropout bits from a warpgroup of their own (experimental): its tests, then the launches
+  drawer)   # the dK/dV launch's dropout bits from warps of their own (experimental): its tests, then the launches
     timeout 240 $PYTEST -m gpu -n 8 -k "hopper_dropout_backward" tests/test_gpu.py > "$R/gpu_test_drawer.txt" 2>&1
     tail -1 "$R/gpu_test_drawer.txt"; grep -hE "^(FAILED|ERROR)" "$R/gpu_test_drawer.txt" | head -10
     for setting in "0 1" "2 1" "4 1"; do
       read -r drawer ahead <<< "$setting"
       (cd benchmarks && FLASHSDPA_HOPPER_DROPOUT_DRAWER=$drawer FLASHSDPA_HOPPER_DROPOUT_DRAW_AHEAD=$ahead \
-        PYTHONPATH=../src:. timeout 200 python3 experiment_dropout_launches.py --out "$R/launches_${drawer}_$ahead.json") \
+        PYTHONPATH=../src:. timeout 200 python3 experiment_dropout_launches.py \
+        --out "$R/launches_${drawer}_$ahead.json") \
         > "$R/launches_${drawer}_$ahead.txt" 2>&1
       echo "DRAWER=$drawer DRAW_AHEAD=$ahead:"; grep "^| [af]" "$R/launches_${drawer}_$ahead.txt" | grep -v "| 0.0 |"
     done
